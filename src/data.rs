@@ -156,6 +156,10 @@ pub trait SortKey: Copy + Send + Sync + fmt::Debug + 'static {
     fn from_ordered_bits(bits: u64) -> Self;
     /// The 64 bits this element contributes to the order-independent checksum.
     fn checksum_bits(self) -> u64;
+    /// The element's original index, for types that carry one (pairs); used to check stability.
+    fn original_index(self) -> Option<u32> {
+        None
+    }
     /// Compare two elements in sort order.
     fn sort_cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.ordered_bits().cmp(&other.ordered_bits())
@@ -236,6 +240,9 @@ impl SortKey for KeyValue {
     #[inline]
     fn checksum_bits(self) -> u64 {
         (u64::from(self.key) << 32) | u64::from(self.value)
+    }
+    fn original_index(self) -> Option<u32> {
+        Some(self.value)
     }
 }
 

@@ -1,1 +1,112 @@
-fn main() {}
+//! The sortmark command line: parse arguments, call the library, map outcomes to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use sortmark::config::Limits;
+use sortmark::runner::{self, DefinitionReadError, RunOptions};
+
+/// Exit code of a run whose cases all verified.
+const EXIT_OK: u8 = 0;
+/// Exit code when a case failed (a wrong output, an error).
+const EXIT_CASE_FAILED: u8 = 1;
+/// Exit code for a definition that is missing or invalid; nothing ran.
+const EXIT_BAD_DEFINITION: u8 = 2;
+/// Exit code for any other error (I/O, a corrupt run folder).
+const EXIT_ERROR: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "sortmark",
+    version,
+    about = "Executed, archived, shareable reports on sort performance"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a report definition (default: the built-in reports/quick.toml).
+    Run {
+        /// The definition (a TOML file); leave out for the built-in quick report.
+        definition: Option<PathBuf>,
+        /// Archive root: the run lands in OUT/<definition-name>/<run-id>/.
+        #[arg(long, default_value = sortmark::archive::DEFAULT_ROOT)]
+        out: PathBuf,
+        /// Replace the host name and other identifying strings in the report.
+        #[arg(long)]
+        anonymize: bool,
+    },
+    /// Check a definition without running it.
+    Check {
+        /// The definition (a TOML file); leave out for the built-in quick report.
+        definition: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            definition,
+            out,
+            anonymize,
+        } => run(definition, out, anonymize),
+        Command::Check { definition } => check(definition),
+    }
+}
+
+fn run(definition: Option<PathBuf>, out: PathBuf, anonymize: bool) -> ExitCode {
+    let definition =
+        match runner::read_definition(definition.as_deref(), &Limits::of_this_machine()) {
+            Ok(d) => d,
+            Err(e) => return definition_error(&e),
+        };
+    let options = RunOptions {
+        archive_root: out,
+        anonymize,
+        command_line: std::env::args().collect(),
+    };
+    match runner::execute(definition, &options) {
+        Ok((dir, run)) => {
+            let (ok, skipped, failed) = run.counts();
+            eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
+            if run.has_failures() {
+                eprintln!(
+                    "error: {failed} case(s) FAILED; see their reasons in {}",
+                    dir.join("results.json").display()
+                );
+            }
+            println!("{}", dir.display());
+            ExitCode::from(if run.has_failures() {
+                EXIT_CASE_FAILED
+            } else {
+                EXIT_OK
+            })
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn check(definition: Option<PathBuf>) -> ExitCode {
+    match runner::read_definition(definition.as_deref(), &Limits::of_this_machine()) {
+        Ok(d) => {
+            let cases = sortmark::plan::plan(&d.def, None);
+            println!("{}: valid, {} cases", d.path, cases.len());
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => definition_error(&e),
+    }
+}
+
+fn definition_error(e: &DefinitionReadError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(EXIT_BAD_DEFINITION)
+}

@@ -1,0 +1,218 @@
+//! CPU sorts: std's and rayon's, run inside a rayon thread pool per thread count.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::config::MeasureSettings;
+use crate::data::{KeyData, KeyType, SortKey, checksum};
+use crate::measure::{Measurement, Verification, repeat, verify};
+use crate::with_keys;
+
+/// A CPU sort algorithm sortmark can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CpuAlgorithm {
+    /// `slice::sort_by`: stable, one thread.
+    StdStable,
+    /// `slice::sort_unstable_by`: one thread.
+    StdUnstable,
+    /// rayon's `par_sort_by`: stable, parallel.
+    RayonStable,
+    /// rayon's `par_sort_unstable_by`: parallel.
+    RayonUnstable,
+}
+
+impl CpuAlgorithm {
+    /// Every CPU algorithm.
+    pub const ALL: [CpuAlgorithm; 4] = [
+        CpuAlgorithm::StdStable,
+        CpuAlgorithm::StdUnstable,
+        CpuAlgorithm::RayonStable,
+        CpuAlgorithm::RayonUnstable,
+    ];
+
+    /// The names definitions use, in the order of [`CpuAlgorithm::ALL`].
+    pub const NAMES: &'static [&'static str] = &[
+        "std-stable",
+        "std-unstable",
+        "rayon-stable",
+        "rayon-unstable",
+    ];
+
+    /// The name definitions use.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[Self::ALL.iter().position(|&a| a == self).unwrap_or(0)]
+    }
+
+    /// Looks an algorithm up by its definition name.
+    pub fn from_name(name: &str) -> Option<CpuAlgorithm> {
+        Self::NAMES
+            .iter()
+            .position(|&n| n == name)
+            .map(|i| Self::ALL[i])
+    }
+
+    /// Whether equal keys keep their input order (checked for key/value pairs).
+    pub fn is_stable(self) -> bool {
+        matches!(self, CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable)
+    }
+
+    /// Whether the algorithm uses more than one thread when its pool has them.
+    pub fn is_parallel(self) -> bool {
+        matches!(
+            self,
+            CpuAlgorithm::RayonStable | CpuAlgorithm::RayonUnstable
+        )
+    }
+
+    /// Extra memory the algorithm allocates while sorting `n` keys (an upper estimate).
+    pub fn scratch_bytes(self, key: KeyType, n: u64) -> u64 {
+        let input = n.saturating_mul(key.element_bytes());
+        match self {
+            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable => input,
+            CpuAlgorithm::StdUnstable | CpuAlgorithm::RayonUnstable => 0,
+        }
+    }
+
+    /// Sorts `keys` in sort order, using the current rayon pool's threads where parallel.
+    pub fn sort<K: SortKey>(self, keys: &mut [K]) {
+        match self {
+            CpuAlgorithm::StdStable => keys.sort_by(K::sort_cmp),
+            CpuAlgorithm::StdUnstable => keys.sort_unstable_by(K::sort_cmp),
+            CpuAlgorithm::RayonStable => keys.par_sort_by(K::sort_cmp),
+            CpuAlgorithm::RayonUnstable => keys.par_sort_unstable_by(K::sort_cmp),
+        }
+    }
+}
+
+/// One rayon thread pool per thread count, built on first use and reused for every case.
+#[derive(Default)]
+pub struct ThreadPools {
+    pools: HashMap<u32, rayon::ThreadPool>,
+}
+
+impl ThreadPools {
+    /// The pool with `threads` threads.
+    pub fn get(&mut self, threads: u32) -> Result<&rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+        if !self.pools.contains_key(&threads) {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads as usize)
+                .thread_name(move |i| format!("sortmark-{threads}t-{i}"))
+                .build()?;
+            self.pools.insert(threads, pool);
+        }
+        Ok(&self.pools[&threads])
+    }
+}
+
+/// Measures one CPU case: every repetition sorts a fresh copy of `input` (the copy is not
+/// timed) inside `pool`, and every output, warm-ups included, is verified.
+pub fn measure(
+    algorithm: CpuAlgorithm,
+    input: &KeyData,
+    settings: &MeasureSettings,
+    pool: &rayon::ThreadPool,
+) -> Measurement {
+    with_keys!(input, keys => measure_with(keys, settings, pool, algorithm.is_stable(), |v| algorithm.sort(v)))
+}
+
+/// The timing loop of [`measure`] for any sort function, so that tests can hand it a broken one.
+pub fn measure_with<K: SortKey>(
+    input: &[K],
+    settings: &MeasureSettings,
+    pool: &rayon::ThreadPool,
+    claims_stable: bool,
+    sort: impl Fn(&mut [K]) + Sync,
+) -> Measurement {
+    let input_checksum = checksum(input);
+    let mut work = input.to_vec();
+    let mut last: Option<Verification> = None;
+    let samples = repeat(settings, || {
+        work.copy_from_slice(input);
+        let start = Instant::now();
+        pool.install(|| sort(&mut work));
+        let elapsed = start.elapsed().as_secs_f64();
+        let verification = verify(input_checksum, &work, claims_stable);
+        last = Some(verification);
+        match verification.failure() {
+            None => Ok(elapsed),
+            Some(failure) => Err(failure),
+        }
+    });
+    Measurement {
+        samples_s: samples.unwrap_or_default(),
+        timing: "host monotonic clock around the sort call".to_string(),
+        verification: last,
+        ..Measurement::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_sorter_fails_verification() {
+        let input: Vec<u32> = (0..1000).rev().collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let settings = MeasureSettings::default();
+        // Sorts all but the last element: not sorted.
+        let m = measure_with(&input, &settings, &pool, false, |v: &mut [u32]| {
+            let n = v.len();
+            v[..n - 1].sort_unstable();
+        });
+        let v = m.verification.unwrap();
+        assert!(!v.sorted && v.permutation, "{v:?}");
+        assert!(m.samples_s.is_empty());
+        // Sorts correctly but overwrites an element: not a permutation.
+        let m = measure_with(&input, &settings, &pool, false, |v: &mut [u32]| {
+            v.sort_unstable();
+            v[0] = v[1];
+        });
+        assert!(!m.verification.unwrap().permutation);
+        // A correct sort passes and yields the requested repetitions.
+        let m = measure_with(&input, &settings, &pool, false, |v: &mut [u32]| {
+            v.sort_unstable()
+        });
+        assert!(m.verification.unwrap().passed());
+        assert_eq!(m.samples_s.len(), settings.repetitions as usize);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for a in CpuAlgorithm::ALL {
+            assert_eq!(CpuAlgorithm::from_name(a.name()), Some(a));
+        }
+        assert_eq!(CpuAlgorithm::from_name("bogo"), None);
+    }
+
+    #[test]
+    fn every_algorithm_sorts_floats_in_total_order() {
+        let input = [3.0f64, f64::NAN, -0.0, 0.0, f64::NEG_INFINITY, -1.0];
+        let mut pools = ThreadPools::default();
+        for a in CpuAlgorithm::ALL {
+            let mut v = input;
+            pools.get(2).unwrap().install(|| a.sort(&mut v));
+            let bits: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
+            let mut expected = input;
+            expected.sort_by(f64::total_cmp);
+            assert_eq!(
+                bits,
+                expected.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "{a:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pools_are_reused() {
+        let mut pools = ThreadPools::default();
+        let first = pools.get(3).unwrap() as *const _;
+        assert_eq!(pools.get(3).unwrap().current_num_threads(), 3);
+        assert_eq!(first, pools.get(3).unwrap() as *const _);
+    }
+}

@@ -1,0 +1,4 @@
+//! Backends: where cases run. Each turns a [`crate::plan::Case`] into measured samples and a
+//! verification result; none of them formats output.
+
+pub mod cpu;

@@ -1,0 +1,186 @@
+//! Report definitions: the TOML "notebook" a user writes, read and validated.
+//!
+//! Two stages, as in ripgrep's arguments: [`raw`] mirrors the TOML with spans and only
+//! deserializes; [`validate`] checks it against the machine and produces a [`ReportDef`], the
+//! plain, validated form that the planner runs and that `results.json` stores. A definition with
+//! any problem is refused whole, with every problem located at `file:line:column`.
+
+mod error;
+mod raw;
+mod size;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{DefinitionError, LoadError, closest};
+pub use size::{Size, SizeError};
+pub use validate::Limits;
+
+use crate::data::{Distribution, KeyType};
+
+/// The built-in default definition, `reports/quick.toml`, embedded in the binary.
+pub const QUICK_TOML: &str = include_str!("../../reports/quick.toml");
+/// The name the built-in definition is reported under.
+pub const QUICK_PATH: &str = "<built-in reports/quick.toml>";
+
+/// A validated report definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportDef {
+    /// Short name used for the archive folder (the file stem, e.g. `quick`).
+    pub name: String,
+    /// The report's title.
+    pub title: String,
+    /// Narrative Markdown shown under the title.
+    pub description: String,
+    /// Seed of every generated input and of the statistics' bootstrap.
+    pub seed: u64,
+    /// Measurement defaults for every sweep.
+    pub measure: MeasureSettings,
+    /// The cells, in definition order.
+    pub cells: Vec<Cell>,
+}
+
+impl ReportDef {
+    /// The sweep cells, in definition order.
+    pub fn sweeps(&self) -> impl Iterator<Item = &Sweep> {
+        self.cells.iter().filter_map(|c| match c {
+            Cell::Sweep(s) => Some(s),
+            Cell::Markdown { .. } => None,
+        })
+    }
+}
+
+/// One cell of the notebook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Cell {
+    /// Narrative Markdown.
+    Markdown { text: String },
+    /// An experiment: the cross product of its axes, run on one backend.
+    Sweep(Sweep),
+}
+
+/// Where a sweep's cases run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// sortmark's CPU sorts (std, rayon, radix).
+    Cpu,
+    /// sortmark's CUDA kernels, compiled at run time by NVRTC.
+    Cuda,
+    /// An external peer program run per case (for example a CuPy script).
+    Command,
+}
+
+impl Backend {
+    /// The name used in definitions and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
+            Backend::Command => "command",
+        }
+    }
+
+    /// The algorithm names this backend knows; `None` for peers, whose names are labels.
+    pub fn algorithm_names(self) -> Option<&'static [&'static str]> {
+        match self {
+            Backend::Cpu => Some(crate::backend::cpu::CpuAlgorithm::NAMES),
+            Backend::Cuda => Some(&["radix", "bitonic"]),
+            Backend::Command => None,
+        }
+    }
+}
+
+/// How many times a case runs and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeasureSettings {
+    /// Untimed runs before the timed ones.
+    pub warmup: u32,
+    /// Fewest timed repetitions.
+    pub repetitions: u32,
+    /// Keep repeating until the timed repetitions add up to at least this many seconds…
+    pub min_time_s: f64,
+    /// …but never more than this many repetitions.
+    pub max_repetitions: u32,
+    /// A peer command is killed after this many seconds (command backend only).
+    pub timeout_s: f64,
+}
+
+impl Default for MeasureSettings {
+    fn default() -> Self {
+        MeasureSettings {
+            warmup: 1,
+            repetitions: 5,
+            min_time_s: 0.0,
+            max_repetitions: 100,
+            timeout_s: 300.0,
+        }
+    }
+}
+
+/// Which GPUs a CUDA sweep runs on: `"all"` or a list of ordinals (serde by hand in `raw`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSelection {
+    /// Every GPU the driver reports.
+    All,
+    /// These ordinals.
+    List(Vec<u32>),
+}
+
+/// A combination of axis values that a sweep leaves out; unset fields match anything.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Exclude {
+    pub algorithm: Option<String>,
+    pub key: Option<KeyType>,
+    pub distribution: Option<Distribution>,
+    pub size: Option<u64>,
+    pub threads: Option<u32>,
+}
+
+/// A sweep cell: the cross product of its axes, run on one backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// Position of the cell in the definition (0-based, counting Markdown cells).
+    pub cell: usize,
+    /// A short identifier, unique in the definition (used for plot file names).
+    pub name: String,
+    /// Where the cases run.
+    pub backend: Backend,
+    /// Algorithm names (for the command backend: labels passed as `{algorithm}`).
+    pub algorithms: Vec<String>,
+    /// Key types.
+    pub keys: Vec<KeyType>,
+    /// Input distributions.
+    pub distributions: Vec<Distribution>,
+    /// Input sizes, ascending as written.
+    pub sizes: Vec<Size>,
+    /// CPU thread counts, with `"all"` resolved to the logical core count (CPU sweeps only).
+    pub threads: Vec<u32>,
+    /// GPUs (CUDA sweeps only).
+    pub devices: Option<DeviceSelection>,
+    /// Combinations left out.
+    pub exclude: Vec<Exclude>,
+    /// Measurement settings, the definition's defaults overridden by the cell's.
+    pub measure: MeasureSettings,
+    /// The program line with placeholders (command backend only).
+    pub command: Option<String>,
+    /// The cell's TOML exactly as written, shown as the cell's input in reports.
+    pub source: String,
+}
+
+/// Reads and validates a definition; `path` is used in error messages and for the name.
+pub fn load(path: &str, text: &str, limits: &Limits) -> Result<ReportDef, LoadError> {
+    let raw = raw::parse(path, text)?;
+    validate::validate(path, text, raw, limits)
+}
+
+/// Reads the built-in default definition.
+pub fn load_builtin(limits: &Limits) -> Result<ReportDef, LoadError> {
+    let mut def = load(QUICK_PATH, QUICK_TOML, limits)?;
+    def.name = "quick".to_string();
+    Ok(def)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! The definition exactly as TOML spells it, with source spans kept for validation messages.
+//!
+//! Every table denies unknown keys, and no type uses `untagged` or `flatten`, so serde's
+//! messages name the offending key and the valid ones.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use toml::Spanned;
+
+use super::error::{DefinitionError, LoadError, suggest_closest};
+use super::size::Size;
+use super::{Backend, DeviceSelection};
+use crate::data::{Distribution, KeyType};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDef {
+    pub title: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub measure: RawMeasure,
+    #[serde(default, rename = "cell")]
+    pub cells: Vec<Spanned<RawCell>>,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeasure {
+    pub warmup: Option<u32>,
+    pub repetitions: Option<Spanned<u32>>,
+    /// Seconds.
+    pub min_time: Option<Spanned<f64>>,
+    pub max_repetitions: Option<Spanned<u32>>,
+    /// Seconds.
+    pub timeout: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCell {
+    pub markdown: Option<String>,
+    pub sweep: Option<Spanned<RawSweep>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub name: Option<Spanned<String>>,
+    pub backend: Spanned<Backend>,
+    pub algorithms: Spanned<Vec<Spanned<String>>>,
+    pub keys: Option<Spanned<Vec<KeyType>>>,
+    pub distributions: Option<Spanned<Vec<Distribution>>>,
+    pub sizes: Spanned<RawSizes>,
+    pub threads: Option<Spanned<Vec<Spanned<ThreadCount>>>>,
+    pub devices: Option<Spanned<DeviceSelection>>,
+    #[serde(default)]
+    pub exclude: Vec<Spanned<RawExclude>>,
+    pub measure: Option<RawMeasure>,
+    pub command: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExclude {
+    pub algorithm: Option<Spanned<String>>,
+    pub key: Option<KeyType>,
+    pub distribution: Option<Distribution>,
+    pub size: Option<Size>,
+    pub threads: Option<u32>,
+}
+
+/// `sizes = ["2^16", "1Mi"]` or `sizes = { from = "2^16", to = "2^24", factor = 4 }`.
+#[derive(Debug)]
+pub enum RawSizes {
+    List(Vec<Spanned<Size>>),
+    Range(RawRange),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRange {
+    pub from: Spanned<Size>,
+    pub to: Spanned<Size>,
+    #[serde(default = "default_factor")]
+    pub factor: Spanned<u64>,
+}
+
+fn default_factor() -> Spanned<u64> {
+    Spanned::new(0..0, 2)
+}
+
+impl<'de> Deserialize<'de> for RawSizes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SizesVisitor;
+        impl<'de> Visitor<'de> for SizesVisitor {
+            type Value = RawSizes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of sizes or a range table { from, to, factor }")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawSizes, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawSizes::List)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawSizes, A::Error> {
+                RawRange::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawSizes::Range)
+            }
+        }
+        d.deserialize_any(SizesVisitor)
+    }
+}
+
+/// A thread count: a positive number or `"all"` (the logical core count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadCount {
+    All,
+    Count(u64),
+}
+
+impl<'de> Deserialize<'de> for ThreadCount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ThreadVisitor;
+        impl Visitor<'_> for ThreadVisitor {
+            type Value = ThreadCount;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a thread count (a whole number) or \"all\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ThreadCount, E> {
+                u64::try_from(v)
+                    .map(ThreadCount::Count)
+                    .map_err(|_| E::custom(format!("a thread count cannot be negative, got {v}")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ThreadCount, E> {
+                Ok(ThreadCount::Count(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ThreadCount, E> {
+                if v == "all" {
+                    Ok(ThreadCount::All)
+                } else {
+                    Err(E::custom(format!(
+                        "unknown thread count `{v}`: write a number or \"all\""
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(ThreadVisitor)
+    }
+}
+
+impl serde::Serialize for DeviceSelection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DeviceSelection::All => s.serialize_str("all"),
+            DeviceSelection::List(ordinals) => ordinals.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceSelection {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct DeviceVisitor;
+        impl<'de> Visitor<'de> for DeviceVisitor {
+            type Value = DeviceSelection;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of GPU ordinals or \"all\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DeviceSelection, E> {
+                if v == "all" {
+                    Ok(DeviceSelection::All)
+                } else {
+                    Err(E::custom(format!(
+                        "unknown device selection `{v}`: write \"all\" or a list such as [0, 1]"
+                    )))
+                }
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<DeviceSelection, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(DeviceSelection::List)
+            }
+        }
+        d.deserialize_any(DeviceVisitor)
+    }
+}
+
+/// Deserializes the TOML, turning a syntax or type error into a located [`LoadError`].
+pub fn parse(path: &str, text: &str) -> Result<RawDef, LoadError> {
+    toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = suggest_closest(e.message().trim_end());
+        LoadError {
+            errors: vec![DefinitionError::at(path, text, span, message)],
+        }
+    })
+}

@@ -1,0 +1,258 @@
+//! Definition format tests: what is accepted, and every refusal with its location.
+
+use super::*;
+
+const LIMITS: Limits = Limits {
+    logical_cores: 4,
+    host_memory_bytes: 8 << 30,
+};
+
+fn ok(text: &str) -> ReportDef {
+    load("t.toml", text, &LIMITS).unwrap_or_else(|e| panic!("expected a valid definition:\n{e}"))
+}
+
+/// The single error of an invalid definition, as (line, column, message).
+fn refused(text: &str) -> (usize, usize, String) {
+    let e = load("t.toml", text, &LIMITS).expect_err("expected the definition to be refused");
+    let first = &e.errors[0];
+    (first.line, first.column, first.message.clone())
+}
+
+fn sweep(def: &ReportDef) -> &Sweep {
+    def.sweeps().next().expect("a sweep")
+}
+
+const HEAD: &str = "title = \"t\"\n[[cell]]\n";
+
+#[test]
+fn the_built_in_definition_is_valid() {
+    let def = load_builtin(&LIMITS).unwrap();
+    assert_eq!(def.name, "quick");
+    assert!(def.sweeps().count() >= 2);
+}
+
+#[test]
+fn reads_every_axis_and_form() {
+    let def = ok(r###"title = "Title"
+description = "Some *markdown*"
+seed = 7
+[measure]
+warmup = 2
+repetitions = 3
+min_time = 0.5
+max_repetitions = 9
+
+[[cell]]
+markdown = "## Hello"
+
+[[cell]]
+[cell.sweep]
+name = "big"
+backend = "cpu"
+algorithms = ["std-stable", "rayon-unstable"]
+keys = ["u32", "i64", "f32", "u32-u32"]
+distributions = ["uniform", "nearly-sorted", "special-values"]
+sizes = { from = "2^10", to = "2^16", factor = 4 }
+threads = [1, 2, "all", 8]
+exclude = [{ algorithm = "std-stable", key = "i64" }]
+measure = { repetitions = 4 }
+"###);
+    assert_eq!(def.name, "t");
+    assert_eq!(
+        (def.seed, def.measure.warmup, def.measure.min_time_s),
+        (7, 2, 0.5)
+    );
+    assert!(matches!(&def.cells[0], Cell::Markdown { text } if text == "## Hello"));
+    let s = sweep(&def);
+    assert_eq!(s.name, "big");
+    assert_eq!(s.cell, 1);
+    assert_eq!(
+        s.keys,
+        vec![KeyType::U32, KeyType::I64, KeyType::F32, KeyType::U32U32]
+    );
+    assert_eq!(
+        s.sizes.iter().map(|s| s.n).collect::<Vec<_>>(),
+        vec![1 << 10, 1 << 12, 1 << 14, 1 << 16]
+    );
+    // "all" resolves to the logical core count; duplicates collapse.
+    assert_eq!(s.threads, vec![1, 2, 4, 8]);
+    assert_eq!(s.exclude.len(), 1);
+    // The cell's measure overrides one field and inherits the rest.
+    assert_eq!(
+        (
+            s.measure.repetitions,
+            s.measure.warmup,
+            s.measure.max_repetitions
+        ),
+        (4, 2, 9)
+    );
+    assert!(s.source.contains("name = \"big\""), "{}", s.source);
+}
+
+#[test]
+fn size_lists_take_numbers_and_expressions() {
+    let def = ok(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [1000, \"2^20\", \"1Mi\", \"1e6\"] }}"
+    ));
+    let sizes: Vec<u64> = sweep(&def).sizes.iter().map(|s| s.n).collect();
+    assert_eq!(sizes, vec![1000, 1 << 20, 1 << 20, 1_000_000]);
+}
+
+#[test]
+fn unknown_key_suggests_the_closest_name() {
+    let (line, col, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algoritms = [\"std-unstable\"], sizes = [8] }}"
+    ));
+    assert_eq!((line, col), (3, 28));
+    assert!(
+        msg.contains("unknown field `algoritms`") && msg.contains("did you mean `algorithms`?"),
+        "{msg}"
+    );
+    let (line, _, msg) = refused("titel = \"x\"\n");
+    assert_eq!(line, 1);
+    assert!(msg.contains("did you mean `title`?"), "{msg}");
+}
+
+#[test]
+fn unknown_values_suggest_the_closest_name() {
+    let (_, _, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"rayon-unstabel\"], sizes = [8] }}"
+    ));
+    assert!(msg.contains("did you mean `rayon-unstable`?"), "{msg}");
+    let (_, _, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], keys = [\"u33\"], sizes = [8] }}"
+    ));
+    assert!(msg.contains("did you mean `u32`?"), "{msg}");
+    let (_, _, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"gpu\", algorithms = [\"radix\"], sizes = [8] }}"
+    ));
+    assert!(msg.contains("unknown variant `gpu`"), "{msg}");
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let (line, col, msg) = refused("title = \"t\"\nseed = \"forty-two\"\n");
+    assert_eq!((line, col), (2, 8));
+    assert!(msg.contains("invalid type: string"), "{msg}");
+}
+
+#[test]
+fn bad_size_expression_is_located() {
+    let (line, col, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [\"2^\"] }}"
+    ));
+    assert_eq!((line, col), (3, 68));
+    assert!(msg.contains("bad size expression `2^`"), "{msg}");
+    let (_, _, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [\"12Q\"] }}"
+    ));
+    assert!(msg.contains("suffix"), "{msg}");
+}
+
+#[test]
+fn empty_axes_are_refused() {
+    for (axis, value) in [
+        ("algorithms", "[]"),
+        ("keys", "[]"),
+        ("distributions", "[]"),
+        ("sizes", "[]"),
+        ("threads", "[]"),
+    ] {
+        let algorithms = if axis == "algorithms" {
+            value.to_string()
+        } else {
+            "[\"rayon-unstable\"]".to_string()
+        };
+        let sizes = if axis == "sizes" { value } else { "[8]" };
+        let extra = if ["keys", "distributions", "threads"].contains(&axis) {
+            format!(", {axis} = {value}")
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "{HEAD}sweep = {{ backend = \"cpu\", algorithms = {algorithms}, sizes = {sizes}{extra} }}"
+        );
+        let (line, _, msg) = refused(&text);
+        assert_eq!(line, 3, "{axis}");
+        assert!(
+            msg.contains(&format!("`{axis}` axis is empty")),
+            "{axis}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn zero_threads_is_refused() {
+    let (line, col, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"rayon-unstable\"], sizes = [8], threads = [1, 0] }}"
+    ));
+    assert_eq!((line, col), (3, 88));
+    assert!(msg.contains("zero threads"), "{msg}");
+}
+
+#[test]
+fn a_case_larger_than_memory_is_refused_with_its_bytes() {
+    let (line, col, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"std-stable\"], keys = [\"u64\"], sizes = [\"2^20\", \"2^30\"] }}"
+    ));
+    assert_eq!((line, col), (3, 90));
+    // 2^30 u64 keys: input, working copy and merge buffer, 8 GiB each.
+    assert!(
+        msg.contains("std-stable u64 n=2^30 needs 24.0 GiB (25769803776 bytes)"),
+        "{msg}"
+    );
+    assert!(msg.contains("8.0 GiB in total"), "{msg}");
+}
+
+#[test]
+fn a_gpu_sweep_refuses_a_thread_axis() {
+    let (_, _, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cuda\", algorithms = [\"radix\"], sizes = [8], threads = [1, 2] }}"
+    ));
+    assert!(msg.contains("a GPU sort does not use CPU threads"), "{msg}");
+}
+
+#[test]
+fn a_cell_needs_exactly_one_kind() {
+    let (line, _, msg) = refused("title = \"t\"\n[[cell]]\n");
+    assert_eq!(line, 2);
+    assert!(msg.contains("empty cell"), "{msg}");
+    let (_, _, msg) = refused(&format!(
+        "{HEAD}markdown = \"x\"\nsweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [8] }}"
+    ));
+    assert!(msg.contains("not both"), "{msg}");
+}
+
+#[test]
+fn an_exclude_that_matches_nothing_is_refused() {
+    let (_, _, msg) = refused(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [8], exclude = [{{ key = \"u64\" }}] }}"
+    ));
+    assert!(
+        msg.contains("key `u64`") && msg.contains("leaves out nothing"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let e = load(
+        "t.toml",
+        &format!("{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"nope\"], sizes = [0], threads = [0] }}"),
+        &LIMITS,
+    )
+    .unwrap_err();
+    assert_eq!(e.errors.len(), 3, "{e}");
+    assert!(e.to_string().starts_with("t.toml:3:"));
+}
+
+#[test]
+fn duplicate_sweep_names_are_refused() {
+    let sweep =
+        "sweep = { name = \"a\", backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [8] }";
+    let (line, _, msg) = refused(&format!(
+        "title = \"t\"\n[[cell]]\n{sweep}\n[[cell]]\n{sweep}\n"
+    ));
+    assert_eq!(line, 4);
+    assert!(msg.contains("two sweeps are named `a`"), "{msg}");
+}

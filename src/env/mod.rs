@@ -1,0 +1,127 @@
+//! The environment record: the machine's hardware and software as the run saw them, and the
+//! compatibility checks made against it.
+
+mod check;
+mod host;
+
+use serde::{Deserialize, Serialize};
+
+pub use check::{Check, CheckStatus};
+pub use host::{CacheInfo, CpuInfo, MemoryInfo, OsInfo, memory};
+
+/// Everything recorded about where a run ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub cpu: CpuInfo,
+    pub memory: MemoryInfo,
+    pub os: OsInfo,
+    pub toolchain: Toolchain,
+    pub sortmark_version: String,
+    /// The commit sortmark was built from, `unknown` without git.
+    pub git_commit: String,
+    /// Whether the build had uncommitted changes (`None`: unknown).
+    pub git_dirty: Option<bool>,
+    /// Whether identifying strings were replaced (`--anonymize`).
+    pub anonymized: bool,
+}
+
+/// How the sortmark binary was built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Toolchain {
+    pub rustc: String,
+    pub target: String,
+    /// `release` or `debug`: a debug build's figures are not worth publishing.
+    pub profile: String,
+}
+
+impl Environment {
+    /// Probes this machine. With `anonymize`, the host name and other identifying strings
+    /// are replaced.
+    pub fn probe(anonymize: bool) -> Environment {
+        let mut env = Environment {
+            cpu: host::cpu(),
+            memory: host::memory(),
+            os: host::os(),
+            toolchain: Toolchain {
+                rustc: env!("SORTMARK_RUSTC_VERSION").to_string(),
+                target: env!("SORTMARK_TARGET").to_string(),
+                profile: env!("SORTMARK_PROFILE").to_string(),
+            },
+            sortmark_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: env!("SORTMARK_GIT_COMMIT").to_string(),
+            git_dirty: match env!("SORTMARK_GIT_DIRTY") {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+            anonymized: false,
+        };
+        if anonymize {
+            env.anonymize();
+        }
+        env
+    }
+
+    /// Replaces identifying strings (the host name) with a placeholder.
+    pub fn anonymize(&mut self) {
+        self.os.hostname = "anonymized".to_string();
+        self.anonymized = true;
+    }
+
+    /// A one-line summary: CPU, cores, memory, OS.
+    pub fn one_line(&self) -> String {
+        format!(
+            "{} ({} logical / {} physical cores), {} RAM, {} {}",
+            self.cpu.model,
+            self.cpu.logical_cores,
+            self.cpu
+                .physical_cores
+                .map_or("?".to_string(), |c| c.to_string()),
+            crate::units::bytes(self.memory.total_bytes),
+            self.os.name,
+            self.os.version
+        )
+    }
+}
+
+/// Checks that need only the host: the build profile and CPU oversubscription.
+pub fn host_checks(env: &Environment, max_threads: Option<u32>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let debug = env.toolchain.profile != "release";
+    checks.push(Check {
+        id: "build.profile".to_string(),
+        component: "sortmark".to_string(),
+        status: if debug {
+            CheckStatus::Warn
+        } else {
+            CheckStatus::Ok
+        },
+        summary: if debug {
+            "sortmark is a debug build: its figures are far below what the sorts can do".to_string()
+        } else {
+            "sortmark is an optimised release build".to_string()
+        },
+        detail: format!(
+            "profile {}, {}, {}",
+            env.toolchain.profile, env.toolchain.target, env.toolchain.rustc
+        ),
+        remedy: debug.then(|| "build and run with `cargo run --release -- run`".to_string()),
+    });
+    if let Some(max) = max_threads {
+        let cores = env.cpu.logical_cores;
+        let over = max > cores;
+        checks.push(Check {
+            id: "cpu.oversubscription".to_string(),
+            component: "CPU".to_string(),
+            status: if over { CheckStatus::Warn } else { CheckStatus::Ok },
+            summary: if over {
+                format!("thread counts up to {max} exceed the {cores} logical cores: those cases are oversubscribed")
+            } else {
+                format!("every thread count fits the {cores} logical cores")
+            },
+            detail: format!("largest thread count {max}, logical cores {cores}"),
+            remedy: over.then(|| "read oversubscribed cases as a stress test, not as scaling".to_string()),
+        });
+    }
+    checks
+}

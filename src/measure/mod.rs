@@ -1,0 +1,111 @@
+//! The timing loop shared by every backend, and what a measured case yields.
+//!
+//! Warm-ups run first and are never counted; then repetitions run until both the minimum count
+//! and the minimum total time are reached, never beyond the maximum count.
+
+pub mod stats;
+pub mod verify;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::MeasureSettings;
+pub use stats::{Outliers, Stats, summarize};
+pub use verify::{Verification, verify};
+
+/// Host↔device copies of a GPU case, timed apart from the sort and reported apart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Transfers {
+    /// Seconds to copy the input to the device.
+    pub h2d_s: f64,
+    /// Seconds to copy the sorted output back.
+    pub d2h_s: f64,
+}
+
+/// What a backend measured for one case.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Measurement {
+    /// Seconds of each timed repetition, in the order they ran.
+    pub samples_s: Vec<f64>,
+    /// How the samples were timed ("host monotonic clock", "CUDA events", a peer's words).
+    pub timing: String,
+    /// The checks made on the output; `None` when nothing could be checked.
+    pub verification: Option<Verification>,
+    /// GPU transfers, timed separately.
+    pub transfers: Option<Transfers>,
+    /// Bytes the algorithm moves through memory in one sort, from its model (GPU cases).
+    pub bytes_moved: Option<u64>,
+    /// Notes worth showing beside the case (for example a peer's stderr tail).
+    pub notes: Vec<String>,
+}
+
+/// Runs `repetition` `settings.warmup` times untimed, then until the settings are satisfied.
+///
+/// `repetition` returns the seconds one run took, or an error that ends the case.
+pub fn repeat(
+    settings: &MeasureSettings,
+    mut repetition: impl FnMut() -> Result<f64, String>,
+) -> Result<Vec<f64>, String> {
+    for _ in 0..settings.warmup {
+        repetition()?;
+    }
+    let mut samples = Vec::new();
+    let mut total = 0.0;
+    while samples.len() < settings.max_repetitions.max(1) as usize {
+        let s = repetition()?;
+        samples.push(s);
+        total += s;
+        if samples.len() >= settings.repetitions as usize && total >= settings.min_time_s {
+            break;
+        }
+    }
+    Ok(samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(
+        warmup: u32,
+        repetitions: u32,
+        min_time_s: f64,
+        max_repetitions: u32,
+    ) -> MeasureSettings {
+        MeasureSettings {
+            warmup,
+            repetitions,
+            min_time_s,
+            max_repetitions,
+            ..MeasureSettings::default()
+        }
+    }
+
+    #[test]
+    fn warmups_are_not_counted() {
+        let mut calls = 0;
+        let samples = repeat(&settings(2, 3, 0.0, 10), || {
+            calls += 1;
+            Ok(calls as f64)
+        })
+        .unwrap();
+        assert_eq!(samples, vec![3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn repeats_until_the_minimum_time_within_the_cap() {
+        let samples = repeat(&settings(0, 2, 1.0, 100), || Ok(0.3)).unwrap();
+        assert_eq!(samples.len(), 4);
+        let capped = repeat(&settings(0, 2, 100.0, 6), || Ok(0.3)).unwrap();
+        assert_eq!(capped.len(), 6);
+    }
+
+    #[test]
+    fn an_error_ends_the_case() {
+        let mut n = 0;
+        let r = repeat(&settings(1, 5, 0.0, 10), || {
+            n += 1;
+            if n == 3 { Err("boom".into()) } else { Ok(1.0) }
+        });
+        assert_eq!(r, Err("boom".to_string()));
+    }
+}

@@ -1,0 +1,380 @@
+//! The Run: everything one execution of a definition produced, serialized as `results.json`.
+//!
+//! `results.json` is the single source of truth: every report is rendered from a [`Run`] alone.
+//! Bump [`SCHEMA_VERSION`] whenever a field's meaning changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Backend, ReportDef};
+use crate::data::{Distribution, KeyType};
+use crate::env::{Check, Environment};
+use crate::measure::{Measurement, Stats, Transfers, Verification, summarize};
+use crate::plan::{Case, CaseId};
+
+/// The version of the `results.json` format this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One execution of a report definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Format version of this file.
+    pub schema: u32,
+    /// Unique id, also the run folder's name: `YYYYMMDDTHHMMSSZ-xxxx`.
+    pub run_id: String,
+    /// RFC 3339 UTC timestamps.
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Every planned case has a result.
+    pub complete: bool,
+    /// The run stopped early (Ctrl-C, SIGTERM); `complete` is then false.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// The command line as typed.
+    pub command_line: Vec<String>,
+    /// Where the definition came from (a path, or the built-in default).
+    pub definition_path: String,
+    /// The exact definition text that ran (also saved as `definition.toml`).
+    pub definition_text: String,
+    /// The parsed, validated definition.
+    pub definition: ReportDef,
+    /// The machine and software the run saw.
+    pub environment: Environment,
+    /// Compatibility checks.
+    pub checks: Vec<Check>,
+    /// One result per case, in plan order.
+    pub cases: Vec<CaseResult>,
+}
+
+/// Whether a case produced trustworthy figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseStatus {
+    /// Ran, and every output was verified.
+    Ok,
+    /// Did not run; `reason` says why.
+    Skipped,
+    /// Ran and went wrong (a wrong output, an error, a crash); `reason` says what.
+    Failed,
+}
+
+impl CaseStatus {
+    /// The lowercase name used in results and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseStatus::Ok => "ok",
+            CaseStatus::Skipped => "skipped",
+            CaseStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// Index of the sweep's cell in the definition.
+    pub cell: usize,
+    /// The sweep's name.
+    pub sweep: String,
+    pub backend: Backend,
+    pub algorithm: String,
+    pub key_type: KeyType,
+    pub distribution: Distribution,
+    pub n: u64,
+    pub threads: Option<u32>,
+    pub device: Option<u32>,
+    pub status: CaseStatus,
+    /// Why the case was skipped or failed.
+    pub reason: Option<String>,
+    /// Untimed warm-up runs before the samples.
+    pub warmup: u32,
+    /// Seconds of every timed repetition.
+    pub samples_s: Vec<f64>,
+    pub stats: Option<Stats>,
+    /// Keys per second at the median time.
+    pub keys_per_s: Option<f64>,
+    /// Every output was checked and passed.
+    pub verified: bool,
+    /// What was checked.
+    pub verification: Option<Verification>,
+    /// How the samples were timed.
+    pub timing: String,
+    /// More threads than logical cores.
+    pub oversubscribed: bool,
+    /// Median time of the same case with one thread over this one's (thread sweeps).
+    pub speedup: Option<f64>,
+    /// Speed-up divided by the thread count.
+    pub efficiency: Option<f64>,
+    /// GPU transfers, timed apart from the sort.
+    pub transfers: Option<Transfers>,
+    /// Bytes one sort moves through memory by the algorithm's model.
+    pub bytes_moved: Option<u64>,
+    /// `bytes_moved` over the median time.
+    pub effective_bandwidth_bytes_per_s: Option<f64>,
+    /// Effective bandwidth as a fraction of the device's measured copy bandwidth.
+    pub bandwidth_share: Option<f64>,
+    /// Remarks shown beside the case.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl CaseResult {
+    /// A result for `case` with no measurement yet.
+    fn from_case(
+        case: &Case,
+        status: CaseStatus,
+        reason: Option<String>,
+        logical_cores: u32,
+    ) -> CaseResult {
+        CaseResult {
+            cell: case.cell,
+            sweep: case.sweep.clone(),
+            backend: case.backend,
+            algorithm: case.algorithm.clone(),
+            key_type: case.key_type,
+            distribution: case.distribution,
+            n: case.n,
+            threads: case.threads,
+            device: case.device,
+            status,
+            reason,
+            warmup: case.measure.warmup,
+            samples_s: Vec::new(),
+            stats: None,
+            keys_per_s: None,
+            verified: false,
+            verification: None,
+            timing: String::new(),
+            oversubscribed: case.threads.is_some_and(|t| t > logical_cores),
+            speedup: None,
+            efficiency: None,
+            transfers: None,
+            bytes_moved: None,
+            effective_bandwidth_bytes_per_s: None,
+            bandwidth_share: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A case that did not run.
+    pub fn skipped(case: &Case, reason: impl Into<String>, logical_cores: u32) -> CaseResult {
+        Self::from_case(
+            case,
+            CaseStatus::Skipped,
+            Some(reason.into()),
+            logical_cores,
+        )
+    }
+
+    /// A case that went wrong before producing a measurement.
+    pub fn failed(case: &Case, reason: impl Into<String>, logical_cores: u32) -> CaseResult {
+        Self::from_case(case, CaseStatus::Failed, Some(reason.into()), logical_cores)
+    }
+
+    /// A measured case: ok when every output verified, failed otherwise.
+    pub fn measured(
+        case: &Case,
+        m: Measurement,
+        seed: u64,
+        copy_bandwidth: Option<f64>,
+        logical_cores: u32,
+    ) -> CaseResult {
+        let failure = match &m.verification {
+            None => Some("the output could not be verified".to_string()),
+            Some(v) => v.failure(),
+        };
+        let status = if failure.is_none() && !m.samples_s.is_empty() {
+            CaseStatus::Ok
+        } else {
+            CaseStatus::Failed
+        };
+        let mut r = Self::from_case(case, status, failure, logical_cores);
+        // Each case gets its own bootstrap stream, derived from the run's seed and the case.
+        let stats = summarize(&m.samples_s, seed ^ crate::data::mix64(fnv1a(&case.key())));
+        r.keys_per_s = stats
+            .as_ref()
+            .filter(|s| s.median_s > 0.0)
+            .map(|s| case.n as f64 / s.median_s);
+        r.effective_bandwidth_bytes_per_s = m
+            .bytes_moved
+            .zip(stats.as_ref())
+            .filter(|(_, s)| s.median_s > 0.0)
+            .map(|(b, s)| b as f64 / s.median_s);
+        r.bandwidth_share = r
+            .effective_bandwidth_bytes_per_s
+            .zip(copy_bandwidth)
+            .map(|(e, c)| e / c);
+        r.stats = stats;
+        r.verified = status == CaseStatus::Ok;
+        r.verification = m.verification;
+        r.samples_s = m.samples_s;
+        r.timing = m.timing;
+        r.transfers = m.transfers;
+        r.bytes_moved = m.bytes_moved;
+        r.notes = m.notes;
+        r
+    }
+
+    /// The axis values that identify the case, as for [`Case::id`].
+    pub fn id(&self) -> CaseId<'_> {
+        CaseId {
+            sweep: &self.sweep,
+            backend: self.backend,
+            algorithm: &self.algorithm,
+            key_type: self.key_type,
+            distribution: self.distribution,
+            n: self.n,
+            threads: self.threads,
+            device: self.device,
+        }
+    }
+}
+
+/// FNV-1a, a tiny stable string hash (std's hasher is not stable across releases).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Run {
+    /// Number of cases with each status: (ok, skipped, failed).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count = |s| self.cases.iter().filter(|c| c.status == s).count();
+        (
+            count(CaseStatus::Ok),
+            count(CaseStatus::Skipped),
+            count(CaseStatus::Failed),
+        )
+    }
+
+    /// Whether any case ran and failed (a wrong output or an error).
+    pub fn has_failures(&self) -> bool {
+        self.cases.iter().any(|c| c.status == CaseStatus::Failed)
+    }
+
+    /// Fills in speed-up and parallel efficiency of every multi-threaded case against the
+    /// same algorithm's one-thread case on the same input.
+    pub fn derive_thread_scaling(&mut self) {
+        let baselines: std::collections::HashMap<String, f64> = self
+            .cases
+            .iter()
+            .filter(|c| c.threads == Some(1))
+            .filter_map(|c| Some((scaling_key(c), c.stats.as_ref()?.median_s)))
+            .collect();
+        for case in &mut self.cases {
+            let (Some(threads), Some(stats)) = (case.threads, case.stats.as_ref()) else {
+                continue;
+            };
+            let Some(base) = baselines.get(&scaling_key(case)) else {
+                continue;
+            };
+            if stats.median_s > 0.0 {
+                let speedup = base / stats.median_s;
+                case.speedup = Some(speedup);
+                case.efficiency = Some(speedup / f64::from(threads));
+            }
+        }
+    }
+}
+
+/// A case's identity without its thread count.
+fn scaling_key(c: &CaseResult) -> String {
+    format!(
+        "{}/{}/{}/{}/{}/{:?}",
+        c.sweep, c.algorithm, c.key_type, c.distribution, c.n, c.device
+    )
+}
+
+/// The columns of `results.csv`, one tidy row per case.
+pub const CSV_COLUMNS: [&str; 24] = [
+    "sweep",
+    "backend",
+    "algorithm",
+    "key_type",
+    "distribution",
+    "n",
+    "threads",
+    "device",
+    "status",
+    "verified",
+    "repetitions",
+    "min_s",
+    "median_s",
+    "mean_s",
+    "max_s",
+    "stddev_s",
+    "mad_s",
+    "ci95_low_s",
+    "ci95_high_s",
+    "keys_per_s",
+    "speedup",
+    "efficiency",
+    "oversubscribed",
+    "reason",
+];
+
+/// Writes the cases as CSV (RFC 4180 quoting).
+pub fn to_csv(run: &Run) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push('\n');
+    for c in &run.cases {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
+        let s = c.stats.as_ref();
+        let fields = [
+            c.sweep.clone(),
+            c.backend.name().to_string(),
+            c.algorithm.clone(),
+            c.key_type.to_string(),
+            c.distribution.to_string(),
+            c.n.to_string(),
+            c.threads.map_or(String::new(), |t| t.to_string()),
+            c.device.map_or(String::new(), |d| d.to_string()),
+            c.status.name().to_string(),
+            c.verified.to_string(),
+            c.samples_s.len().to_string(),
+            opt(s.map(|s| s.min_s)),
+            opt(s.map(|s| s.median_s)),
+            opt(s.map(|s| s.mean_s)),
+            opt(s.map(|s| s.max_s)),
+            opt(s.map(|s| s.stddev_s)),
+            opt(s.map(|s| s.mad_s)),
+            opt(s.map(|s| s.ci95_low_s)),
+            opt(s.map(|s| s.ci95_high_s)),
+            opt(c.keys_per_s),
+            opt(c.speedup),
+            opt(c.efficiency),
+            c.oversubscribed.to_string(),
+            c.reason.clone().unwrap_or_default(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_awkward_fields() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn fnv_is_stable() {
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -1,0 +1,268 @@
+//! Executes a definition: probe the machine, plan the cases, measure each one on its backend,
+//! and save the run after every case so that a crash loses at most the case in flight.
+
+use std::io::IsTerminal;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::archive;
+use crate::backend::cpu::{CpuAlgorithm, ThreadPools};
+use crate::config::{Backend, ReportDef};
+use crate::data::generate;
+use crate::env::{self, Environment};
+use crate::plan::{Case, plan};
+use crate::run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};
+
+/// How to run a definition.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Archive root; the run lands in `ROOT/<definition-name>/<run-id>/`.
+    pub archive_root: PathBuf,
+    /// Replace identifying strings in the environment record.
+    pub anonymize: bool,
+    /// The command line, recorded for reproducibility.
+    pub command_line: Vec<String>,
+}
+
+/// A definition with where it came from and its exact text.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub path: String,
+    pub text: String,
+    pub def: ReportDef,
+}
+
+/// Runs every case of `definition` and returns the run folder and the finished run.
+pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(PathBuf, Run)> {
+    let started = chrono::Utc::now();
+    let run_id = archive::new_run_id(started);
+    let dir = archive::create_run_dir(&options.archive_root, &definition.def.name, &run_id)?;
+    archive::write_atomic(&dir.join("definition.toml"), definition.text.as_bytes())?;
+
+    let environment = Environment::probe(options.anonymize);
+    let cases = plan(&definition.def, None);
+    let max_threads = cases.iter().filter_map(|c| c.threads).max();
+    let mut run = Run {
+        schema: SCHEMA_VERSION,
+        run_id,
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        finished_at: None,
+        complete: false,
+        interrupted: false,
+        command_line: options.command_line.clone(),
+        definition_path: definition.path,
+        definition_text: definition.text,
+        definition: definition.def,
+        checks: env::host_checks(&environment, max_threads),
+        environment,
+        cases: Vec::with_capacity(cases.len()),
+    };
+    archive::save_results(&dir, &run)?;
+
+    let mut executor = Executor {
+        pools: ThreadPools::default(),
+        seed: run.definition.seed,
+        logical_cores: run.environment.cpu.logical_cores,
+    };
+    let progress = Progress::new(cases.len() as u64);
+    for case in &cases {
+        progress.start(case);
+        let result = executor.run_case(case);
+        progress.finish(&result);
+        run.cases.push(result);
+        run.derive_thread_scaling();
+        archive::save_results(&dir, &run).context("could not save results after a case")?;
+    }
+    progress.done();
+    run.complete = true;
+    run.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    archive::save_results(&dir, &run)?;
+    Ok((dir, run))
+}
+
+/// Runs cases, holding what is reused between them (thread pools).
+struct Executor {
+    pools: ThreadPools,
+    seed: u64,
+    logical_cores: u32,
+}
+
+impl Executor {
+    /// Runs one case; a panic inside a backend fails that case, never the run.
+    fn run_case(&mut self, case: &Case) -> CaseResult {
+        if let Some(reason) = &case.skip {
+            return CaseResult::skipped(case, reason.clone(), self.logical_cores);
+        }
+        match catch_unwind(AssertUnwindSafe(|| self.dispatch(case))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                CaseResult::failed(
+                    case,
+                    format!("the case panicked: {message}"),
+                    self.logical_cores,
+                )
+            }
+        }
+    }
+
+    fn dispatch(&mut self, case: &Case) -> CaseResult {
+        match case.backend {
+            Backend::Cpu => self.run_cpu(case),
+            Backend::Cuda => CaseResult::skipped(
+                case,
+                "this build of sortmark has no CUDA backend",
+                self.logical_cores,
+            ),
+            Backend::Command => CaseResult::skipped(
+                case,
+                "this build of sortmark has no command backend",
+                self.logical_cores,
+            ),
+        }
+    }
+
+    fn run_cpu(&mut self, case: &Case) -> CaseResult {
+        let Some(algorithm) = CpuAlgorithm::from_name(&case.algorithm) else {
+            return CaseResult::failed(
+                case,
+                format!("unknown CPU algorithm `{}`", case.algorithm),
+                self.logical_cores,
+            );
+        };
+        let threads = case.threads.unwrap_or(1);
+        let pool = match self.pools.get(threads) {
+            Ok(pool) => pool,
+            Err(e) => {
+                return CaseResult::failed(
+                    case,
+                    format!("could not start {threads} threads: {e}"),
+                    self.logical_cores,
+                );
+            }
+        };
+        let input = generate(case.key_type, case.distribution, case.n as usize, self.seed);
+        let measurement = crate::backend::cpu::measure(algorithm, &input, &case.measure, pool);
+        CaseResult::measured(case, measurement, self.seed, None, self.logical_cores)
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, plain lines otherwise (logs, CI).
+struct Progress {
+    bar: Option<ProgressBar>,
+    total: u64,
+    started: Instant,
+    done: std::cell::Cell<u64>,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} cases, {eta} left  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            started: Instant::now(),
+            done: std::cell::Cell::new(0),
+        }
+    }
+
+    fn start(&self, case: &Case) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(case.label());
+        }
+    }
+
+    fn finish(&self, result: &CaseResult) {
+        self.done.set(self.done.get() + 1);
+        let outcome = match result.status {
+            CaseStatus::Ok => result
+                .keys_per_s
+                .map_or("ok".to_string(), crate::units::keys_per_s),
+            CaseStatus::Skipped => format!("skipped: {}", result.reason.as_deref().unwrap_or("")),
+            CaseStatus::Failed => format!("FAILED: {}", result.reason.as_deref().unwrap_or("")),
+        };
+        let line = format!(
+            "[{}/{}] {}  {}",
+            self.done.get(),
+            self.total,
+            crate::plan::describe(&result.id()),
+            outcome
+        );
+        match &self.bar {
+            Some(bar) => {
+                if result.status == CaseStatus::Failed {
+                    bar.println(line);
+                }
+                bar.inc(1);
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        eprintln!(
+            "{} cases in {:.1} s",
+            self.done.get(),
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Reads a definition file, or the built-in default when `path` is `None`.
+pub fn read_definition(
+    path: Option<&Path>,
+    limits: &crate::config::Limits,
+) -> Result<Definition, DefinitionReadError> {
+    match path {
+        None => Ok(Definition {
+            path: crate::config::QUICK_PATH.to_string(),
+            text: crate::config::QUICK_TOML.to_string(),
+            def: crate::config::load_builtin(limits)?,
+        }),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| DefinitionReadError::Io {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+            let shown = path.display().to_string();
+            let def = crate::config::load(&shown, &text, limits)?;
+            Ok(Definition {
+                path: shown,
+                text,
+                def,
+            })
+        }
+    }
+}
+
+/// A definition that could not be read or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionReadError {
+    #[error("could not read definition {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(#[from] crate::config::LoadError),
+}
