@@ -1,0 +1,297 @@
+//! The command line end to end: runs on tiny definitions, and every refusal of a bad one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn sortmark() -> Command {
+    Command::cargo_bin("sortmark").expect("the sortmark binary is built")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Runs a definition into a fresh archive root; returns (root, run folder, results.json).
+fn run_ok(definition: &Path) -> (tempfile::TempDir, PathBuf, Value) {
+    let root = tempfile::tempdir().unwrap();
+    let out = sortmark()
+        .args([
+            "run",
+            definition.to_str().unwrap(),
+            "--out",
+            root.path().to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let dir = PathBuf::from(
+        stdout
+            .lines()
+            .last()
+            .expect("the run folder on the last line"),
+    );
+    let json: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    (root, dir, json)
+}
+
+#[test]
+fn a_run_writes_a_verified_run_folder() {
+    let def = fixture("tiny.toml");
+    let (root, dir, json) = run_ok(&def);
+    assert!(
+        dir.starts_with(root.path().join("tiny")),
+        "{}",
+        dir.display()
+    );
+    for file in ["results.json", "results.csv", "definition.toml"] {
+        assert!(dir.join(file).is_file(), "{file} is missing");
+    }
+    assert_eq!(
+        fs::read_to_string(dir.join("definition.toml")).unwrap(),
+        fs::read_to_string(&def).unwrap()
+    );
+    for field in [
+        "schema",
+        "run_id",
+        "started_at",
+        "finished_at",
+        "complete",
+        "command_line",
+        "definition",
+        "environment",
+        "checks",
+        "cases",
+    ] {
+        assert!(json.get(field).is_some(), "results.json lacks {field}");
+    }
+    assert_eq!(json["complete"], true);
+    let cases = json["cases"].as_array().unwrap();
+    // algos: std-* once (threads=1) and rayon-* at 1 and 2 threads: (2 + 2·2) × 3 keys × 2 dists × 2 sizes.
+    // special: f32 runs, i64 is a recorded skip.
+    assert_eq!(cases.len(), 6 * 3 * 2 * 2 + 2);
+    for case in cases {
+        let skipped = case["status"] == "skipped";
+        if skipped {
+            assert_eq!(case["key_type"], "i64");
+            assert!(case["reason"].as_str().unwrap().contains("floating-point"));
+            continue;
+        }
+        assert_eq!(case["status"], "ok", "{case}");
+        assert_eq!(case["verified"], true);
+        assert_eq!(case["samples_s"].as_array().unwrap().len(), 3);
+        let stats = &case["stats"];
+        for f in [
+            "min_s",
+            "median_s",
+            "mean_s",
+            "max_s",
+            "stddev_s",
+            "ci95_low_s",
+            "ci95_high_s",
+            "outliers",
+        ] {
+            assert!(stats.get(f).is_some(), "stats lacks {f}");
+        }
+        assert!(case["keys_per_s"].as_f64().unwrap() > 0.0);
+        let stable = ["std-stable", "rayon-stable"].contains(&case["algorithm"].as_str().unwrap());
+        let pairs = case["key_type"] == "u32-u32";
+        assert_eq!(
+            case["verification"]["stable"],
+            if stable && pairs {
+                Value::Bool(true)
+            } else {
+                Value::Null
+            }
+        );
+    }
+    // Speed-up and efficiency are derived for the two-thread rayon cases.
+    let two = cases.iter().find(|c| c["threads"] == 2).unwrap();
+    let (s, e) = (
+        two["speedup"].as_f64().unwrap(),
+        two["efficiency"].as_f64().unwrap(),
+    );
+    assert!((s / 2.0 - e).abs() < 1e-9);
+    let csv = fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), cases.len() + 1);
+    assert!(csv.starts_with("sweep,backend,algorithm,key_type,distribution,n,threads"));
+}
+
+#[test]
+fn the_environment_is_recorded_and_can_be_anonymized() {
+    let root = tempfile::tempdir().unwrap();
+    let def = fixture("tiny.toml");
+    let out = sortmark()
+        .args([
+            "run",
+            def.to_str().unwrap(),
+            "--anonymize",
+            "--out",
+            root.path().to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let dir = PathBuf::from(stdout.lines().last().unwrap());
+    let json: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    let env = &json["environment"];
+    assert_eq!(env["os"]["hostname"], "anonymized");
+    assert_eq!(env["anonymized"], true);
+    assert!(env["cpu"]["logical_cores"].as_u64().unwrap() >= 1);
+    assert!(env["memory"]["total_bytes"].as_u64().unwrap() > 0);
+    assert!(!env["toolchain"]["rustc"].as_str().unwrap().is_empty());
+    assert!(env["git_commit"].is_string());
+    let real_host = fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if !real_host.is_empty() {
+        assert!(
+            !fs::read_to_string(dir.join("results.json"))
+                .unwrap()
+                .contains(&format!("\"{real_host}\""))
+        );
+    }
+}
+
+/// Each bad definition: exit code 2, a `file:line:column` message, and nothing run.
+#[test]
+fn bad_definitions_are_refused_with_a_location_and_nothing_runs() {
+    let head = "title = \"t\"\n[[cell]]\n";
+    let cases = [
+        (
+            "unknown key",
+            format!(
+                "{head}sweep = {{ backend = \"cpu\", algoritms = [\"std-unstable\"], sizes = [8] }}\n"
+            ),
+            ":3:28:",
+            "did you mean `algorithms`?",
+        ),
+        (
+            "wrong type",
+            "title = 5\n".to_string(),
+            ":1:9:",
+            "invalid type",
+        ),
+        (
+            "bad size",
+            format!(
+                "{head}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [\"1.5Mi\"] }}\n"
+            ),
+            ":3:",
+            "bad size expression `1.5Mi`",
+        ),
+        (
+            "empty axis",
+            format!(
+                "{head}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], keys = [], sizes = [8] }}\n"
+            ),
+            ":3:",
+            "`keys` axis is empty",
+        ),
+        (
+            "zero threads",
+            format!(
+                "{head}sweep = {{ backend = \"cpu\", algorithms = [\"rayon-unstable\"], sizes = [8], threads = [0] }}\n"
+            ),
+            ":3:",
+            "zero threads",
+        ),
+        (
+            "too large",
+            format!(
+                "{head}sweep = {{ backend = \"cpu\", algorithms = [\"std-stable\"], keys = [\"u64\"], sizes = [\"2^32\"] }}\n"
+            ),
+            ":3:",
+            "above the 2^32 - 1 keys",
+        ),
+        ("syntax", "title = \"t\n".to_string(), ":1:", ""),
+    ];
+    for (what, text, location, message) in cases {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("bad.toml");
+        fs::write(&path, &text).unwrap();
+        let out = sortmark()
+            .args([
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                root.path().join("archive").to_str().unwrap(),
+            ])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.contains(&format!("bad.toml{location}")),
+            "{what}: {stderr}"
+        );
+        assert!(stderr.contains(message), "{what}: {stderr}");
+        assert!(
+            !root.path().join("archive").exists(),
+            "{what}: something ran"
+        );
+    }
+}
+
+#[test]
+fn a_case_needing_more_memory_than_the_machine_has_is_refused() {
+    let total = sortmark::env::memory().total_bytes;
+    // The smallest power-of-two u64 std-stable case (three buffers of 8 bytes per key) above total.
+    let mut n: u64 = 1 << 20;
+    while 24 * n <= total {
+        n *= 2;
+    }
+    if n > u64::from(u32::MAX) {
+        return; // This machine holds any supported size: the unit tests cover the rule.
+    }
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("big.toml");
+    fs::write(&path, format!("title = \"t\"\n[[cell]]\nsweep = {{ backend = \"cpu\", algorithms = [\"std-stable\"], keys = [\"u64\"], sizes = [{n}] }}\n")).unwrap();
+    let out = sortmark()
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            root.path().to_str().unwrap(),
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("big.toml:3:") && stderr.contains(&format!("({} bytes)", 24 * n)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("std-stable u64"), "{stderr}");
+}
+
+#[test]
+fn the_built_in_definition_is_valid() {
+    sortmark()
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicates_contains("valid"));
+}
+
+#[test]
+fn a_missing_definition_file_is_a_clear_error() {
+    let out = sortmark()
+        .args(["run", "/nonexistent/def.toml"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("could not read definition /nonexistent/def.toml"),
+        "{stderr}"
+    );
+}
+
+fn predicates_contains(needle: &'static str) -> impl predicates::Predicate<[u8]> {
+    predicates::function::function(move |out: &[u8]| String::from_utf8_lossy(out).contains(needle))
+}

@@ -1,0 +1,3 @@
+//! sortmark's integration tests: one test binary, one module per topic.
+
+mod cli;
