@@ -49,6 +49,19 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     write().with_context(|| format!("could not write {}", path.display()))
 }
 
+/// Removes temporary files a killed process left behind in a run folder.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp-") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Saves `results.json` and `results.csv` of a run.
 pub fn save_results(dir: &Path, run: &Run) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(run).context("could not serialize the run")?;
@@ -109,6 +122,9 @@ mod tests {
         write_atomic(&path, b"{}").unwrap();
         write_atomic(&path, b"[1]").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "[1]");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        fs::write(dir.path().join(".x.json.tmp-99"), "half").unwrap();
+        remove_stale_temporaries(dir.path());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod config;
 pub mod data;
 pub mod env;
+pub mod interrupt;
 pub mod measure;
 pub mod plan;
 pub mod run;

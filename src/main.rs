@@ -14,7 +14,8 @@ const EXIT_OK: u8 = 0;
 const EXIT_CASE_FAILED: u8 = 1;
 /// Exit code for a definition that is missing or invalid; nothing ran.
 const EXIT_BAD_DEFINITION: u8 = 2;
-/// Exit code for any other error (I/O, a corrupt run folder).
+/// Exit code for any other error (I/O, a corrupt run folder). A run stopped by Ctrl-C or
+/// SIGTERM exits with [`sortmark::interrupt::EXIT_INTERRUPTED`].
 const EXIT_ERROR: u8 = 3;
 
 #[derive(Parser)]
@@ -33,7 +34,11 @@ enum Command {
     /// Run a report definition (default: the built-in reports/quick.toml).
     Run {
         /// The definition (a TOML file); leave out for the built-in quick report.
+        #[arg(conflicts_with = "resume")]
         definition: Option<PathBuf>,
+        /// Finish an interrupted run in RUN_DIR instead of starting a new one.
+        #[arg(long, value_name = "RUN_DIR")]
+        resume: Option<PathBuf>,
         /// Archive root: the run lands in OUT/<definition-name>/<run-id>/.
         #[arg(long, default_value = sortmark::archive::DEFAULT_ROOT)]
         out: PathBuf,
@@ -53,9 +58,18 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run {
             definition,
+            resume,
             out,
             anonymize,
-        } => run(definition, out, anonymize),
+        } => {
+            if let Err(e) = sortmark::interrupt::install() {
+                eprintln!("warning: Ctrl-C will not save a partial run: {e}");
+            }
+            match resume {
+                Some(dir) => resume_run(&dir),
+                None => run(definition, out, anonymize),
+            }
+        }
         Command::Check { definition } => check(definition),
     }
 }
@@ -72,27 +86,53 @@ fn run(definition: Option<PathBuf>, out: PathBuf, anonymize: bool) -> ExitCode {
         command_line: std::env::args().collect(),
     };
     match runner::execute(definition, &options) {
-        Ok((dir, run)) => {
-            let (ok, skipped, failed) = run.counts();
-            eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
-            if run.has_failures() {
-                eprintln!(
-                    "error: {failed} case(s) FAILED; see their reasons in {}",
-                    dir.join("results.json").display()
-                );
-            }
-            println!("{}", dir.display());
-            ExitCode::from(if run.has_failures() {
-                EXIT_CASE_FAILED
-            } else {
-                EXIT_OK
-            })
-        }
+        Ok((dir, run)) => finished(&dir, &run),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+fn resume_run(dir: &std::path::Path) -> ExitCode {
+    match runner::resume(dir, &Limits::of_this_machine()) {
+        Ok((dir, run)) => finished(&dir, &run),
+        Err(e @ (runner::ResumeError::DefinitionChanged(_) | runner::ResumeError::Invalid(_))) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_BAD_DEFINITION)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Reports a run's outcome and prints its folder as the last line of stdout.
+fn finished(dir: &std::path::Path, run: &sortmark::run::Run) -> ExitCode {
+    let (ok, skipped, failed) = run.counts();
+    eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
+    if run.has_failures() {
+        eprintln!(
+            "error: {failed} case(s) FAILED; see their reasons in {}",
+            dir.join("results.json").display()
+        );
+    }
+    if run.interrupted {
+        eprintln!(
+            "interrupted: the finished cases are saved; finish with `sortmark run --resume {}`",
+            dir.display()
+        );
+    }
+    println!("{}", dir.display());
+    let code = if run.interrupted {
+        sortmark::interrupt::EXIT_INTERRUPTED
+    } else if run.has_failures() {
+        EXIT_CASE_FAILED
+    } else {
+        EXIT_OK
+    };
+    ExitCode::from(code)
 }
 
 fn check(definition: Option<PathBuf>) -> ExitCode {

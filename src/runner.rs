@@ -36,7 +36,10 @@ pub struct Definition {
     pub def: ReportDef,
 }
 
-/// Runs every case of `definition` and returns the run folder and the finished run.
+/// Runs every case of `definition` in a new run folder; returns the folder and the run.
+///
+/// The run is saved after every case. When a stop is requested (Ctrl-C, SIGTERM), the case in
+/// flight is dropped, the run is saved as interrupted, and [`resume`] can finish it later.
 pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(PathBuf, Run)> {
     let started = chrono::Utc::now();
     let run_id = archive::new_run_id(started);
@@ -49,7 +52,7 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     let mut run = Run {
         schema: SCHEMA_VERSION,
         run_id,
-        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        started_at: timestamp(started),
         finished_at: None,
         complete: false,
         interrupted: false,
@@ -62,26 +65,94 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         cases: Vec::with_capacity(cases.len()),
     };
     archive::save_results(&dir, &run)?;
+    run_cases(&dir, &mut run, &cases)?;
+    Ok((dir, run))
+}
 
+/// Finishes an interrupted (or crashed) run: runs the cases it has no result for, with the
+/// definition it started with. Refuses when the definition file has changed since.
+pub fn resume(dir: &Path, limits: &crate::config::Limits) -> Result<(PathBuf, Run), ResumeError> {
+    let mut run = archive::load_run(dir).map_err(ResumeError::Load)?;
+    if run.complete {
+        return Err(ResumeError::AlreadyComplete(dir.display().to_string()));
+    }
+    let saved = std::fs::read_to_string(dir.join("definition.toml"))
+        .unwrap_or_else(|_| run.definition_text.clone());
+    if saved != run.definition_text {
+        return Err(ResumeError::DefinitionChanged(
+            dir.join("definition.toml").display().to_string(),
+        ));
+    }
+    if run.definition_path != crate::config::QUICK_PATH {
+        if let Ok(current) = std::fs::read_to_string(&run.definition_path) {
+            if current != run.definition_text {
+                return Err(ResumeError::DefinitionChanged(run.definition_path.clone()));
+            }
+        }
+    }
+    let mut def = crate::config::load(&run.definition_path, &run.definition_text, limits)
+        .map_err(|e| ResumeError::Invalid(e.to_string()))?;
+    def.name = run.definition.name.clone();
+    let done: std::collections::HashSet<String> = run.cases.iter().map(|c| c.id().key()).collect();
+    let remaining: Vec<Case> = plan(&def, None)
+        .into_iter()
+        .filter(|c| !done.contains(&c.key()))
+        .collect();
+    run.interrupted = false;
+    archive::remove_stale_temporaries(dir);
+    run_cases(dir, &mut run, &remaining).map_err(ResumeError::Io)?;
+    Ok((dir.to_path_buf(), run))
+}
+
+/// Why a run could not be resumed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error("{0:#}")]
+    Load(anyhow::Error),
+    #[error("the run in {0} is already complete: nothing to resume")]
+    AlreadyComplete(String),
+    #[error(
+        "the definition {0} changed since the run started: resuming would mix two experiments (start a new run instead)"
+    )]
+    DefinitionChanged(String),
+    #[error("the run's definition is no longer valid here:\n{0}")]
+    Invalid(String),
+    #[error("{0:#}")]
+    Io(anyhow::Error),
+}
+
+/// Runs `cases`, appending each result to `run` and saving after every case.
+fn run_cases(dir: &Path, run: &mut Run, cases: &[Case]) -> anyhow::Result<()> {
     let mut executor = Executor {
         pools: ThreadPools::default(),
         seed: run.definition.seed,
         logical_cores: run.environment.cpu.logical_cores,
     };
     let progress = Progress::new(cases.len() as u64);
-    for case in &cases {
+    for case in cases {
+        if crate::interrupt::requested() {
+            break;
+        }
         progress.start(case);
         let result = executor.run_case(case);
+        if crate::interrupt::requested() {
+            // The case in flight may have been cut short: drop it, resume runs it again.
+            break;
+        }
         progress.finish(&result);
         run.cases.push(result);
         run.derive_thread_scaling();
-        archive::save_results(&dir, &run).context("could not save results after a case")?;
+        archive::save_results(dir, run).context("could not save results after a case")?;
     }
     progress.done();
-    run.complete = true;
-    run.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    archive::save_results(&dir, &run)?;
-    Ok((dir, run))
+    run.interrupted = crate::interrupt::requested();
+    run.complete = !run.interrupted;
+    run.finished_at = Some(timestamp(chrono::Utc::now()));
+    archive::save_results(dir, run)
+}
+
+fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Runs cases, holding what is reused between them (thread pools).
@@ -149,10 +220,27 @@ impl Executor {
                 );
             }
         };
+        if let Some(reason) = host_memory_shortfall(case) {
+            return CaseResult::skipped(case, reason, self.logical_cores);
+        }
         let input = generate(case.key_type, case.distribution, case.n as usize, self.seed);
         let measurement = crate::backend::cpu::measure(algorithm, &input, &case.measure, pool);
         CaseResult::measured(case, measurement, self.seed, None, self.logical_cores)
     }
+}
+
+/// Why a case would not fit in the host memory available now, if it would not.
+fn host_memory_shortfall(case: &Case) -> Option<String> {
+    let needed =
+        crate::plan::host_bytes_needed(case.backend, &case.algorithm, case.key_type, case.n);
+    let available = crate::env::memory().available_bytes;
+    (available > 0 && needed > available).then(|| {
+        format!(
+            "needs {} of host memory but only {} is available",
+            crate::units::bytes(needed),
+            crate::units::bytes(available)
+        )
+    })
 }
 
 /// Progress on stderr: a bar on a terminal, plain lines otherwise (logs, CI).

@@ -1,3 +1,4 @@
 //! sortmark's integration tests: one test binary, one module per topic.
 
 mod cli;
+mod reliability;

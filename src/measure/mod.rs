@@ -46,11 +46,13 @@ pub fn repeat(
     mut repetition: impl FnMut() -> Result<f64, String>,
 ) -> Result<Vec<f64>, String> {
     for _ in 0..settings.warmup {
+        stop_if_interrupted()?;
         repetition()?;
     }
     let mut samples = Vec::new();
     let mut total = 0.0;
     while samples.len() < settings.max_repetitions.max(1) as usize {
+        stop_if_interrupted()?;
         let s = repetition()?;
         samples.push(s);
         total += s;
@@ -59,6 +61,17 @@ pub fn repeat(
         }
     }
     Ok(samples)
+}
+
+/// The error a repetition loop ends with when the run is being interrupted.
+pub const INTERRUPTED: &str = "interrupted";
+
+fn stop_if_interrupted() -> Result<(), String> {
+    if crate::interrupt::requested() {
+        Err(INTERRUPTED.to_string())
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

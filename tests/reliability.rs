@@ -1,0 +1,192 @@
+//! Interrupted runs resume, a killed run leaves whole files, and broken inputs give clear errors.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("sortmark")
+}
+
+/// Starts a run of `definition` in the background with a copy of the definition in `root`.
+fn start_run(root: &Path, definition: &str) -> (Child, PathBuf) {
+    let def = root.join(definition);
+    fs::copy(fixture(definition), &def).unwrap();
+    let child = Process::new(binary())
+        .args([
+            "run",
+            def.to_str().unwrap(),
+            "--out",
+            root.join("archive").to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, def)
+}
+
+/// The run folder under `root/archive/<name>/`, once it exists.
+fn run_dir(root: &Path, name: &str) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(entry) = fs::read_dir(root.join("archive").join(name))
+            .ok()
+            .and_then(|mut d| d.next())
+        {
+            return entry.unwrap().path();
+        }
+        assert!(Instant::now() < deadline, "no run folder appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn results(dir: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(dir.join("results.json")).unwrap())
+        .expect("results.json is whole")
+}
+
+/// Waits until results.json holds at least `n` cases.
+fn wait_for_cases(dir: &Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(text) = fs::read_to_string(dir.join("results.json")) {
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                if v["cases"].as_array().is_some_and(|c| c.len() >= n) {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the run never reached {n} cases");
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Process::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn resume(dir: &Path) -> assert_cmd::assert::Assert {
+    Command::new(binary())
+        .args(["run", "--resume", dir.to_str().unwrap()])
+        .assert()
+}
+
+#[test]
+fn an_interrupted_run_keeps_its_cases_and_resumes() {
+    let root = tempfile::tempdir().unwrap();
+    let (mut child, _) = start_run(root.path(), "slow.toml");
+    let dir = run_dir(root.path(), "slow");
+    wait_for_cases(&dir, 3);
+    signal(&child, "INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "an interrupted run exits 130");
+
+    let partial = results(&dir);
+    assert_eq!(
+        (partial["complete"].clone(), partial["interrupted"].clone()),
+        (Value::Bool(false), Value::Bool(true))
+    );
+    let kept = partial["cases"].as_array().unwrap().len();
+    assert!((3..40).contains(&kept), "kept {kept} cases");
+
+    resume(&dir).success();
+    let done = results(&dir);
+    assert_eq!(done["complete"], true);
+    let cases = done["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 40, "every planned case exactly once");
+    let keys: std::collections::HashSet<String> = cases
+        .iter()
+        .map(|c| format!("{}/{}/{}", c["algorithm"], c["key_type"], c["distribution"]))
+        .collect();
+    assert_eq!(keys.len(), 40);
+    assert!(cases.iter().all(|c| c["status"] == "ok"));
+    // A finished run has nothing left to resume.
+    resume(&dir).code(3);
+}
+
+#[test]
+fn a_killed_run_leaves_whole_files_and_resumes() {
+    let root = tempfile::tempdir().unwrap();
+    let (mut child, _) = start_run(root.path(), "slow.toml");
+    let dir = run_dir(root.path(), "slow");
+    wait_for_cases(&dir, 2);
+    // SIGKILL cannot be caught: whatever was being written must still be whole.
+    signal(&child, "KILL");
+    child.wait().unwrap();
+    let partial = results(&dir);
+    assert_eq!(partial["complete"], false);
+    assert!(
+        fs::read_to_string(dir.join("results.csv"))
+            .unwrap()
+            .starts_with("sweep,")
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("definition.toml")).unwrap(),
+        fs::read_to_string(fixture("slow.toml")).unwrap()
+    );
+    resume(&dir).success();
+    assert_eq!(results(&dir)["cases"].as_array().unwrap().len(), 40);
+}
+
+#[test]
+fn resuming_refuses_a_changed_definition() {
+    let root = tempfile::tempdir().unwrap();
+    let (mut child, def) = start_run(root.path(), "slow.toml");
+    let dir = run_dir(root.path(), "slow");
+    wait_for_cases(&dir, 1);
+    signal(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    fs::write(
+        &def,
+        fs::read_to_string(&def)
+            .unwrap()
+            .replace("seed = 3", "seed = 4"),
+    )
+    .unwrap();
+    let out = resume(&dir).code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("changed since the run started"), "{stderr}");
+}
+
+#[test]
+fn a_corrupted_results_file_is_a_clear_error() {
+    let root = tempfile::tempdir().unwrap();
+    fs::write(
+        root.path().join("results.json"),
+        "{\"schema\": 1, \"run_id\": 5",
+    )
+    .unwrap();
+    let out = resume(root.path()).code(3);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("results.json is not valid JSON"),
+        "{stderr}"
+    );
+    fs::write(
+        root.path().join("results.json"),
+        "{\"schema\": 1, \"run_id\": 5}",
+    )
+    .unwrap();
+    let out = resume(root.path()).code(3);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("does not match the results format"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
