@@ -21,7 +21,7 @@ pub struct DefinitionError {
 impl DefinitionError {
     /// Locates `message` at byte range `span` of `source`.
     pub fn at(path: &str, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
-        let start = span.start.min(source.len());
+        let start = floor_char_boundary(source, span.start);
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = source[start..]
             .find('\n')
@@ -47,6 +47,15 @@ impl DefinitionError {
             snippet,
         }
     }
+}
+
+/// The largest char boundary at or below `i` (spans from outside must never split a character).
+fn floor_char_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 impl fmt::Display for DefinitionError {

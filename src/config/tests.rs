@@ -256,3 +256,43 @@ fn duplicate_sweep_names_are_refused() {
     assert_eq!(line, 4);
     assert!(msg.contains("two sweeps are named `a`"), "{msg}");
 }
+
+mod hostile {
+    //! Whatever the text, loading a definition returns a result: it never panics.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = load("fuzz.toml", &text, &LIMITS);
+        }
+
+        #[test]
+        fn mutated_definitions_never_panic(at in 0usize..2000, len in 0usize..40, insert in "[\\[\\]{}=\",\\n a-z0-9^é]{0,12}") {
+            let base = QUICK_TOML;
+            let mut start = at.min(base.len());
+            while !base.is_char_boundary(start) { start -= 1; }
+            let mut end = (start + len).min(base.len());
+            while !base.is_char_boundary(end) { end -= 1; }
+            let text = format!("{}{}{}", &base[..start], insert, &base[end..]);
+            if let Err(e) = load("fuzz.toml", &text, &LIMITS) {
+                prop_assert!(!e.errors.is_empty());
+                prop_assert!(e.to_string().starts_with("fuzz.toml:"));
+            }
+        }
+    }
+
+    #[test]
+    fn multibyte_text_is_located_by_character() {
+        // 'é' is not a bare-key character: the error is at it, column 2.
+        let (line, col, _) = refused("title = \"é\"\nséed = 1\n");
+        assert_eq!((line, col), (2, 2));
+        let (line, col, _) = refused("title = \"ééé\" ; \n");
+        // Counted in characters: 15, where counting bytes would say 18.
+        assert_eq!((line, col), (1, 15));
+    }
+}
