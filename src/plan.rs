@@ -120,8 +120,8 @@ pub fn host_bytes_needed(backend: Backend, algorithm: &str, key: KeyType, n: u64
         }
         // The input and the sorted result copied back for checking.
         Backend::Cuda => input.saturating_mul(2),
-        // A peer generates and holds its own data.
-        Backend::Command => 0,
+        // The input sortmark generates and writes for the peer (which holds its own copies).
+        Backend::Command => input,
     }
 }
 

@@ -10,8 +10,9 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::archive;
+use crate::backend::command::CommandBackend;
 use crate::backend::cpu::{CpuAlgorithm, ThreadPools};
-use crate::config::{Backend, ReportDef};
+use crate::config::{Backend, Cell, ReportDef};
 use crate::data::generate;
 use crate::env::{self, Environment};
 use crate::plan::{Case, plan};
@@ -123,10 +124,14 @@ pub enum ResumeError {
 
 /// Runs `cases`, appending each result to `run` and saving after every case.
 fn run_cases(dir: &Path, run: &mut Run, cases: &[Case]) -> anyhow::Result<()> {
+    let definition_path =
+        (run.definition_path != crate::config::QUICK_PATH).then(|| Path::new(&run.definition_path));
     let mut executor = Executor {
         pools: ThreadPools::default(),
         seed: run.definition.seed,
         logical_cores: run.environment.cpu.logical_cores,
+        command: CommandBackend::new(definition_path, run.definition.seed),
+        commands: command_lines(&run.definition),
     };
     let progress = Progress::new(cases.len() as u64);
     for case in cases {
@@ -155,11 +160,24 @@ fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Runs cases, holding what is reused between them (thread pools).
+/// The command line of every command sweep, by cell index.
+fn command_lines(def: &ReportDef) -> std::collections::HashMap<usize, String> {
+    def.cells
+        .iter()
+        .filter_map(|c| match c {
+            Cell::Sweep(s) => Some((s.cell, s.command.clone()?)),
+            Cell::Markdown { .. } => None,
+        })
+        .collect()
+}
+
+/// Runs cases, holding what is reused between them (thread pools, the peers' folder).
 struct Executor {
     pools: ThreadPools,
     seed: u64,
     logical_cores: u32,
+    command: CommandBackend,
+    commands: std::collections::HashMap<usize, String>,
 }
 
 impl Executor {
@@ -193,11 +211,14 @@ impl Executor {
                 "this build of sortmark has no CUDA backend",
                 self.logical_cores,
             ),
-            Backend::Command => CaseResult::skipped(
-                case,
-                "this build of sortmark has no command backend",
-                self.logical_cores,
-            ),
+            Backend::Command => match self.commands.get(&case.cell) {
+                Some(command) => {
+                    self.command
+                        .run(case, command)
+                        .into_result(case, self.seed, self.logical_cores)
+                }
+                None => CaseResult::failed(case, "the sweep has no command", self.logical_cores),
+            },
         }
     }
 

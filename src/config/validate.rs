@@ -469,8 +469,8 @@ impl Validator<'_> {
     ) -> Option<String> {
         match (backend, raw) {
             (Backend::Command, Some(c)) => {
-                if c.get_ref().trim().is_empty() {
-                    self.error(c.span(), "the command is empty");
+                if let Err(e) = crate::backend::command::Template::parse(c.get_ref()) {
+                    self.error(c.span(), e.to_string());
                 }
                 Some(c.into_inner())
             }

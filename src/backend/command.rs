@@ -1,0 +1,456 @@
+//! The command backend: each case runs an external peer program (a CuPy, NumPy or CUB sort)
+//! that times and verifies its own sort and reports back in one line of JSON.
+//!
+//! For each case sortmark fills the sweep's `command` in ([`template`]), writes the case's
+//! input to a temporary file when the command asks for `{input}`, runs the program with the
+//! sweep's `timeout` ([`process`]), and reads the last non-empty line of its stdout as a
+//! [`protocol::Report`]. The command runs in the folder that holds the definition file (the
+//! working directory for the built-in definition), so relative paths in it, the program's
+//! included, are relative to the definition. No shell is involved: the line is split into
+//! words the way a POSIX shell splits them, and each placeholder fills exactly one word.
+//!
+//! Outcomes: a program that cannot be started (missing, no interpreter) skips the case with the
+//! OS error; a non-zero exit fails it with the end of stderr; a missing or malformed report
+//! fails it with the ends of stdout and stderr; a peer that reports `verified: false` fails it;
+//! `skip` skips it with the peer's reason; past the timeout the program (its whole process
+//! group) is killed and the case fails. A program ending in `.cu` is compiled with nvcc first
+//! ([`nvcc`]); without nvcc the case is skipped.
+
+mod nvcc;
+mod process;
+pub mod protocol;
+pub mod template;
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::config::{Backend, ReportDef};
+use crate::data::{KeyData, generate};
+use crate::measure::{Measurement, Verification};
+use crate::plan::Case;
+use crate::run::{CaseResult, CaseStatus};
+use protocol::Reading;
+pub use template::{PLACEHOLDERS, Template, TemplateError};
+
+/// Lines of a peer's output quoted in a case's reason.
+const TAIL_LINES: usize = 20;
+
+/// What running one case's peer came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The peer measured the case; `failure` overrides a passing verification when the peer
+    /// itself said its output was not verified.
+    Measured {
+        measurement: Measurement,
+        failure: Option<String>,
+    },
+    /// The case did not run.
+    Skipped { reason: String, notes: Vec<String> },
+    /// The case went wrong before a measurement.
+    Failed { reason: String, notes: Vec<String> },
+}
+
+impl Outcome {
+    /// The case's result.
+    pub fn into_result(self, case: &Case, seed: u64, logical_cores: u32) -> CaseResult {
+        match self {
+            Outcome::Measured {
+                measurement,
+                failure,
+            } => {
+                let mut r = CaseResult::measured(case, measurement, seed, None, logical_cores);
+                if let (Some(reason), CaseStatus::Ok) = (failure, r.status) {
+                    r.status = CaseStatus::Failed;
+                    r.verified = false;
+                    r.reason = Some(reason);
+                }
+                r
+            }
+            Outcome::Skipped { reason, notes } => {
+                let mut r = CaseResult::skipped(case, reason, logical_cores);
+                r.notes = notes;
+                r
+            }
+            Outcome::Failed { reason, notes } => {
+                let mut r = CaseResult::failed(case, reason, logical_cores);
+                r.notes = notes;
+                r
+            }
+        }
+    }
+}
+
+/// Runs peers for the cases of one definition.
+#[derive(Debug)]
+pub struct CommandBackend {
+    /// Where commands run and relative paths start: the definition's folder.
+    dir: PathBuf,
+    seed: u64,
+}
+
+impl CommandBackend {
+    /// A backend for a definition read from `definition_path` (`None`: the built-in one).
+    pub fn new(definition_path: Option<&Path>, seed: u64) -> CommandBackend {
+        let dir = definition_path
+            .and_then(Path::parent)
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        CommandBackend { dir, seed }
+    }
+
+    /// Runs `command` for `case`.
+    pub fn run(&self, case: &Case, command: &str) -> Outcome {
+        let failed = |reason: String| Outcome::Failed {
+            reason,
+            notes: Vec::new(),
+        };
+        let template = match Template::parse(command) {
+            Ok(t) => t,
+            Err(e) => return failed(e.to_string()),
+        };
+        let (input, checksum) = match self.prepare_input(case, &template) {
+            Ok(prepared) => prepared,
+            Err(e) => return failed(format!("could not write the input for the peer: {e}")),
+        };
+        let mut argv = template.fill(|p| self.value(case, p, input.as_ref(), checksum));
+        let mut notes = Vec::new();
+        argv[0] = self.resolve(&argv[0]);
+        if argv[0].ends_with(".cu") {
+            match nvcc::build(Path::new(&argv[0])) {
+                Ok(built) => {
+                    argv[0] = built.executable.display().to_string();
+                    notes.push(built.note);
+                }
+                Err(nvcc::BuildError::NoCompiler) => {
+                    return Outcome::Skipped {
+                        reason: format!(
+                            "nvcc not found: the CUDA toolkit is needed to build {}",
+                            template.program()
+                        ),
+                        notes,
+                    };
+                }
+                Err(nvcc::BuildError::Failed(reason)) => return Outcome::Failed { reason, notes },
+            }
+        }
+        notes.push(format!("command: {}", shown(&argv)));
+        let timeout = Duration::from_secs_f64(case.measure.timeout_s);
+        let output = match process::run(&argv, &self.dir, timeout) {
+            Ok(output) => output,
+            Err(e) => {
+                return Outcome::Skipped {
+                    reason: format!("could not start `{}`: {e}", argv[0]),
+                    notes,
+                };
+            }
+        };
+        drop(input);
+        judge(output, case.measure.timeout_s, notes)
+    }
+
+    /// Generates the case's input when the command needs it, and writes it when asked to.
+    fn prepare_input(
+        &self,
+        case: &Case,
+        template: &Template,
+    ) -> std::io::Result<(Option<TempInput>, Option<u64>)> {
+        if !(template.uses("input") || template.uses("checksum")) {
+            return Ok((None, None));
+        }
+        let data = generate(case.key_type, case.distribution, case.n as usize, self.seed);
+        let checksum = data.checksum();
+        let input = if template.uses("input") {
+            Some(TempInput::write(&data)?)
+        } else {
+            None
+        };
+        Ok((input, Some(checksum)))
+    }
+
+    /// The value of placeholder `name` for `case`.
+    fn value(
+        &self,
+        case: &Case,
+        name: &str,
+        input: Option<&TempInput>,
+        checksum: Option<u64>,
+    ) -> String {
+        let m = &case.measure;
+        match name {
+            "n" => case.n.to_string(),
+            "key_type" => case.key_type.to_string(),
+            "distribution" => case.distribution.to_string(),
+            "seed" => self.seed.to_string(),
+            "repetitions" => m.repetitions.to_string(),
+            "max_repetitions" => m.max_repetitions.to_string(),
+            "warmup" => m.warmup.to_string(),
+            "min_time" => m.min_time_s.to_string(),
+            "timeout" => m.timeout_s.to_string(),
+            "device" => case.device.unwrap_or(0).to_string(),
+            "algorithm" => case.algorithm.clone(),
+            "input" => input.map_or_else(String::new, |i| i.0.display().to_string()),
+            "checksum" => checksum.map_or_else(String::new, |c| c.to_string()),
+            _ => String::new(),
+        }
+    }
+
+    /// A program path with a folder in it, relative, is taken from the definition's folder; a
+    /// bare name is looked up on the PATH.
+    fn resolve(&self, program: &str) -> String {
+        let path = Path::new(program);
+        if path.is_relative() && path.components().count() > 1 {
+            self.dir.join(path).display().to_string()
+        } else {
+            program.to_string()
+        }
+    }
+}
+
+/// Turns a finished peer into the case's outcome.
+fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Outcome {
+    let tails = || {
+        format!(
+            "stdout ends:\n{}\nstderr ends:\n{}",
+            or_nothing(process::tail(&output.stdout, TAIL_LINES)),
+            or_nothing(process::tail(&output.stderr, TAIL_LINES))
+        )
+    };
+    let status = match output.end {
+        process::End::TimedOut => {
+            notes.push(format!(
+                "stderr ends:\n{}",
+                process::tail(&output.stderr, TAIL_LINES)
+            ));
+            return Outcome::Failed {
+                reason: format!("timed out after {timeout_s} s (the peer was killed)"),
+                notes,
+            };
+        }
+        process::End::Interrupted => {
+            return Outcome::Failed {
+                reason: "interrupted".to_string(),
+                notes,
+            };
+        }
+        process::End::Exited(status) => status,
+    };
+    if !status.success() {
+        return Outcome::Failed {
+            reason: format!(
+                "the peer exited with {status}; stderr ends:\n{}",
+                or_nothing(process::tail(&output.stderr, TAIL_LINES))
+            ),
+            notes,
+        };
+    }
+    notes.push(format!(
+        "the peer ran for {:.2} s",
+        output.elapsed.as_secs_f64()
+    ));
+    match protocol::read(&output.stdout) {
+        Err(e) => Outcome::Failed {
+            reason: format!("{e}\n{}", tails()),
+            notes,
+        },
+        Ok(Reading::Skip(reason)) => Outcome::Skipped {
+            reason: format!("the peer cannot run this case: {reason}"),
+            notes,
+        },
+        Ok(Reading::Measured {
+            samples_s,
+            timing,
+            verified,
+            verification,
+            transfers,
+            notes: peer_notes,
+        }) => {
+            notes.extend(peer_notes);
+            if verified && verification.is_none() {
+                notes.push("the peer reported its output verified without details".to_string());
+            }
+            let verification = verification.or(verified.then_some(Verification {
+                sorted: true,
+                permutation: true,
+                stable: None,
+                first_unsorted: None,
+            }));
+            Outcome::Measured {
+                measurement: Measurement {
+                    samples_s,
+                    timing,
+                    verification,
+                    transfers,
+                    bytes_moved: None,
+                    notes,
+                },
+                failure: (!verified)
+                    .then(|| "the peer reported its output as not verified".to_string()),
+            }
+        }
+    }
+}
+
+fn or_nothing(s: String) -> String {
+    if s.is_empty() {
+        "(nothing)".to_string()
+    } else {
+        s
+    }
+}
+
+/// The words of a command line, quoted where a shell would need it.
+fn shown(argv: &[String]) -> String {
+    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+}
+
+/// The case's input as raw little-endian bytes in a temporary file, removed when dropped.
+///
+/// Elements are written in order, each in its type's little-endian layout; a u32-u32 pair is
+/// its key followed by its value (the element's original index), 8 bytes per element.
+#[derive(Debug)]
+struct TempInput(PathBuf);
+
+impl TempInput {
+    fn write(data: &KeyData) -> std::io::Result<TempInput> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "sortmark-input-{}-{}-{}-{}.bin",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            data.key_type(),
+            data.len()
+        );
+        let input = TempInput(std::env::temp_dir().join(name));
+        let file = std::fs::File::create_new(&input.0)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        macro_rules! each {
+            ($v:expr, $x:ident => $($bytes:expr),+) => {
+                for $x in $v {
+                    $(w.write_all(&$bytes.to_le_bytes())?;)+
+                }
+            };
+        }
+        match data {
+            KeyData::U32(v) => each!(v, x => x),
+            KeyData::U64(v) => each!(v, x => x),
+            KeyData::I32(v) => each!(v, x => x),
+            KeyData::I64(v) => each!(v, x => x),
+            KeyData::F32(v) => each!(v, x => x),
+            KeyData::F64(v) => each!(v, x => x),
+            KeyData::U32U32(v) => each!(v, p => p.key, p.value),
+        }
+        w.flush()?;
+        Ok(input)
+    }
+}
+
+impl Drop for TempInput {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Whether any command sweep of `def` runs a Python peer: its program is `python`, `python3`,
+/// `python3.12` and the like (also through `env`), or a `.py` script.
+pub fn uses_python_peer(def: &ReportDef) -> bool {
+    def.sweeps()
+        .filter(|s| s.backend == Backend::Command)
+        .filter_map(|s| Template::parse(s.command.as_deref()?).ok())
+        .any(|t| is_python(&t))
+}
+
+fn is_python(template: &Template) -> bool {
+    let words = template.fill(|_| String::new());
+    let name = |w: &str| {
+        Path::new(w)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let interpreter = |w: &str| {
+        let n = name(w);
+        n == "python"
+            || n.strip_prefix("python")
+                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    };
+    let program = &words[0];
+    interpreter(program)
+        || program.ends_with(".py")
+        || (name(program) == "env" && words.get(1).is_some_and(|w| interpreter(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Limits, load};
+
+    fn def(command: &str) -> ReportDef {
+        let toml = format!(
+            "title = \"t\"\n[[cell]]\nsweep = {{ backend = \"command\", algorithms = [\"x\"], sizes = [16], command = '{command}' }}\n"
+        );
+        let limits = Limits {
+            logical_cores: 2,
+            host_memory_bytes: 1 << 30,
+        };
+        load("d/t.toml", &toml, &limits).unwrap()
+    }
+
+    #[test]
+    fn recognises_python_peers() {
+        for yes in [
+            "python3 peers/cupy_sort.py {n}",
+            "/usr/bin/python3.12 -u x",
+            "python x",
+            "peers/sort.py",
+            "/usr/bin/env python3 x.py",
+        ] {
+            assert!(uses_python_peer(&def(yes)), "{yes}");
+        }
+        for no in [
+            "peers/cub_sort.cu {n}",
+            "./pythonic {n}",
+            "env sh x",
+            "sh run.sh",
+        ] {
+            assert!(!uses_python_peer(&def(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn fills_every_placeholder() {
+        let d = def("peer");
+        let mut case = crate::plan::plan(&d, None).remove(0);
+        case.measure.min_time_s = 0.5;
+        let backend = CommandBackend::new(Some(Path::new("defs/t.toml")), 7);
+        let template = Template::parse(
+            "peer {n} {key_type} {distribution} {seed} {repetitions} {max_repetitions} {warmup} {min_time} {timeout} {device} {algorithm} {checksum}",
+        )
+        .unwrap();
+        let words = template.fill(|p| backend.value(&case, p, None, Some(99)));
+        assert_eq!(
+            words,
+            [
+                "peer", "16", "u32", "uniform", "7", "5", "100", "1", "0.5", "300", "0", "x", "99"
+            ]
+        );
+        assert_eq!(backend.resolve("peers/p.py"), "defs/peers/p.py");
+        assert_eq!(backend.resolve("python3"), "python3");
+        assert_eq!(backend.resolve("/bin/sh"), "/bin/sh");
+    }
+
+    #[test]
+    fn writes_the_input_as_little_endian_bytes() {
+        let data = KeyData::U32U32(vec![crate::data::KeyValue {
+            key: 0x0102_0304,
+            value: 1,
+        }]);
+        let input = TempInput::write(&data).unwrap();
+        assert_eq!(std::fs::read(&input.0).unwrap(), [4, 3, 2, 1, 1, 0, 0, 0]);
+        let path = input.0.clone();
+        drop(input);
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,112 @@
+//! CUDA C++ peers: a command whose program is a `.cu` file is compiled with nvcc first, once
+//! per source text, into a cache folder named by the source's hash.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::process::{self, End};
+
+/// nvcc's flags: optimised, for the GPU of this machine.
+pub const FLAGS: [&str; 3] = ["-O3", "-std=c++17", "-arch=native"];
+/// How long a compile may take.
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Why a `.cu` peer could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// No nvcc on this machine: the case is skipped.
+    NoCompiler,
+    /// The source could not be read or did not compile: the case fails.
+    Failed(String),
+}
+
+/// A built peer: the executable and a sentence saying how it was built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    pub executable: PathBuf,
+    pub note: String,
+}
+
+/// Builds `source` (or finds it already built) and returns the executable.
+pub fn build(source: &Path) -> Result<Built, BuildError> {
+    let nvcc = find_nvcc().ok_or(BuildError::NoCompiler)?;
+    let text = std::fs::read(source)
+        .map_err(|e| BuildError::Failed(format!("could not read {}: {e}", source.display())))?;
+    let key = FLAGS.iter().fold(hash(&text), |h, f| {
+        crate::data::mix64(h ^ hash(f.as_bytes()))
+    });
+    let stem = source
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("peer");
+    let cache = std::env::temp_dir().join("sortmark-peers");
+    let executable = cache.join(format!("{stem}-{key:016x}"));
+    let note = format!(
+        "built {} with {} {}",
+        source.display(),
+        nvcc.display(),
+        FLAGS.join(" ")
+    );
+    if executable.is_file() {
+        return Ok(Built { executable, note });
+    }
+    std::fs::create_dir_all(&cache)
+        .map_err(|e| BuildError::Failed(format!("could not create {}: {e}", cache.display())))?;
+    let partial = cache.join(format!("{stem}-{key:016x}.{}.partial", std::process::id()));
+    let mut argv = vec![nvcc.display().to_string()];
+    argv.extend(FLAGS.iter().map(|f| f.to_string()));
+    argv.extend([
+        "-o".to_string(),
+        partial.display().to_string(),
+        source.display().to_string(),
+    ]);
+    let dir = source.parent().unwrap_or(Path::new("."));
+    let out = process::run(&argv, dir, COMPILE_TIMEOUT)
+        .map_err(|e| BuildError::Failed(format!("could not start nvcc: {e}")))?;
+    match out.end {
+        End::Exited(status) if status.success() => {}
+        End::Exited(status) => {
+            return Err(BuildError::Failed(format!(
+                "nvcc could not compile {} ({status}):\n{}",
+                source.display(),
+                process::tail(&format!("{}\n{}", out.stdout, out.stderr), 20)
+            )));
+        }
+        End::TimedOut | End::Interrupted => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(BuildError::Failed(format!(
+                "nvcc did not finish compiling {} within {} s",
+                source.display(),
+                COMPILE_TIMEOUT.as_secs()
+            )));
+        }
+    }
+    std::fs::rename(&partial, &executable)
+        .map_err(|e| BuildError::Failed(format!("could not store the built peer: {e}")))?;
+    Ok(Built {
+        executable,
+        note: format!("{note} ({:.1} s)", out.elapsed.as_secs_f64()),
+    })
+}
+
+/// nvcc on the PATH, else in `$CUDA_HOME/bin` or `/usr/local/cuda/bin`.
+fn find_nvcc() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let cuda_home = ["CUDA_HOME", "CUDA_PATH"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(|h| PathBuf::from(h).join("bin"));
+    std::env::split_paths(&path)
+        .chain(cuda_home)
+        .chain([PathBuf::from("/usr/local/cuda/bin")])
+        .map(|dir| dir.join("nvcc"))
+        .find(|p| p.is_file())
+}
+
+/// FNV-1a folded through splitmix64: a stable hash of bytes (std's hasher is not stable).
+fn hash(bytes: &[u8]) -> u64 {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    crate::data::mix64(h)
+}
