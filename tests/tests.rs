@@ -1,4 +1,6 @@
 //! sortmark's integration tests: one test binary, one module per topic.
 
 mod cli;
+#[cfg(unix)]
+mod command;
 mod reliability;

@@ -46,6 +46,10 @@ pub struct PeerVerification {
     pub stable: Option<bool>,
     /// The outputs were also in IEEE 754 total order, sortmark's order (floats).
     pub total_order: Option<bool>,
+    /// The outputs hold the input's exact bits (floats): false when the library rewrote NaNs'
+    /// sign or payload, treating every NaN as one value (`checksum_matches` then compares the
+    /// values with every NaN made the canonical NaN).
+    pub bits_preserved: Option<bool>,
 }
 
 /// A library name and version.
@@ -118,6 +122,13 @@ fn interpret(r: Report) -> Result<Reading, String> {
             notes.push(
                 "the output is in the library's own float order, not IEEE 754 total order \
                  (sortmark's): NaNs and ±0.0 are placed differently; this is not a failure"
+                    .to_string(),
+            );
+        }
+        if v.bits_preserved == Some(false) && v.checksum_matches {
+            notes.push(
+                "the library rewrote NaNs' sign and payload bits (it treats every NaN as one \
+                 value): the output is a permutation of the input's values, not of its bytes"
                     .to_string(),
             );
         }

@@ -1,0 +1,245 @@
+//! The command backend end to end: fake peers (small shell scripts) that report well, fail,
+//! print garbage, hang, are missing, report an unverified output or skip; each case must be
+//! recorded with its status and reason, and the run must finish with sortmark's own cases run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A peer that checks its input file holds `n` u32 keys, then reports two samples.
+const GOOD: &str = r#"#!/bin/sh
+# args: n input checksum algorithm
+size=$(wc -c < "$2")
+if [ "$size" -ne $(( $1 * 4 )) ]; then echo "input holds $size bytes" >&2; exit 1; fi
+echo "sorting $1 keys, checksum $3"
+echo '{"protocol": 1, "samples_s": [0.002, 0.001], "timing": "host-clock", "verified": true, "verification": {"sorted": true, "checksum_matches": true}, "library": {"name": "fakesort", "version": "1.2"}, "notes": ["algorithm '"$4"'"], "future_field": {"x": 1}}'
+"#;
+
+const EXIT_1: &str = "#!/bin/sh\necho 'some output'\necho 'first complaint' >&2\necho 'CUDA out of memory' >&2\nexit 1\n";
+const GARBAGE: &str = "#!/bin/sh\necho 'Sorted in 0.1 s!'\necho 'a warning' >&2\n";
+const HANG: &str = "#!/bin/sh\necho started\nsleep 60\necho never\n";
+const UNVERIFIED: &str = r#"#!/bin/sh
+echo '{"protocol": 1, "samples_s": [0.001], "timing": "cuda-events", "verified": false, "verification": {"sorted": false, "checksum_matches": true}}'
+"#;
+const SKIP: &str = "#!/bin/sh\necho '{\"protocol\": 1, \"skip\": \"f16 is not supported\"}'\n";
+
+/// A folder holding a definition and its peers, run by sortmark.
+struct Bench {
+    dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn new(peers: &[(&str, &str)]) -> Bench {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("peers")).unwrap();
+        for (name, script) in peers {
+            let path = dir.path().join("peers").join(name);
+            fs::write(&path, script).unwrap();
+            make_executable(&path);
+        }
+        Bench { dir }
+    }
+
+    /// Runs a definition made of `cells`; returns its cases and how long the run took.
+    fn run(&self, cells: &str) -> (Vec<Value>, Duration) {
+        let def = self.dir.path().join("def.toml");
+        fs::write(
+            &def,
+            format!("title = \"peers\"\nseed = 3\n[measure]\nwarmup = 0\nrepetitions = 2\n{cells}"),
+        )
+        .unwrap();
+        let out = self.dir.path().join("archive");
+        let started = Instant::now();
+        // Run from elsewhere: peer paths are relative to the definition, not to the caller.
+        let output = Command::cargo_bin("sortmark")
+            .unwrap()
+            .current_dir(std::env::temp_dir())
+            .args(["run", def.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let folder = PathBuf::from(stdout.lines().last().unwrap_or_else(|| panic!("{stderr}")));
+        let run: Value =
+            serde_json::from_str(&fs::read_to_string(folder.join("results.json")).unwrap())
+                .unwrap();
+        assert_eq!(run["complete"], true, "{stderr}");
+        (run["cases"].as_array().unwrap().clone(), elapsed)
+    }
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A command sweep cell over one size.
+fn sweep(name: &str, command: &str, extra: &str) -> String {
+    format!(
+        "[[cell]]\nsweep = {{ name = \"{name}\", backend = \"command\", algorithms = [\"fake\"], sizes = [1000], command = \"{command}\"{extra} }}\n"
+    )
+}
+
+fn one(bench: &Bench, peer: &str, extra: &str) -> (Value, Duration) {
+    let (cases, elapsed) = bench.run(&sweep("peer", &format!("peers/{peer}"), extra));
+    assert_eq!(cases.len(), 1);
+    (cases[0].clone(), elapsed)
+}
+
+fn reason(case: &Value) -> &str {
+    case["reason"].as_str().unwrap_or("")
+}
+
+#[test]
+fn a_good_peer_is_measured_with_its_library_and_timing() {
+    let bench = Bench::new(&[("good.sh", GOOD)]);
+    let (cases, _) = bench.run(&sweep(
+        "peer",
+        "peers/good.sh {n} {input} {checksum} {algorithm}",
+        "",
+    ));
+    let case = &cases[0];
+    assert_eq!(case["status"], "ok", "{case}");
+    assert_eq!(case["verified"], true);
+    assert_eq!(case["samples_s"], serde_json::json!([0.002, 0.001]));
+    assert_eq!(case["timing"], "host-clock");
+    assert!(case["keys_per_s"].as_f64().unwrap() > 0.0);
+    let notes: Vec<&str> = case["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(notes.contains(&"library: fakesort 1.2"), "{notes:?}");
+    assert!(notes.contains(&"algorithm fake"), "{notes:?}");
+    // The input file is removed after the case.
+    let command = notes.iter().find(|n| n.starts_with("command: ")).unwrap();
+    let input = command.split_whitespace().nth(3).unwrap();
+    assert!(input.contains("sortmark-input-"), "{command}");
+    assert!(!Path::new(input).exists(), "{input} was left behind");
+}
+
+#[test]
+fn a_peer_exiting_non_zero_fails_with_the_end_of_its_stderr() {
+    let bench = Bench::new(&[("exit1.sh", EXIT_1)]);
+    let (case, _) = one(&bench, "exit1.sh", "");
+    assert_eq!(case["status"], "failed");
+    assert!(reason(&case).contains("exit status: 1"), "{case}");
+    assert!(
+        reason(&case).contains("first complaint\nCUDA out of memory"),
+        "{case}"
+    );
+}
+
+#[test]
+fn a_peer_printing_garbage_fails_with_both_tails() {
+    let bench = Bench::new(&[("garbage.sh", GARBAGE)]);
+    let (case, _) = one(&bench, "garbage.sh", "");
+    assert_eq!(case["status"], "failed");
+    let r = reason(&case);
+    assert!(r.contains("not a protocol JSON object"), "{r}");
+    assert!(
+        r.contains("Sorted in 0.1 s!") && r.contains("a warning"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_hanging_peer_is_killed_at_the_timeout() {
+    let bench = Bench::new(&[("hang.sh", HANG)]);
+    let (case, elapsed) = one(&bench, "hang.sh", ", measure = { timeout = 1 }");
+    assert_eq!(case["status"], "failed");
+    assert!(reason(&case).contains("timed out after 1 s"), "{case}");
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "the run took {elapsed:?}"
+    );
+}
+
+#[test]
+fn a_missing_program_is_a_skip_with_the_os_error() {
+    let bench = Bench::new(&[]);
+    let (cases, _) = bench.run(&sweep("peer", "sortmark-no-such-peer {n}", ""));
+    assert_eq!(cases[0]["status"], "skipped");
+    let r = reason(&cases[0]);
+    assert!(r.contains("could not start `sortmark-no-such-peer`"), "{r}");
+    assert!(r.contains("No such file"), "{r}");
+}
+
+#[test]
+fn a_peer_reporting_an_unverified_output_fails() {
+    let bench = Bench::new(&[("unverified.sh", UNVERIFIED)]);
+    let (case, _) = one(&bench, "unverified.sh", "");
+    assert_eq!(case["status"], "failed");
+    assert_eq!(case["verified"], false);
+    assert!(reason(&case).contains("not sorted"), "{case}");
+}
+
+#[test]
+fn a_peer_skip_is_recorded_with_its_reason() {
+    let bench = Bench::new(&[("skip.sh", SKIP)]);
+    let (case, _) = one(&bench, "skip.sh", "");
+    assert_eq!(case["status"], "skipped");
+    assert!(reason(&case).contains("f16 is not supported"), "{case}");
+}
+
+#[test]
+fn failing_peers_never_stop_the_run_or_sortmarks_own_cases() {
+    let bench = Bench::new(&[
+        ("exit1.sh", EXIT_1),
+        ("garbage.sh", GARBAGE),
+        ("hang.sh", HANG),
+        ("good.sh", GOOD),
+    ]);
+    let cells = [
+        "[[cell]]\nsweep = { name = \"cpu-before\", backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [1000] }\n".to_string(),
+        sweep("exit1", "peers/exit1.sh", ""),
+        sweep("garbage", "peers/garbage.sh", ""),
+        sweep("hang", "peers/hang.sh", ", measure = { timeout = 1 }"),
+        sweep("missing", "sortmark-no-such-peer", ""),
+        sweep("good", "peers/good.sh {n} {input} {checksum} {algorithm}", ""),
+        "[[cell]]\nsweep = { name = \"cpu-after\", backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [1000] }\n".to_string(),
+    ]
+    .concat();
+    let (cases, _) = bench.run(&cells);
+    let status: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c["sweep"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("cpu-before", "ok"),
+            ("exit1", "failed"),
+            ("garbage", "failed"),
+            ("hang", "failed"),
+            ("missing", "skipped"),
+            ("good", "ok"),
+            ("cpu-after", "ok"),
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_placeholder_is_a_definition_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = dir.path().join("def.toml");
+    fs::write(
+        &def,
+        format!("title = \"t\"\n{}", sweep("peer", "peer {size}", "")),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("sortmark")
+        .unwrap()
+        .args(["check", def.to_str().unwrap()])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("unknown placeholder `{size}`"), "{stderr}");
+    assert!(stderr.contains("def.toml:3:"), "{stderr}");
+}
