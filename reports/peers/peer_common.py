@@ -1,0 +1,213 @@
+"""What sortmark's Python peers share: arguments, reading the input, the repetition loop,
+verification written once for NumPy and CuPy alike (``xp`` is either module), and the report.
+
+The protocol (version 1): the last non-empty line of stdout is one JSON object
+``{"protocol": 1, "samples_s": [...], "timing": "...", "verified": bool,
+"verification": {"sorted", "checksum_matches", "stable"?, "total_order"?, "bits_preserved"?},
+"transfers": {"h2d_s", "d2h_s"}?, "library": {"name", "version"}?, "notes": [...]?}``,
+or ``{"protocol": 1, "skip": "reason"}`` when the peer cannot run the case.
+"""
+
+import argparse
+import json
+import sys
+
+PROTOCOL = 1
+
+# sortmark's key types as NumPy dtypes (little-endian); u32-u32 is read as u32 pairs.
+DTYPES = {
+    "u32": "<u4",
+    "u64": "<u8",
+    "i32": "<i4",
+    "i64": "<i8",
+    "f32": "<f4",
+    "f64": "<f8",
+    "u32-u32": "<u4",
+}
+
+# The splitmix64 finaliser's constants: the checksum is the wrapping uint64 sum of
+# mix64(bits of each element), the same function as sortmark's data::checksum.
+MIX1 = 0xBF58476D1CE4E5B9
+MIX2 = 0x94D049BB133111EB
+
+
+def arguments(algorithms):
+    """Parses the command line sortmark fills in."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--input", required=True, help="raw little-endian keys written by sortmark")
+    p.add_argument("--key", required=True, help="sortmark key type")
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--checksum", type=int, help="sortmark's checksum of the input")
+    p.add_argument("--algorithm", default=algorithms[0], choices=algorithms)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--repetitions", type=int, default=5)
+    p.add_argument("--max-repetitions", type=int, default=100)
+    p.add_argument("--min-time", type=float, default=0.0)
+    p.add_argument("--device", type=int, default=0)
+    return p.parse_args()
+
+
+def emit(report):
+    """Prints the protocol line (last) and exits."""
+    report = {"protocol": PROTOCOL, **report}
+    sys.stdout.flush()
+    print(json.dumps(report), flush=True)
+    sys.exit(0)
+
+
+def skip(reason):
+    emit({"skip": reason})
+
+
+def read_input(args):
+    """The keys as a host array; for pairs, (keys, values)."""
+    import numpy as np
+
+    if args.key not in DTYPES:
+        skip(f"key type {args.key} is not supported by this peer")
+    raw = np.fromfile(args.input, dtype=DTYPES[args.key])
+    expected = args.n * (2 if args.key == "u32-u32" else 1)
+    if raw.size != expected:
+        fail(f"{args.input} holds {raw.size} elements, expected {expected}")
+    return raw
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(3)
+
+
+def repeat(args, once):
+    """Warm-ups (not counted), then repetitions until the count and the minimum time are met."""
+    for _ in range(args.warmup):
+        once()
+    samples = []
+    while len(samples) < max(args.max_repetitions, 1):
+        samples.append(once())
+        if len(samples) >= args.repetitions and sum(samples) >= args.min_time:
+            break
+    return samples
+
+
+def bits64(xp, a):
+    """Each element's checksum bits as uint64: sortmark's SortKey::checksum_bits."""
+    if a.dtype.itemsize == 4:
+        return a.view(xp.uint32).astype(xp.uint64)
+    return a.view(xp.uint64).copy()
+
+
+def pair_bits64(xp, keys, values):
+    return (keys.astype(xp.uint64) << xp.uint64(32)) | values.astype(xp.uint64)
+
+
+def checksum(xp, bits):
+    """The wrapping uint64 sum of splitmix64(bits), computed in place on ``bits``."""
+    bits ^= bits >> xp.uint64(30)
+    bits *= xp.uint64(MIX1)
+    bits ^= bits >> xp.uint64(27)
+    bits *= xp.uint64(MIX2)
+    bits ^= bits >> xp.uint64(31)
+    return int(bits.sum(dtype=xp.uint64))
+
+
+def library_sorted(xp, a):
+    """In the library's order: numeric, NaNs last, -0.0 and +0.0 equal (NumPy's and CuPy's)."""
+    if a.size < 2:
+        return True
+    lo, hi = a[:-1], a[1:]
+    if a.dtype.kind != "f":
+        return bool(xp.all(lo <= hi))
+    nan_lo, nan_hi = xp.isnan(lo), xp.isnan(hi)
+    return bool(xp.all(xp.where(nan_lo, nan_hi, nan_hi | (lo <= hi))))
+
+
+def total_order_sorted(xp, a):
+    """In IEEE 754 total order, sortmark's: -NaN < -inf < … < -0.0 < +0.0 < … < +NaN."""
+    if a.size < 2:
+        return True
+    width = a.dtype.itemsize * 8
+    u = xp.uint32 if width == 32 else xp.uint64
+    b = a.view(u)
+    sign = (b >> u(width - 1)).astype(bool)
+    ordered = b ^ xp.where(sign, u(2**width - 1), u(1 << (width - 1)))
+    return bool(xp.all(ordered[:-1] <= ordered[1:]))
+
+
+def canonical_nans(xp, a):
+    """Floats with every NaN replaced by the one canonical NaN (+qNaN): the values as the
+    library sees them, all NaNs one value."""
+    return xp.where(xp.isnan(a), a.dtype.type(float("nan")), a)
+
+
+class Verifier:
+    """Checks every output against the input's checksum.
+
+    For floats two checksums are compared: of the bits exactly, and of the values with every NaN
+    made the canonical NaN. A library that treats all NaNs as one value may rewrite their sign and
+    payload (NumPy's SIMD sorts do): the output is then a permutation of the input's values but
+    not of its bytes. The first counts as verified and is reported as ``bits_preserved: false``.
+    """
+
+    def __init__(self, xp, key, input_checksum, inp=None):
+        self.xp = xp
+        self.key = key
+        self.input_checksum = input_checksum
+        self.input_values = None
+        if inp is not None and inp.dtype.kind == "f":
+            self.input_values = checksum(xp, bits64(xp, canonical_nans(xp, inp)))
+        self.sorted = True
+        self.checksum_matches = True
+        self.bits_preserved = True
+        self.stable = True
+        self.total_order = True
+
+    def keys(self, out):
+        xp = self.xp
+        self.sorted &= library_sorted(xp, out)
+        exact = checksum(xp, bits64(xp, out)) == self.input_checksum
+        self.bits_preserved &= exact
+        if self.input_values is None:
+            self.checksum_matches &= exact
+        else:
+            values = checksum(xp, bits64(xp, canonical_nans(xp, out)))
+            self.checksum_matches &= values == self.input_values
+            self.total_order &= total_order_sorted(xp, out)
+
+    def pairs(self, keys, values):
+        xp = self.xp
+        self.sorted &= library_sorted(xp, keys)
+        got = checksum(xp, pair_bits64(xp, keys, values))
+        self.checksum_matches &= got == self.input_checksum
+        # Values are the original indices: a stable sort keeps them rising within equal keys.
+        if keys.size > 1:
+            self.stable &= bool(xp.all((keys[:-1] != keys[1:]) | (values[:-1] < values[1:])))
+
+    def report(self):
+        v = {"sorted": self.sorted, "checksum_matches": self.checksum_matches}
+        if self.key == "u32-u32":
+            v["stable"] = self.stable
+        if self.key in ("f32", "f64"):
+            v["total_order"] = self.total_order
+            v["bits_preserved"] = self.bits_preserved
+        verified = self.sorted and self.checksum_matches
+        return verified, v
+
+
+def input_checksum(xp, args, keys, values=None):
+    """The input's checksum, cross-checked against sortmark's when it was passed."""
+    bits = bits64(xp, keys) if values is None else pair_bits64(xp, keys, values)
+    got = checksum(xp, bits)
+    if args.checksum is not None and got != args.checksum:
+        fail(
+            f"the input's checksum here is {got} but sortmark's is {args.checksum}: "
+            "the input was misread or the checksum differs"
+        )
+    return got
+
+
+def float_order_note(library):
+    return (
+        f"{library} orders NaNs last (whatever their sign) and treats -0.0 and +0.0 as equal; "
+        "sortmark's own sorts use IEEE 754 total order (-NaN first, -0.0 before +0.0). "
+        "This peer verifies its library's order."
+    )
