@@ -243,3 +243,17 @@ fn an_unknown_placeholder_is_a_definition_error() {
     assert!(stderr.contains("unknown placeholder `{size}`"), "{stderr}");
     assert!(stderr.contains("def.toml:3:"), "{stderr}");
 }
+
+#[test]
+fn the_shipped_definitions_with_peers_are_valid() {
+    for name in ["cudamark.toml", "gpu-vs-cub.toml"] {
+        let def = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("reports")
+            .join(name);
+        Command::cargo_bin("sortmark")
+            .unwrap()
+            .args(["check", def.to_str().unwrap()])
+            .assert()
+            .success();
+    }
+}
