@@ -257,3 +257,37 @@ fn the_shipped_definitions_with_peers_are_valid() {
             .success();
     }
 }
+
+#[test]
+fn a_cuda_peer_without_nvcc_is_a_skip() {
+    if Path::new("/usr/local/cuda/bin/nvcc").exists() {
+        return; // nvcc would be found there whatever the PATH says.
+    }
+    let bench = Bench::new(&[("peer.cu", "int main() { return 0; }\n")]);
+    let def = bench.dir.path().join("def.toml");
+    fs::write(
+        &def,
+        format!("title = \"t\"\n{}", sweep("cu", "peers/peer.cu {n}", "")),
+    )
+    .unwrap();
+    let out = bench.dir.path().join("archive");
+    let output = Command::cargo_bin("sortmark")
+        .unwrap()
+        .env("PATH", "/usr/bin:/bin")
+        .env_remove("CUDA_HOME")
+        .env_remove("CUDA_PATH")
+        .args(["run", def.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let folder = PathBuf::from(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    );
+    let run: Value =
+        serde_json::from_str(&fs::read_to_string(folder.join("results.json")).unwrap()).unwrap();
+    let case = &run["cases"][0];
+    assert_eq!(case["status"], "skipped", "{case}");
+    assert!(reason(case).contains("nvcc not found"), "{case}");
+}

@@ -21,6 +21,7 @@ mod process;
 pub mod protocol;
 pub mod template;
 
+use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,6 +89,8 @@ pub struct CommandBackend {
     /// Where commands run and relative paths start: the definition's folder.
     dir: PathBuf,
     seed: u64,
+    /// `.cu` peers built (or not) in this run, so that each source is compiled at most once.
+    builds: HashMap<PathBuf, Result<nvcc::Built, nvcc::BuildError>>,
 }
 
 impl CommandBackend {
@@ -97,11 +100,15 @@ impl CommandBackend {
             .and_then(Path::parent)
             .filter(|d| !d.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        CommandBackend { dir, seed }
+        CommandBackend {
+            dir,
+            seed,
+            builds: HashMap::new(),
+        }
     }
 
     /// Runs `command` for `case`.
-    pub fn run(&self, case: &Case, command: &str) -> Outcome {
+    pub fn run(&mut self, case: &Case, command: &str) -> Outcome {
         let failed = |reason: String| Outcome::Failed {
             reason,
             notes: Vec::new(),
@@ -118,7 +125,13 @@ impl CommandBackend {
         let mut notes = Vec::new();
         argv[0] = self.resolve(&argv[0]);
         if argv[0].ends_with(".cu") {
-            match nvcc::build(Path::new(&argv[0])) {
+            let source = PathBuf::from(&argv[0]);
+            let built = self
+                .builds
+                .entry(source.clone())
+                .or_insert_with(|| nvcc::build(&source))
+                .clone();
+            match built {
                 Ok(built) => {
                     argv[0] = built.executable.display().to_string();
                     notes.push(built.note);
