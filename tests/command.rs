@@ -53,11 +53,20 @@ impl Bench {
         .unwrap();
         let out = self.dir.path().join("archive");
         let started = Instant::now();
-        // Run from elsewhere: peer paths are relative to the definition, not to the caller.
+        // Run from the folder above, naming the definition by a relative path: peer paths are
+        // relative to the definition, not to the caller, and the peer runs in the definition's
+        // folder.
+        let parent = self.dir.path().parent().unwrap();
+        let relative = def.strip_prefix(parent).unwrap();
         let output = Command::cargo_bin("sortmark")
             .unwrap()
-            .current_dir(std::env::temp_dir())
-            .args(["run", def.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .current_dir(parent)
+            .args([
+                "run",
+                relative.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
         let elapsed = started.elapsed();

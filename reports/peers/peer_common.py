@@ -111,14 +111,31 @@ def checksum(xp, bits):
 
 
 def library_sorted(xp, a):
-    """In the library's order: numeric, NaNs last, -0.0 and +0.0 equal (NumPy's and CuPy's)."""
+    """In the libraries' float order: the numbers ascending with -0.0 and +0.0 equal, every
+    NaN at one end or the other (NumPy puts them all last; a radix sort puts -NaN first)."""
     if a.size < 2:
         return True
-    lo, hi = a[:-1], a[1:]
     if a.dtype.kind != "f":
-        return bool(xp.all(lo <= hi))
-    nan_lo, nan_hi = xp.isnan(lo), xp.isnan(hi)
-    return bool(xp.all(xp.where(nan_lo, nan_hi, nan_hi | (lo <= hi))))
+        return bool(xp.all(a[:-1] <= a[1:]))
+    numbers = ~xp.isnan(a)
+    count = int(numbers.sum())
+    if count == 0:
+        return True
+    first = int(xp.argmax(numbers))
+    block = a[first : first + count]
+    return bool(xp.all(numbers[first : first + count])) and bool(xp.all(block[:-1] <= block[1:]))
+
+
+def nan_placement(xp, a):
+    """Where the NaNs of a sorted output went: (how many lead, how many trail)."""
+    if a.dtype.kind != "f" or a.size == 0:
+        return 0, 0
+    numbers = ~xp.isnan(a)
+    count = int(numbers.sum())
+    if count == 0:
+        return a.size, 0
+    first = int(xp.argmax(numbers))
+    return first, a.size - first - count
 
 
 def total_order_sorted(xp, a):
@@ -148,9 +165,11 @@ class Verifier:
     not of its bytes. The first counts as verified and is reported as ``bits_preserved: false``.
     """
 
-    def __init__(self, xp, key, input_checksum, inp=None):
+    def __init__(self, xp, key, input_checksum, inp=None, claims_stable=False):
         self.xp = xp
         self.key = key
+        self.claims_stable = claims_stable
+        self.nans = (0, 0)
         self.input_checksum = input_checksum
         self.input_values = None
         if inp is not None and inp.dtype.kind == "f":
@@ -172,6 +191,7 @@ class Verifier:
             values = checksum(xp, bits64(xp, canonical_nans(xp, out)))
             self.checksum_matches &= values == self.input_values
             self.total_order &= total_order_sorted(xp, out)
+            self.nans = nan_placement(xp, out)
 
     def pairs(self, keys, values):
         xp = self.xp
@@ -184,13 +204,20 @@ class Verifier:
 
     def report(self):
         v = {"sorted": self.sorted, "checksum_matches": self.checksum_matches}
-        if self.key == "u32-u32":
+        if self.key == "u32-u32" and self.claims_stable:
             v["stable"] = self.stable
         if self.key in ("f32", "f64"):
             v["total_order"] = self.total_order
             v["bits_preserved"] = self.bits_preserved
-        verified = self.sorted and self.checksum_matches
+        verified = self.sorted and self.checksum_matches and v.get("stable", True)
         return verified, v
+
+    def nan_note(self):
+        """Where the NaNs went, when there were any."""
+        lead, trail = self.nans
+        if lead == trail == 0:
+            return None
+        return f"NaNs in the output: {lead} first, {trail} last"
 
 
 def input_checksum(xp, args, keys, values=None):
@@ -207,7 +234,8 @@ def input_checksum(xp, args, keys, values=None):
 
 def float_order_note(library):
     return (
-        f"{library} orders NaNs last (whatever their sign) and treats -0.0 and +0.0 as equal; "
-        "sortmark's own sorts use IEEE 754 total order (-NaN first, -0.0 before +0.0). "
-        "This peer verifies its library's order."
+        f"{library} treats -0.0 and +0.0 as equal and does not order NaNs by sign the way "
+        "IEEE 754 total order does; sortmark's own sorts use total order (-NaN first, -0.0 "
+        "before +0.0, +NaN last). This peer verifies the numbers' order, with the NaNs at the "
+        "ends."
     )

@@ -95,11 +95,15 @@ pub struct CommandBackend {
 
 impl CommandBackend {
     /// A backend for a definition read from `definition_path` (`None`: the built-in one).
+    ///
+    /// The folder is made absolute, so that a program path taken from it does not depend on
+    /// the folder the program then runs in.
     pub fn new(definition_path: Option<&Path>, seed: u64) -> CommandBackend {
         let dir = definition_path
             .and_then(Path::parent)
             .filter(|d| !d.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
         CommandBackend {
             dir,
             seed,
@@ -449,7 +453,11 @@ mod tests {
                 "peer", "16", "u32", "uniform", "7", "5", "100", "1", "0.5", "300", "0", "x", "99"
             ]
         );
-        assert_eq!(backend.resolve("peers/p.py"), "defs/peers/p.py");
+        let defs = std::env::current_dir().unwrap().join("defs");
+        assert_eq!(
+            backend.resolve("peers/p.py"),
+            defs.join("peers/p.py").display().to_string()
+        );
         assert_eq!(backend.resolve("python3"), "python3");
         assert_eq!(backend.resolve("/bin/sh"), "/bin/sh");
     }

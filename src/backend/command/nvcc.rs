@@ -60,8 +60,7 @@ pub fn build(source: &Path) -> Result<Built, BuildError> {
         partial.display().to_string(),
         source.display().to_string(),
     ]);
-    let dir = source.parent().unwrap_or(Path::new("."));
-    let out = process::run(&argv, dir, COMPILE_TIMEOUT)
+    let out = process::run(&argv, Path::new("."), COMPILE_TIMEOUT)
         .map_err(|e| BuildError::Failed(format!("could not start nvcc: {e}")))?;
     match out.end {
         End::Exited(status) if status.success() => {}
