@@ -2,6 +2,7 @@
 //! compatibility checks made against it.
 
 mod check;
+pub mod compat;
 mod host;
 
 use serde::{Deserialize, Serialize};
