@@ -116,11 +116,20 @@ pub fn checks(observed: &Observations, context: &Context) -> Vec<Check> {
         } else {
             format!("python{i}")
         };
-        let mut facts = base.clone();
-        if let Ok(p) = python {
-            facts.extend(python_facts(p));
+        let sets = match python {
+            Ok(p) => python_fact_sets(p),
+            Err(_) => vec![Facts::new()],
+        };
+        let mut rules: Vec<&Rule> = Vec::new();
+        for set in sets {
+            let mut facts = base.clone();
+            facts.extend(set);
+            for rule in issues.matching(&facts) {
+                if !rules.iter().any(|r| r.id == rule.id) {
+                    rules.push(rule);
+                }
+            }
         }
-        let rules = issues.matching(&facts);
         out.extend(python_checks(&prefix, interpreter, python, &rules));
         for rule in rules {
             if !matched.iter().any(|m| m.id == rule.id) {
@@ -906,17 +915,26 @@ fn cuda_facts(cuda: Option<&CudaFacts>, nvml: Option<&Observed<NvmlFacts>>) -> F
     facts
 }
 
-/// The facts rules can test, from one interpreter.
-pub fn python_facts(python: &PythonFacts) -> Facts {
+/// The facts rules can test, from one interpreter: one set per CuPy distribution that may be
+/// the one `import cupy` loads (the one of the imported version; when the import failed, every
+/// installed one, since any of them may have left the files that failed), or a single set
+/// without package facts when none is installed.
+pub fn python_fact_sets(python: &PythonFacts) -> Vec<Facts> {
     let mut facts = Facts::new();
     facts.insert("python", python.version.clone());
     facts.insert("cupy_packages", python.cupy_distributions.len().to_string());
-    let (version, cython) = match &python.cupy {
-        CupyImport::Missing => (None, None),
+    let version = match &python.cupy {
+        CupyImport::Missing => None,
         CupyImport::Imported {
             version,
             cython_build,
-        } => (Some(version.clone()), cython_build.clone()),
+        } => {
+            facts.insert("cupy", version.clone());
+            if let Some(c) = cython_build {
+                facts.insert("cupy_cython", c.clone());
+            }
+            Some(version.as_str())
+        }
         CupyImport::Failed {
             exception_type,
             message,
@@ -924,25 +942,34 @@ pub fn python_facts(python: &PythonFacts) -> Facts {
             ..
         } => {
             facts.insert("cupy_import_error", format!("{exception_type}: {message}"));
-            (None, cython_build.clone())
+            if let Some(c) = cython_build {
+                facts.insert("cupy_cython", c.clone());
+            }
+            None
         }
     };
-    // The distribution that matches the imported version, else the only (or first) one.
-    let dist = python
-        .cupy_distributions
+    let all = &python.cupy_distributions;
+    let imported: Vec<_> = all
         .iter()
-        .find(|d| version.as_deref() == Some(d.version.as_str()))
-        .or(python.cupy_distributions.first());
-    if let Some(v) = version.or_else(|| dist.map(|d| d.version.clone())) {
-        facts.insert("cupy", v);
+        .filter(|d| Some(d.version.as_str()) == version)
+        .collect();
+    let candidates = if imported.is_empty() {
+        all.iter().collect()
+    } else {
+        imported
+    };
+    if candidates.is_empty() {
+        return vec![facts];
     }
-    if let Some(c) = cython {
-        facts.insert("cupy_cython", c);
-    }
-    if let Some(d) = dist {
-        facts.insert("cupy_build", d.build_kind().name().to_string());
-    }
-    facts
+    candidates
+        .into_iter()
+        .map(|d| {
+            let mut set = facts.clone();
+            set.entry("cupy").or_insert_with(|| d.version.clone());
+            set.insert("cupy_build", d.build_kind().name().to_string());
+            set
+        })
+        .collect()
 }
 
 fn python_checks(
@@ -1007,7 +1034,9 @@ fn python_checks(
         ),
     });
     if !python.cupy_distributions.is_empty() {
-        let facts = python_facts(python);
+        let cython = python_fact_sets(python)
+            .into_iter()
+            .find_map(|f| f.get("cupy_cython").cloned());
         let packages: Vec<String> = python
             .cupy_distributions
             .iter()
@@ -1023,9 +1052,7 @@ fn python_checks(
                 )
             })
             .collect();
-        let cython = facts
-            .get("cupy_cython")
-            .map_or("an unknown Cython".to_string(), |c| format!("Cython {c}"));
+        let cython = cython.map_or("an unknown Cython".to_string(), |c| format!("Cython {c}"));
         let several = packages.len() > 1;
         out.push(check(
             format!("{prefix}.cupy-build"),

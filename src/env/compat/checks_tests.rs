@@ -596,3 +596,42 @@ fn finds_the_interpreter_in_a_peer_command() {
     );
     assert_eq!(python_interpreter("./my_sorter --n {n}"), None);
 }
+
+#[test]
+fn a_failed_import_is_matched_against_every_installed_cupy() {
+    // A source-built 13.4.1 left beside a 13.6 wheel: either may own the files that failed.
+    let mut probe = healthy();
+    if let Ok(p) = probe.python.as_mut() {
+        p.cupy = CupyImport::Failed {
+            exception_type: "ImportError".to_string(),
+            message: "something else".to_string(),
+            traceback_tail: Vec::new(),
+            cython_build: Some("3.1.0".to_string()),
+        };
+        p.cupy_distributions = vec![
+            dist("cupy-cuda12x", "13.6.0", "cp312-cp312-manylinux2014_x86_64"),
+            dist("cupy", "13.4.1", "cp312-cp312-linux_x86_64"),
+        ];
+    }
+    let checks = run(&probe, &context(false, true, None));
+    assert_eq!(
+        status(&checks, "known-issue.cupy-9128-cython-3.1"),
+        CheckStatus::Fail
+    );
+    assert_eq!(
+        status(&checks, "known-issue.cupy-several-packages"),
+        CheckStatus::Warn
+    );
+    // An import that worked is judged by the distribution of the imported version only.
+    let mut probe = healthy();
+    if let Ok(p) = probe.python.as_mut() {
+        p.cupy_distributions
+            .push(dist("cupy", "13.4.1", "cp312-cp312-linux_x86_64"));
+    }
+    let checks = run(&probe, &context(false, true, None));
+    assert!(
+        !checks
+            .iter()
+            .any(|c| c.id == "known-issue.cupy-9128-cython-3.1")
+    );
+}

@@ -68,7 +68,7 @@ impl Probe for SystemProbe {
     }
 
     fn python(&self, interpreter: &str) -> Observed<PythonFacts> {
-        python(interpreter)
+        python(interpreter, PYTHON_TIMEOUT)
     }
 }
 
@@ -325,8 +325,9 @@ struct ScriptCupy {
     traceback_tail: Vec<String>,
 }
 
-/// Runs the embedded script under `interpreter` (looked up on PATH unless it is a path).
-fn python(interpreter: &str) -> Observed<PythonFacts> {
+/// Runs the embedded script under `interpreter` (looked up on PATH unless it is a path), killing
+/// it after `timeout`.
+fn python(interpreter: &str, timeout: Duration) -> Observed<PythonFacts> {
     let mut child = Command::new(interpreter)
         .arg("-c")
         .arg(PYTHON_PROBE)
@@ -355,12 +356,13 @@ fn python(interpreter: &str) -> Observed<PythonFacts> {
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > PYTHON_TIMEOUT => {
+            Ok(None) if started.elapsed() > timeout => {
+                // The readers are left to finish on their own: a grandchild may hold the pipes.
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
-                    "`{interpreter}` did not finish within {} s",
-                    PYTHON_TIMEOUT.as_secs()
+                    "`{interpreter}` did not finish within {:.0} s",
+                    timeout.as_secs_f64()
                 ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
@@ -449,8 +451,50 @@ mod tests {
 
     #[test]
     fn a_missing_interpreter_is_an_error_not_a_panic() {
-        let e = python("/nonexistent/sortmark-python").unwrap_err();
+        let e = python("/nonexistent/sortmark-python", PYTHON_TIMEOUT).unwrap_err();
         assert!(e.contains("could not run"), "{e}");
+    }
+
+    /// Writes an executable shell script standing in for an interpreter.
+    #[cfg(unix)]
+    fn fake_interpreter(dir: &Path, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn runs_the_named_interpreter_and_reads_its_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = r#"{"executable": "/fake/python3", "version": "3.13.1", "cupy": {"imported": true, "version": "13.3.0", "cython_build": "0.29.37"}, "distributions": []}"#;
+        let interpreter = fake_interpreter(
+            dir.path(),
+            "python3",
+            &format!("echo 'noise'\necho 'SORTMARK-PYTHON-PROBE {report}'"),
+        );
+        let facts = python(&interpreter, PYTHON_TIMEOUT).unwrap();
+        assert_eq!(facts.version, "3.13.1");
+        assert_eq!(facts.executable, "/fake/python3");
+        assert!(
+            matches!(facts.cupy, CupyImport::Imported { ref version, .. } if version == "13.3.0")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_hanging_or_silent_interpreter_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let hangs = fake_interpreter(dir.path(), "hangs", "exec sleep 10");
+        let started = Instant::now();
+        let e = python(&hangs, Duration::from_millis(300)).unwrap_err();
+        assert!(e.contains("did not finish"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let silent = fake_interpreter(dir.path(), "silent", "echo oops >&2; exit 3");
+        let e = python(&silent, PYTHON_TIMEOUT).unwrap_err();
+        assert!(e.contains("did not print") && e.contains("oops"), "{e}");
     }
 
     #[test]
