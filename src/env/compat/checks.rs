@@ -462,6 +462,17 @@ pub fn cuda_checks(
             None,
         )];
     };
+    // NVML knows the driver's CUDA version too, when the CUDA backend did not ask libcuda.
+    let mut cuda = cuda.clone();
+    if let Ok(driver) = &mut cuda.driver {
+        if driver.cuda_version.is_none() {
+            driver.cuda_version = nvml
+                .and_then(|n| n.as_ref().ok())
+                .and_then(|n| n.cuda_version.as_ref().ok())
+                .cloned();
+        }
+    }
+    let cuda = &cuda;
     let mut out = vec![driver_check(cuda, nvml, issues), nvrtc_check(cuda)];
     out.extend(nvrtc_driver_check(cuda, issues));
     out.extend(cudarc_check(cuda));
@@ -500,6 +511,10 @@ fn driver_check(
         }
         Ok(d) => d,
     };
+    let supports = driver
+        .cuda_version
+        .as_deref()
+        .unwrap_or("an unknown version");
     let version = driver_version(nvml);
     let major = cuda_major_in_use(cuda);
     let minimum = major.and_then(|m| issues.driver_minimum(m));
@@ -508,7 +523,7 @@ fn driver_check(
         .unwrap_or("of unknown version (NVML did not say)");
     let mut detail = format!(
         "driver {shown}, supports CUDA up to {}; sortmark compiles for CUDA {}",
-        driver.cuda_version,
+        supports,
         major.map_or("?".to_string(), |m| format!("{m}.x"))
     );
     if let Some(min) = minimum {
@@ -520,8 +535,8 @@ fn driver_check(
     let too_old = match (minimum, version.as_deref().and_then(version_of)) {
         (Some(min), Some(v)) => version_of(&min.driver).is_some_and(|m| v < m),
         _ => {
-            let supports = version_of(&driver.cuda_version).map(|v| v.major());
-            matches!((supports, major), (Some(s), Some(m)) if s < m)
+            let supported = driver.cuda_version.as_deref().and_then(version_of);
+            matches!((supported, major), (Some(s), Some(m)) if s.major() < m)
         }
     };
     if too_old {
@@ -539,7 +554,7 @@ fn driver_check(
             detail,
             Some(format!(
                 "install {need}, or run sortmark with an NVRTC of the CUDA major version the driver supports ({})",
-                driver.cuda_version
+                supports
             )),
         )
     } else {
@@ -547,10 +562,7 @@ fn driver_check(
             "cuda.driver",
             component,
             CheckStatus::Ok,
-            format!(
-                "NVIDIA driver {shown}, supports CUDA up to {}",
-                driver.cuda_version
-            ),
+            format!("NVIDIA driver {shown}, supports CUDA up to {}", supports),
             detail,
             None,
         )
@@ -575,7 +587,9 @@ fn nvrtc_check(cuda: &CudaFacts) -> Check {
             format!(
                 "NVRTC {}; compiles for {}",
                 n.version,
-                n.supported_archs.iter().map(|a| format!("sm_{a}")).collect::<Vec<_>>().join(", ")
+                n.supported_archs
+                    .as_deref()
+                    .map_or("architectures not probed".to_string(), arch_list)
             ),
             None,
         ),
@@ -585,7 +599,7 @@ fn nvrtc_check(cuda: &CudaFacts) -> Check {
 /// NVRTC newer than what the driver supports: PTX from it does not load.
 fn nvrtc_driver_check(cuda: &CudaFacts, issues: &KnownIssues) -> Option<Check> {
     let nvrtc = version_of(&cuda.nvrtc.as_ref().ok()?.version)?;
-    let driver = version_of(&cuda.driver.as_ref().ok()?.cuda_version)?;
+    let driver = version_of(cuda.driver.as_ref().ok()?.cuda_version.as_deref()?)?;
     let output = if cuda.compiles_to_cubin {
         "CUBIN"
     } else {
@@ -650,7 +664,7 @@ fn nvrtc_driver_check(cuda: &CudaFacts, issues: &KnownIssues) -> Option<Check> {
 
 /// The CUDA API cudarc was built against, against what the driver supports.
 fn cudarc_check(cuda: &CudaFacts) -> Option<Check> {
-    let driver = version_of(&cuda.driver.as_ref().ok()?.cuda_version)?;
+    let driver = version_of(cuda.driver.as_ref().ok()?.cuda_version.as_deref()?)?;
     let api = version_of(&cuda.cudarc_api)?;
     let detail = format!("cudarc built for the CUDA {api} API; driver supports CUDA {driver}");
     Some(if api > driver {
@@ -680,19 +694,28 @@ fn cudarc_check(cuda: &CudaFacts) -> Option<Check> {
     })
 }
 
+/// "sm_75, sm_80, sm_90".
+fn arch_list(archs: &[u32]) -> String {
+    archs
+        .iter()
+        .map(|a| format!("sm_{a}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn arch_checks(cuda: &CudaFacts, device: &super::probe::CudaDevice) -> Vec<Check> {
     let (major, minor) = device.compute_capability;
     let sm = major * 10 + minor;
     let gpu = format!("GPU {} ({})", device.ordinal, device.name);
     let mut out = Vec::new();
-    if let Ok(nvrtc) = &cuda.nvrtc {
-        let supported = nvrtc.supported_archs.contains(&sm);
-        let list = nvrtc
-            .supported_archs
-            .iter()
-            .map(|a| format!("sm_{a}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+    if let Some((nvrtc, archs)) = cuda
+        .nvrtc
+        .as_ref()
+        .ok()
+        .and_then(|n| Some((n, n.supported_archs.as_deref()?)))
+    {
+        let supported = archs.contains(&sm);
+        let list = arch_list(archs);
         out.push(check(
             format!("cuda.gpu{}.arch", device.ordinal),
             "NVRTC",
@@ -902,8 +925,13 @@ fn cuda_facts(cuda: Option<&CudaFacts>, nvml: Option<&Observed<NvmlFacts>>) -> F
         .and_then(|n| n.cuda_version.as_ref().ok())
         .cloned();
     if let Some(cuda) = cuda {
-        if let Ok(d) = &cuda.driver {
-            facts.insert("driver_cuda", d.cuda_version.clone());
+        if let Some(v) = cuda
+            .driver
+            .as_ref()
+            .ok()
+            .and_then(|d| d.cuda_version.clone())
+        {
+            facts.insert("driver_cuda", v);
         }
         if let Ok(n) = &cuda.nvrtc {
             facts.insert("nvrtc", n.version.clone());

@@ -47,11 +47,11 @@ fn healthy() -> FakeProbe {
         },
         cuda: Some(CudaFacts {
             driver: Ok(DriverFacts {
-                cuda_version: "13.0".to_string(),
+                cuda_version: Some("13.0".to_string()),
             }),
             nvrtc: Ok(NvrtcFacts {
                 version: "12.8".to_string(),
-                supported_archs: vec![75, 80, 86, 89, 90, 100, 120],
+                supported_archs: Some(vec![75, 80, 86, 89, 90, 100, 120]),
             }),
             cudarc_api: "12.8".to_string(),
             compiles_to_cubin: false,
@@ -207,7 +207,7 @@ fn driver_525_with_cuda_13_nvrtc_fails() {
     let mut probe = healthy();
     let cuda = probe.cuda.as_mut().unwrap();
     cuda.driver = Ok(DriverFacts {
-        cuda_version: "12.0".to_string(),
+        cuda_version: Some("12.0".to_string()),
     });
     cuda.nvrtc.as_mut().unwrap().version = "13.0".to_string();
     if let Ok(n) = probe.gpus.as_mut() {
@@ -234,7 +234,7 @@ fn driver_minimum_without_nvml_uses_the_cuda_version() {
     probe.gpus = Err("NVML is not available".to_string());
     let cuda = probe.cuda.as_mut().unwrap();
     cuda.driver = Ok(DriverFacts {
-        cuda_version: "12.2".to_string(),
+        cuda_version: Some("12.2".to_string()),
     });
     cuda.nvrtc.as_mut().unwrap().version = "13.0".to_string();
     let checks = run(&probe, &context(true, false, None));
@@ -251,7 +251,7 @@ fn nvrtc_newer_than_driver() {
     let mut probe = healthy();
     let cuda = probe.cuda.as_mut().unwrap();
     cuda.driver = Ok(DriverFacts {
-        cuda_version: "12.4".to_string(),
+        cuda_version: Some("12.4".to_string()),
     });
     cuda.nvrtc.as_mut().unwrap().version = "12.8".to_string();
     cuda.compiles_to_cubin = false;
@@ -282,7 +282,7 @@ fn nvrtc_missing_fails() {
 fn architecture_not_supported_by_nvrtc() {
     let mut probe = healthy();
     let cuda = probe.cuda.as_mut().unwrap();
-    cuda.nvrtc.as_mut().unwrap().supported_archs = vec![50, 60, 70, 75, 80, 86, 89, 90];
+    cuda.nvrtc.as_mut().unwrap().supported_archs = Some(vec![50, 60, 70, 75, 80, 86, 89, 90]);
     cuda.devices[0] = CudaDevice {
         ordinal: 0,
         name: "NVIDIA RTX PRO 6000".to_string(),
@@ -303,7 +303,13 @@ fn compute_capability_below_what_the_kernels_need() {
     let mut probe = healthy();
     let cuda = probe.cuda.as_mut().unwrap();
     cuda.devices[0].compute_capability = (6, 1);
-    cuda.nvrtc.as_mut().unwrap().supported_archs.push(61);
+    cuda.nvrtc
+        .as_mut()
+        .unwrap()
+        .supported_archs
+        .as_mut()
+        .unwrap()
+        .push(61);
     let checks = run(&probe, &context(true, false, None));
     assert_eq!(
         status(&checks, "cuda.gpu0.compute-capability"),
@@ -634,4 +640,25 @@ fn a_failed_import_is_matched_against_every_installed_cupy() {
             .iter()
             .any(|c| c.id == "known-issue.cupy-9128-cython-3.1")
     );
+}
+
+#[test]
+fn facts_the_cuda_backend_did_not_give_are_unknown_not_failures() {
+    let mut probe = healthy();
+    let cuda = probe.cuda.as_mut().unwrap();
+    cuda.driver = Ok(DriverFacts { cuda_version: None });
+    cuda.nvrtc.as_mut().unwrap().supported_archs = None;
+    // NVML fills in the driver's CUDA version.
+    let checks = run(&probe, &context(true, false, None));
+    assert!(find(&checks, "cuda.driver").summary.contains("up to 13.0"));
+    probe.gpus = Err("NVML is not available".to_string());
+    let checks = run(&probe, &context(true, false, None));
+    assert_eq!(status(&checks, "cuda.driver"), CheckStatus::Ok);
+    assert!(find(&checks, "cuda.driver").summary.contains("unknown"));
+    assert!(
+        !checks
+            .iter()
+            .any(|c| c.id == "cuda.gpu0.arch" || c.id == "cuda.nvrtc-vs-driver")
+    );
+    assert!(!checks.iter().any(|c| c.status == CheckStatus::Fail));
 }

@@ -18,6 +18,7 @@ pub use checks::Context;
 pub use probe::{
     CpuQuota, CudaDevice, CudaFacts, CupyDistribution, CupyImport, DriverFacts, GpuFacts,
     HostFacts, NvmlFacts, NvrtcFacts, Observed, Probe, PythonFacts, Virtualization,
+    cuda_version_string,
 };
 pub use system::SystemProbe;
 

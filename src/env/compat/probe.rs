@@ -77,11 +77,18 @@ pub struct CudaFacts {
     pub devices: Vec<CudaDevice>,
 }
 
+/// A CUDA version as `cuDriverGetVersion` and NVML encode it (1000 × major + 10 × minor, e.g.
+/// 12080) written as "12.8".
+pub fn cuda_version_string(encoded: i32) -> String {
+    format!("{}.{}", encoded / 1000, (encoded % 1000) / 10)
+}
+
 /// The driver as libcuda reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriverFacts {
-    /// The highest CUDA version it supports, e.g. "13.0".
-    pub cuda_version: String,
+    /// The highest CUDA version it supports, e.g. "13.0" (`None`: libcuda loaded but was not
+    /// asked).
+    pub cuda_version: Option<String>,
 }
 
 /// NVRTC as loaded.
@@ -89,8 +96,8 @@ pub struct DriverFacts {
 pub struct NvrtcFacts {
     /// e.g. "12.8".
     pub version: String,
-    /// nvrtcGetSupportedArchs, e.g. [75, 80, 86, 89, 90].
-    pub supported_archs: Vec<u32>,
+    /// nvrtcGetSupportedArchs, e.g. [75, 80, 86, 89, 90] (`None`: not probed).
+    pub supported_archs: Option<Vec<u32>>,
 }
 
 /// One GPU as the CUDA driver reports it.
@@ -265,6 +272,13 @@ mod tests {
         assert_eq!(checkout.build_kind(), BuildKind::Source);
         assert_eq!(dist(&[], "conda", None).build_kind(), BuildKind::Conda);
         assert_eq!(dist(&[], "pip", None).build_kind(), BuildKind::Unknown);
+    }
+
+    #[test]
+    fn decodes_cuda_versions() {
+        assert_eq!(cuda_version_string(13000), "13.0");
+        assert_eq!(cuda_version_string(12080), "12.8");
+        assert_eq!(cuda_version_string(11040), "11.4");
     }
 
     #[test]
