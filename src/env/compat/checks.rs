@@ -606,7 +606,7 @@ fn nvrtc_driver_check(cuda: &CudaFacts, issues: &KnownIssues) -> Option<Check> {
         "PTX"
     };
     let detail = format!(
-        "NVRTC {nvrtc}, driver supports CUDA {driver}; sortmark compiles to {output}. A driver rejects PTX from a newer toolkit (CUDA_ERROR_UNSUPPORTED_PTX_VERSION); CUBIN loads on an older driver of the same major version (minor version compatibility)"
+        "NVRTC {nvrtc}, driver supports CUDA {driver}; sortmark compiles to {output}. A driver rejects PTX from a compiler newer than itself (CUDA_ERROR_UNSUPPORTED_PTX_VERSION, CUDA driver API); code built with any toolkit of a major version runs on that major version's minimum driver (https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html)"
     );
     let component = "NVRTC";
     let id = "cuda.nvrtc-vs-driver";
@@ -887,8 +887,8 @@ fn one_gpu(gpu: &GpuFacts) -> Vec<Check> {
             format!("gpu{i}.ecc"),
             "GPU",
             CheckStatus::Info,
-            format!("ECC is {} on {name}", if *on { "on" } else { "off" }),
-            "ECC on costs some memory bandwidth and capacity on GDDR GPUs; compare runs with the same setting",
+            format!("ECC is {} on {name}", if *on { "enabled" } else { "disabled" }),
+            "ECC can cost memory bandwidth or capacity on some GPUs; compare GPU figures only between runs with the same setting",
             None,
         ),
     });
