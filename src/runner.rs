@@ -50,6 +50,7 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     let environment = Environment::probe(options.anonymize);
     let cases = plan(&definition.def, None);
     let max_threads = cases.iter().filter_map(|c| c.threads).max();
+    let checks = env::environment_checks(&environment, &definition.def, max_threads, None);
     let mut run = Run {
         schema: SCHEMA_VERSION,
         run_id,
@@ -61,7 +62,7 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         definition_path: definition.path,
         definition_text: definition.text,
         definition: definition.def,
-        checks: env::host_checks(&environment, max_threads),
+        checks,
         environment,
         cases: Vec::with_capacity(cases.len()),
     };

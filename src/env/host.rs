@@ -135,7 +135,7 @@ fn parse_cache_size(s: &str) -> Option<u64> {
 }
 
 /// Counts the CPUs in a list such as "0-3,8,10-11".
-fn count_cpu_list(list: &str) -> u32 {
+pub(crate) fn count_cpu_list(list: &str) -> u32 {
     list.split(',')
         .filter_map(|part| match part.split_once('-') {
             Some((a, b)) => Some(b.trim().parse::<u32>().ok()? - a.trim().parse::<u32>().ok()? + 1),

@@ -2,11 +2,13 @@
 //! compatibility checks made against it.
 
 mod check;
+pub mod compat;
 mod host;
 
 use serde::{Deserialize, Serialize};
 
 pub use check::{Check, CheckStatus};
+pub use compat::environment_checks;
 pub use host::{CacheInfo, CpuInfo, MemoryInfo, OsInfo, memory};
 
 /// Everything recorded about where a run ran.
@@ -82,46 +84,4 @@ impl Environment {
             self.os.version
         )
     }
-}
-
-/// Checks that need only the host: the build profile and CPU oversubscription.
-pub fn host_checks(env: &Environment, max_threads: Option<u32>) -> Vec<Check> {
-    let mut checks = Vec::new();
-    let debug = env.toolchain.profile != "release";
-    checks.push(Check {
-        id: "build.profile".to_string(),
-        component: "sortmark".to_string(),
-        status: if debug {
-            CheckStatus::Warn
-        } else {
-            CheckStatus::Ok
-        },
-        summary: if debug {
-            "sortmark is a debug build: its figures are far below what the sorts can do".to_string()
-        } else {
-            "sortmark is an optimised release build".to_string()
-        },
-        detail: format!(
-            "profile {}, {}, {}",
-            env.toolchain.profile, env.toolchain.target, env.toolchain.rustc
-        ),
-        remedy: debug.then(|| "build and run with `cargo run --release -- run`".to_string()),
-    });
-    if let Some(max) = max_threads {
-        let cores = env.cpu.logical_cores;
-        let over = max > cores;
-        checks.push(Check {
-            id: "cpu.oversubscription".to_string(),
-            component: "CPU".to_string(),
-            status: if over { CheckStatus::Warn } else { CheckStatus::Ok },
-            summary: if over {
-                format!("thread counts up to {max} exceed the {cores} logical cores: those cases are oversubscribed")
-            } else {
-                format!("every thread count fits the {cores} logical cores")
-            },
-            detail: format!("largest thread count {max}, logical cores {cores}"),
-            remedy: over.then(|| "read oversubscribed cases as a stress test, not as scaling".to_string()),
-        });
-    }
-    checks
 }

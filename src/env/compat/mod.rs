@@ -1,0 +1,71 @@
+//! Environment compatibility: probe the software stack a run depends on, judge what was seen
+//! against sortmark's needs and a data file of known incompatibilities, and say it as checks.
+//!
+//! [`probe`] observes plain facts behind the [`Probe`] trait ([`SystemProbe`] is the real one;
+//! tests inject fakes); [`checks`] turns facts into [`Check`]s with pure functions;
+//! [`known_issues`] holds the rules file. A probe that fails becomes text in a check, never a
+//! crash.
+
+pub mod checks;
+pub mod known_issues;
+pub mod probe;
+mod system;
+pub mod version;
+
+use serde::{Deserialize, Serialize};
+
+pub use checks::Context;
+pub use probe::{
+    CpuQuota, CudaDevice, CudaFacts, CupyDistribution, CupyImport, DriverFacts, GpuFacts,
+    HostFacts, NvmlFacts, NvrtcFacts, Observed, Probe, PythonFacts, Virtualization,
+    cuda_version_string,
+};
+pub use system::SystemProbe;
+
+use crate::config::ReportDef;
+use crate::env::{Check, Environment};
+
+/// Everything the probes observed for one run, in the shape the checks read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observations {
+    pub host: HostFacts,
+    /// `None`: the definition runs nothing on the GPU, or this build does not probe CUDA.
+    pub cuda: Option<CudaFacts>,
+    /// `None`: not asked for (no GPU work in the definition).
+    pub nvml: Option<Observed<NvmlFacts>>,
+    /// One per Python interpreter the definition's peers use.
+    pub python: Vec<(String, Observed<PythonFacts>)>,
+}
+
+/// Asks `probe` for what `context` needs: the GPU only for GPU work, Python only for peers.
+pub fn observe(probe: &dyn Probe, context: &Context) -> Observations {
+    let gpu_work = context.uses_cuda || !context.python.is_empty();
+    Observations {
+        host: probe.host(),
+        cuda: context.uses_cuda.then(|| probe.cuda()).flatten(),
+        nvml: gpu_work.then(|| probe.gpus()),
+        python: context
+            .python
+            .iter()
+            .map(|interpreter| (interpreter.clone(), probe.python(interpreter)))
+            .collect(),
+    }
+}
+
+/// Probes with `probe` and checks what it saw.
+pub fn check_with(probe: &dyn Probe, context: &Context) -> Vec<Check> {
+    checks::checks(&observe(probe, context), context)
+}
+
+/// The runner's entry point: probes this machine for what `definition` needs (`cuda`: the CUDA
+/// backend's view of the driver and NVRTC, `None` where it was not probed) and returns the
+/// checks for `run.checks`.
+pub fn environment_checks(
+    environment: &Environment,
+    definition: &ReportDef,
+    max_threads: Option<u32>,
+    cuda: Option<CudaFacts>,
+) -> Vec<Check> {
+    let context = Context::new(environment, definition, max_threads);
+    check_with(&SystemProbe::new(cuda), &context)
+}
