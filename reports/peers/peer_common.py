@@ -234,8 +234,8 @@ def input_checksum(xp, args, keys, values=None):
 
 def float_order_note(library):
     return (
-        f"{library} treats -0.0 and +0.0 as equal and does not order NaNs by sign the way "
-        "IEEE 754 total order does; sortmark's own sorts use total order (-NaN first, -0.0 "
-        "before +0.0, +NaN last). This peer verifies the numbers' order, with the NaNs at the "
-        "ends."
+        f"{library} does not sort floats in IEEE 754 total order (sortmark's order: -NaN first, "
+        "-0.0 before +0.0, +NaN last): it treats -0.0 and +0.0 as equal and places NaNs its own "
+        "way (see where they went). This peer verifies the numbers ascending with ±0.0 equal and "
+        "every NaN at one end or the other."
     )
