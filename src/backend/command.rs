@@ -27,7 +27,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::config::{Backend, ReportDef};
 use crate::data::{KeyData, generate};
 use crate::measure::{Measurement, Verification};
 use crate::plan::Case;
@@ -369,40 +368,10 @@ impl Drop for TempInput {
     }
 }
 
-/// Whether any command sweep of `def` runs a Python peer: its program is `python`, `python3`,
-/// `python3.12` and the like (also through `env`), or a `.py` script.
-pub fn uses_python_peer(def: &ReportDef) -> bool {
-    def.sweeps()
-        .filter(|s| s.backend == Backend::Command)
-        .filter_map(|s| Template::parse(s.command.as_deref()?).ok())
-        .any(|t| is_python(&t))
-}
-
-fn is_python(template: &Template) -> bool {
-    let words = template.fill(|_| String::new());
-    let name = |w: &str| {
-        Path::new(w)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    let interpreter = |w: &str| {
-        let n = name(w);
-        n == "python"
-            || n.strip_prefix("python")
-                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
-    };
-    let program = &words[0];
-    interpreter(program)
-        || program.ends_with(".py")
-        || (name(program) == "env" && words.get(1).is_some_and(|w| interpreter(w)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Limits, load};
+    use crate::config::{Limits, ReportDef, load};
 
     fn def(command: &str) -> ReportDef {
         let toml = format!(
@@ -413,27 +382,6 @@ mod tests {
             host_memory_bytes: 1 << 30,
         };
         load("d/t.toml", &toml, &limits).unwrap()
-    }
-
-    #[test]
-    fn recognises_python_peers() {
-        for yes in [
-            "python3 peers/cupy_sort.py {n}",
-            "/usr/bin/python3.12 -u x",
-            "python x",
-            "peers/sort.py",
-            "/usr/bin/env python3 x.py",
-        ] {
-            assert!(uses_python_peer(&def(yes)), "{yes}");
-        }
-        for no in [
-            "peers/cub_sort.cu {n}",
-            "./pythonic {n}",
-            "env sh x",
-            "sh run.sh",
-        ] {
-            assert!(!uses_python_peer(&def(no)), "{no}");
-        }
     }
 
     #[test]
