@@ -3,4 +3,6 @@
 mod cli;
 #[cfg(unix)]
 mod command;
+#[cfg(unix)]
+mod compat;
 mod reliability;

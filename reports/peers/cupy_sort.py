@@ -22,7 +22,7 @@ def main():
     try:
         import cupy as cp
     except Exception as e:  # noqa: BLE001 -- any import failure means no CuPy here.
-        pc.skip(f"CuPy cannot be imported: {e}")
+        pc.skip(f"CuPy cannot be imported: {type(e).__name__}: {e} (see the compatibility checks)")
     try:
         cp.cuda.Device(args.device).use()
         props = cp.cuda.runtime.getDeviceProperties(args.device)

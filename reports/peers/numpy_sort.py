@@ -26,7 +26,7 @@ def main():
     try:
         import numpy as np
     except Exception as e:  # noqa: BLE001 -- any import failure means no NumPy here.
-        pc.skip(f"NumPy cannot be imported: {e}")
+        pc.skip(f"NumPy cannot be imported: {type(e).__name__}: {e}")
     kind = KINDS[args.algorithm]
     host = pc.read_input(args)
     pairs = args.key == "u32-u32"
