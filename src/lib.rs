@@ -12,6 +12,7 @@ pub mod data;
 pub mod env;
 pub mod measure;
 pub mod plan;
+pub mod report;
 pub mod run;
 pub mod runner;
 pub mod units;

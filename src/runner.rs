@@ -81,6 +81,9 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     run.complete = true;
     run.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     archive::save_results(&dir, &run)?;
+    crate::report::render_all(&run, &dir).context("could not render the reports")?;
+    crate::report::index::update(&options.archive_root)
+        .context("could not update the archive index")?;
     Ok((dir, run))
 }
 
