@@ -80,12 +80,19 @@ fn escape_html_chars(s: &str) -> String {
 /// Plain user text (a title, a name) made inert inline in Markdown: no HTML, no emphasis,
 /// no table breaks.
 pub fn escape_inline(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        // An underscore inside a word (x86_64) emphasises nothing in GitHub's Markdown.
+        let in_word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '_' if in_word(i.checked_sub(1)) && in_word(Some(i + 1)) => out.push(c),
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' => {
                 out.push('\\');
                 out.push(c);
@@ -196,5 +203,6 @@ mod tests {
     #[test]
     fn inline_escape_breaks_no_table() {
         assert_eq!(escape_inline("a|b <i>"), r"a\|b &lt;i&gt;");
+        assert_eq!(escape_inline("x86_64 _em_"), r"x86_64 \_em\_");
     }
 }

@@ -1,0 +1,3 @@
+//! sortmark's integration tests: one binary, one module per topic.
+
+mod report;
