@@ -59,7 +59,7 @@ pub fn report(run: &Run, view: &ReportView) -> anyhow::Result<String> {
                             "image/svg+xml": lines(&plot.svg),
                             "text/plain": [format!("<figure: {}>", plot.title)],
                         },
-                        "metadata": {},
+                        "metadata": {"image/png": {"alt": plot.title}},
                     }));
                 }
                 cells.push(json!({
