@@ -81,9 +81,16 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     run.complete = true;
     run.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     archive::save_results(&dir, &run)?;
-    crate::report::render_all(&run, &dir).context("could not render the reports")?;
-    crate::report::index::update(&options.archive_root)
-        .context("could not update the archive index")?;
+    // The results are saved: a report that cannot be rendered is a warning, not a lost run.
+    if let Err(e) = crate::report::render_all(&run, &dir) {
+        eprintln!(
+            "warning: could not render the reports ({e:#}); retry with `sortmark render {}`",
+            dir.display()
+        );
+    }
+    if let Err(e) = crate::report::index::update(&options.archive_root) {
+        eprintln!("warning: could not update the archive index: {e:#}");
+    }
     Ok((dir, run))
 }
 

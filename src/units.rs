@@ -71,16 +71,21 @@ fn scaled(value: f64, unit: &str) -> String {
     format!("{} {prefix}{unit}", three_digits(v))
 }
 
-/// Three significant digits without trailing noise: 1.23, 12.3, 123, 1234.
+/// Three significant digits without trailing noise: 0.0123, 1.23, 12.3, 123, 1234.
 pub fn three_digits(v: f64) -> String {
     match v.abs() {
         x if x >= 100.0 => format!("{v:.0}"),
         x if x >= 10.0 => format!("{v:.1}"),
-        _ => format!("{v:.2}"),
+        x if x >= 1.0 || x == 0.0 || !x.is_finite() => format!("{v:.2}"),
+        x => {
+            let decimals = (2 - x.log10().floor() as i32).clamp(2, 9) as usize;
+            format!("{v:.decimals$}")
+        }
     }
 }
 
 /// A unit of time chosen for a whole column, so every cell in it reads in the same unit.
+/// Chosen for the column's largest value, every cell reads below 1000.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeUnit {
     /// Seconds per unit.
@@ -90,9 +95,9 @@ pub struct TimeUnit {
 }
 
 impl TimeUnit {
-    /// The largest unit in which `smallest_s` is at least 1 (seconds for an empty column).
-    pub fn for_smallest(smallest_s: f64) -> TimeUnit {
-        let (scale, symbol) = match smallest_s.abs() {
+    /// The largest unit in which `value_s` is at least 1 (seconds for an empty column).
+    pub fn fitting(value_s: f64) -> TimeUnit {
+        let (scale, symbol) = match value_s.abs() {
             x if !x.is_finite() || x == 0.0 || x >= 1.0 => (1.0, "s"),
             x if x >= 1e-3 => (1e-3, "ms"),
             x if x >= 1e-6 => (1e-6, "µs"),
@@ -120,9 +125,9 @@ pub struct RatePrefix {
 }
 
 impl RatePrefix {
-    /// The largest prefix in which `smallest` is at least 1.
-    pub fn for_smallest(smallest: f64) -> RatePrefix {
-        let (scale, symbol) = si_prefix(smallest);
+    /// The largest prefix in which `value` is at least 1.
+    pub fn fitting(value: f64) -> RatePrefix {
+        let (scale, symbol) = si_prefix(value);
         RatePrefix { scale, symbol }
     }
 
@@ -234,14 +239,16 @@ mod tests {
 
     #[test]
     fn column_units_share_one_scale() {
-        let ms = TimeUnit::for_smallest(0.0042);
+        let ms = TimeUnit::fitting(0.0042);
         assert_eq!(
             (ms.symbol, ms.format(0.0042), ms.format(1.5)),
             ("ms", "4.20".to_string(), "1500".to_string())
         );
-        assert_eq!(TimeUnit::for_smallest(3e-7).symbol, "ns");
-        assert_eq!(TimeUnit::for_smallest(f64::NAN).symbol, "s");
-        let m = RatePrefix::for_smallest(2.5e7);
+        assert_eq!(TimeUnit::fitting(3e-7).symbol, "ns");
+        assert_eq!(TimeUnit::fitting(f64::NAN).symbol, "s");
+        assert_eq!(ms.format(0.0000163), "0.0163");
+        assert_eq!(three_digits(0.5), "0.500");
+        let m = RatePrefix::fitting(2.5e7);
         assert_eq!(
             (m.symbol, m.format(2.5e7), m.format(1.2e9)),
             ("M", "25.0".to_string(), "1200".to_string())

@@ -157,7 +157,6 @@ pub fn figures(run: &Run) -> Vec<(usize, Figure)> {
 
 /// The figures of one sweep: chosen from the axes that vary among its cases.
 pub fn sweep_figures(sweep: &Sweep, cases: &[&CaseResult]) -> Vec<Figure> {
-    let varying = varying_axes(cases);
     let measured: Vec<&CaseResult> = cases
         .iter()
         .copied()
@@ -166,6 +165,8 @@ pub fn sweep_figures(sweep: &Sweep, cases: &[&CaseResult]) -> Vec<Figure> {
     if measured.is_empty() {
         return Vec::new();
     }
+    // Skipped and failed cases are in the table; the figures show what was measured.
+    let varying = varying_axes(&measured);
     let others = |x: Axis| -> Vec<Axis> { varying.iter().copied().filter(|a| *a != x).collect() };
     let mut figures = Vec::new();
     if varying.contains(&Axis::Size) {
@@ -350,8 +351,7 @@ fn line_figure(
     ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
     let series = group(cases, series_axes)
         .into_iter()
-        .enumerate()
-        .map(|(i, (label, members))| {
+        .map(|(label, members)| {
             let mut points: Vec<Point> = members
                 .iter()
                 .filter_map(|c| point(c).map(|p| Point { x: x_of(c), ..p }))
@@ -359,7 +359,7 @@ fn line_figure(
             points.sort_by(|a, b| a.x.total_cmp(&b.x));
             Series {
                 label: if label.is_empty() {
-                    fallback_label(cases, i)
+                    fallback_label(cases, None)
                 } else {
                     label
                 },
@@ -380,11 +380,13 @@ fn line_figure(
     }
 }
 
-/// The label of a lone series: its algorithm.
-fn fallback_label(cases: &[&CaseResult], _index: usize) -> String {
-    cases
-        .first()
-        .map_or_else(String::new, |c| c.algorithm.clone())
+/// The label of a lone series: what its cases share (the algorithm, or the input when the
+/// algorithms are the categories).
+fn fallback_label(cases: &[&CaseResult], category: Option<Axis>) -> String {
+    cases.first().map_or_else(String::new, |c| match category {
+        Some(Axis::Algorithm) => format!("{} {}", c.key_type, c.distribution),
+        _ => c.algorithm.clone(),
+    })
 }
 
 fn bar_figure(
@@ -410,10 +412,9 @@ fn bar_figure(
     };
     let series = group(cases, series_axes)
         .into_iter()
-        .enumerate()
-        .map(|(i, (label, members))| Series {
+        .map(|(label, members)| Series {
             label: if label.is_empty() {
-                fallback_label(cases, i)
+                fallback_label(cases, Some(category))
             } else {
                 label
             },
@@ -576,9 +577,10 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> D
     for (i, series) in figure.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         if figure.bars {
-            let slot = 0.8 / count as f64;
+            // A group of bars spans at most 80 % of its category; a lone bar is not a wall.
+            let slot = (0.8 / count as f64).min(0.22);
             for p in &series.points {
-                let x0 = p.x - 0.4 + slot * i as f64;
+                let x0 = p.x - slot * count as f64 / 2.0 + slot * i as f64;
                 let inset = slot * 0.08;
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x0 + inset, 0.0), (x0 + slot - inset, p.y)],

@@ -291,13 +291,13 @@ fn sweep_view(
 
 /// One row per case: its axes, median time and confidence interval, rate, scaling, status.
 pub fn case_table(cases: &[&CaseResult]) -> Table {
-    // One unit per column, chosen for the middle value so that most cells read 1 to 999.
-    let time = TimeUnit::for_smallest(middle(
+    // One unit per column, chosen for its largest value so that no cell reads 1000 or more.
+    let time = TimeUnit::fitting(largest(
         cases
             .iter()
-            .filter_map(|c| c.stats.as_ref().map(|s| s.median_s)),
+            .filter_map(|c| c.stats.as_ref().map(|s| s.ci95_high_s.max(s.median_s))),
     ));
-    let rate = RatePrefix::for_smallest(middle(cases.iter().filter_map(|c| c.keys_per_s)));
+    let rate = RatePrefix::fitting(largest(cases.iter().filter_map(|c| c.keys_per_s)));
     let has_threads = cases.iter().any(|c| c.threads.is_some());
     let has_device = cases.iter().any(|c| c.device.is_some());
     let has_scaling = cases
@@ -381,11 +381,9 @@ pub fn case_table(cases: &[&CaseResult]) -> Table {
     Table { headers, rows }
 }
 
-/// The median of finite values (NaN when there is none).
-fn middle(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+/// The largest finite value (NaN when there is none).
+fn largest(values: impl Iterator<Item = f64>) -> f64 {
+    values.filter(|x| x.is_finite()).fold(f64::NAN, f64::max)
 }
 
 fn header(text: &str, numeric: bool) -> Header {
@@ -561,6 +559,8 @@ pub fn environment(env: &Environment) -> EnvView {
             ),
         ),
     ];
+    // GPUs, once the environment records them, become a third section whose `table` has
+    // one row per device (see `case_table` for how a table is built).
     EnvView {
         one_line: env.one_line(),
         sections: vec![
