@@ -291,13 +291,14 @@ fn sweep_view(
 
 /// One row per case: its axes, median time and confidence interval, rate, scaling, status.
 pub fn case_table(cases: &[&CaseResult]) -> Table {
-    // One unit per column, chosen for its largest value so that no cell reads 1000 or more.
-    let time = TimeUnit::fitting(largest(
+    // One unit per column, chosen for the geometric middle of its range: a column spanning
+    // 16 µs to 78 ms reads 0.0163 to 78.4 ms, neither 78400 µs nor 0.0000163 s.
+    let time = TimeUnit::fitting(geometric_middle(
         cases
             .iter()
-            .filter_map(|c| c.stats.as_ref().map(|s| s.ci95_high_s.max(s.median_s))),
+            .filter_map(|c| c.stats.as_ref().map(|s| s.median_s)),
     ));
-    let rate = RatePrefix::fitting(largest(cases.iter().filter_map(|c| c.keys_per_s)));
+    let rate = RatePrefix::fitting(geometric_middle(cases.iter().filter_map(|c| c.keys_per_s)));
     let has_threads = cases.iter().any(|c| c.threads.is_some());
     let has_device = cases.iter().any(|c| c.device.is_some());
     let has_scaling = cases
@@ -381,9 +382,12 @@ pub fn case_table(cases: &[&CaseResult]) -> Table {
     Table { headers, rows }
 }
 
-/// The largest finite value (NaN when there is none).
-fn largest(values: impl Iterator<Item = f64>) -> f64 {
-    values.filter(|x| x.is_finite()).fold(f64::NAN, f64::max)
+/// The geometric mean of the smallest and largest positive finite values (NaN if none).
+fn geometric_middle(values: impl Iterator<Item = f64>) -> f64 {
+    let (lo, hi) = values
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .fold((f64::NAN, f64::NAN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    (lo * hi).sqrt()
 }
 
 fn header(text: &str, numeric: bool) -> Header {
@@ -610,12 +614,6 @@ fn check_view(c: &crate::env::Check) -> CheckView {
 
 fn repro(run: &Run) -> ReproView {
     let env = &run.environment;
-    let folder = format!(
-        "{}/{}/{}",
-        crate::archive::DEFAULT_ROOT,
-        run.definition.name,
-        run.run_id
-    );
     ReproView {
         command_line: shell_words(&run.command_line),
         version: env.sortmark_version.clone(),
@@ -624,10 +622,10 @@ fn repro(run: &Run) -> ReproView {
         definition_path: run.definition_path.clone(),
         definition_text: run.definition_text.trim_end().to_string(),
         rerun: format!(
-            "git checkout {}\ncargo run --release -- run {folder}/definition.toml",
+            "git checkout {}\ncargo run --release -- run RUN_FOLDER/definition.toml",
             env.git_commit
         ),
-        rerender: format!("sortmark render {folder}"),
+        rerender: "sortmark render RUN_FOLDER".to_string(),
     }
 }
 
@@ -659,6 +657,13 @@ mod tests {
             shell_words(&args),
             r"sortmark run 'my defs/a.toml' 'it'\''s'"
         );
+    }
+
+    #[test]
+    fn column_units_fit_the_middle_of_the_range() {
+        assert!((geometric_middle([1e-5, 1e-1].into_iter()) - 1e-3).abs() < 1e-12);
+        assert!(geometric_middle(std::iter::empty()).is_nan());
+        assert!((geometric_middle([f64::NAN, 4.0, -1.0, 1.0].into_iter()) - 2.0).abs() < 1e-12);
     }
 
     #[test]
