@@ -453,3 +453,43 @@ fn archive_index_lists_runs() {
     assert!(list.contains("synthetic/20261124T060000Z-abcd"), "{list}");
     assert!(list.contains("Example CPU 9000"), "{list}");
 }
+
+#[test]
+fn render_command_reports_a_corrupt_run_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("results.json"),
+        "{\"schema\": 1, \"cases\": 3}",
+    )
+    .unwrap();
+    let output = assert_cmd::Command::cargo_bin("sortmark")
+        .unwrap()
+        .arg("render")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("does not match the results format"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn list_command_prints_the_archive() {
+    let root = tempfile::tempdir().unwrap();
+    let run_dir = root.path().join("synthetic").join("20261124T060000Z-abcd");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    sortmark::archive::save_results(&run_dir, &plain_run()).unwrap();
+    let output = assert_cmd::Command::cargo_bin("sortmark")
+        .unwrap()
+        .args(["list", "--out"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Synthetic sorts"), "{stdout}");
+}
