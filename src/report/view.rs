@@ -455,10 +455,15 @@ pub fn headlines(run: &Run) -> Vec<String> {
                 });
             if let Some(s) = scaled {
                 line.push_str(&format!(
-                    "; best speed-up {} ({} efficiency) on {} threads",
+                    "; best speed-up {} ({} efficiency) on {} threads{}",
                     units::times(s.speedup.unwrap_or(f64::NAN)),
                     units::percent(s.efficiency.unwrap_or(f64::NAN)),
-                    s.threads.unwrap_or(1)
+                    s.threads.unwrap_or(1),
+                    if s.oversubscribed {
+                        ", oversubscribed"
+                    } else {
+                        ""
+                    }
                 ));
             }
             Some(line)
