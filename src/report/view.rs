@@ -203,7 +203,7 @@ pub fn report(run: &Run) -> ReportView {
         .filter(|c| c.status >= CheckStatus::Warn)
         .map(|c| (c.status, check_view(c)))
         .collect();
-    warnings.sort_by(|a, b| b.0.cmp(&a.0));
+    warnings.sort_by_key(|w| std::cmp::Reverse(w.0));
     ReportView {
         title: def.title.clone(),
         description_html: markdown::to_html(&def.description),
