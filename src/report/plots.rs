@@ -27,6 +27,8 @@ const TITLE_SIZE: f64 = 24.0;
 const AXIS_DESC_SIZE: f64 = 16.0;
 const TICK_SIZE: f64 = 14.0;
 const LEGEND_SIZE: f64 = 14.0;
+/// Legend rows that fit beside the plot with the ideal line and the error-bar note.
+const MAX_LEGEND_ROWS: usize = 15;
 /// Okabe & Ito's colour-blind-safe palette (black moved last, yellow late: weak on white).
 const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2),
@@ -640,7 +642,7 @@ fn draw_markers<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let style = color.filled();
     let at = points.iter().map(|p| (p.x, p.y));
-    match index % 4 {
+    match shape(index) {
         0 => chart.draw_series(at.map(|p| Circle::new(p, 5, style)))?,
         1 => chart.draw_series(at.map(|p| TriangleMarker::new(p, 7, style)))?,
         2 => chart.draw_series(
@@ -659,7 +661,12 @@ fn draw_legend<DB: DrawingBackend>(
     let text = (FONT, LEGEND_SIZE).into_font().color(&INK);
     let row = 26;
     let mut y = 24;
-    for (i, series) in figure.series.iter().enumerate() {
+    let shown = if figure.series.len() > MAX_LEGEND_ROWS {
+        MAX_LEGEND_ROWS - 1
+    } else {
+        figure.series.len()
+    };
+    for (i, series) in figure.series.iter().enumerate().take(shown) {
         let color = PALETTE[i % PALETTE.len()];
         if figure.bars {
             area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], color.filled()))?;
@@ -673,6 +680,14 @@ fn draw_legend<DB: DrawingBackend>(
         area.draw(&Text::new(
             shorten(&series.label, 27),
             (44, y),
+            text.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        y += row;
+    }
+    if shown < figure.series.len() {
+        area.draw(&Text::new(
+            format!("… and {} more (see the table)", figure.series.len() - shown),
+            (4, y),
             text.clone().pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
         y += row;
@@ -723,6 +738,12 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The marker shape of the `index`th series: colours repeat after eight series, and then
+/// the shapes shift, so no two of the first 32 series look alike.
+fn shape(index: usize) -> usize {
+    (index + index / PALETTE.len()) % 4
+}
+
 /// A marker in pixel coordinates, for the legend.
 fn draw_marker_px<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -731,7 +752,7 @@ fn draw_marker_px<DB: DrawingBackend>(
     color: RGBColor,
 ) -> DrawResult<DB> {
     let style = color.filled();
-    match index % 4 {
+    match shape(index) {
         0 => area.draw(&Circle::new(at, 5, style)),
         1 => area.draw(&TriangleMarker::new(at, 7, style)),
         2 => area.draw(&Rectangle::new(
