@@ -67,6 +67,8 @@ pub enum YFormat {
     /// SI prefix, no unit (the unit is in the axis label).
     Si,
     Seconds,
+    /// Values are log10 of seconds: a time axis spanning orders of magnitude.
+    LogSeconds,
     Times,
     Percent,
 }
@@ -351,7 +353,7 @@ fn line_figure(
         }
     }
     ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let series = group(cases, series_axes)
+    let series: Vec<Series> = group(cases, series_axes)
         .into_iter()
         .map(|(label, members)| {
             let mut points: Vec<Point> = members
@@ -369,7 +371,7 @@ fn line_figure(
             }
         })
         .collect();
-    Figure {
+    let mut figure = Figure {
         slug: format!("{}-{kind}", sweep.name),
         title: format!("{}: {title}", sweep.name),
         x_label: x_label.to_string(),
@@ -379,7 +381,35 @@ fn line_figure(
         y_format,
         series,
         ideal,
+    };
+    if y_format == YFormat::Seconds && spans_decades(&figure) {
+        to_log_seconds(&mut figure);
     }
+    figure
+}
+
+/// Whether the figure's values span more than a factor of 30: then a linear axis flattens
+/// the small ones against zero.
+fn spans_decades(figure: &Figure) -> bool {
+    let ys = figure.series.iter().flat_map(|s| &s.points).map(|p| p.y);
+    let (lo, hi) = ys
+        .filter(|y| y.is_finite() && *y > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+    lo.is_finite() && hi / lo > 30.0
+}
+
+/// Moves a time figure onto a logarithmic axis.
+fn to_log_seconds(figure: &mut Figure) {
+    let log = |v: f64| if v > 0.0 { v.log10() } else { f64::NAN };
+    for p in figure.series.iter_mut().flat_map(|s| s.points.iter_mut()) {
+        p.y = log(p.y);
+        p.lo = p.lo.map(log);
+        p.hi = p.hi.map(log);
+    }
+    figure.y_format = YFormat::LogSeconds;
+    figure.y_label = format!("{} [log scale]", figure.y_label);
 }
 
 /// The label of a lone series: what its cases share (the algorithm, or the input when the
@@ -505,12 +535,12 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> D
     let (plot_area, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
 
     let (x_min, x_max) = x_range(figure);
-    let y_max = y_max(figure, x_min, x_max);
+    let (y_min, y_max) = y_range(figure, x_min, x_max);
     let mut chart = ChartBuilder::on(&plot_area)
         .margin(12)
         .x_label_area_size(if figure.bars { 56 } else { 52 })
         .y_label_area_size(78)
-        .build_cartesian_2d(x_min..x_max, 0.0..y_max)?;
+        .build_cartesian_2d(x_min..x_max, y_min..y_max)?;
     let y_format = figure.y_format;
     chart
         .configure_mesh()
@@ -536,11 +566,11 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> D
     for (x, label) in &figure.ticks {
         if !figure.bars {
             chart.draw_series(std::iter::once(PathElement::new(
-                vec![(*x, 0.0), (*x, y_max)],
+                vec![(*x, y_min), (*x, y_max)],
                 GRID,
             )))?;
         }
-        let (px, py) = chart.backend_coord(&(*x, 0.0));
+        let (px, py) = chart.backend_coord(&(*x, y_min));
         plot_area.draw(&Text::new(
             label.clone(),
             (px - base_x, py - base_y + 6),
@@ -787,6 +817,29 @@ fn x_range(figure: &Figure) -> (f64, f64) {
     (min - pad, max + pad)
 }
 
+/// The y axis's range: from zero, or around the data on a logarithmic axis.
+fn y_range(figure: &Figure, x_min: f64, x_max: f64) -> (f64, f64) {
+    if figure.y_format != YFormat::LogSeconds {
+        return (0.0, y_max(figure, x_min, x_max));
+    }
+    let values = figure
+        .series
+        .iter()
+        .flat_map(|s| &s.points)
+        .flat_map(|p| [Some(p.y), p.lo, p.hi])
+        .flatten()
+        .filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if lo.is_finite() && hi.is_finite() {
+        let pad = ((hi - lo) * 0.08).max(0.1);
+        (lo - pad, hi + pad)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
 fn y_max(figure: &Figure, x_min: f64, x_max: f64) -> f64 {
     let data = figure
         .series
@@ -814,6 +867,7 @@ fn format_y(format: YFormat, v: f64) -> String {
         YFormat::Si => units::si_short(v),
         YFormat::Seconds if v == 0.0 => "0".to_string(),
         YFormat::Seconds => units::seconds(v),
+        YFormat::LogSeconds => units::seconds(10f64.powf(v)),
         YFormat::Times => format!("{}×", units::si_short(v)),
         YFormat::Percent => units::percent(v),
     }
