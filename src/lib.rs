@@ -13,6 +13,7 @@ pub mod env;
 pub mod interrupt;
 pub mod measure;
 pub mod plan;
+pub mod report;
 pub mod run;
 pub mod runner;
 pub mod units;

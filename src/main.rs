@@ -46,6 +46,17 @@ enum Command {
         #[arg(long)]
         anonymize: bool,
     },
+    /// Rebuild a run's reports from its results.json, without measuring again.
+    Render {
+        /// The run folder (it holds results.json).
+        run_dir: PathBuf,
+    },
+    /// List the runs in an archive.
+    List {
+        /// Archive root.
+        #[arg(long, default_value = sortmark::archive::DEFAULT_ROOT)]
+        out: PathBuf,
+    },
     /// Check a definition without running it.
     Check {
         /// The definition (a TOML file); leave out for the built-in quick report.
@@ -71,6 +82,34 @@ fn main() -> ExitCode {
             }
         }
         Command::Check { definition } => check(definition),
+        Command::Render { run_dir } => render(&run_dir),
+        Command::List { out } => list(&out),
+    }
+}
+
+fn render(run_dir: &std::path::Path) -> ExitCode {
+    match sortmark::report::render_dir(run_dir) {
+        Ok(_) => {
+            println!("{}", run_dir.display());
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn list(root: &std::path::Path) -> ExitCode {
+    match sortmark::report::index::list(root) {
+        Ok(table) => {
+            print!("{table}");
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
     }
 }
 

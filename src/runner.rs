@@ -154,7 +154,25 @@ fn run_cases(dir: &Path, run: &mut Run, cases: &[Case]) -> anyhow::Result<()> {
     run.interrupted = crate::interrupt::requested();
     run.complete = !run.interrupted;
     run.finished_at = Some(timestamp(chrono::Utc::now()));
-    archive::save_results(dir, run)
+    archive::save_results(dir, run)?;
+    publish(dir, run);
+    Ok(())
+}
+
+/// Renders the run's reports and updates the archive index (`ROOT/<name>/<run-id>/` → `ROOT`).
+/// The results are already saved: a report that cannot be rendered is a warning, not a lost run.
+fn publish(dir: &Path, run: &Run) {
+    if let Err(e) = crate::report::render_all(run, dir) {
+        eprintln!(
+            "warning: could not render the reports ({e:#}); retry with `sortmark render {}`",
+            dir.display()
+        );
+    }
+    if let Some(root) = dir.parent().and_then(Path::parent) {
+        if let Err(e) = crate::report::index::update(root) {
+            eprintln!("warning: could not update the archive index: {e:#}");
+        }
+    }
 }
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -6,3 +6,4 @@ mod command;
 #[cfg(unix)]
 mod compat;
 mod reliability;
+mod report;

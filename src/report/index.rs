@@ -1,0 +1,194 @@
+//! The archive index: every run under an archive root, as `index.html`, `index.md` and the
+//! table `sortmark list` prints.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::archive;
+use crate::run::Run;
+
+use super::view::{self, Header, Row, Table};
+
+/// One run as the index shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexRow {
+    pub date: String,
+    pub title: String,
+    /// The definition's name (the archive's first folder level).
+    pub name: String,
+    pub run_id: String,
+    pub machine: String,
+    pub gpu: String,
+    pub ok: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// `complete`, `FAILED`, `interrupted`, `incomplete` or why it could not be read.
+    pub status: String,
+    /// `ok`, `failed` or `skipped`: how the row is styled.
+    pub row_class: String,
+    /// The run folder relative to the root, with a trailing slash.
+    pub href: String,
+    /// Whether `results.json` could be read.
+    pub readable: bool,
+}
+
+#[derive(Serialize)]
+struct IndexView<'a> {
+    runs: &'a [IndexRow],
+}
+
+/// Every run folder under `root` (`ROOT/<name>/<run-id>/results.json`), newest first.
+pub fn scan(root: &Path) -> anyhow::Result<Vec<IndexRow>> {
+    let mut rows: Vec<IndexRow> = run_dirs(root)?
+        .into_iter()
+        .map(|(name, run_id, dir)| row(&name, &run_id, &dir))
+        .collect();
+    // Run ids start with their UTC start time, so they sort by time.
+    rows.sort_by(|a, b| b.run_id.cmp(&a.run_id).then(a.name.cmp(&b.name)));
+    Ok(rows)
+}
+
+fn run_dirs(root: &Path) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
+    let mut dirs = Vec::new();
+    let Ok(names) = std::fs::read_dir(root) else {
+        return Ok(dirs);
+    };
+    for name in names.flatten().filter(|e| e.path().is_dir()) {
+        let Ok(runs) = std::fs::read_dir(name.path()) else {
+            continue;
+        };
+        for run in runs.flatten() {
+            if run.path().join("results.json").is_file() {
+                dirs.push((
+                    name.file_name().to_string_lossy().into_owned(),
+                    run.file_name().to_string_lossy().into_owned(),
+                    run.path(),
+                ));
+            }
+        }
+    }
+    Ok(dirs)
+}
+
+fn row(name: &str, run_id: &str, dir: &Path) -> IndexRow {
+    let href = format!("{name}/{run_id}/");
+    match archive::load_run(dir) {
+        Ok(run) => from_run(name, href, &run),
+        Err(e) => IndexRow {
+            date: run_id.get(..8).unwrap_or(run_id).to_string(),
+            title: format!("{name}/{run_id}"),
+            name: name.to_string(),
+            run_id: run_id.to_string(),
+            machine: "–".to_string(),
+            gpu: "–".to_string(),
+            ok: 0,
+            skipped: 0,
+            failed: 0,
+            status: format!("unreadable: {}", first_line(&format!("{e:#}"))),
+            row_class: "failed".to_string(),
+            href,
+            readable: false,
+        },
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+fn from_run(name: &str, href: String, run: &Run) -> IndexRow {
+    let (ok, skipped, failed) = run.counts();
+    let env = &run.environment;
+    let status = if failed > 0 {
+        "FAILED".to_string()
+    } else {
+        view::state(run).to_string()
+    };
+    IndexRow {
+        date: crate::units::timestamp(&run.started_at),
+        title: run.definition.title.clone(),
+        name: name.to_string(),
+        run_id: run.run_id.clone(),
+        machine: format!(
+            "{} ({} cores), {}",
+            env.cpu.model, env.cpu.logical_cores, env.os.hostname
+        ),
+        gpu: gpus(run),
+        ok,
+        skipped,
+        failed,
+        row_class: match (failed > 0, run.complete) {
+            (true, _) => "failed",
+            (false, false) => "skipped",
+            (false, true) => "ok",
+        }
+        .to_string(),
+        status,
+        href,
+        readable: true,
+    }
+}
+
+/// The GPUs a run saw, in a few words.
+fn gpus(_run: &Run) -> String {
+    // The environment records no GPUs yet; this is where their names will go.
+    "none recorded".to_string()
+}
+
+/// Writes `index.html` and `index.md` at the root of the archive.
+pub fn update(root: &Path) -> anyhow::Result<()> {
+    let rows = scan(root)?;
+    let view = IndexView { runs: &rows };
+    let html = super::templates::render("index.html", &view)?;
+    archive::write_atomic(&root.join("index.html"), html.as_bytes())?;
+    let md = super::templates::render("index.md", &view)?;
+    archive::write_atomic(&root.join("index.md"), md.as_bytes())
+}
+
+/// The runs as a plain-text table, as `sortmark list` prints it.
+pub fn list(root: &Path) -> anyhow::Result<String> {
+    let rows = scan(root)?;
+    if rows.is_empty() {
+        return Ok(format!("no runs under {}\n", root.display()));
+    }
+    Ok(super::markdown::plain_table(&table(&rows)))
+}
+
+/// The index as a table of strings.
+pub fn table(rows: &[IndexRow]) -> Table {
+    let header = |text: &str, numeric| Header {
+        text: text.to_string(),
+        numeric,
+    };
+    Table {
+        headers: vec![
+            header("Date", false),
+            header("Run", false),
+            header("Title", false),
+            header("Machine", false),
+            header("GPU", false),
+            header("OK", true),
+            header("Skipped", true),
+            header("Failed", true),
+            header("Status", false),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| Row {
+                cells: vec![
+                    r.date.clone(),
+                    format!("{}/{}", r.name, r.run_id),
+                    r.title.clone(),
+                    r.machine.clone(),
+                    r.gpu.clone(),
+                    r.ok.to_string(),
+                    r.skipped.to_string(),
+                    r.failed.to_string(),
+                    r.status.clone(),
+                ],
+                status: r.row_class.clone(),
+            })
+            .collect(),
+    }
+}

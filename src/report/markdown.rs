@@ -1,0 +1,208 @@
+//! Markdown in and out: the narrative rendered to safe HTML, user text made inert in
+//! GitHub-flavoured Markdown, tables written in hyperfine's style, and `report.md` and
+//! `summary.md` rendered from their templates.
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+
+use super::view::{ReportView, Table};
+
+/// Narrative Markdown as HTML, with raw HTML shown as text, images turned into links (a
+/// report makes no external requests) and `javascript:` links disarmed.
+pub fn to_html(markdown: &str) -> String {
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        })
+        | Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let scheme = url.trim().to_ascii_lowercase();
+    if ["javascript:", "vbscript:", "data:"]
+        .iter()
+        .any(|s| scheme.starts_with(s))
+    {
+        CowStr::Borrowed("#")
+    } else {
+        url
+    }
+}
+
+/// Narrative Markdown for a Markdown output (report.md, notebook cells): unchanged, except
+/// that raw HTML is escaped so that it shows as text instead of running.
+pub fn neutralize_html(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut copied = 0;
+    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+        if let Event::Html(_) | Event::InlineHtml(_) = event {
+            if range.start < copied {
+                continue;
+            }
+            out.push_str(&markdown[copied..range.start]);
+            out.push_str(&escape_html_chars(&markdown[range.clone()]));
+            copied = range.end;
+        }
+    }
+    out.push_str(&markdown[copied..]);
+    out
+}
+
+fn escape_html_chars(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Plain user text (a title, a name) made inert inline in Markdown: no HTML, no emphasis,
+/// no table breaks.
+pub fn escape_inline(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        // An underscore inside a word (x86_64) emphasises nothing in GitHub's Markdown.
+        let in_word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '_' if in_word(i.checked_sub(1)) && in_word(Some(i + 1)) => out.push(c),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A table in GitHub-flavoured Markdown, hyperfine's style: one unit per column (in the
+/// header), numeric columns right-aligned, `|` escaped in cells.
+pub fn table(t: &Table) -> String {
+    let row = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    // Headings are sortmark's own words; only a `|` would break them.
+    let mut out = row(t
+        .headers
+        .iter()
+        .map(|h| h.text.replace('|', r"\|"))
+        .collect());
+    out.push_str(&row(t
+        .headers
+        .iter()
+        .map(|h| if h.numeric { "---:" } else { ":---" }.to_string())
+        .collect()));
+    for r in &t.rows {
+        out.push_str(&row(r.cells.iter().map(|c| escape_inline(c)).collect()));
+    }
+    out
+}
+
+/// A table as aligned plain text (the notebook's `text/plain` output, `sortmark list`).
+pub fn plain_table(t: &Table) -> String {
+    let mut widths: Vec<usize> = t.headers.iter().map(|h| h.text.chars().count()).collect();
+    for r in &t.rows {
+        for (w, c) in widths.iter_mut().zip(&r.cells) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .zip(&t.headers)
+            .map(|((c, w), h)| {
+                if h.numeric {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(t.headers.iter().map(|h| h.text.as_str()).collect());
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    out.push_str(&format!("{}\n", rule.join("  ")));
+    for r in &t.rows {
+        out.push_str(&line(r.cells.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+/// `report.md`: GitHub-flavoured Markdown with relative links to `plots/*.png`.
+pub fn report(view: &ReportView) -> anyhow::Result<String> {
+    super::templates::render("report.md", view)
+}
+
+/// `summary.md`: a short block to paste into an issue.
+pub fn summary(view: &ReportView) -> anyhow::Result<String> {
+    super::templates::render("summary.md", view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrative_html_is_inert() {
+        let html = to_html("Hi <script>alert(1)</script> *there*\n\n<div onclick=x>raw</div>\n");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<div"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(html.contains("<em>there</em>"), "{html}");
+    }
+
+    #[test]
+    fn images_become_links_and_scripts_links_are_disarmed() {
+        let html = to_html("![cat](https://example.com/cat.png) [x](javascript:alert(1))");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://example.com/cat.png">cat</a>"#),
+            "{html}"
+        );
+        assert!(html.contains(r##"<a href="#">x</a>"##), "{html}");
+    }
+
+    #[test]
+    fn neutralized_markdown_keeps_code_and_escapes_html() {
+        let md = neutralize_html("a <b>bold</b> `<code>`\n\n<script>x()</script>\n");
+        assert_eq!(
+            md,
+            "a &lt;b&gt;bold&lt;/b&gt; `<code>`\n\n&lt;script&gt;x()&lt;/script&gt;\n"
+        );
+    }
+
+    #[test]
+    fn inline_escape_breaks_no_table() {
+        assert_eq!(escape_inline("a|b <i>"), r"a\|b &lt;i&gt;");
+        assert_eq!(escape_inline("x86_64 _em_"), r"x86_64 \_em\_");
+    }
+}

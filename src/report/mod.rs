@@ -1,0 +1,110 @@
+//! Reports: every output of a run rendered from its [`Run`] alone.
+//!
+//! [`render_all`] writes `report.html` (self-contained, plots inlined as SVG), `report.md`
+//! with `plots/*.png`, `summary.md` and `report.ipynb`. Numbers are formatted once, in the
+//! [`view`] model; templates under `templates/` only place them. Because nothing here reads
+//! anything but the `Run`, `sortmark render RUN_DIR` rebuilds an old run's reports.
+
+pub mod html;
+pub mod index;
+pub mod markdown;
+pub mod notebook;
+pub mod plots;
+mod templates;
+pub mod view;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::archive::write_atomic;
+use crate::run::Run;
+
+/// Writes every report of `run` into its folder `dir`.
+pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
+    let mut view = view::report(run);
+    let plots_dir = dir.join("plots");
+    std::fs::create_dir_all(&plots_dir)
+        .with_context(|| format!("could not create {}", plots_dir.display()))?;
+    remove_old_plots(&plots_dir);
+    for (cell, figure) in plots::figures(run) {
+        let stem = file_stem(&figure.slug);
+        let svg = plots::draw_svg(&figure)?;
+        let png = plots::draw_png(&figure)?;
+        write_atomic(&plots_dir.join(format!("{stem}.svg")), svg.as_bytes())?;
+        write_atomic(&plots_dir.join(format!("{stem}.png")), &png)?;
+        if let Some(sweep) = view.cells.get_mut(cell).and_then(|c| c.sweep.as_mut()) {
+            sweep.plots.push(view::PlotView {
+                title: figure.title.clone(),
+                svg: inline_svg(&svg),
+                png_path: format!("plots/{stem}.png"),
+                png,
+            });
+        }
+    }
+    write_atomic(&dir.join("report.html"), html::report(&view)?.as_bytes())?;
+    write_atomic(&dir.join("report.md"), markdown::report(&view)?.as_bytes())?;
+    write_atomic(
+        &dir.join("summary.md"),
+        markdown::summary(&view)?.as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join("report.ipynb"),
+        notebook::report(run, &view)?.as_bytes(),
+    )
+}
+
+/// Re-renders the reports of the run folder `dir` from its `results.json`.
+pub fn render_dir(dir: &Path) -> anyhow::Result<Run> {
+    let run = crate::archive::load_run(dir)?;
+    render_all(&run, dir)?;
+    Ok(run)
+}
+
+/// Removes the plots of an earlier rendering: a re-render may draw other figures.
+fn remove_old_plots(plots_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(plots_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "png" || e == "svg") {
+            // A file that cannot be removed is only a stale picture, never a wrong one linked.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A file stem made of safe characters only.
+fn file_stem(slug: &str) -> String {
+    slug.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The SVG document as an element to inline in HTML: without the XML declaration, and
+/// scaling with its container.
+fn inline_svg(svg: &str) -> String {
+    let svg = svg.trim();
+    let svg = match svg.strip_prefix("<?xml") {
+        Some(rest) => rest
+            .split_once("?>")
+            .map_or(svg, |(_, body)| body.trim_start()),
+        None => svg,
+    };
+    if svg.contains("viewBox") {
+        svg.to_string()
+    } else {
+        svg.replacen(
+            "<svg ",
+            &format!("<svg viewBox=\"0 0 {} {}\" ", plots::WIDTH, plots::HEIGHT),
+            1,
+        )
+    }
+}

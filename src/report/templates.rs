@@ -1,0 +1,72 @@
+//! The templates, compiled into the binary and registered once.
+//!
+//! tera autoescapes only templates whose *name* ends in `.html`, so every template that emits
+//! HTML is registered under such a name (`report.html`, not `report.html.tera`).
+
+use std::sync::OnceLock;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+/// Name and source of every template.
+const TEMPLATES: [(&str, &str); 11] = [
+    ("style.html", include_str!("../../templates/style.css.tera")),
+    (
+        "table.html",
+        include_str!("../../templates/table.html.tera"),
+    ),
+    (
+        "environment.html",
+        include_str!("../../templates/environment.html.tera"),
+    ),
+    (
+        "report.html",
+        include_str!("../../templates/report.html.tera"),
+    ),
+    (
+        "index.html",
+        include_str!("../../templates/index.html.tera"),
+    ),
+    ("report.md", include_str!("../../templates/report.md.tera")),
+    (
+        "summary.md",
+        include_str!("../../templates/summary.md.tera"),
+    ),
+    ("index.md", include_str!("../../templates/index.md.tera")),
+    (
+        "md_environment.md",
+        include_str!("../../templates/md_environment.md.tera"),
+    ),
+    (
+        "md_checks.md",
+        include_str!("../../templates/md_checks.md.tera"),
+    ),
+    (
+        "md_repro.md",
+        include_str!("../../templates/md_repro.md.tera"),
+    ),
+];
+
+fn tera() -> &'static tera::Tera {
+    static TERA: OnceLock<tera::Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = tera::Tera::new();
+        // User text placed in Markdown: inert (no HTML, no emphasis, no table breaks).
+        tera.register_filter("md", |s: &str, _: tera::Kwargs, _: &tera::State| {
+            super::markdown::escape_inline(s)
+        });
+        // The templates are part of the binary and covered by tests: a broken one is a bug.
+        tera.add_raw_templates(TEMPLATES)
+            .expect("the built-in templates parse");
+        tera
+    })
+}
+
+/// Renders the template `name` with `view`'s fields as the context.
+pub fn render(name: &str, view: &impl Serialize) -> anyhow::Result<String> {
+    let context = tera::Context::from_serialize(view)
+        .with_context(|| format!("could not prepare the context of {name}"))?;
+    tera()
+        .render(name, &context)
+        .with_context(|| format!("could not render {name}"))
+}
