@@ -190,3 +190,40 @@ fn a_corrupted_results_file_is_a_clear_error() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn two_runs_at_once_both_land_in_the_archive_index() {
+    let root = tempfile::tempdir().unwrap();
+    let archive = root.path().join("archive");
+    let def = fixture("tiny.toml");
+    let children: Vec<Child> = (0..2)
+        .map(|_| {
+            Process::new(binary())
+                .args([
+                    "run",
+                    def.to_str().unwrap(),
+                    "--out",
+                    archive.to_str().unwrap(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let runs: Vec<String> = fs::read_dir(archive.join("tiny"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(runs.len(), 2);
+    let index = fs::read_to_string(archive.join("index.md")).unwrap();
+    for run in &runs {
+        assert!(
+            index.contains(run.as_str()),
+            "{run} missing from the index:\n{index}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde::Serialize;
 
 use crate::archive;
@@ -137,7 +138,19 @@ fn gpus(_run: &Run) -> String {
 }
 
 /// Writes `index.html` and `index.md` at the root of the archive.
+///
+/// The index is rebuilt from every run folder under an exclusive lock on `ROOT/.index.lock`,
+/// so two runs finishing at once each write an index that holds the other's entry too.
 pub fn update(root: &Path) -> anyhow::Result<()> {
+    let lock_path = root.join(".index.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("could not open {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("could not lock {}", lock_path.display()))?;
     let rows = scan(root)?;
     let view = IndexView { runs: &rows };
     let html = super::templates::render("index.html", &view)?;
