@@ -65,6 +65,19 @@ template <typename W> __device__ __forceinline__ u32 digit_of(W k, u32 shift) {
     return (u32)(k >> shift) & 255u;
 }
 
+// The lanes of the warp whose digit equals this lane's: one ballot per digit bit (cheaper
+// than match.any on the hardware measured).
+__device__ __forceinline__ u32 match_digit(u32 d) {
+    u32 peers = 0xffffffffu;
+#pragma unroll
+    for (u32 b = 0; b < 8; b++) {
+        const bool set = (d >> b) & 1u;
+        const u32 ballot = __ballot_sync(0xffffffffu, set);
+        peers &= set ? ballot : ~ballot;
+    }
+    return peers;
+}
+
 __device__ __forceinline__ void store_relaxed(u32 *p, u32 v) { *(volatile u32 *)p = v; }
 __device__ __forceinline__ u32 load_relaxed(const u32 *p) { return *(volatile const u32 *)p; }
 
@@ -79,19 +92,35 @@ __device__ __forceinline__ u32 load_relaxed(const u32 *p) { return *(volatile co
 #define VALUE_MASK 0x3fffffffu
 
 // One read of the input counts the digits of every pass. `hist` holds PASSES x 256 counters.
+// Each thread loads HIST_ITEMS keys before counting them, to keep enough loads in flight.
+#define HIST_THREADS 256
+#define HIST_BYTES_PER_THREAD 32
 template <typename W, int MODE, int PASSES>
 __device__ __forceinline__ void histogram_impl(const W *__restrict__ keys, u32 n,
                                                u32 *__restrict__ hist) {
+    const u32 ITEMS = HIST_BYTES_PER_THREAD / sizeof(W);
     // Two copies per pass halve shared-atomic contention between warps.
     __shared__ u32 sh[2][PASSES * RADIX];
     for (u32 i = threadIdx.x; i < 2 * PASSES * RADIX; i += blockDim.x) (&sh[0][0])[i] = 0;
     __syncthreads();
     u32 *mine = sh[(threadIdx.x >> 5) & 1];
-    const u32 stride = gridDim.x * blockDim.x;
-    for (u32 i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        const W k = to_ord<MODE>(keys[i]);
+    const u32 chunk = HIST_THREADS * ITEMS;
+    for (u32 base = blockIdx.x * chunk; base < n; base += gridDim.x * chunk) {
+        W k[ITEMS];
 #pragma unroll
-        for (u32 p = 0; p < PASSES; p++) atomicAdd(&mine[p * RADIX + digit_of(k, p * 8)], 1u);
+        for (u32 i = 0; i < ITEMS; i++) {
+            const u32 idx = base + i * HIST_THREADS + threadIdx.x;
+            k[i] = idx < n ? keys[idx] : (W)0;
+        }
+#pragma unroll
+        for (u32 i = 0; i < ITEMS; i++) {
+            if (base + i * HIST_THREADS + threadIdx.x < n) {
+                const W o = to_ord<MODE>(k[i]);
+#pragma unroll
+                for (u32 p = 0; p < PASSES; p++)
+                    atomicAdd(&mine[p * RADIX + digit_of(o, p * 8)], 1u);
+            }
+        }
     }
     __syncthreads();
     for (u32 i = threadIdx.x; i < PASSES * RADIX; i += blockDim.x) {
@@ -167,7 +196,7 @@ __device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__re
 #pragma unroll
     for (u32 i = 0; i < ITEMS; i++) {
         const u32 d = digit_of(keys[i], shift);
-        const u32 peers = __match_any_sync(0xffffffffu, d);
+        const u32 peers = match_digit(d);
         const u32 leader = 31 - __clz(peers);
         u32 old = 0;
         if (lane == leader) {
@@ -357,7 +386,7 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
 // Entry points, one set per key type.
 
 #define INSTANTIATE(NAME, W, MODE, PASSES, ITEMS)                                               \
-    extern "C" __global__ void __launch_bounds__(256)                                            \
+    extern "C" __global__ void __launch_bounds__(HIST_THREADS)                                   \
         histogram_##NAME(const W *keys, u32 n, u32 *hist) {                                      \
         histogram_impl<W, MODE, PASSES>(keys, n, hist);                                          \
     }                                                                                            \

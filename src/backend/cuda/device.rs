@@ -388,9 +388,11 @@ impl Plan {
 
         // Upfront histogram of every digit position, then the digit starts.
         dev.memset(hist, passes * 256 * 4)?;
+        // 256 threads, 32 bytes each per round (kernels/sort.cu: HIST_THREADS, HIST_BYTES_PER_THREAD).
+        let per_block = 256 * 32 / word_bytes(key_type);
         let blocks = (n as u64)
-            .div_ceil(256)
-            .min(u64::from(dev.facts.sm_count) * 4) as u32;
+            .div_ceil(per_block)
+            .min(u64::from(dev.facts.sm_count) * 8) as u32;
         let keys = self.work.ptr;
         // SAFETY: arguments match the kernels' signatures; buffers are live.
         unsafe {
