@@ -188,6 +188,36 @@ fn gpu_sorts_large_inputs() {
 }
 
 #[test]
+fn gpu_skips_passes_whose_digit_is_constant() {
+    if !enabled() {
+        return;
+    }
+    let mut dev = open();
+    let n = 100_003;
+    let small_u64: Vec<u64> = (0..n as u64).map(|i| (i * 7919) % 1000).collect();
+    // Only the lowest digit varies: one pass both applies and undoes the transform.
+    let one_pass_i64: Vec<i64> = (0..n as i64).map(|i| (i * 31) % 256).collect();
+    let mixed_i32: Vec<i32> = (0..n as i32).map(|i| (i * 13) % 600 - 300).collect();
+    let high_only: Vec<u32> = (0..n as u32).map(|i| (i % 7) << 24).collect();
+    let pairs: Vec<sortmark::data::KeyValue> = (0..n as u32)
+        .map(|i| sortmark::data::KeyValue {
+            key: (i * 17) % 300,
+            value: i,
+        })
+        .collect();
+    for input in [
+        KeyData::U64(small_u64),
+        KeyData::I64(one_pass_i64),
+        KeyData::I32(mixed_i32),
+        KeyData::U32(high_only),
+        KeyData::U32U32(pairs),
+    ] {
+        let what = format!("radix {} constant digits", input.key_type());
+        check(&mut dev, GpuAlgorithm::Radix, &input, &what);
+    }
+}
+
+#[test]
 fn gpu_repetitions_follow_the_rule() {
     if !enabled() {
         return;

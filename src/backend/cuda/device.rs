@@ -60,21 +60,7 @@ impl GpuDevice {
             .load_module(Ptx::from_binary(cubin))
             .ctx("loading the kernel CUBIN")?;
         let mut functions = HashMap::new();
-        let mut names: Vec<String> =
-            vec!["scan_digits".into(), "fill_u32".into(), "fill_u64".into()];
-        for kt in KeyType::ALL {
-            let s = kernel_suffix(kt);
-            for k in [
-                "histogram",
-                "onesweep",
-                "bitonic_tile",
-                "bitonic_step",
-                "verify",
-            ] {
-                names.push(format!("{k}_{s}"));
-            }
-        }
-        for name in names {
+        for name in super::kernel_names() {
             let f = module
                 .load_function(&name)
                 .ctx(&format!("loading kernel {name}"))?;
@@ -256,7 +242,8 @@ impl GpuDevice {
         let verify = self.alloc(16)?;
         self.memset(verify.ptr, 16)?;
         if n > 0 {
-            let f = self.func(&format!("verify_{}", kernel_suffix(key_type)));
+            let suffix = kernel_suffix(key_type);
+            let f = self.func(&format!("verify_{suffix}"));
             let blocks = (n as u64)
                 .div_ceil(u64::from(VERIFY_THREADS))
                 .min(u64::from(self.facts.sm_count) * 8) as u32;

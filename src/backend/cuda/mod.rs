@@ -271,6 +271,28 @@ pub struct GpuSortOutcome {
     pub output: Option<crate::data::KeyData>,
 }
 
+/// The per-key-type kernels of [`KERNEL_SOURCE`], each instantiated as `{kernel}_{suffix}`.
+pub const KERNELS_PER_TYPE: [&str; 5] = [
+    "histogram",
+    "onesweep",
+    "bitonic_tile",
+    "bitonic_step",
+    "verify",
+];
+
+/// Every kernel entry point the backend loads from [`KERNEL_SOURCE`].
+pub fn kernel_names() -> Vec<String> {
+    let mut names: Vec<String> = ["scan_digits", "fill_u32", "fill_u64"]
+        .map(String::from)
+        .to_vec();
+    for kt in KeyType::ALL {
+        for k in KERNELS_PER_TYPE {
+            names.push(format!("{k}_{}", kernel_suffix(kt)));
+        }
+    }
+    names
+}
+
 /// Bytes one element occupies on the device (pairs travel as one 64-bit word).
 pub fn word_bytes(key_type: KeyType) -> u64 {
     key_type.element_bytes()
@@ -519,6 +541,33 @@ mod tests {
         assert!(bytes_needed(GpuAlgorithm::Radix, KeyType::U32, 0) > 0);
         assert_eq!(radix_tile(KeyType::U32), 4096);
         assert_eq!(radix_tile(KeyType::U32U32), 3072);
+    }
+
+    #[test]
+    fn every_loaded_kernel_is_defined_in_the_source() {
+        let src = KERNEL_SOURCE;
+        for kt in KeyType::ALL {
+            let inst = format!("INSTANTIATE({}, ", kernel_suffix(kt));
+            assert!(src.contains(&inst), "{inst}");
+        }
+        for k in KERNELS_PER_TYPE {
+            let entry = format!(" {k}_##NAME(");
+            assert!(src.contains(&entry), "{entry}");
+        }
+        for name in ["scan_digits", "fill_u32", "fill_u64"] {
+            let entry = format!(" {name}(");
+            assert!(src.contains(&entry), "{entry}");
+        }
+        assert_eq!(kernel_names().len(), 3 + 5 * KeyType::ALL.len());
+        // The device code asks for these by name.
+        let device = include_str!("device.rs");
+        for used in ["\"scan_digits\"", "\"fill_u32\"", "\"fill_u64\""] {
+            assert!(device.contains(used), "{used}");
+        }
+        for k in KERNELS_PER_TYPE {
+            let used = format!("\"{k}_{{suffix}}\"");
+            assert!(device.contains(&used), "{used} not used by device.rs");
+        }
     }
 
     #[test]
