@@ -39,6 +39,7 @@ fn bits(data: &KeyData) -> Vec<u64> {
     with_keys!(data, v => v.iter().map(|k| k.checksum_bits()).collect())
 }
 
+#[allow(clippy::useless_conversion)] // u64 keys already are u64
 fn key_bits(data: &KeyData) -> Vec<u64> {
     with_keys!(data, v => v.iter().map(|k| k.ordered_bits().into()).collect())
 }
@@ -193,7 +194,7 @@ fn gpu_skips_passes_whose_digit_is_constant() {
         return;
     }
     let mut dev = open();
-    let n = 100_003;
+    let n: usize = 100_003;
     let small_u64: Vec<u64> = (0..n as u64).map(|i| (i * 7919) % 1000).collect();
     // Only the lowest digit varies: one pass both applies and undoes the transform.
     let one_pass_i64: Vec<i64> = (0..n as i64).map(|i| (i * 31) % 256).collect();

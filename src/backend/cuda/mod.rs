@@ -46,8 +46,8 @@ pub struct CudaStack {
     pub nvrtc_version: (i32, i32),
     /// Number of CUDA devices the driver reports.
     pub device_count: usize,
-    /// The driver API version sortmark's bindings target.
-    pub cudarc_api: &'static str,
+    /// The driver API version sortmark's bindings target ([`CUDARC_API`]).
+    pub cudarc_api: String,
 }
 
 /// Why the CUDA backend cannot run here.
@@ -434,7 +434,7 @@ fn probe_stack() -> Result<CudaStack, Unavailable> {
         driver_version,
         nvrtc_version,
         device_count: device_count as usize,
-        cudarc_api: CUDARC_API,
+        cudarc_api: CUDARC_API.to_string(),
     })
 }
 
@@ -594,6 +594,25 @@ mod tests {
             Unavailable::NoDriver.to_string(),
             "no NVIDIA driver found (libcuda.so could not be loaded)"
         );
+    }
+
+    #[test]
+    fn device_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<GpuDevice>();
+        assert_send::<GpuSortOutcome>();
+    }
+
+    #[test]
+    fn stack_serializes() {
+        let stack = CudaStack {
+            driver_version: 13000,
+            nvrtc_version: (13, 0),
+            device_count: 1,
+            cudarc_api: CUDARC_API.to_string(),
+        };
+        let json = serde_json::to_string(&stack).unwrap();
+        assert_eq!(serde_json::from_str::<CudaStack>(&json).unwrap(), stack);
     }
 
     #[test]
