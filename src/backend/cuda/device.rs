@@ -1,0 +1,645 @@
+//! One GPU: context, stream, compiled kernels, and the timed sorts.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use cudarc::driver::sys::{self, CUdevice_attribute as Attr};
+use cudarc::driver::{
+    CudaContext, CudaEvent, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr,
+    LaunchConfig, PushKernelArg, result,
+};
+use cudarc::nvrtc::Ptx;
+
+use super::{
+    BITONIC_TILE, CUDARC_API, Context, CudaError, GpuAlgorithm, GpuFacts, GpuSortOutcome,
+    KERNEL_SOURCE, MAX_ELEMENTS, ONESWEEP_THREADS, Repetitions, bitonic_len, bytes_moved,
+    bytes_needed, compile, kernel_suffix, pad_word, radix_passes, radix_tile, word_bytes,
+};
+use crate::data::{KeyData, KeyType, KeyValue};
+
+const BITONIC_THREADS: u32 = 1024;
+const STEP_THREADS: u32 = 256;
+const VERIFY_THREADS: u32 = 256;
+
+/// One GPU with its own context, stream and compiled kernel module.
+pub struct GpuDevice {
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    _module: Arc<CudaModule>,
+    functions: HashMap<String, CudaFunction>,
+    facts: GpuFacts,
+}
+
+/// A device allocation and its raw address.
+struct Buffer {
+    _slice: CudaSlice<u8>,
+    ptr: u64,
+}
+
+impl GpuDevice {
+    /// Opens device `ordinal`: creates its context and stream, gathers its facts and loads the
+    /// kernels, compiled by NVRTC for its architecture or taken from `kernel_cache_dir`.
+    pub fn open(ordinal: usize, kernel_cache_dir: &Path) -> Result<GpuDevice, CudaError> {
+        super::availability()?;
+        match std::panic::catch_unwind(|| Self::open_inner(ordinal, kernel_cache_dir)) {
+            Ok(r) => r,
+            Err(p) => Err(CudaError::Panicked(super::panic_message(&p))),
+        }
+    }
+
+    fn open_inner(ordinal: usize, kernel_cache_dir: &Path) -> Result<GpuDevice, CudaError> {
+        let ctx = CudaContext::new(ordinal).ctx("creating the context")?;
+        // One stream, synchronised by hand: no per-buffer event tracking in timed loops.
+        // SAFETY: every buffer is used on `stream` only and freed after it synchronises.
+        unsafe { ctx.disable_event_tracking() };
+        let stream = ctx.new_stream().ctx("creating a stream")?;
+        let facts = gather_facts(&ctx, ordinal)?;
+        let cubin = compile::cubin(KERNEL_SOURCE, facts.compute_capability, kernel_cache_dir)?;
+        let module = ctx
+            .load_module(Ptx::from_binary(cubin))
+            .ctx("loading the kernel CUBIN")?;
+        let mut functions = HashMap::new();
+        for name in super::kernel_names() {
+            let f = module
+                .load_function(&name)
+                .ctx(&format!("loading kernel {name}"))?;
+            functions.insert(name, f);
+        }
+        Ok(GpuDevice {
+            ctx,
+            stream,
+            _module: module,
+            functions,
+            facts,
+        })
+    }
+
+    /// Facts about this GPU.
+    pub fn facts(&self) -> &GpuFacts {
+        &self.facts
+    }
+
+    /// Device memory a case needs (see [`super::bytes_needed`]).
+    pub fn bytes_needed(algorithm: GpuAlgorithm, key_type: KeyType, n: usize) -> u64 {
+        bytes_needed(algorithm, key_type, n)
+    }
+
+    /// Free device memory now.
+    pub fn memory_free_bytes(&self) -> Result<u64, CudaError> {
+        self.ctx.bind_to_thread().ctx("binding the context")?;
+        Ok(result::mem_get_info().ctx("querying free memory")?.0 as u64)
+    }
+
+    fn func(&self, name: &str) -> &CudaFunction {
+        &self.functions[name]
+    }
+
+    fn alloc(&self, bytes: usize) -> Result<Buffer, CudaError> {
+        let bytes = bytes.max(16);
+        // SAFETY: the memory is written before it is read (copies, memsets, kernels).
+        let slice =
+            unsafe { self.stream.alloc::<u8>(bytes) }.ctx(&format!("allocating {bytes} bytes"))?;
+        let ptr = {
+            let (ptr, _sync) = slice.device_ptr(&self.stream);
+            ptr
+        };
+        Ok(Buffer { ptr, _slice: slice })
+    }
+
+    fn event(&self) -> Result<CudaEvent, CudaError> {
+        self.ctx
+            .new_event(Some(sys::CUevent_flags::CU_EVENT_DEFAULT))
+            .ctx("creating an event")
+    }
+
+    fn memset(&self, ptr: u64, bytes: usize) -> Result<(), CudaError> {
+        // SAFETY: ptr..ptr+bytes lies in a live allocation of this context.
+        unsafe { result::memset_d8_async(ptr, 0, bytes, self.stream.cu_stream()) }.ctx("memset")
+    }
+
+    fn copy_dtod(&self, dst: u64, src: u64, bytes: usize) -> Result<(), CudaError> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        // SAFETY: both ranges lie in live allocations of this context.
+        unsafe { result::memcpy_dtod_async(dst, src, bytes, self.stream.cu_stream()) }
+            .ctx("device-to-device copy")
+    }
+
+    fn sync(&self) -> Result<(), CudaError> {
+        self.stream.synchronize().ctx("synchronising the stream")
+    }
+
+    /// Times a large device-to-device copy with events; returns bytes read plus written per
+    /// second and records it in [`GpuFacts::copy_bandwidth_bytes_per_s`].
+    pub fn measure_copy_bandwidth(&mut self) -> Result<f64, CudaError> {
+        let free = self.memory_free_bytes()?;
+        let bytes = ((free / 4) as usize).clamp(1 << 20, 1 << 30);
+        let src = self.alloc(bytes)?;
+        let dst = self.alloc(bytes)?;
+        self.memset(src.ptr, bytes)?;
+        self.copy_dtod(dst.ptr, src.ptr, bytes)?; // warm-up
+        let (start, end) = (self.event()?, self.event()?);
+        let reps = 10;
+        let mut best = f64::INFINITY;
+        for _ in 0..reps {
+            start.record(&self.stream).ctx("recording an event")?;
+            self.copy_dtod(dst.ptr, src.ptr, bytes)?;
+            end.record(&self.stream).ctx("recording an event")?;
+            let ms = start.elapsed_ms(&end).ctx("reading an event")?;
+            best = best.min(f64::from(ms) / 1e3);
+        }
+        self.sync()?;
+        let bandwidth = 2.0 * bytes as f64 / best;
+        self.facts.copy_bandwidth_bytes_per_s = Some(bandwidth);
+        Ok(bandwidth)
+    }
+
+    /// Sorts `input` on the GPU with `algorithm`, `reps` times (each from a pristine device copy
+    /// of the input, restored untimed), timing the device-side sort with CUDA events; then
+    /// verifies the last output on the GPU and copies it back.
+    pub fn sort(
+        &mut self,
+        algorithm: GpuAlgorithm,
+        input: &KeyData,
+        reps: &Repetitions,
+    ) -> Result<GpuSortOutcome, CudaError> {
+        let n = input.len();
+        if n > MAX_ELEMENTS {
+            return Err(CudaError::TooLarge { n });
+        }
+        let key_type = input.key_type();
+        let needed = bytes_needed(algorithm, key_type, n);
+        let free = self.memory_free_bytes()?;
+        if needed > free {
+            return Err(CudaError::OutOfMemory {
+                algorithm,
+                key_type,
+                n,
+                needed,
+                free,
+            });
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.sort_inner(algorithm, input, reps)
+        })) {
+            Ok(r) => r,
+            Err(p) => Err(CudaError::Panicked(super::panic_message(&p))),
+        }
+    }
+
+    fn sort_inner(
+        &mut self,
+        algorithm: GpuAlgorithm,
+        input: &KeyData,
+        reps: &Repetitions,
+    ) -> Result<GpuSortOutcome, CudaError> {
+        self.ctx.bind_to_thread().ctx("binding the context")?;
+        let n = input.len();
+        let key_type = input.key_type();
+        let e = word_bytes(key_type) as usize;
+        let data_bytes = n * e;
+        let (start, end) = (self.event()?, self.event()?);
+
+        // Upload the pristine copy.
+        let pristine = self.alloc(data_bytes)?;
+        let host = host_bytes(input);
+        start.record(&self.stream).ctx("recording an event")?;
+        if data_bytes > 0 {
+            // SAFETY: `host` outlives the copy (synchronised by elapsed_ms below).
+            unsafe { result::memcpy_htod_async(pristine.ptr, host, self.stream.cu_stream()) }
+                .ctx("copying the input to the device")?;
+        }
+        end.record(&self.stream).ctx("recording an event")?;
+        let h2d_s = f64::from(start.elapsed_ms(&end).ctx("reading an event")?) / 1e3;
+
+        let mut plan = match algorithm {
+            GpuAlgorithm::Radix => Plan::radix(self, key_type, n)?,
+            GpuAlgorithm::Bitonic => Plan::bitonic(self, key_type, n)?,
+        };
+
+        let mut samples_s = Vec::new();
+        let mut warmups = reps.warmup;
+        let mut result_ptr;
+        loop {
+            self.copy_dtod(plan.work.ptr, pristine.ptr, data_bytes)?;
+            start.record(&self.stream).ctx("recording an event")?;
+            result_ptr = plan.run(self, key_type, n)?;
+            end.record(&self.stream).ctx("recording an event")?;
+            let s = f64::from(start.elapsed_ms(&end).ctx("reading an event")?) / 1e3;
+            if warmups > 0 {
+                warmups -= 1;
+                continue;
+            }
+            samples_s.push(s);
+            if !reps.wants_more(&samples_s) {
+                break;
+            }
+        }
+
+        // Verify on the device (untimed).
+        let verify = self.alloc(16)?;
+        self.memset(verify.ptr, 16)?;
+        if n > 0 {
+            let suffix = kernel_suffix(key_type);
+            let f = self.func(&format!("verify_{suffix}"));
+            let blocks = (n as u64)
+                .div_ceil(u64::from(VERIFY_THREADS))
+                .min(u64::from(self.facts.sm_count) * 8) as u32;
+            let n32 = n as u32;
+            let flags = verify.ptr;
+            let checksum = verify.ptr + 8;
+            // SAFETY: arguments match the kernel's signature; buffers are live.
+            unsafe {
+                self.stream
+                    .launch_builder(f)
+                    .arg(&result_ptr)
+                    .arg(&n32)
+                    .arg(&flags)
+                    .arg(&checksum)
+                    .launch(cfg(blocks, VERIFY_THREADS))
+            }
+            .ctx("launching verification")?;
+        }
+        let mut words = [0u32; 4];
+        // SAFETY: copies 16 bytes from a live 16-byte allocation; synchronised next.
+        unsafe { result::memcpy_dtoh_async(&mut words[..], verify.ptr, self.stream.cu_stream()) }
+            .ctx("copying verification results")?;
+        self.sync()?;
+        let device_checksum = u64::from(words[2]) | (u64::from(words[3]) << 32);
+        let sorted = words[0] == 0;
+        let checksum_matches = device_checksum == input.checksum();
+        let stable = (key_type.has_values() && algorithm.stable()).then_some(words[1] == 0);
+
+        // Copy the result back, timed.
+        let mut out = vec![0u8; data_bytes];
+        start.record(&self.stream).ctx("recording an event")?;
+        if data_bytes > 0 {
+            // SAFETY: `out` outlives the copy (synchronised by elapsed_ms below).
+            unsafe { result::memcpy_dtoh_async(&mut out[..], result_ptr, self.stream.cu_stream()) }
+                .ctx("copying the result to the host")?;
+        }
+        end.record(&self.stream).ctx("recording an event")?;
+        let d2h_s = f64::from(start.elapsed_ms(&end).ctx("reading an event")?) / 1e3;
+        self.sync()?;
+        drop(plan);
+        drop(pristine);
+        self.sync()?;
+
+        Ok(GpuSortOutcome {
+            samples_s,
+            h2d_s,
+            d2h_s,
+            sorted,
+            checksum_matches,
+            stable,
+            bytes_moved: bytes_moved(algorithm, key_type, n),
+            output: Some(key_data_from_bytes(key_type, &out)),
+        })
+    }
+}
+
+fn cfg(blocks: u32, threads: u32) -> LaunchConfig {
+    LaunchConfig {
+        grid_dim: (blocks.max(1), 1, 1),
+        block_dim: (threads, 1, 1),
+        shared_mem_bytes: 0,
+    }
+}
+
+/// Device buffers and launch sequence of one algorithm on one case.
+struct Plan {
+    algorithm: GpuAlgorithm,
+    /// Where each run starts: a copy of the input (bitonic: padded length).
+    work: Buffer,
+    /// Radix: the other ping-pong buffer.
+    alt: Option<Buffer>,
+    /// Radix: histogram (passes x 256) then digit starts (passes x 256), u32.
+    counters: Option<Buffer>,
+    /// Radix: look-back status, passes x tiles x 256 u32, then one tile counter per pass.
+    status: Option<Buffer>,
+}
+
+impl Plan {
+    fn radix(dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<Plan, CudaError> {
+        let e = word_bytes(key_type) as usize;
+        let passes = radix_passes(key_type) as usize;
+        let tiles = (n as u64).div_ceil(radix_tile(key_type)) as usize;
+        Ok(Plan {
+            algorithm: GpuAlgorithm::Radix,
+            work: dev.alloc(n * e)?,
+            alt: Some(dev.alloc(n * e)?),
+            counters: Some(dev.alloc(2 * passes * 256 * 4)?),
+            status: Some(dev.alloc(passes * (tiles * 256 * 4 + 4))?),
+        })
+    }
+
+    fn bitonic(dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<Plan, CudaError> {
+        let e = word_bytes(key_type) as usize;
+        Ok(Plan {
+            algorithm: GpuAlgorithm::Bitonic,
+            work: dev.alloc(bitonic_len(n) as usize * e)?,
+            alt: None,
+            counters: None,
+            status: None,
+        })
+    }
+
+    /// Enqueues one sort of `work`; returns the address of the sorted output.
+    fn run(&mut self, dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<u64, CudaError> {
+        match self.algorithm {
+            GpuAlgorithm::Radix => self.run_radix(dev, key_type, n),
+            GpuAlgorithm::Bitonic => self.run_bitonic(dev, key_type, n),
+        }
+    }
+
+    fn run_radix(
+        &mut self,
+        dev: &GpuDevice,
+        key_type: KeyType,
+        n: usize,
+    ) -> Result<u64, CudaError> {
+        if n <= 1 {
+            return Ok(self.work.ptr);
+        }
+        let suffix = kernel_suffix(key_type);
+        let passes = radix_passes(key_type) as usize;
+        let tiles = (n as u64).div_ceil(radix_tile(key_type)) as usize;
+        let counters = self.counters.as_ref().expect("radix plan");
+        let status = self.status.as_ref().expect("radix plan");
+        let alt = self.alt.as_ref().expect("radix plan");
+        let hist = counters.ptr;
+        let starts = counters.ptr + (passes * 256 * 4) as u64;
+        let n32 = n as u32;
+
+        // Upfront histogram of every digit position, then the digit starts.
+        dev.memset(hist, passes * 256 * 4)?;
+        // 256 threads, 32 bytes each per round (kernels/sort.cu: HIST_THREADS, HIST_BYTES_PER_THREAD).
+        let per_block = 256 * 32 / word_bytes(key_type);
+        let blocks = (n as u64)
+            .div_ceil(per_block)
+            .min(u64::from(dev.facts.sm_count) * 8) as u32;
+        let keys = self.work.ptr;
+        // SAFETY: arguments match the kernels' signatures; buffers are live.
+        unsafe {
+            dev.stream
+                .launch_builder(dev.func(&format!("histogram_{suffix}")))
+                .arg(&keys)
+                .arg(&n32)
+                .arg(&hist)
+                .launch(cfg(blocks, 256))
+        }
+        .ctx("launching the histogram")?;
+        unsafe {
+            dev.stream
+                .launch_builder(dev.func("scan_digits"))
+                .arg(&hist)
+                .arg(&starts)
+                .launch(cfg(passes as u32, 256))
+        }
+        .ctx("launching the digit scan")?;
+        let mut counts = vec![0u32; passes * 256];
+        // SAFETY: copies passes*256 u32 from the live histogram; synchronised next.
+        unsafe { result::memcpy_dtoh_async(&mut counts[..], hist, dev.stream.cu_stream()) }
+            .ctx("reading the histogram")?;
+        dev.sync()?;
+        // A pass whose digit is the same for every key leaves the order as it is.
+        let active: Vec<usize> = (0..passes)
+            .filter(|&p| !counts[p * 256..(p + 1) * 256].contains(&n32))
+            .collect();
+        if active.is_empty() {
+            return Ok(self.work.ptr);
+        }
+        let status_stride = tiles * 256 * 4;
+        let counter_base = status.ptr + (passes * status_stride) as u64;
+        dev.memset(status.ptr, active.len() * status_stride)?;
+        dev.memset(counter_base, passes * 4)?;
+
+        let f = dev.func(&format!("onesweep_{suffix}"));
+        let (mut src, mut dst) = (self.work.ptr, alt.ptr);
+        let last = active.len() - 1;
+        for (i, &p) in active.iter().enumerate() {
+            let shift = (p * 8) as u32;
+            let pass_starts = starts + (p * 256 * 4) as u64;
+            let pass_status = status.ptr + (i * status_stride) as u64;
+            let counter = counter_base + (i * 4) as u64;
+            let xform_in = u32::from(i == 0);
+            let xform_out = u32::from(i == last);
+            // SAFETY: arguments match the kernel's signature; buffers are live.
+            unsafe {
+                dev.stream
+                    .launch_builder(f)
+                    .arg(&src)
+                    .arg(&dst)
+                    .arg(&n32)
+                    .arg(&shift)
+                    .arg(&pass_starts)
+                    .arg(&pass_status)
+                    .arg(&counter)
+                    .arg(&xform_in)
+                    .arg(&xform_out)
+                    .launch(cfg(tiles as u32, ONESWEEP_THREADS as u32))
+            }
+            .ctx("launching a radix pass")?;
+            std::mem::swap(&mut src, &mut dst);
+        }
+        Ok(src)
+    }
+
+    fn run_bitonic(
+        &mut self,
+        dev: &GpuDevice,
+        key_type: KeyType,
+        n: usize,
+    ) -> Result<u64, CudaError> {
+        let a = self.work.ptr;
+        if n <= 1 {
+            return Ok(a);
+        }
+        let suffix = kernel_suffix(key_type);
+        let m = bitonic_len(n) as u32;
+        let n32 = n as u32;
+        let pad = pad_word(key_type);
+        if m > n32 {
+            let count = m - n32;
+            if word_bytes(key_type) == 4 {
+                let pad = pad as u32;
+                unsafe {
+                    dev.stream
+                        .launch_builder(dev.func("fill_u32"))
+                        .arg(&a)
+                        .arg(&n32)
+                        .arg(&m)
+                        .arg(&pad)
+                        .launch(cfg(count.div_ceil(256), 256))
+                }
+                .ctx("launching the padding fill")?;
+            } else {
+                unsafe {
+                    dev.stream
+                        .launch_builder(dev.func("fill_u64"))
+                        .arg(&a)
+                        .arg(&n32)
+                        .arg(&m)
+                        .arg(&pad)
+                        .launch(cfg(count.div_ceil(256), 256))
+                }
+                .ctx("launching the padding fill")?;
+            }
+        }
+        let tile = BITONIC_TILE as u32;
+        let tiles = m / tile;
+        let tile_f = dev.func(&format!("bitonic_tile_{suffix}"));
+        let step_f = dev.func(&format!("bitonic_step_{suffix}"));
+        let launch_tile = |k_first: u32, k_last: u32, j_start: u32| {
+            // SAFETY: arguments match the kernel's signature; the buffer is live.
+            unsafe {
+                dev.stream
+                    .launch_builder(tile_f)
+                    .arg(&a)
+                    .arg(&k_first)
+                    .arg(&k_last)
+                    .arg(&j_start)
+                    .launch(cfg(tiles, BITONIC_THREADS))
+            }
+            .ctx("launching a bitonic tile sort")
+        };
+        launch_tile(2, tile, 1)?;
+        let half = m / 2;
+        let mut k = 2 * tile;
+        while k <= m {
+            let mut j = k / 2;
+            while j >= tile {
+                // SAFETY: as above.
+                unsafe {
+                    dev.stream
+                        .launch_builder(step_f)
+                        .arg(&a)
+                        .arg(&half)
+                        .arg(&k)
+                        .arg(&j)
+                        .launch(cfg(half.div_ceil(STEP_THREADS), STEP_THREADS))
+                }
+                .ctx("launching a bitonic step")?;
+                j /= 2;
+            }
+            launch_tile(k, k, tile / 2)?;
+            k *= 2;
+        }
+        Ok(a)
+    }
+}
+
+fn attribute(ctx: &CudaContext, attr: Attr) -> Option<i32> {
+    ctx.attribute(attr).ok()
+}
+
+fn gather_facts(ctx: &Arc<CudaContext>, ordinal: usize) -> Result<GpuFacts, CudaError> {
+    let name = ctx.name().ctx("reading the device name")?;
+    let (major, minor) = ctx
+        .compute_capability()
+        .ctx("reading the compute capability")?;
+    let (free, total) = ctx.mem_get_info().ctx("reading device memory")?;
+    let sm_count = attribute(ctx, Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT).unwrap_or(1);
+    let l2 = attribute(ctx, Attr::CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE).unwrap_or(0);
+    let positive = |v: Option<i32>| v.filter(|&v| v > 0).map(|v| v as u32);
+    let mut bus = [0 as std::ffi::c_char; 64];
+    // SAFETY: writes at most 64 bytes, NUL-terminated.
+    let pci_bus_id =
+        match unsafe { sys::cuDeviceGetPCIBusId(bus.as_mut_ptr(), 64, ctx.cu_device()) }.result() {
+            Ok(()) => unsafe { std::ffi::CStr::from_ptr(bus.as_ptr()) }
+                .to_string_lossy()
+                .into_owned(),
+            Err(_) => String::new(),
+        };
+    let mut driver_version = 0;
+    // SAFETY: writes one int.
+    unsafe { sys::cuDriverGetVersion(&mut driver_version) }
+        .result()
+        .ctx("reading the driver version")?;
+    let nvrtc_version = compile::nvrtc_version().ctx("reading the NVRTC version")?;
+    Ok(GpuFacts {
+        ordinal,
+        name,
+        compute_capability: (major as u32, minor as u32),
+        sm_count: sm_count.max(1) as u32,
+        memory_total_bytes: total as u64,
+        memory_free_bytes: free as u64,
+        l2_bytes: l2.max(0) as u64,
+        clock_khz: positive(attribute(ctx, Attr::CU_DEVICE_ATTRIBUTE_CLOCK_RATE)),
+        memory_clock_khz: positive(attribute(ctx, Attr::CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE)),
+        memory_bus_width_bits: positive(attribute(
+            ctx,
+            Attr::CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH,
+        )),
+        pci_bus_id,
+        driver_version,
+        cuda_driver_api: CUDARC_API.to_string(),
+        nvrtc_version,
+        copy_bandwidth_bytes_per_s: None,
+    })
+}
+
+/// The raw bytes of the input, in the device word layout (pairs: `KeyValue` is `repr(C)`,
+/// key then value, which is the little-endian u64 word `value << 32 | key`).
+fn host_bytes(data: &KeyData) -> &[u8] {
+    fn bytes<T: Copy>(v: &[T]) -> &[u8] {
+        // SAFETY: plain-old-data element types without padding; u8 has alignment 1.
+        unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), std::mem::size_of_val(v)) }
+    }
+    crate::with_keys!(data, v => bytes(v))
+}
+
+/// Rebuilds typed keys from device words.
+pub(crate) fn key_data_from_bytes(key_type: KeyType, bytes: &[u8]) -> KeyData {
+    fn typed<T: Copy + Default>(bytes: &[u8]) -> Vec<T> {
+        let size = std::mem::size_of::<T>();
+        let mut v = vec![T::default(); bytes.len() / size];
+        // SAFETY: plain-old-data element types; the destination holds exactly these bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                v.as_mut_ptr().cast::<u8>(),
+                v.len() * size,
+            )
+        };
+        v
+    }
+    match key_type {
+        KeyType::U32 => KeyData::U32(typed(bytes)),
+        KeyType::U64 => KeyData::U64(typed(bytes)),
+        KeyType::I32 => KeyData::I32(typed(bytes)),
+        KeyType::I64 => KeyData::I64(typed(bytes)),
+        KeyType::F32 => KeyData::F32(typed(bytes)),
+        KeyType::F64 => KeyData::F64(typed(bytes)),
+        KeyType::U32U32 => KeyData::U32U32(typed::<KeyValue>(bytes)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Distribution, generate};
+
+    #[test]
+    fn host_words_round_trip() {
+        for kt in KeyType::ALL {
+            let data = generate(kt, Distribution::SpecialValues, 257, 9);
+            let back = key_data_from_bytes(kt, host_bytes(&data));
+            assert_eq!(back.checksum(), data.checksum(), "{kt}");
+            assert_eq!(host_bytes(&back), host_bytes(&data), "{kt}");
+        }
+    }
+
+    #[test]
+    fn pair_word_layout_is_value_high_key_low() {
+        let data = KeyData::U32U32(vec![KeyValue {
+            key: 0x1122_3344,
+            value: 0x5566_7788,
+        }]);
+        let b = host_bytes(&data);
+        let word = u64::from_le_bytes(b.try_into().unwrap());
+        assert_eq!(word, 0x5566_7788_1122_3344);
+    }
+}

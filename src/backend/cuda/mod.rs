@@ -1,0 +1,640 @@
+//! The CUDA backend: GPU facts, NVRTC-compiled sort kernels (Onesweep LSD radix sort and
+//! bitonic sort), CUDA-event timing and on-device verification.
+//!
+//! Everything here loads libcuda and libnvrtc at run time. [`availability`] probes both
+//! without panicking, so a machine without an NVIDIA driver gets an explanation, not a crash.
+//! The host-side logic (key words, bytes-moved model, memory estimate, kernel-cache key) needs
+//! no GPU and is unit-tested everywhere.
+
+mod compile;
+mod device;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::KeyType;
+
+pub use compile::{cache_key, fnv1a64};
+pub use device::GpuDevice;
+
+/// The CUDA driver API version cudarc was built against, as reports show it.
+pub const CUDARC_API: &str = "12.8 (cuda-12080)";
+
+/// The kernel source, compiled at run time for the device's own architecture.
+pub const KERNEL_SOURCE: &str = include_str!("../../../kernels/sort.cu");
+
+/// The largest input the kernels accept: tile counts and offsets are 30-bit values.
+pub const MAX_ELEMENTS: usize = (1 << 30) - (1 << 20);
+
+/// Threads per Onesweep block; each thread owns one digit of the 256.
+pub const ONESWEEP_THREADS: u64 = 256;
+/// Keys per thread in a Onesweep tile, 32-bit words.
+pub const ONESWEEP_ITEMS_32: u64 = 16;
+/// Keys per thread in a Onesweep tile, 64-bit words (64-bit keys and pairs).
+pub const ONESWEEP_ITEMS_64: u64 = 12;
+/// Elements the bitonic sort orders per block in shared memory; buffers pad to at least this.
+pub const BITONIC_TILE: u64 = 4096;
+
+/// The CUDA libraries found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CudaStack {
+    /// `cuDriverGetVersion`, e.g. 13000 for CUDA 13.0.
+    pub driver_version: i32,
+    /// `nvrtcVersion` (major, minor).
+    pub nvrtc_version: (i32, i32),
+    /// Number of CUDA devices the driver reports.
+    pub device_count: usize,
+    /// The driver API version sortmark's bindings target ([`CUDARC_API`]).
+    pub cudarc_api: String,
+}
+
+/// Why the CUDA backend cannot run here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// libcuda could not be loaded.
+    NoDriver,
+    /// libnvrtc could not be loaded.
+    NoNvrtc,
+    /// The driver loaded but failed to initialise or to answer.
+    DriverFailed(String),
+    /// The driver works but reports no device.
+    NoDevice,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unavailable::NoDriver => {
+                f.write_str("no NVIDIA driver found (libcuda.so could not be loaded)")
+            }
+            Unavailable::NoNvrtc => f.write_str(
+                "no CUDA runtime compiler found (libnvrtc.so could not be loaded; \
+                 install the CUDA toolkit or add its lib64 to LD_LIBRARY_PATH)",
+            ),
+            Unavailable::DriverFailed(why) => write!(f, "the NVIDIA driver failed: {why}"),
+            Unavailable::NoDevice => f.write_str("the NVIDIA driver reports no CUDA device"),
+        }
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
+/// Errors of the CUDA backend.
+#[derive(Debug, thiserror::Error)]
+pub enum CudaError {
+    #[error("CUDA is unavailable: {0}")]
+    Unavailable(#[from] Unavailable),
+    #[error("CUDA driver call failed while {context}: {source}")]
+    Driver {
+        context: String,
+        source: cudarc::driver::DriverError,
+    },
+    #[error("NVRTC failed while {context}: {source}")]
+    Nvrtc {
+        context: String,
+        source: cudarc::nvrtc::result::NvrtcError,
+    },
+    #[error("NVRTC could not compile the sort kernels (options: {options}):\n{log}")]
+    Compile { options: String, log: String },
+    #[error("{n} elements exceed the CUDA backend's limit of {MAX_ELEMENTS}")]
+    TooLarge { n: usize },
+    #[error("{algorithm} on {n} {key_type} needs {needed} bytes of device memory, {free} free")]
+    OutOfMemory {
+        algorithm: GpuAlgorithm,
+        key_type: KeyType,
+        n: usize,
+        needed: u64,
+        free: u64,
+    },
+    #[error("a CUDA library call panicked: {0}")]
+    Panicked(String),
+}
+
+/// Adds context to driver and NVRTC errors.
+pub(crate) trait Context<T> {
+    fn ctx(self, context: &str) -> Result<T, CudaError>;
+}
+
+impl<T> Context<T> for Result<T, cudarc::driver::DriverError> {
+    fn ctx(self, context: &str) -> Result<T, CudaError> {
+        self.map_err(|source| CudaError::Driver {
+            context: context.to_string(),
+            source,
+        })
+    }
+}
+
+impl<T> Context<T> for Result<T, cudarc::nvrtc::result::NvrtcError> {
+    fn ctx(self, context: &str) -> Result<T, CudaError> {
+        self.map_err(|source| CudaError::Nvrtc {
+            context: context.to_string(),
+            source,
+        })
+    }
+}
+
+/// Facts about one GPU, recorded with every report that used it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuFacts {
+    /// CUDA device ordinal.
+    pub ordinal: usize,
+    /// Marketing name, e.g. "NVIDIA H100 80GB HBM3".
+    pub name: String,
+    /// Compute capability (major, minor); the kernels are compiled for exactly this.
+    pub compute_capability: (u32, u32),
+    /// Streaming multiprocessors.
+    pub sm_count: u32,
+    /// Device memory in bytes.
+    pub memory_total_bytes: u64,
+    /// Device memory free when the device was opened.
+    pub memory_free_bytes: u64,
+    /// L2 cache in bytes.
+    pub l2_bytes: u64,
+    /// Peak SM clock in kHz, where the driver still reports it.
+    pub clock_khz: Option<u32>,
+    /// Peak memory clock in kHz, where the driver still reports it.
+    pub memory_clock_khz: Option<u32>,
+    /// Memory bus width in bits, where the driver reports it.
+    pub memory_bus_width_bits: Option<u32>,
+    /// PCI bus id, e.g. "0000:19:00.0".
+    pub pci_bus_id: String,
+    /// `cuDriverGetVersion`, e.g. 13000.
+    pub driver_version: i32,
+    /// The driver API version sortmark's bindings target.
+    pub cuda_driver_api: String,
+    /// `nvrtcVersion` (major, minor) that compiled the kernels.
+    pub nvrtc_version: (i32, i32),
+    /// Measured device-to-device copy bandwidth (bytes read plus written per second), once
+    /// [`GpuDevice::measure_copy_bandwidth`] has run.
+    pub copy_bandwidth_bytes_per_s: Option<f64>,
+}
+
+/// The GPU sort algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpuAlgorithm {
+    /// LSD radix sort, 8-bit digits, Onesweep design with decoupled look-back. Stable.
+    Radix,
+    /// Bitonic sorting network over a power-of-two padded buffer. Not stable.
+    Bitonic,
+}
+
+impl GpuAlgorithm {
+    /// Every algorithm, in the order reports list them.
+    pub const ALL: [GpuAlgorithm; 2] = [GpuAlgorithm::Radix, GpuAlgorithm::Bitonic];
+
+    /// The name used in definitions, results and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            GpuAlgorithm::Radix => "radix",
+            GpuAlgorithm::Bitonic => "bitonic",
+        }
+    }
+
+    /// Whether equal keys keep their input order.
+    pub fn stable(self) -> bool {
+        match self {
+            GpuAlgorithm::Radix => true,
+            GpuAlgorithm::Bitonic => false,
+        }
+    }
+}
+
+impl fmt::Display for GpuAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for GpuAlgorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GpuAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| format!("unknown GPU algorithm {s:?} (known: radix, bitonic)"))
+    }
+}
+
+/// How often a case is sorted: `warmup` uncounted runs, then timed runs until both
+/// `min_count` runs and `min_time_s` seconds of sorting are reached, capped by `max_count`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Repetitions {
+    pub warmup: u32,
+    pub min_count: u32,
+    pub max_count: u32,
+    pub min_time_s: f64,
+}
+
+impl Repetitions {
+    /// Whether another timed run is due after `samples` (seconds each).
+    pub fn wants_more(&self, samples: &[f64]) -> bool {
+        let count = samples.len() as u32;
+        if count >= self.max_count.max(1) {
+            return false;
+        }
+        count < self.min_count.max(1) || samples.iter().sum::<f64>() < self.min_time_s
+    }
+}
+
+impl Default for Repetitions {
+    fn default() -> Self {
+        Repetitions {
+            warmup: 1,
+            min_count: 3,
+            max_count: 50,
+            min_time_s: 0.2,
+        }
+    }
+}
+
+/// What one case's GPU sort produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuSortOutcome {
+    /// CUDA-event time of each timed run, device-side sort only, in seconds.
+    pub samples_s: Vec<f64>,
+    /// Host-to-device transfer of the input, seconds.
+    pub h2d_s: f64,
+    /// Device-to-host transfer of the sorted output, seconds.
+    pub d2h_s: f64,
+    /// Whether the last run's output is in order (checked on the GPU).
+    pub sorted: bool,
+    /// Whether the output's checksum equals the input's `KeyData::checksum()`.
+    pub checksum_matches: bool,
+    /// For pairs under a stable algorithm: whether equal keys kept their input order.
+    pub stable: Option<bool>,
+    /// The bytes-moved model of one sort ([`bytes_moved`]).
+    pub bytes_moved: u64,
+    /// The sorted result copied back to the host.
+    pub output: Option<crate::data::KeyData>,
+}
+
+/// The per-key-type kernels of [`KERNEL_SOURCE`], each instantiated as `{kernel}_{suffix}`.
+pub const KERNELS_PER_TYPE: [&str; 5] = [
+    "histogram",
+    "onesweep",
+    "bitonic_tile",
+    "bitonic_step",
+    "verify",
+];
+
+/// Every kernel entry point the backend loads from [`KERNEL_SOURCE`].
+pub fn kernel_names() -> Vec<String> {
+    let mut names: Vec<String> = ["scan_digits", "fill_u32", "fill_u64"]
+        .map(String::from)
+        .to_vec();
+    for kt in KeyType::ALL {
+        for k in KERNELS_PER_TYPE {
+            names.push(format!("{k}_{}", kernel_suffix(kt)));
+        }
+    }
+    names
+}
+
+/// Bytes one element occupies on the device (pairs travel as one 64-bit word).
+pub fn word_bytes(key_type: KeyType) -> u64 {
+    key_type.element_bytes()
+}
+
+/// Digit passes of the 8-bit LSD radix sort: 4 for 32-bit keys and pairs, 8 for 64-bit keys.
+pub fn radix_passes(key_type: KeyType) -> u64 {
+    match key_type {
+        KeyType::U32 | KeyType::I32 | KeyType::F32 | KeyType::U32U32 => 4,
+        KeyType::U64 | KeyType::I64 | KeyType::F64 => 8,
+    }
+}
+
+/// Elements in one Onesweep tile.
+pub fn radix_tile(key_type: KeyType) -> u64 {
+    let items = if word_bytes(key_type) == 4 {
+        ONESWEEP_ITEMS_32
+    } else {
+        ONESWEEP_ITEMS_64
+    };
+    ONESWEEP_THREADS * items
+}
+
+/// The padded buffer length of the bitonic sort: the next power of two, at least one tile.
+pub fn bitonic_len(n: usize) -> u64 {
+    (n as u64).next_power_of_two().max(BITONIC_TILE)
+}
+
+/// The kernel-name suffix of a key type.
+pub fn kernel_suffix(key_type: KeyType) -> &'static str {
+    match key_type {
+        KeyType::U32 => "u32",
+        KeyType::U64 => "u64",
+        KeyType::I32 => "i32",
+        KeyType::I64 => "i64",
+        KeyType::F32 => "f32",
+        KeyType::F64 => "f64",
+        KeyType::U32U32 => "kv",
+    }
+}
+
+/// The raw word that sorts after every element of `key_type` (bitonic padding): the inverse
+/// ordered-bits image of all ones; for pairs key and value all ones, which the bitonic
+/// comparison places after real elements of the same key.
+pub fn pad_word(key_type: KeyType) -> u64 {
+    use crate::data::SortKey;
+    match key_type {
+        KeyType::U32 => u64::from(u32::MAX),
+        KeyType::I32 => u64::from(i32::from_ordered_bits(u64::from(u32::MAX)) as u32),
+        KeyType::F32 => u64::from(f32::from_ordered_bits(u64::from(u32::MAX)).to_bits()),
+        KeyType::U64 => u64::MAX,
+        KeyType::I64 => i64::from_ordered_bits(u64::MAX) as u64,
+        KeyType::F64 => f64::from_ordered_bits(u64::MAX).to_bits(),
+        KeyType::U32U32 => u64::MAX,
+    }
+}
+
+/// The bytes-moved model of one device sort of `n` elements: every byte each kernel must
+/// read or write in DRAM, ignoring scratch smaller than the data.
+///
+/// - radix: one histogram read, then per digit pass one read and one write:
+///   `n * e * (1 + 2 * passes)` (36 B/key for u32; passes a skew-free input would skip
+///   are still counted, so the model is the worst case).
+/// - bitonic: padding write; one read and write for the in-tile sort, then for each merge
+///   size k above the tile one read and write per global step plus one for the in-tile tail.
+pub fn bytes_moved(algorithm: GpuAlgorithm, key_type: KeyType, n: usize) -> u64 {
+    let e = word_bytes(key_type);
+    let n64 = n as u64;
+    if n == 0 {
+        return 0;
+    }
+    match algorithm {
+        GpuAlgorithm::Radix => n64 * e * (1 + 2 * radix_passes(key_type)),
+        GpuAlgorithm::Bitonic => {
+            if n == 1 {
+                return 0;
+            }
+            let m = bitonic_len(n);
+            let tile_log = BITONIC_TILE.trailing_zeros() as u64;
+            let m_log = m.trailing_zeros() as u64;
+            let mut sweeps = 1; // the in-tile sort
+            for k_log in tile_log + 1..=m_log {
+                sweeps += (k_log - tile_log) + 1; // global steps j >= tile, then the tile tail
+            }
+            (m - n64) * e + sweeps * 2 * m * e
+        }
+    }
+}
+
+/// Device memory one case needs: the pristine input, work buffers and scratch.
+pub fn bytes_needed(algorithm: GpuAlgorithm, key_type: KeyType, n: usize) -> u64 {
+    let e = word_bytes(key_type);
+    let n64 = (n as u64).max(1);
+    let verify = 64;
+    match algorithm {
+        GpuAlgorithm::Radix => {
+            let passes = radix_passes(key_type);
+            let tiles = n64.div_ceil(radix_tile(key_type));
+            let counters = 2 * passes * 256 * 4; // histogram and digit starts
+            let status = passes * (tiles * 256 * 4 + 4);
+            3 * n64 * e + counters + status + verify
+        }
+        GpuAlgorithm::Bitonic => n64 * e + bitonic_len(n) * e + verify,
+    }
+}
+
+/// Probes libcuda and libnvrtc without panicking and reports what was found.
+pub fn availability() -> Result<CudaStack, Unavailable> {
+    // SAFETY: only tries to open the shared libraries by name.
+    if !unsafe { cudarc::driver::sys::is_culib_present() } {
+        return Err(Unavailable::NoDriver);
+    }
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return Err(Unavailable::NoNvrtc);
+    }
+    // cudarc panics when a symbol is missing (a driver older than the bindings): catch it.
+    match std::panic::catch_unwind(probe_stack) {
+        Ok(result) => result,
+        Err(panic) => Err(Unavailable::DriverFailed(panic_message(&panic))),
+    }
+}
+
+fn probe_stack() -> Result<CudaStack, Unavailable> {
+    use cudarc::driver::{result, sys};
+    let failed =
+        |what: &str, e: &dyn fmt::Display| Unavailable::DriverFailed(format!("{what}: {e}"));
+    result::init().map_err(|e| failed("cuInit", &e))?;
+    let mut driver_version = 0;
+    // SAFETY: writes one int.
+    unsafe { sys::cuDriverGetVersion(&mut driver_version) }
+        .result()
+        .map_err(|e| failed("cuDriverGetVersion", &e))?;
+    let device_count = result::device::get_count().map_err(|e| failed("cuDeviceGetCount", &e))?;
+    if device_count <= 0 {
+        return Err(Unavailable::NoDevice);
+    }
+    let nvrtc_version = compile::nvrtc_version().map_err(|e| failed("nvrtcVersion", &e))?;
+    Ok(CudaStack {
+        driver_version,
+        nvrtc_version,
+        device_count: device_count as usize,
+        cudarc_api: CUDARC_API.to_string(),
+    })
+}
+
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::SortKey;
+
+    #[test]
+    fn algorithm_names_round_trip() {
+        for a in GpuAlgorithm::ALL {
+            assert_eq!(a.name().parse::<GpuAlgorithm>().unwrap(), a);
+            assert_eq!(a.to_string(), a.name());
+        }
+        assert!("quick".parse::<GpuAlgorithm>().is_err());
+        assert!(GpuAlgorithm::Radix.stable());
+        assert!(!GpuAlgorithm::Bitonic.stable());
+        assert_eq!(
+            serde_json::to_string(&GpuAlgorithm::Bitonic).unwrap(),
+            "\"bitonic\""
+        );
+    }
+
+    #[test]
+    fn repetitions_stop_rule() {
+        let r = Repetitions {
+            warmup: 2,
+            min_count: 3,
+            max_count: 5,
+            min_time_s: 1.0,
+        };
+        assert!(r.wants_more(&[]));
+        assert!(r.wants_more(&[10.0, 10.0])); // min_count not reached
+        assert!(!r.wants_more(&[10.0, 10.0, 10.0])); // both reached
+        assert!(r.wants_more(&[0.1, 0.1, 0.1])); // min_time not reached
+        assert!(!r.wants_more(&[0.1; 5])); // capped by max_count
+    }
+
+    #[test]
+    fn radix_model_is_36_bytes_per_u32_key() {
+        let n = 1 << 20;
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Radix, KeyType::U32, n),
+            36 * n as u64
+        );
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Radix, KeyType::F32, n),
+            36 * n as u64
+        );
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Radix, KeyType::U64, n),
+            136 * n as u64
+        );
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Radix, KeyType::U32U32, n),
+            72 * n as u64
+        );
+        assert_eq!(bytes_moved(GpuAlgorithm::Radix, KeyType::U32, 0), 0);
+    }
+
+    #[test]
+    fn bitonic_model_counts_sweeps() {
+        // One tile: padding plus one in-tile sort.
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Bitonic, KeyType::U32, 4000),
+            96 * 4 + 2 * 4096 * 4
+        );
+        // Two tiles: in-tile sort, then k = 8192: one global step and one tile tail.
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Bitonic, KeyType::U32, 8192),
+            3 * 2 * 8192 * 4
+        );
+        // Four tiles: k = 8192 (1 + 1) and k = 16384 (2 + 1).
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Bitonic, KeyType::U64, 16384),
+            6 * 2 * 16384 * 8
+        );
+        assert_eq!(bitonic_len(1), 4096);
+        assert_eq!(bitonic_len(5000), 8192);
+        assert_eq!(bitonic_len(1 << 20), 1 << 20);
+    }
+
+    #[test]
+    fn memory_estimate_covers_buffers() {
+        let n = 1 << 24;
+        let radix = bytes_needed(GpuAlgorithm::Radix, KeyType::U32, n);
+        assert!(radix >= 3 * 4 * n as u64);
+        assert!(
+            radix < 3 * 4 * n as u64 + 5 * n as u64 / 4,
+            "status scratch stays small"
+        );
+        let bitonic = bytes_needed(GpuAlgorithm::Bitonic, KeyType::U64, n + 1);
+        assert!(bitonic >= 8 * (n as u64 + 1) + 8 * 2 * n as u64);
+        assert!(bytes_needed(GpuAlgorithm::Radix, KeyType::U32, 0) > 0);
+        assert_eq!(radix_tile(KeyType::U32), 4096);
+        assert_eq!(radix_tile(KeyType::U32U32), 3072);
+    }
+
+    #[test]
+    fn every_loaded_kernel_is_defined_in_the_source() {
+        let src = KERNEL_SOURCE;
+        for kt in KeyType::ALL {
+            let inst = format!("INSTANTIATE({}, ", kernel_suffix(kt));
+            assert!(src.contains(&inst), "{inst}");
+        }
+        for k in KERNELS_PER_TYPE {
+            let entry = format!(" {k}_##NAME(");
+            assert!(src.contains(&entry), "{entry}");
+        }
+        for name in ["scan_digits", "fill_u32", "fill_u64"] {
+            let entry = format!(" {name}(");
+            assert!(src.contains(&entry), "{entry}");
+        }
+        assert_eq!(kernel_names().len(), 3 + 5 * KeyType::ALL.len());
+        // The device code asks for these by name.
+        let device = include_str!("device.rs");
+        for used in ["\"scan_digits\"", "\"fill_u32\"", "\"fill_u64\""] {
+            assert!(device.contains(used), "{used}");
+        }
+        for k in KERNELS_PER_TYPE {
+            let used = format!("\"{k}_{{suffix}}\"");
+            assert!(device.contains(&used), "{used} not used by device.rs");
+        }
+    }
+
+    #[test]
+    fn pad_words_sort_last() {
+        assert_eq!(pad_word(KeyType::U32), u32::MAX as u64);
+        assert_eq!(pad_word(KeyType::I32) as u32 as i32, i32::MAX);
+        assert_eq!(pad_word(KeyType::I64) as i64, i64::MAX);
+        let f = f32::from_bits(pad_word(KeyType::F32) as u32);
+        assert!(f.is_nan() && f.is_sign_positive());
+        assert_eq!(f.ordered_bits(), u32::MAX);
+        let d = f64::from_bits(pad_word(KeyType::F64));
+        assert_eq!(d.ordered_bits(), u64::MAX);
+        assert!(d.total_cmp(&f64::INFINITY).is_gt());
+    }
+
+    #[test]
+    fn unavailable_here_is_an_error_not_a_panic() {
+        // The build machine has no libcuda; on a GPU machine this returns the stack.
+        match availability() {
+            Ok(stack) => assert!(stack.device_count > 0),
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+        assert_eq!(
+            Unavailable::NoDriver.to_string(),
+            "no NVIDIA driver found (libcuda.so could not be loaded)"
+        );
+    }
+
+    #[test]
+    fn device_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<GpuDevice>();
+        assert_send::<GpuSortOutcome>();
+    }
+
+    #[test]
+    fn stack_serializes() {
+        let stack = CudaStack {
+            driver_version: 13000,
+            nvrtc_version: (13, 0),
+            device_count: 1,
+            cudarc_api: CUDARC_API.to_string(),
+        };
+        let json = serde_json::to_string(&stack).unwrap();
+        assert_eq!(serde_json::from_str::<CudaStack>(&json).unwrap(), stack);
+    }
+
+    #[test]
+    fn facts_serialize() {
+        let facts = GpuFacts {
+            ordinal: 0,
+            name: "Test GPU".into(),
+            compute_capability: (9, 0),
+            sm_count: 132,
+            memory_total_bytes: 80 << 30,
+            memory_free_bytes: 79 << 30,
+            l2_bytes: 50 << 20,
+            clock_khz: Some(1_980_000),
+            memory_clock_khz: None,
+            memory_bus_width_bits: Some(5120),
+            pci_bus_id: "0000:19:00.0".into(),
+            driver_version: 13000,
+            cuda_driver_api: CUDARC_API.into(),
+            nvrtc_version: (13, 0),
+            copy_bandwidth_bytes_per_s: Some(3.0e12),
+        };
+        let json = serde_json::to_string(&facts).unwrap();
+        assert_eq!(serde_json::from_str::<GpuFacts>(&json).unwrap(), facts);
+    }
+}
