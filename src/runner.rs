@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::archive;
 use crate::backend::command::CommandBackend;
 use crate::backend::cpu::{CpuAlgorithm, ThreadPools};
+use crate::backend::cuda::GpuSession;
 use crate::config::{Backend, Cell, ReportDef};
 use crate::data::generate;
 use crate::env::{self, Environment};
@@ -47,10 +48,18 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     let dir = archive::create_run_dir(&options.archive_root, &definition.def.name, &run_id)?;
     archive::write_atomic(&dir.join("definition.toml"), definition.text.as_bytes())?;
 
-    let environment = Environment::probe(options.anonymize);
-    let cases = plan(&definition.def, None);
+    let mut environment = Environment::probe(options.anonymize);
+    let mut gpus = GpuSession::probe();
+    let cases = plan(&definition.def, gpus.device_count());
+    let uses_cuda = cases.iter().any(|c| c.backend == Backend::Cuda);
+    if uses_cuda {
+        gpus.prepare(&gpu_ordinals(&cases));
+        environment.gpus = gpus.gpu_facts();
+    }
+    environment.cuda = Some(gpus.record());
     let max_threads = cases.iter().filter_map(|c| c.threads).max();
-    let checks = env::environment_checks(&environment, &definition.def, max_threads, None);
+    let cuda_facts = uses_cuda.then(|| gpus.compat_facts());
+    let checks = env::environment_checks(&environment, &definition.def, max_threads, cuda_facts);
     let mut run = Run {
         schema: SCHEMA_VERSION,
         run_id,
@@ -67,7 +76,7 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         cases: Vec::with_capacity(cases.len()),
     };
     archive::save_results(&dir, &run)?;
-    run_cases(&dir, &mut run, &cases)?;
+    run_cases(&dir, &mut run, &cases, gpus)?;
     Ok((dir, run))
 }
 
@@ -96,13 +105,15 @@ pub fn resume(dir: &Path, limits: &crate::config::Limits) -> Result<(PathBuf, Ru
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
     let done: std::collections::HashSet<String> = run.cases.iter().map(|c| c.id().key()).collect();
-    let remaining: Vec<Case> = plan(&def, None)
+    let mut gpus = GpuSession::probe();
+    let remaining: Vec<Case> = plan(&def, gpus.device_count())
         .into_iter()
         .filter(|c| !done.contains(&c.key()))
         .collect();
     run.interrupted = false;
     archive::remove_stale_temporaries(dir);
-    run_cases(dir, &mut run, &remaining).map_err(ResumeError::Io)?;
+    gpus.prepare(&gpu_ordinals(&remaining));
+    run_cases(dir, &mut run, &remaining, gpus).map_err(ResumeError::Io)?;
     Ok((dir.to_path_buf(), run))
 }
 
@@ -124,7 +135,7 @@ pub enum ResumeError {
 }
 
 /// Runs `cases`, appending each result to `run` and saving after every case.
-fn run_cases(dir: &Path, run: &mut Run, cases: &[Case]) -> anyhow::Result<()> {
+fn run_cases(dir: &Path, run: &mut Run, cases: &[Case], gpus: GpuSession) -> anyhow::Result<()> {
     let definition_path =
         (run.definition_path != crate::config::QUICK_PATH).then(|| Path::new(&run.definition_path));
     let mut executor = Executor {
@@ -133,6 +144,7 @@ fn run_cases(dir: &Path, run: &mut Run, cases: &[Case]) -> anyhow::Result<()> {
         logical_cores: run.environment.cpu.logical_cores,
         command: CommandBackend::new(definition_path, run.definition.seed),
         commands: command_lines(&run.definition),
+        gpus,
     };
     let progress = Progress::new(cases.len() as u64);
     for case in cases {
@@ -179,6 +191,14 @@ fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The GPU ordinals CUDA cases ask for, each once.
+fn gpu_ordinals(cases: &[Case]) -> Vec<u32> {
+    let mut ordinals: Vec<u32> = cases.iter().filter_map(|c| c.device).collect();
+    ordinals.sort_unstable();
+    ordinals.dedup();
+    ordinals
+}
+
 /// The command line of every command sweep, by cell index.
 fn command_lines(def: &ReportDef) -> std::collections::HashMap<usize, String> {
     def.cells
@@ -197,6 +217,7 @@ struct Executor {
     logical_cores: u32,
     command: CommandBackend,
     commands: std::collections::HashMap<usize, String>,
+    gpus: GpuSession,
 }
 
 impl Executor {
@@ -225,11 +246,7 @@ impl Executor {
     fn dispatch(&mut self, case: &Case) -> CaseResult {
         match case.backend {
             Backend::Cpu => self.run_cpu(case),
-            Backend::Cuda => CaseResult::skipped(
-                case,
-                "this build of sortmark has no CUDA backend",
-                self.logical_cores,
-            ),
+            Backend::Cuda => self.gpus.run(case, self.seed, self.logical_cores),
             Backend::Command => match self.commands.get(&case.cell) {
                 Some(command) => {
                     self.command

@@ -295,3 +295,44 @@ fn a_missing_definition_file_is_a_clear_error() {
 fn predicates_contains(needle: &'static str) -> impl predicates::Predicate<[u8]> {
     predicates::function::function(move |out: &[u8]| String::from_utf8_lossy(out).contains(needle))
 }
+
+/// Without an NVIDIA driver, a GPU definition still completes: every CUDA case is a recorded
+/// skip with its reason, and the environment says why CUDA could not run.
+#[test]
+fn a_gpu_definition_without_a_gpu_completes_with_every_cuda_case_skipped() {
+    if Path::new("/dev/nvidiactl").exists() {
+        return; // A machine with a GPU runs these cases for real.
+    }
+    let root = tempfile::tempdir().unwrap();
+    let def = root.path().join("gpu.toml");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/gpu.toml"),
+        &def,
+    )
+    .unwrap();
+    let (_, _, json) = run_ok(&def);
+    let cases = json["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        assert_eq!(case["backend"], "cuda");
+        assert_eq!(case["status"], "skipped", "{case}");
+        assert!(
+            case["reason"].as_str().unwrap().contains("NVIDIA driver"),
+            "{case}"
+        );
+    }
+    assert!(
+        json["environment"]["cuda"]["unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("NVIDIA driver")
+    );
+    assert_eq!(json["complete"], true);
+    let checks = json["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["component"].as_str().unwrap_or("").contains("driver")),
+        "{checks:#?}"
+    );
+}

@@ -58,6 +58,17 @@ fn environment() -> Environment {
         "git_commit": "0123456789abcdef0123456789abcdef01234567",
         "git_dirty": false,
         "anonymized": false,
+        "cuda": {
+            "stack": {"driver_version": 13000, "nvrtc_version": [13, 0], "device_count": 1, "cudarc_api": "12.8 (cuda-12080)"},
+            "unavailable": null
+        },
+        "gpus": [{
+            "ordinal": 0, "name": "NVIDIA H100 80GB HBM3", "compute_capability": [9, 0], "sm_count": 132,
+            "memory_total_bytes": 85_899_345_920u64, "memory_free_bytes": 84_000_000_000u64, "l2_bytes": 52_428_800,
+            "clock_khz": 1_980_000, "memory_clock_khz": 2_619_000, "memory_bus_width_bits": 5120,
+            "pci_bus_id": "0000:19:00.0", "driver_version": 13000, "cuda_driver_api": "12.8 (cuda-12080)",
+            "nvrtc_version": [13, 0], "copy_bandwidth_bytes_per_s": 2.95e12
+        }],
     }))
     .expect("the synthetic environment matches the results format")
 }

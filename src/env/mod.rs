@@ -25,6 +25,12 @@ pub struct Environment {
     pub git_dirty: Option<bool>,
     /// Whether identifying strings were replaced (`--anonymize`).
     pub anonymized: bool,
+    /// The CUDA driver and NVRTC as the CUDA backend found them (or why it could not run).
+    #[serde(default)]
+    pub cuda: Option<crate::backend::cuda::CudaRecord>,
+    /// Every GPU a CUDA sweep used, with its measured copy bandwidth.
+    #[serde(default)]
+    pub gpus: Vec<crate::backend::cuda::GpuFacts>,
 }
 
 /// How the sortmark binary was built.
@@ -57,6 +63,8 @@ impl Environment {
                 _ => None,
             },
             anonymized: false,
+            cuda: None,
+            gpus: Vec::new(),
         };
         if anonymize {
             env.anonymize();

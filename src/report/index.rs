@@ -132,9 +132,19 @@ fn from_run(name: &str, href: String, run: &Run) -> IndexRow {
 }
 
 /// The GPUs a run saw, in a few words.
-fn gpus(_run: &Run) -> String {
-    // The environment records no GPUs yet; this is where their names will go.
-    "none recorded".to_string()
+fn gpus(run: &Run) -> String {
+    let names: Vec<&str> = run
+        .environment
+        .gpus
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect();
+    match names.as_slice() {
+        [] => "none".to_string(),
+        [one] => (*one).to_string(),
+        [first, ..] if names.iter().all(|n| n == first) => format!("{} × {first}", names.len()),
+        _ => names.join(", "),
+    }
 }
 
 /// Writes `index.html` and `index.md` at the root of the archive.

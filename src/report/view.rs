@@ -568,24 +568,102 @@ pub fn environment(env: &Environment) -> EnvView {
             ),
         ),
     ];
-    // GPUs, once the environment records them, become a third section whose `table` has
-    // one row per device (see `case_table` for how a table is built).
+    let mut sections = vec![
+        EnvSection {
+            heading: "Host".to_string(),
+            facts: host,
+            table: None,
+            table_md: None,
+        },
+        EnvSection {
+            heading: "Software".to_string(),
+            facts: software,
+            table: None,
+            table_md: None,
+        },
+    ];
+    sections.push(gpu_section(env));
     EnvView {
         one_line: env.one_line(),
-        sections: vec![
-            EnvSection {
-                heading: "Host".to_string(),
-                facts: host,
-                table: None,
-                table_md: None,
-            },
-            EnvSection {
-                heading: "Software".to_string(),
-                facts: software,
-                table: None,
-                table_md: None,
-            },
+        sections,
+    }
+}
+
+/// The GPUs: the CUDA stack as facts, and one table row per GPU a CUDA sweep used.
+fn gpu_section(env: &Environment) -> EnvSection {
+    let mut facts = Vec::new();
+    match &env.cuda {
+        None => facts.push(fact("CUDA", "not probed".to_string())),
+        Some(record) => {
+            if let Some(why) = &record.unavailable {
+                facts.push(fact("CUDA", format!("unavailable: {why}")));
+            }
+            if let Some(stack) = &record.stack {
+                facts.push(fact(
+                    "CUDA driver",
+                    format!(
+                        "supports CUDA {}.{}, {} GPU(s)",
+                        stack.driver_version / 1000,
+                        (stack.driver_version % 1000) / 10,
+                        stack.device_count
+                    ),
+                ));
+                facts.push(fact(
+                    "NVRTC",
+                    format!("{}.{}", stack.nvrtc_version.0, stack.nvrtc_version.1),
+                ));
+                facts.push(fact("Driver API (bindings)", stack.cudarc_api.clone()));
+            }
+        }
+    }
+    let table = (!env.gpus.is_empty()).then(|| gpu_table(&env.gpus));
+    EnvSection {
+        heading: "GPUs".to_string(),
+        facts,
+        table_md: table.as_ref().map(super::markdown::table),
+        table,
+    }
+}
+
+/// One row per GPU: what it is, its memory and clocks, and its measured copy bandwidth.
+pub fn gpu_table(gpus: &[crate::backend::cuda::GpuFacts]) -> Table {
+    let header = |text: &str, numeric| Header {
+        text: text.to_string(),
+        numeric,
+    };
+    let khz = |k: Option<u32>| k.map_or("–".to_string(), |k| units::mhz(u64::from(k) / 1000));
+    Table {
+        headers: vec![
+            header("GPU", false),
+            header("Name", false),
+            header("Compute capability", false),
+            header("SMs", true),
+            header("Memory", true),
+            header("L2", true),
+            header("SM clock", true),
+            header("Memory clock", true),
+            header("PCI bus", false),
+            header("Copy bandwidth", true),
         ],
+        rows: gpus
+            .iter()
+            .map(|g| Row {
+                cells: vec![
+                    g.ordinal.to_string(),
+                    g.name.clone(),
+                    format!("{}.{}", g.compute_capability.0, g.compute_capability.1),
+                    g.sm_count.to_string(),
+                    units::bytes(g.memory_total_bytes),
+                    units::bytes(g.l2_bytes),
+                    khz(g.clock_khz),
+                    khz(g.memory_clock_khz),
+                    g.pci_bus_id.clone(),
+                    g.copy_bandwidth_bytes_per_s
+                        .map_or("–".to_string(), units::bytes_per_s),
+                ],
+                status: "ok".to_string(),
+            })
+            .collect(),
     }
 }
 

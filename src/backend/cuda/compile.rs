@@ -143,3 +143,24 @@ mod tests {
         assert!(options((9, 0)).contains(&"--gpu-architecture=sm_90".to_string()));
     }
 }
+
+/// The architectures NVRTC can compile for (`nvrtcGetSupportedArchs`, e.g. 75, 80, 90), or
+/// `None` when NVRTC cannot say.
+pub fn supported_archs() -> Option<Vec<u32>> {
+    let mut count = 0;
+    // SAFETY: writes one int.
+    unsafe { sys::nvrtcGetNumSupportedArchs(&mut count) }
+        .result()
+        .ok()?;
+    let mut archs = vec![0; usize::try_from(count).ok()?];
+    // SAFETY: `archs` holds the `count` ints NVRTC writes.
+    unsafe { sys::nvrtcGetSupportedArchs(archs.as_mut_ptr()) }
+        .result()
+        .ok()?;
+    Some(
+        archs
+            .into_iter()
+            .filter_map(|a| u32::try_from(a).ok())
+            .collect(),
+    )
+}

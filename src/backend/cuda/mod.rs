@@ -8,6 +8,7 @@
 
 mod compile;
 mod device;
+mod session;
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ use crate::data::KeyType;
 
 pub use compile::{cache_key, fnv1a64};
 pub use device::GpuDevice;
+pub use session::{CudaRecord, GpuSession, MIN_COMPUTE_CAPABILITY};
 
 /// The CUDA driver API version cudarc was built against, as reports show it.
 pub const CUDARC_API: &str = "12.8 (cuda-12080)";
