@@ -1,0 +1,744 @@
+//! sortmark's own CPU radix sort: a stable, byte-wise radix sort over
+//! [`SortKey::ordered_bits`], single-threaded ([`radix_sort`]) and on the current rayon pool
+//! ([`par_radix_sort`]).
+//!
+//! # Design
+//!
+//! A plain 8-bit LSD radix sort streams the whole array through memory once per digit: four
+//! read-and-write passes for a u32 key, eight for a u64. This sort instead makes **one**
+//! memory-bound pass and does the rest inside the cache:
+//!
+//! 1. **One upfront read** computes the histograms of every digit at once, and checks whether
+//!    the input is already sorted (then nothing else happens). A digit whose value is the same
+//!    for every key is never scattered: sorted, all-equal, few-unique and narrow-range inputs
+//!    skip most passes.
+//! 2. **MSD split.** The keys are scattered by their most significant varying digit into the
+//!    scratch buffer, forming 256 buckets. Large splits go through *software write-combining*:
+//!    each bucket collects its keys in a cache-line buffer that is written out as a whole line
+//!    (with non-temporal stores once the data cannot stay in cache), so the scatter no longer
+//!    pays a read-for-ownership and a partial line per key.
+//! 3. **Buckets finished in cache.** Each bucket then fits (or is split again until it fits) in
+//!    the core's L2 cache and is finished by an LSD radix sort over its remaining digits, which
+//!    runs at cache rather than memory speed. Buckets below a few dozen keys use std's stable
+//!    sort.
+//!
+//! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
+//! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
+//! chunk order, so the split stays stable). The buckets are then spread over the threads by
+//! rayon's work stealing; a bucket much larger than a thread's share (skewed inputs) is split
+//! again in parallel instead of being left to one thread.
+//!
+//! The scratch buffer holds one copy of the input. In the parallel sort it is written once in
+//! parallel before use, so that its page faults are taken by all threads at once rather than
+//! serialised inside the first scatter.
+//!
+//! Every pass is stable, so [`KeyValue`](crate::data::KeyValue) pairs keep the input order of
+//! equal keys.
+
+use std::mem::{size_of, size_of_val};
+
+use rayon::prelude::*;
+
+use crate::data::SortKey;
+
+/// Bits per digit.
+const DIGIT_BITS: usize = 8;
+/// Buckets per digit.
+const BUCKETS: usize = 1 << DIGIT_BITS;
+/// The most digits a key has (64-bit ordered bits).
+const MAX_DIGITS: usize = 8;
+/// Inputs up to this length are sorted by std's stable sort without any radix pass.
+const TOP_SMALL: usize = 256;
+/// Buckets up to this length are finished by std's stable sort.
+const BUCKET_SMALL: usize = 48;
+/// Buckets up to this many bytes are finished by an LSD sort in cache; larger ones are split
+/// by their next digit first.
+#[cfg(not(test))]
+const LSD_BYTES: usize = 1 << 20;
+/// Splits of more than this many bytes go through write-combining buffers.
+#[cfg(not(test))]
+const WC_BYTES: usize = 1 << 22;
+/// Splits of more than this many bytes write whole lines with non-temporal stores.
+#[cfg(not(test))]
+const NT_BYTES: usize = 1 << 25;
+/// Below this length the parallel sort runs the single-threaded one.
+#[cfg(not(test))]
+const PAR_MIN: usize = 1 << 16;
+
+// Tests use small thresholds so that small inputs take every path.
+#[cfg(test)]
+const LSD_BYTES: usize = 1 << 10;
+#[cfg(test)]
+const WC_BYTES: usize = 1 << 12;
+#[cfg(test)]
+const NT_BYTES: usize = 1 << 14;
+#[cfg(test)]
+const PAR_MIN: usize = 1 << 10;
+
+/// Counts (or offsets) of the 256 values of one digit.
+type Counts = [usize; BUCKETS];
+
+/// Sorts `keys` stably by [`SortKey::ordered_bits`] on the calling thread.
+///
+/// Uses one scratch buffer as long as `keys`.
+pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
+    if keys.len() <= TOP_SMALL {
+        small_sort(keys);
+        return;
+    }
+    let hist = Histograms::of(keys);
+    if hist.sorted || top_varying_digit(&hist, digits::<K>(), keys.len()).is_none() {
+        return;
+    }
+    let mut scratch = vec![keys[0]; keys.len()];
+    sort_with_histograms(keys, &mut scratch, false, digits::<K>(), &hist);
+}
+
+/// Sorts `keys` stably by [`SortKey::ordered_bits`] on all threads of the current rayon pool.
+///
+/// Run it inside [`rayon::ThreadPool::install`] to choose the threads. With one thread, or for
+/// inputs too small to gain from threads, it is [`radix_sort`]. Uses one scratch buffer as long
+/// as `keys`.
+pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
+    let threads = rayon::current_num_threads();
+    if threads <= 1 || keys.len() < PAR_MIN {
+        radix_sort(keys);
+        return;
+    }
+    let chunks = par_histograms(keys, threads);
+    let total = Histograms::merge(&chunks);
+    if total.sorted || top_varying_digit(&total, digits::<K>(), keys.len()).is_none() {
+        return;
+    }
+    let mut scratch = par_scratch(keys.len(), keys[0]);
+    par_split(keys, &mut scratch, false, digits::<K>(), &chunks, &total);
+}
+
+/// Number of 8-bit digits in `K`'s ordered bits.
+fn digits<K: SortKey>() -> usize {
+    size_of::<K::Bits>()
+}
+
+/// The ordered bits of `key`, widened.
+#[inline(always)]
+fn bits<K: SortKey>(key: K) -> u64 {
+    key.ordered_bits().into()
+}
+
+/// Digit `d` (0 = least significant) of `key`.
+#[inline(always)]
+fn digit<K: SortKey>(key: K, d: usize) -> usize {
+    ((bits(key) >> (d * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize
+}
+
+/// Stable comparison sort for short runs.
+fn small_sort<K: SortKey>(keys: &mut [K]) {
+    keys.sort_by_key(|k| k.ordered_bits());
+}
+
+/// Digit histograms of a run of keys, plus what the sortedness check needs.
+struct Histograms {
+    /// `counts[d][v]`: keys whose digit `d` is `v`.
+    counts: [Counts; MAX_DIGITS],
+    /// Whether the run is in ascending order.
+    sorted: bool,
+    /// Ordered bits of the first and last key (0 for an empty run).
+    first: u64,
+    last: u64,
+}
+
+impl Histograms {
+    /// Histograms of every digit of `keys`, in one read.
+    fn of<K: SortKey>(keys: &[K]) -> Self {
+        let mut counts = [[0; BUCKETS]; MAX_DIGITS];
+        let first = keys.first().map_or(0, |&k| bits(k));
+        let mut prev = first;
+        let mut sorted = true;
+        for &k in keys {
+            let x = bits(k);
+            sorted &= prev <= x;
+            prev = x;
+            for (d, c) in counts.iter_mut().enumerate().take(digits::<K>()) {
+                c[((x >> (d * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize] += 1;
+            }
+        }
+        Histograms {
+            counts,
+            sorted,
+            first,
+            last: prev,
+        }
+    }
+
+    /// The histograms of consecutive chunks joined into those of the whole run.
+    fn merge(chunks: &[Histograms]) -> Self {
+        let mut counts = [[0; BUCKETS]; MAX_DIGITS];
+        for h in chunks {
+            for (total, part) in counts.iter_mut().zip(&h.counts) {
+                for (t, p) in total.iter_mut().zip(part) {
+                    *t += p;
+                }
+            }
+        }
+        let sorted =
+            chunks.iter().all(|h| h.sorted) && chunks.windows(2).all(|w| w[0].last <= w[1].first);
+        Histograms {
+            counts,
+            sorted,
+            first: chunks.first().map_or(0, |h| h.first),
+            last: chunks.last().map_or(0, |h| h.last),
+        }
+    }
+
+    /// Whether digit `d` differs between keys of a run of `len` keys.
+    fn varies(&self, d: usize, len: usize) -> bool {
+        let v = ((self.first >> (d * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize;
+        self.counts[d][v] != len
+    }
+}
+
+/// The most significant digit below `below` that varies, if any.
+fn top_varying_digit(hist: &Histograms, below: usize, len: usize) -> Option<usize> {
+    (0..below).rev().find(|&d| hist.varies(d, len))
+}
+
+/// Exclusive prefix sums: where each bucket starts.
+fn bucket_starts(counts: &Counts) -> Counts {
+    let mut starts = [0; BUCKETS];
+    let mut sum = 0;
+    for (s, &c) in starts.iter_mut().zip(counts) {
+        *s = sum;
+        sum += c;
+    }
+    starts
+}
+
+/// Leaves the keys held in `src` where the caller wants them: in `dst` when `result_in_dst`.
+fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
+    if result_in_dst {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Sorts the keys in `src` by digits `0..below`, with `dst` (same length) as scratch; the
+/// result ends in `dst` when `result_in_dst`, else in `src`.
+fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, below: usize) {
+    if src.len() <= BUCKET_SMALL {
+        small_sort(src);
+        place(src, dst, result_in_dst);
+        return;
+    }
+    let hist = Histograms::of(src);
+    if hist.sorted {
+        place(src, dst, result_in_dst);
+        return;
+    }
+    sort_with_histograms(src, dst, result_in_dst, below, &hist);
+}
+
+/// [`sort_into`] with the histograms of `src` already known.
+fn sort_with_histograms<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    below: usize,
+    hist: &Histograms,
+) {
+    let n = src.len();
+    let Some(d) = top_varying_digit(hist, below, n) else {
+        place(src, dst, result_in_dst);
+        return;
+    };
+    if size_of_val(src) <= LSD_BYTES {
+        let passes: Vec<usize> = (0..=d).filter(|&d| hist.varies(d, n)).collect();
+        lsd(src, dst, result_in_dst, &passes, hist);
+        return;
+    }
+    split(src, dst, d, &hist.counts[d]);
+    for (from, to) in bucket_pairs(dst, src, &hist.counts[d]) {
+        sort_into(from, to, !result_in_dst, d);
+    }
+}
+
+/// LSD radix sort of `src` over the digits `passes` (ascending), ping-ponging with `dst`.
+fn lsd<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    passes: &[usize],
+    hist: &Histograms,
+) {
+    let (mut from, mut to) = (src, dst);
+    let mut in_dst = false;
+    for &d in passes {
+        scatter(from, to, d, &hist.counts[d]);
+        std::mem::swap(&mut from, &mut to);
+        in_dst = !in_dst;
+    }
+    // `from` now holds the sorted keys; `to` is the other buffer.
+    if in_dst != result_in_dst {
+        to.copy_from_slice(from);
+    }
+}
+
+/// Scatters `src` into `dst` by digit `d`, stably; `counts` is the histogram of that digit.
+fn scatter<K: SortKey>(src: &[K], dst: &mut [K], d: usize, counts: &Counts) {
+    let mut next = bucket_starts(counts);
+    for &k in src {
+        let b = digit(k, d);
+        dst[next[b]] = k;
+        next[b] += 1;
+    }
+}
+
+/// Scatters `src` into `dst` by digit `d` (one MSD split of a whole run on one thread).
+fn split<K: SortKey>(src: &[K], dst: &mut [K], d: usize, counts: &Counts) {
+    let bytes = size_of_val(src);
+    if bytes <= WC_BYTES {
+        scatter(src, dst, d, counts);
+        return;
+    }
+    let mut regions = bucket_regions(dst, counts);
+    scatter_combined(src, &mut regions, d, bytes > NT_BYTES);
+}
+
+/// `buf` cut into the 256 consecutive buckets whose sizes are `counts`.
+fn bucket_regions<'a, K>(mut buf: &'a mut [K], counts: &Counts) -> [&'a mut [K]; BUCKETS] {
+    std::array::from_fn(|b| {
+        let (head, tail) = std::mem::take(&mut buf).split_at_mut(counts[b]);
+        buf = tail;
+        head
+    })
+}
+
+/// The buckets of `a` and `b` (both cut by `counts`) side by side, skipping empty ones.
+fn bucket_pairs<'a, K>(
+    a: &'a mut [K],
+    b: &'a mut [K],
+    counts: &Counts,
+) -> Vec<(&'a mut [K], &'a mut [K])> {
+    bucket_regions(a, counts)
+        .into_iter()
+        .zip(bucket_regions(b, counts))
+        .filter(|(x, _)| !x.is_empty())
+        .collect()
+}
+
+/// Keys of `K` per 64-byte cache line, or 1 where `K` does not tile a line.
+const fn line_len<K>() -> usize {
+    let size = size_of::<K>();
+    if size > 0 && size <= 64 && size.is_power_of_two() {
+        64 / size
+    } else {
+        1
+    }
+}
+
+/// Stably scatters `src` by digit `d` into `regions[v]` (exactly the keys with digit `v`),
+/// through software write-combining: each bucket gathers one cache line of keys in a small
+/// buffer (which stays in L1) and writes it out whole. With `streaming`, whole, aligned lines
+/// are written with non-temporal stores, which skip reading the line first and keep the
+/// destination from evicting the cache.
+fn scatter_combined<K: SortKey>(
+    src: &[K],
+    regions: &mut [&mut [K]; BUCKETS],
+    d: usize,
+    streaming: bool,
+) {
+    let Some(&fill) = src.first() else { return };
+    let line = line_len::<K>();
+    // One line per bucket, the block aligned to a cache line.
+    let mut store = vec![fill; (BUCKETS + 1) * line];
+    let skip = store.as_ptr().align_offset(64).min(line);
+    let buf = &mut store[skip..skip + BUCKETS * line];
+    // Positions count keys from address 0, so that `pos % line == 0` at line boundaries
+    // whenever the destination is aligned to the key size (see `write_line`).
+    let size = size_of::<K>().max(1);
+    let base: [usize; BUCKETS] = std::array::from_fn(|b| regions[b].as_ptr() as usize / size);
+    let streaming = streaming && regions[0].as_ptr() as usize % size == 0;
+    let mut pos = base;
+    for &k in src {
+        let b = digit(k, d);
+        let p = pos[b];
+        buf[b * line + p % line] = k;
+        pos[b] = p + 1;
+        if (p + 1) % line == 0 {
+            let lbuf = &buf[b * line..(b + 1) * line];
+            write_line(regions[b], lbuf, base[b], p + 1 - line, p + 1, streaming);
+        }
+    }
+    for b in 0..BUCKETS {
+        let end = pos[b];
+        if end % line != 0 {
+            let lbuf = &buf[b * line..(b + 1) * line];
+            write_line(regions[b], lbuf, base[b], end - end % line, end, false);
+        }
+    }
+    if streaming {
+        store_fence();
+    }
+}
+
+/// Writes buffered keys at positions `line_start..end` (at most one line) into `region`,
+/// which starts at position `base`; positions before `base` belong to someone else.
+#[inline(always)]
+fn write_line<K: SortKey>(
+    region: &mut [K],
+    lbuf: &[K],
+    base: usize,
+    line_start: usize,
+    end: usize,
+    streaming: bool,
+) {
+    let lo = line_start.max(base);
+    let out = &mut region[lo - base..end - base];
+    if streaming && lo == line_start {
+        stream_line(out, lbuf);
+    } else {
+        out.copy_from_slice(&lbuf[lo - line_start..end - line_start]);
+    }
+}
+
+/// Copies one whole 64-byte cache line `line` to `out` with non-temporal stores.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn stream_line<K>(out: &mut [K], line: &[K]) {
+    assert!(size_of_val(out) == 64 && size_of_val(line) == 64 && out.as_ptr() as usize % 64 == 0);
+    // SAFETY: `out` and `line` are 64 bytes long and `out` is 64-byte aligned (just checked),
+    // so the four 16-byte loads stay inside `line` and the four aligned 16-byte stores inside
+    // `out`. The copy goes through registers in inline assembly, which moves bytes without
+    // interpreting them, so padding or other uninitialised bytes of `K` are no concern.
+    unsafe {
+        std::arch::asm!(
+            "movdqu {a}, [{s}]",
+            "movdqu {b}, [{s} + 16]",
+            "movdqu {c}, [{s} + 32]",
+            "movdqu {e}, [{s} + 48]",
+            "movntdq [{o}], {a}",
+            "movntdq [{o} + 16], {b}",
+            "movntdq [{o} + 32], {c}",
+            "movntdq [{o} + 48], {e}",
+            s = in(reg) line.as_ptr(),
+            o = in(reg) out.as_mut_ptr(),
+            a = out(xmm_reg) _,
+            b = out(xmm_reg) _,
+            c = out(xmm_reg) _,
+            e = out(xmm_reg) _,
+            options(nostack, preserves_flags),
+        );
+    }
+}
+
+/// Portable fallback: an ordinary copy.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn stream_line<K: Copy>(out: &mut [K], line: &[K]) {
+    out.copy_from_slice(line);
+}
+
+/// Orders the non-temporal stores before anything that follows.
+fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `sfence` only orders stores; it touches no memory or registers.
+    unsafe {
+        std::arch::asm!("sfence", options(nostack, preserves_flags));
+    }
+}
+
+/// Histograms of `threads` consecutive chunks of `keys`, computed in parallel.
+fn par_histograms<K: SortKey>(keys: &[K], threads: usize) -> Vec<Histograms> {
+    keys.par_chunks(chunk_len(keys.len(), threads))
+        .map(Histograms::of)
+        .collect()
+}
+
+/// Length of the chunks that spread `n` keys over `threads` threads.
+fn chunk_len(n: usize, threads: usize) -> usize {
+    n.div_ceil(threads).max(1)
+}
+
+/// A scratch buffer of `n` keys, written in parallel so that its pages are faulted in by all
+/// threads (and, on NUMA machines, placed near them).
+fn par_scratch<K: SortKey>(n: usize, fill: K) -> Vec<K> {
+    let mut scratch = Vec::with_capacity(n);
+    scratch.par_extend(rayon::iter::repeat_n(fill, n));
+    scratch
+}
+
+/// [`place`] for large runs, copying in parallel.
+fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
+    if result_in_dst {
+        let chunk = chunk_len(src.len(), rayon::current_num_threads());
+        dst.par_chunks_mut(chunk)
+            .zip(src.par_chunks(chunk))
+            .for_each(|(d, s)| d.copy_from_slice(s));
+    }
+}
+
+/// [`sort_into`] on all threads of the current pool.
+fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, below: usize) {
+    let chunks = par_histograms(src, rayon::current_num_threads());
+    let total = Histograms::merge(&chunks);
+    if total.sorted {
+        par_place(src, dst, result_in_dst);
+        return;
+    }
+    par_split(src, dst, result_in_dst, below, &chunks, &total);
+}
+
+/// One parallel MSD split of `src` into `dst` by the top varying digit below `below`, then the
+/// buckets sorted in parallel. `chunks` are the histograms of the chunks of `src` (one per
+/// thread) and `total` theirs merged.
+fn par_split<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    below: usize,
+    chunks: &[Histograms],
+    total: &Histograms,
+) {
+    let n = src.len();
+    let Some(d) = top_varying_digit(total, below, n) else {
+        par_place(src, dst, result_in_dst);
+        return;
+    };
+    let chunk = chunk_len(n, chunks.len());
+    let regions = chunk_regions(dst, chunks, d);
+    let streaming = size_of_val(src) > NT_BYTES;
+    src.par_chunks(chunk)
+        .zip(regions)
+        .for_each(|(keys, mut regions)| scatter_combined(keys, &mut regions, d, streaming));
+
+    let big = (n / (2 * rayon::current_num_threads())).max(PAR_MIN);
+    bucket_pairs(dst, src, &total.counts[d])
+        .into_par_iter()
+        .with_max_len(1)
+        .for_each(|(from, to)| {
+            if from.len() > big {
+                par_sort_into(from, to, !result_in_dst, d);
+            } else {
+                sort_into(from, to, !result_in_dst, d);
+            }
+        });
+}
+
+/// `dst` cut into each chunk's region of each bucket of digit `d`: bucket by bucket, and
+/// within a bucket chunk by chunk, so that the parallel scatter stays stable.
+fn chunk_regions<'a, K>(
+    dst: &'a mut [K],
+    chunks: &[Histograms],
+    d: usize,
+) -> Vec<[&'a mut [K]; BUCKETS]> {
+    let mut regions: Vec<[&'a mut [K]; BUCKETS]> = chunks
+        .iter()
+        .map(|_| std::array::from_fn(|_| Default::default()))
+        .collect();
+    let mut rest = dst;
+    for b in 0..BUCKETS {
+        for (row, h) in regions.iter_mut().zip(chunks) {
+            let (head, tail) = rest.split_at_mut(h.counts[d][b]);
+            row[b] = head;
+            rest = tail;
+        }
+    }
+    regions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::KeyValue;
+    use proptest::prelude::*;
+
+    /// Bit patterns of `keys`, so that NaNs compare equal to themselves.
+    fn patterns<K: SortKey>(keys: &[K]) -> Vec<u64> {
+        keys.iter().map(|k| k.checksum_bits()).collect()
+    }
+
+    fn expected<K: SortKey>(keys: &[K]) -> Vec<u64> {
+        let mut v = keys.to_vec();
+        v.sort_unstable_by(K::sort_cmp);
+        patterns(&v)
+    }
+
+    fn in_pool(threads: usize, f: impl FnOnce() + Send) {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f);
+    }
+
+    /// Checks both sorts, the parallel one on 1, 2 and 3 threads.
+    fn check<K: SortKey>(keys: &[K]) {
+        let want = expected(keys);
+        let mut v = keys.to_vec();
+        radix_sort(&mut v);
+        assert_eq!(patterns(&v), want, "radix_sort of {} keys", keys.len());
+        for threads in 1..=3 {
+            let mut v = keys.to_vec();
+            in_pool(threads, || par_radix_sort(&mut v));
+            assert_eq!(patterns(&v), want, "par_radix_sort, {threads} threads");
+        }
+    }
+
+    /// Sizes around the thresholds, weighted towards small ones.
+    fn size() -> impl Strategy<Value = usize> {
+        prop_oneof![
+            4 => 0usize..=300,
+            1 => Just(BUCKET_SMALL + 1),
+            1 => 300usize..3000,
+        ]
+    }
+
+    /// Vectors of `size()` elements drawn from `element`.
+    fn vec_of<S: Strategy + Clone>(element: S) -> impl Strategy<Value = Vec<S::Value>> {
+        size().prop_flat_map(move |n| prop::collection::vec(element.clone(), n))
+    }
+
+    /// Keys from a narrow or a full range, so that both constant and varying digits occur.
+    fn u64s() -> impl Strategy<Value = Vec<u64>> {
+        (0u32..64).prop_flat_map(|shift| vec_of(any::<u64>().prop_map(move |x| x >> shift)))
+    }
+
+    fn special_f64() -> impl Strategy<Value = f64> + Clone {
+        prop_oneof![
+            Just(f64::NAN),
+            Just(-f64::NAN),
+            Just(f64::from_bits(0xfff0_0000_0000_0001)),
+            Just(0.0),
+            Just(-0.0),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(f64::from_bits(1)),
+            Just(-f64::from_bits(3)),
+            Just(f64::MIN_POSITIVE),
+            any::<f64>(),
+            -1e6f64..1e6,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn sorts_u32(v in u64s()) {
+            check(&v.iter().map(|&x| x as u32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_u64(v in u64s()) {
+            check(&v);
+        }
+
+        #[test]
+        fn sorts_i32(v in u64s()) {
+            check(&v.iter().map(|&x| x as i32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_i64(v in u64s()) {
+            check(&v.iter().map(|&x| x as i64).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_f32(v in vec_of(special_f64())) {
+            check(&v.iter().map(|&x| x as f32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_f64(v in vec_of(special_f64())) {
+            check(&v);
+        }
+
+        #[test]
+        fn sorts_pairs_stably(keys in vec_of(0u32..40), wide in any::<bool>()) {
+            let pairs: Vec<KeyValue> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| KeyValue { key: if wide { k.wrapping_mul(0x9e37_79b9) } else { k }, value: i as u32 })
+                .collect();
+            check_stable(&pairs);
+        }
+    }
+
+    /// Checks that pairs come out sorted by key with equal keys in input order.
+    fn check_stable(pairs: &[KeyValue]) {
+        let mut want = pairs.to_vec();
+        want.sort_by_key(|p| p.key);
+        let mut v = pairs.to_vec();
+        radix_sort(&mut v);
+        assert_eq!(v, want);
+        for threads in 1..=3 {
+            let mut v = pairs.to_vec();
+            in_pool(threads, || par_radix_sort(&mut v));
+            assert_eq!(v, want, "{threads} threads");
+        }
+    }
+
+    /// Deterministic pseudo-random numbers for the larger cases.
+    fn lcg(n: usize, seed: u64) -> Vec<u64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                crate::data::mix64(x)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorts_large_inputs_through_every_path() {
+        // Large enough for the in-cache split, the write-combining scatter and the parallel
+        // split with a bucket that is split again in parallel.
+        let n = (WC_BYTES / 4) + 12345;
+        let r = lcg(n, 1);
+        check(&r.iter().map(|&x| x as u32).collect::<Vec<_>>());
+        // Skewed: half the keys share a value, so one bucket is far bigger than the rest.
+        let skewed: Vec<u32> = r
+            .iter()
+            .map(|&x| if x & 1 == 0 { 77 } else { x as u32 })
+            .collect();
+        check(&skewed);
+        let floats: Vec<f64> = r
+            .iter()
+            .take(PAR_MIN * 3)
+            .map(|&x| f64::from_bits(x))
+            .collect();
+        check(&floats);
+    }
+
+    #[test]
+    fn large_pairs_stay_stable() {
+        let r = lcg(WC_BYTES / 8 + 999, 2);
+        let pairs: Vec<KeyValue> = r
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| KeyValue {
+                key: (x as u32) & 0xff00_0fff,
+                value: i as u32,
+            })
+            .collect();
+        check_stable(&pairs);
+    }
+
+    #[test]
+    fn streaming_stores_round_trip() {
+        let r = lcg(NT_BYTES / 4 + 100, 3);
+        let mut v: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+        let want = expected(&v);
+        radix_sort(&mut v);
+        assert_eq!(patterns(&v), want);
+    }
+
+    #[test]
+    fn handles_presorted_equal_and_reversed() {
+        let n = PAR_MIN * 2;
+        let sorted: Vec<u64> = (0..n as u64).collect();
+        check(&sorted);
+        check(&sorted.iter().rev().copied().collect::<Vec<_>>());
+        check(&vec![-3i32; n]);
+    }
+}
