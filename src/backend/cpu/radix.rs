@@ -86,8 +86,11 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         small_sort(keys);
         return;
     }
+    if presorted(keys) {
+        return;
+    }
     let hist = Histograms::of(keys);
-    if hist.sorted || top_varying_digit(&hist, digits::<K>(), keys.len()).is_none() {
+    if top_varying_digit(&hist, digits::<K>(), keys.len()).is_none() {
         return;
     }
     let mut scratch = vec![keys[0]; keys.len()];
@@ -105,9 +108,12 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
         radix_sort(keys);
         return;
     }
+    if par_presorted(keys, threads) {
+        return;
+    }
     let chunks = par_histograms(keys, threads);
     let total = Histograms::merge(&chunks);
-    if total.sorted || top_varying_digit(&total, digits::<K>(), keys.len()).is_none() {
+    if top_varying_digit(&total, digits::<K>(), keys.len()).is_none() {
         return;
     }
     let mut scratch = par_scratch(keys.len(), keys[0]);
@@ -136,37 +142,90 @@ fn small_sort<K: SortKey>(keys: &mut [K]) {
     keys.sort_by_key(|k| k.ordered_bits());
 }
 
-/// Digit histograms of a run of keys, plus what the sortedness check needs.
+/// Whether `keys` ascend (`Some(true)`), descend (`Some(false)`) or neither.
+/// Both checks stop at the first key out of order, so unsorted input costs next to nothing.
+fn run_order<K: SortKey>(keys: &[K]) -> Option<bool> {
+    if keys.is_sorted_by_key(|k| k.ordered_bits()) {
+        Some(true)
+    } else if keys.is_sorted_by(|a, b| a.ordered_bits() >= b.ordered_bits()) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether `keys` were already sorted; descending keys are reversed and count as sorted too.
+fn presorted<K: SortKey>(keys: &mut [K]) -> bool {
+    match run_order(keys) {
+        Some(true) => true,
+        Some(false) => {
+            keys.reverse();
+            restore_ties(keys);
+            true
+        }
+        None => false,
+    }
+}
+
+/// After reversing descending keys, puts each run of equal keys back in its input order,
+/// which keeps the sort stable.
+fn restore_ties<K: SortKey>(keys: &mut [K]) {
+    let mut start = 0;
+    for i in 1..=keys.len() {
+        if i == keys.len() || keys[i].ordered_bits() != keys[start].ordered_bits() {
+            keys[start..i].reverse();
+            start = i;
+        }
+    }
+}
+
+/// [`presorted`], checking and reversing chunk by chunk in parallel.
+fn par_presorted<K: SortKey>(keys: &mut [K], threads: usize) -> bool {
+    let chunk = chunk_len(keys.len(), threads);
+    let orders: Vec<Option<bool>> = keys.par_chunks(chunk).map(run_order).collect();
+    let seams_hold = |ascending: bool| {
+        (chunk..keys.len()).step_by(chunk).all(|i| {
+            let (a, b) = (keys[i - 1].ordered_bits(), keys[i].ordered_bits());
+            if ascending { a <= b } else { a >= b }
+        })
+    };
+    let all = |want: bool| orders.iter().all(|&o| o == Some(want)) && seams_hold(want);
+    if all(true) {
+        return true;
+    }
+    if !all(false) {
+        return false;
+    }
+    let (front, back) = keys.split_at_mut(keys.len() / 2);
+    front
+        .par_iter_mut()
+        .zip(back.par_iter_mut().rev())
+        .for_each(|(a, b)| std::mem::swap(a, b));
+    restore_ties(keys);
+    true
+}
+
+/// Digit histograms of a run of keys.
 struct Histograms {
     /// `counts[d][v]`: keys whose digit `d` is `v`.
     counts: [Counts; MAX_DIGITS],
-    /// Whether the run is in ascending order.
-    sorted: bool,
-    /// Ordered bits of the first and last key (0 for an empty run).
+    /// Ordered bits of the first key (0 for an empty run).
     first: u64,
-    last: u64,
 }
 
 impl Histograms {
     /// Histograms of every digit of `keys`, in one read.
     fn of<K: SortKey>(keys: &[K]) -> Self {
         let mut counts = [[0; BUCKETS]; MAX_DIGITS];
-        let first = keys.first().map_or(0, |&k| bits(k));
-        let mut prev = first;
-        let mut sorted = true;
         for &k in keys {
             let x = bits(k);
-            sorted &= prev <= x;
-            prev = x;
             for (d, c) in counts.iter_mut().enumerate().take(digits::<K>()) {
                 c[((x >> (d * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize] += 1;
             }
         }
         Histograms {
             counts,
-            sorted,
-            first,
-            last: prev,
+            first: keys.first().map_or(0, |&k| bits(k)),
         }
     }
 
@@ -180,13 +239,9 @@ impl Histograms {
                 }
             }
         }
-        let sorted =
-            chunks.iter().all(|h| h.sorted) && chunks.windows(2).all(|w| w[0].last <= w[1].first);
         Histograms {
             counts,
-            sorted,
             first: chunks.first().map_or(0, |h| h.first),
-            last: chunks.last().map_or(0, |h| h.last),
         }
     }
 
@@ -228,11 +283,11 @@ fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, belo
         place(src, dst, result_in_dst);
         return;
     }
-    let hist = Histograms::of(src);
-    if hist.sorted {
+    if presorted(src) {
         place(src, dst, result_in_dst);
         return;
     }
+    let hist = Histograms::of(src);
     sort_with_histograms(src, dst, result_in_dst, below, &hist);
 }
 
@@ -477,12 +532,13 @@ fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 
 /// [`sort_into`] on all threads of the current pool.
 fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, below: usize) {
-    let chunks = par_histograms(src, rayon::current_num_threads());
-    let total = Histograms::merge(&chunks);
-    if total.sorted {
+    let threads = rayon::current_num_threads();
+    if par_presorted(src, threads) {
         par_place(src, dst, result_in_dst);
         return;
     }
+    let chunks = par_histograms(src, threads);
+    let total = Histograms::merge(&chunks);
     par_split(src, dst, result_in_dst, below, &chunks, &total);
 }
 
@@ -740,5 +796,15 @@ mod tests {
         check(&sorted);
         check(&sorted.iter().rev().copied().collect::<Vec<_>>());
         check(&vec![-3i32; n]);
+        // Descending with ties: reversing alone would break stability.
+        let pairs: Vec<KeyValue> = (0..n as u32)
+            .map(|i| KeyValue {
+                key: (n as u32 - i) / 3,
+                value: i,
+            })
+            .collect();
+        check_stable(&pairs);
+        let strictly: Vec<KeyValue> = pairs.iter().step_by(3).copied().collect();
+        check_stable(&strictly);
     }
 }
