@@ -1,6 +1,5 @@
-//! sortmark's own CPU radix sort: a stable, byte-wise radix sort over
-//! [`SortKey::ordered_bits`], single-threaded ([`radix_sort`]) and on the current rayon pool
-//! ([`par_radix_sort`]).
+//! sortmark's own CPU radix sort: a stable radix sort over [`SortKey::ordered_bits`],
+//! single-threaded ([`radix_sort`]) and on the current rayon pool ([`par_radix_sort`]).
 //!
 //! # Design
 //!
@@ -8,19 +7,20 @@
 //! read-and-write passes for a u32 key, eight for a u64. This sort instead makes **one**
 //! memory-bound pass and does the rest inside the cache:
 //!
-//! 1. **One upfront read** computes the histograms of every digit at once, and checks whether
-//!    the input is already sorted (then nothing else happens). A digit whose value is the same
-//!    for every key is never scattered: sorted, all-equal, few-unique and narrow-range inputs
-//!    skip most passes.
-//! 2. **MSD split.** The keys are scattered by their most significant varying digit into the
-//!    scratch buffer, forming 256 buckets. Large splits go through *software write-combining*:
-//!    each bucket collects its keys in a cache-line buffer that is written out as a whole line
-//!    (with non-temporal stores once the data cannot stay in cache), so the scatter no longer
-//!    pays a read-for-ownership and a partial line per key.
-//! 3. **Buckets finished in cache.** Each bucket then fits (or is split again until it fits) in
-//!    the core's L2 cache and is finished by an LSD radix sort over its remaining digits, which
-//!    runs at cache rather than memory speed. Buckets below a few dozen keys use std's stable
-//!    sort.
+//! 1. **Cheap checks first.** A short-circuiting scan recognises ascending input (done) and
+//!    descending input (reversed). One read then ORs together how every key differs from the
+//!    first: bits that never vary get no pass at all, so all-equal, few-unique, narrow-range
+//!    and float inputs (whose exponent bits barely vary) sort in fewer passes, and the digits
+//!    are laid over the bits that actually vary.
+//! 2. **MSD split.** The keys are scattered by their top varying bits (8 to 11 of them, enough
+//!    to make buckets of about 64 KiB) into the scratch buffer. Large splits go through
+//!    *software write-combining*: each bucket gathers its keys in a cache-line buffer that is
+//!    written out as a whole line, with non-temporal stores once the data cannot stay in cache,
+//!    so the scatter pays neither a read-for-ownership nor a partial line per key.
+//! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
+//!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
+//!    at cache rather than memory speed. Buckets still too large for the cache (skewed inputs)
+//!    are split again; buckets of a few dozen keys use std's stable sort.
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
@@ -41,18 +41,33 @@ use rayon::prelude::*;
 
 use crate::data::SortKey;
 
-/// Bits per digit.
-const DIGIT_BITS: usize = 8;
-/// Buckets per digit.
-const BUCKETS: usize = 1 << DIGIT_BITS;
-/// The most digits a key has (64-bit ordered bits).
-const MAX_DIGITS: usize = 8;
+/// The widest LSD digit: two passes cover the 22 bits left of a u32 after a split.
+const LSD_MAX_BITS: u32 = 11;
+/// The widest MSD digit: its 2^11 write-combining lines (128 KiB) stay in L2.
+const SPLIT_MAX_BITS: u32 = 11;
+/// The widest digit of either kind.
+const MAX_DIGIT_BITS: u32 = if LSD_MAX_BITS > SPLIT_MAX_BITS {
+    LSD_MAX_BITS
+} else {
+    SPLIT_MAX_BITS
+};
+/// Counters per digit.
+const MAX_BUCKETS: usize = 1 << MAX_DIGIT_BITS;
+/// The most LSD passes (64-bit keys in 8-bit digits).
+const MAX_PASSES: usize = 8;
+/// The narrowest MSD digit, so that a split yields enough buckets to spread over threads.
+const MIN_SPLIT_BITS: u32 = 8;
 /// Inputs up to this length are sorted by std's stable sort without any radix pass.
 const TOP_SMALL: usize = 256;
-/// Buckets up to this length are finished by std's stable sort.
-const BUCKET_SMALL: usize = 48;
+/// Buckets up to this length are finished by std's stable sort, which beats clearing and
+/// scanning the radix counters for so few keys.
+#[cfg(not(test))]
+const BUCKET_SMALL: usize = 256;
+/// An MSD split aims at buckets of about this many bytes.
+#[cfg(not(test))]
+const BUCKET_BYTES: usize = 1 << 16;
 /// Buckets up to this many bytes are finished by an LSD sort in cache; larger ones are split
-/// by their next digit first.
+/// by their top varying bits first.
 #[cfg(not(test))]
 const LSD_BYTES: usize = 1 << 20;
 /// Splits of more than this many bytes go through write-combining buffers.
@@ -67,6 +82,10 @@ const PAR_MIN: usize = 1 << 16;
 
 // Tests use small thresholds so that small inputs take every path.
 #[cfg(test)]
+const BUCKET_SMALL: usize = 48;
+#[cfg(test)]
+const BUCKET_BYTES: usize = 1 << 6;
+#[cfg(test)]
 const LSD_BYTES: usize = 1 << 10;
 #[cfg(test)]
 const WC_BYTES: usize = 1 << 12;
@@ -74,9 +93,6 @@ const WC_BYTES: usize = 1 << 12;
 const NT_BYTES: usize = 1 << 14;
 #[cfg(test)]
 const PAR_MIN: usize = 1 << 10;
-
-/// Counts (or offsets) of the 256 values of one digit.
-type Counts = [usize; BUCKETS];
 
 /// Sorts `keys` stably by [`SortKey::ordered_bits`] on the calling thread.
 ///
@@ -89,12 +105,12 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
     if presorted(keys) {
         return;
     }
-    let hist = Histograms::of(keys);
-    if top_varying_digit(&hist, digits::<K>(), keys.len()).is_none() {
+    let mask = varying_bits(keys);
+    if mask == 0 {
         return;
     }
     let mut scratch = vec![keys[0]; keys.len()];
-    sort_with_histograms(keys, &mut scratch, false, digits::<K>(), &hist);
+    sort_varying(keys, &mut scratch, false, mask);
 }
 
 /// Sorts `keys` stably by [`SortKey::ordered_bits`] on all threads of the current rayon pool.
@@ -111,18 +127,12 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     if par_presorted(keys, threads) {
         return;
     }
-    let chunks = par_histograms(keys, threads);
-    let total = Histograms::merge(&chunks);
-    if top_varying_digit(&total, digits::<K>(), keys.len()).is_none() {
+    let mask = par_varying_bits(keys, threads);
+    if mask == 0 {
         return;
     }
     let mut scratch = par_scratch(keys.len(), keys[0]);
-    par_split(keys, &mut scratch, false, digits::<K>(), &chunks, &total);
-}
-
-/// Number of 8-bit digits in `K`'s ordered bits.
-fn digits<K: SortKey>() -> usize {
-    size_of::<K::Bits>()
+    par_split(keys, &mut scratch, false, mask);
 }
 
 /// The ordered bits of `key`, widened.
@@ -131,10 +141,24 @@ fn bits<K: SortKey>(key: K) -> u64 {
     key.ordered_bits().into()
 }
 
-/// Digit `d` (0 = least significant) of `key`.
-#[inline(always)]
-fn digit<K: SortKey>(key: K, d: usize) -> usize {
-    ((bits(key) >> (d * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize
+/// A digit: `width` bits of a key's ordered bits, starting at bit `shift`.
+#[derive(Clone, Copy, Debug)]
+struct Digit {
+    shift: u32,
+    width: u32,
+}
+
+impl Digit {
+    /// Number of values the digit takes.
+    fn buckets(self) -> usize {
+        1 << self.width
+    }
+
+    /// The digit of `key` (below [`MAX_BUCKETS`], which lets the compiler drop bound checks).
+    #[inline(always)]
+    fn of<K: SortKey>(self, key: K) -> usize {
+        ((bits(key) >> self.shift) as usize) & (self.buckets() - 1) & (MAX_BUCKETS - 1)
+    }
 }
 
 /// Stable comparison sort for short runs.
@@ -205,61 +229,107 @@ fn par_presorted<K: SortKey>(keys: &mut [K], threads: usize) -> bool {
     true
 }
 
-/// Digit histograms of a run of keys.
-struct Histograms {
-    /// `counts[d][v]`: keys whose digit `d` is `v`.
-    counts: [Counts; MAX_DIGITS],
-    /// Ordered bits of the first key (0 for an empty run).
-    first: u64,
+/// The bits in which some key of `keys` differs from `reference`.
+fn bits_differing<K: SortKey>(keys: &[K], reference: u64) -> u64 {
+    keys.iter().fold(0, |m, &k| m | (bits(k) ^ reference))
 }
 
-impl Histograms {
-    /// Histograms of every digit of `keys`, in one read.
-    fn of<K: SortKey>(keys: &[K]) -> Self {
-        let mut counts = [[0; BUCKETS]; MAX_DIGITS];
-        for &k in keys {
-            let x = bits(k);
-            for (d, c) in counts.iter_mut().enumerate().take(digits::<K>()) {
-                c[((x >> (d * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize] += 1;
-            }
-        }
-        Histograms {
-            counts,
-            first: keys.first().map_or(0, |&k| bits(k)),
-        }
-    }
+/// The bits in which the keys differ: the only bits that need sorting.
+fn varying_bits<K: SortKey>(keys: &[K]) -> u64 {
+    keys.first().map_or(0, |&k| bits_differing(keys, bits(k)))
+}
 
-    /// The histograms of consecutive chunks joined into those of the whole run.
-    fn merge(chunks: &[Histograms]) -> Self {
-        let mut counts = [[0; BUCKETS]; MAX_DIGITS];
-        for h in chunks {
-            for (total, part) in counts.iter_mut().zip(&h.counts) {
-                for (t, p) in total.iter_mut().zip(part) {
-                    *t += p;
-                }
-            }
-        }
-        Histograms {
-            counts,
-            first: chunks.first().map_or(0, |h| h.first),
-        }
-    }
+/// [`varying_bits`], computed in parallel.
+fn par_varying_bits<K: SortKey>(keys: &[K], threads: usize) -> u64 {
+    let reference = bits(keys[0]);
+    keys.par_chunks(chunk_len(keys.len(), threads))
+        .map(|c| bits_differing(c, reference))
+        .reduce(|| 0, |a, b| a | b)
+}
 
-    /// Whether digit `d` differs between keys of a run of `len` keys.
-    fn varies(&self, d: usize, len: usize) -> bool {
-        let v = ((self.first >> (d * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize;
-        self.counts[d][v] != len
+/// The lowest and one past the highest varying bit of `mask` (not 0).
+fn span(mask: u64) -> (u32, u32) {
+    (mask.trailing_zeros(), u64::BITS - mask.leading_zeros())
+}
+
+/// The digit of an MSD split of `bytes` bytes of keys varying in `mask`: its top varying
+/// bits, enough of them for buckets of about [`BUCKET_BYTES`].
+fn split_digit(mask: u64, bytes: usize) -> Digit {
+    let (lo, hi) = span(mask);
+    let wanted = (bytes / BUCKET_BYTES)
+        .max(1)
+        .next_power_of_two()
+        .trailing_zeros();
+    let width = wanted.clamp(MIN_SPLIT_BITS, SPLIT_MAX_BITS).min(hi - lo);
+    Digit {
+        shift: hi - width,
+        width,
     }
 }
 
-/// The most significant digit below `below` that varies, if any.
-fn top_varying_digit(hist: &Histograms, below: usize, len: usize) -> Option<usize> {
-    (0..below).rev().find(|&d| hist.varies(d, len))
+/// The digits of an LSD sort of `len` keys varying in `mask`, least significant first: as few
+/// as cover the varying bits, as even as possible, narrower for short runs (whose counters
+/// would cost more than the keys).
+fn lsd_digits(mask: u64, len: usize) -> Vec<Digit> {
+    let (lo, hi) = span(mask);
+    let max_width =
+        (usize::BITS - len.leading_zeros()).clamp(u64::BITS / MAX_PASSES as u32, LSD_MAX_BITS);
+    let passes = (hi - lo).div_ceil(max_width);
+    let mut shift = lo;
+    (0..passes)
+        .map(|p| {
+            let width = (hi - shift).div_ceil(passes - p);
+            let digit = Digit { shift, width };
+            shift += width;
+            digit
+        })
+        .collect()
+}
+
+/// Counts (or offsets) of the values of one digit; values past the digit's width stay 0.
+type Counts = [usize; MAX_BUCKETS];
+
+/// Counts of the values of `digit` among `keys`.
+fn histogram<K: SortKey>(keys: &[K], digit: Digit) -> Box<Counts> {
+    let mut counts = Box::new([0; MAX_BUCKETS]);
+    for &k in keys {
+        counts[digit.of(k)] += 1;
+    }
+    counts
+}
+
+/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys`, in one
+/// read.
+fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<Counts> {
+    let mut counts = vec![[0; MAX_BUCKETS]; digits.len()];
+    // A fixed number of digits per call lets the compiler unroll the per-key loop.
+    match digits.len() {
+        1 => count_digits::<K, 1>(keys, digits, &mut counts),
+        2 => count_digits::<K, 2>(keys, digits, &mut counts),
+        3 => count_digits::<K, 3>(keys, digits, &mut counts),
+        4 => count_digits::<K, 4>(keys, digits, &mut counts),
+        5 => count_digits::<K, 5>(keys, digits, &mut counts),
+        6 => count_digits::<K, 6>(keys, digits, &mut counts),
+        7 => count_digits::<K, 7>(keys, digits, &mut counts),
+        _ => count_digits::<K, MAX_PASSES>(keys, digits, &mut counts),
+    }
+    counts
+}
+
+/// The body of [`histograms`] for exactly `N` digits.
+fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit], counts: &mut [Counts]) {
+    let digits: &[Digit; N] = digits.try_into().expect("N digits");
+    let counts: &mut [Counts; N] = counts.try_into().expect("N histograms");
+    for &k in keys {
+        for (c, d) in counts.iter_mut().zip(digits) {
+            c[d.of(k)] += 1;
+        }
+    }
 }
 
 /// Exclusive prefix sums: where each bucket starts.
-fn bucket_starts(counts: &Counts) -> Counts {
-    let mut starts = [0; BUCKETS];
+fn bucket_starts(counts: &Counts) -> Box<Counts> {
+    let mut starts = Box::new([0; MAX_BUCKETS]);
     let mut sum = 0;
     for (s, &c) in starts.iter_mut().zip(counts) {
         *s = sum;
@@ -275,58 +345,48 @@ fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
     }
 }
 
-/// Sorts the keys in `src` by digits `0..below`, with `dst` (same length) as scratch; the
-/// result ends in `dst` when `result_in_dst`, else in `src`.
-fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, below: usize) {
+/// Sorts the keys in `src`, with `dst` (same length) as scratch; the result ends in `dst` when
+/// `result_in_dst`, else in `src`.
+fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
     if src.len() <= BUCKET_SMALL {
         small_sort(src);
         place(src, dst, result_in_dst);
         return;
     }
-    if presorted(src) {
+    let mask = if presorted(src) { 0 } else { varying_bits(src) };
+    if mask == 0 {
         place(src, dst, result_in_dst);
         return;
     }
-    let hist = Histograms::of(src);
-    sort_with_histograms(src, dst, result_in_dst, below, &hist);
+    sort_varying(src, dst, result_in_dst, mask);
 }
 
-/// [`sort_into`] with the histograms of `src` already known.
-fn sort_with_histograms<K: SortKey>(
-    src: &mut [K],
-    dst: &mut [K],
-    result_in_dst: bool,
-    below: usize,
-    hist: &Histograms,
-) {
-    let n = src.len();
-    let Some(d) = top_varying_digit(hist, below, n) else {
-        place(src, dst, result_in_dst);
-        return;
-    };
+/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0).
+fn sort_varying<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
     if size_of_val(src) <= LSD_BYTES {
-        let passes: Vec<usize> = (0..=d).filter(|&d| hist.varies(d, n)).collect();
-        lsd(src, dst, result_in_dst, &passes, hist);
+        lsd(src, dst, result_in_dst, mask);
         return;
     }
-    split(src, dst, d, &hist.counts[d]);
-    for (from, to) in bucket_pairs(dst, src, &hist.counts[d]) {
-        sort_into(from, to, !result_in_dst, d);
+    let digit = split_digit(mask, size_of_val(src));
+    let counts = histogram(src, digit);
+    split(src, dst, digit, &counts);
+    for (from, to) in bucket_pairs(dst, src, &counts[..digit.buckets()]) {
+        sort_into(from, to, !result_in_dst);
     }
 }
 
-/// LSD radix sort of `src` over the digits `passes` (ascending), ping-ponging with `dst`.
-fn lsd<K: SortKey>(
-    src: &mut [K],
-    dst: &mut [K],
-    result_in_dst: bool,
-    passes: &[usize],
-    hist: &Histograms,
-) {
+/// LSD radix sort of `src` over the varying bits `mask`, ping-ponging with `dst`.
+fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+    let digits = lsd_digits(mask, src.len());
+    let counts = histograms(src, &digits);
+    let n = src.len();
     let (mut from, mut to) = (src, dst);
     let mut in_dst = false;
-    for &d in passes {
-        scatter(from, to, d, &hist.counts[d]);
+    for (&digit, counts) in digits.iter().zip(&counts) {
+        if counts.contains(&n) {
+            continue; // every key has the same value of this digit
+        }
+        scatter(from, to, digit, counts);
         std::mem::swap(&mut from, &mut to);
         in_dst = !in_dst;
     }
@@ -336,41 +396,44 @@ fn lsd<K: SortKey>(
     }
 }
 
-/// Scatters `src` into `dst` by digit `d`, stably; `counts` is the histogram of that digit.
-fn scatter<K: SortKey>(src: &[K], dst: &mut [K], d: usize, counts: &Counts) {
+/// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit.
+fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
     let mut next = bucket_starts(counts);
     for &k in src {
-        let b = digit(k, d);
+        let b = digit.of(k);
         dst[next[b]] = k;
         next[b] += 1;
     }
 }
 
-/// Scatters `src` into `dst` by digit `d` (one MSD split of a whole run on one thread).
-fn split<K: SortKey>(src: &[K], dst: &mut [K], d: usize, counts: &Counts) {
+/// Scatters `src` into `dst` by `digit` (one MSD split of a whole run on one thread).
+fn split<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
     let bytes = size_of_val(src);
     if bytes <= WC_BYTES {
-        scatter(src, dst, d, counts);
+        scatter(src, dst, digit, counts);
         return;
     }
-    let mut regions = bucket_regions(dst, counts);
-    scatter_combined(src, &mut regions, d, bytes > NT_BYTES);
+    let mut regions = bucket_regions(dst, &counts[..digit.buckets()]);
+    scatter_combined(src, &mut regions, digit, bytes > NT_BYTES);
 }
 
-/// `buf` cut into the 256 consecutive buckets whose sizes are `counts`.
-fn bucket_regions<'a, K>(mut buf: &'a mut [K], counts: &Counts) -> [&'a mut [K]; BUCKETS] {
-    std::array::from_fn(|b| {
-        let (head, tail) = std::mem::take(&mut buf).split_at_mut(counts[b]);
-        buf = tail;
-        head
-    })
+/// `buf` cut into consecutive buckets whose sizes are `counts`.
+fn bucket_regions<'a, K>(mut buf: &'a mut [K], counts: &[usize]) -> Vec<&'a mut [K]> {
+    counts
+        .iter()
+        .map(|&c| {
+            let (head, tail) = std::mem::take(&mut buf).split_at_mut(c);
+            buf = tail;
+            head
+        })
+        .collect()
 }
 
 /// The buckets of `a` and `b` (both cut by `counts`) side by side, skipping empty ones.
 fn bucket_pairs<'a, K>(
     a: &'a mut [K],
     b: &'a mut [K],
-    counts: &Counts,
+    counts: &[usize],
 ) -> Vec<(&'a mut [K], &'a mut [K])> {
     bucket_regions(a, counts)
         .into_iter()
@@ -389,31 +452,36 @@ const fn line_len<K>() -> usize {
     }
 }
 
-/// Stably scatters `src` by digit `d` into `regions[v]` (exactly the keys with digit `v`),
+/// Stably scatters `src` by `digit` into `regions[v]` (exactly the keys whose digit is `v`),
 /// through software write-combining: each bucket gathers one cache line of keys in a small
-/// buffer (which stays in L1) and writes it out whole. With `streaming`, whole, aligned lines
-/// are written with non-temporal stores, which skip reading the line first and keep the
-/// destination from evicting the cache.
+/// buffer and writes it out whole. With `streaming`, whole, aligned lines are written with
+/// non-temporal stores, which skip reading the line first and keep the destination from
+/// evicting the cache.
 fn scatter_combined<K: SortKey>(
     src: &[K],
-    regions: &mut [&mut [K]; BUCKETS],
-    d: usize,
+    regions: &mut [&mut [K]],
+    digit: Digit,
     streaming: bool,
 ) {
     let Some(&fill) = src.first() else { return };
+    let buckets = digit.buckets();
+    assert_eq!(regions.len(), buckets);
     let line = line_len::<K>();
     // One line per bucket, the block aligned to a cache line.
-    let mut store = vec![fill; (BUCKETS + 1) * line];
+    let mut store = vec![fill; (buckets + 1) * line];
     let skip = store.as_ptr().align_offset(64).min(line);
-    let buf = &mut store[skip..skip + BUCKETS * line];
+    let buf = &mut store[skip..skip + buckets * line];
     // Positions count keys from address 0, so that `pos % line == 0` at line boundaries
     // whenever the destination is aligned to the key size (see `write_line`).
     let size = size_of::<K>().max(1);
-    let base: [usize; BUCKETS] = std::array::from_fn(|b| regions[b].as_ptr() as usize / size);
+    let mut base = Box::new([0; MAX_BUCKETS]);
+    for (b, r) in base.iter_mut().zip(regions.iter()) {
+        *b = r.as_ptr() as usize / size;
+    }
     let streaming = streaming && regions[0].as_ptr() as usize % size == 0;
-    let mut pos = base;
+    let mut pos = base.clone();
     for &k in src {
-        let b = digit(k, d);
+        let b = digit.of(k);
         let p = pos[b];
         buf[b * line + p % line] = k;
         pos[b] = p + 1;
@@ -422,11 +490,10 @@ fn scatter_combined<K: SortKey>(
             write_line(regions[b], lbuf, base[b], p + 1 - line, p + 1, streaming);
         }
     }
-    for b in 0..BUCKETS {
-        let end = pos[b];
+    for (b, (region, &end)) in regions.iter_mut().zip(pos.iter()).enumerate() {
         if end % line != 0 {
             let lbuf = &buf[b * line..(b + 1) * line];
-            write_line(regions[b], lbuf, base[b], end - end % line, end, false);
+            write_line(region, lbuf, base[b], end - end % line, end, false);
         }
     }
     if streaming {
@@ -500,13 +567,6 @@ fn store_fence() {
     }
 }
 
-/// Histograms of `threads` consecutive chunks of `keys`, computed in parallel.
-fn par_histograms<K: SortKey>(keys: &[K], threads: usize) -> Vec<Histograms> {
-    keys.par_chunks(chunk_len(keys.len(), threads))
-        .map(Histograms::of)
-        .collect()
-}
-
 /// Length of the chunks that spread `n` keys over `threads` threads.
 fn chunk_len(n: usize, threads: usize) -> usize {
     n.div_ceil(threads).max(1)
@@ -531,69 +591,69 @@ fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 }
 
 /// [`sort_into`] on all threads of the current pool.
-fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, below: usize) {
+fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
     let threads = rayon::current_num_threads();
-    if par_presorted(src, threads) {
+    let mask = if par_presorted(src, threads) {
+        0
+    } else {
+        par_varying_bits(src, threads)
+    };
+    if mask == 0 {
         par_place(src, dst, result_in_dst);
         return;
     }
-    let chunks = par_histograms(src, threads);
-    let total = Histograms::merge(&chunks);
-    par_split(src, dst, result_in_dst, below, &chunks, &total);
+    par_split(src, dst, result_in_dst, mask);
 }
 
-/// One parallel MSD split of `src` into `dst` by the top varying digit below `below`, then the
-/// buckets sorted in parallel. `chunks` are the histograms of the chunks of `src` (one per
-/// thread) and `total` theirs merged.
-fn par_split<K: SortKey>(
-    src: &mut [K],
-    dst: &mut [K],
-    result_in_dst: bool,
-    below: usize,
-    chunks: &[Histograms],
-    total: &Histograms,
-) {
+/// One parallel MSD split of `src` (keys varying in `mask`, not 0) into `dst`, then the
+/// buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
+fn par_split<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+    let threads = rayon::current_num_threads();
     let n = src.len();
-    let Some(d) = top_varying_digit(total, below, n) else {
-        par_place(src, dst, result_in_dst);
-        return;
-    };
-    let chunk = chunk_len(n, chunks.len());
-    let regions = chunk_regions(dst, chunks, d);
+    let digit = split_digit(mask, size_of_val(src));
+    let chunk = chunk_len(n, threads);
+    let chunk_counts: Vec<Box<Counts>> = src
+        .par_chunks(chunk)
+        .map(|keys| histogram(keys, digit))
+        .collect();
+    let regions = chunk_regions(dst, &chunk_counts, digit.buckets());
     let streaming = size_of_val(src) > NT_BYTES;
     src.par_chunks(chunk)
         .zip(regions)
-        .for_each(|(keys, mut regions)| scatter_combined(keys, &mut regions, d, streaming));
+        .for_each(|(keys, mut regions)| scatter_combined(keys, &mut regions, digit, streaming));
 
-    let big = (n / (2 * rayon::current_num_threads())).max(PAR_MIN);
-    bucket_pairs(dst, src, &total.counts[d])
+    let totals: Vec<usize> = (0..digit.buckets())
+        .map(|b| chunk_counts.iter().map(|c| c[b]).sum())
+        .collect();
+    let big = (n / (2 * threads)).max(PAR_MIN);
+    bucket_pairs(dst, src, &totals)
         .into_par_iter()
         .with_max_len(1)
         .for_each(|(from, to)| {
             if from.len() > big {
-                par_sort_into(from, to, !result_in_dst, d);
+                par_sort_into(from, to, !result_in_dst);
             } else {
-                sort_into(from, to, !result_in_dst, d);
+                sort_into(from, to, !result_in_dst);
             }
         });
 }
 
-/// `dst` cut into each chunk's region of each bucket of digit `d`: bucket by bucket, and
-/// within a bucket chunk by chunk, so that the parallel scatter stays stable.
+/// `dst` cut into each chunk's region of each bucket: bucket by bucket, and within a bucket
+/// chunk by chunk, so that the parallel scatter stays stable.
 fn chunk_regions<'a, K>(
     dst: &'a mut [K],
-    chunks: &[Histograms],
-    d: usize,
-) -> Vec<[&'a mut [K]; BUCKETS]> {
-    let mut regions: Vec<[&'a mut [K]; BUCKETS]> = chunks
+    chunk_counts: &[Box<Counts>],
+    buckets: usize,
+) -> Vec<Vec<&'a mut [K]>> {
+    let mut regions: Vec<Vec<&'a mut [K]>> = chunk_counts
         .iter()
-        .map(|_| std::array::from_fn(|_| Default::default()))
+        .map(|_| Vec::with_capacity(buckets))
         .collect();
     let mut rest = dst;
-    for b in 0..BUCKETS {
-        for (row, h) in regions.iter_mut().zip(chunks) {
-            let (head, tail) = rest.split_at_mut(h.counts[d][b]);
-            row[b] = head;
+    for b in 0..buckets {
+        for (row, counts) in regions.iter_mut().zip(chunk_counts) {
+            let (head, tail) = rest.split_at_mut(counts[b]);
+            row.push(head);
             rest = tail;
         }
     }
