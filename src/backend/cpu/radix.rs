@@ -109,7 +109,9 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
     if mask == 0 {
         return;
     }
-    let mut scratch = vec![keys[0]; keys.len()];
+    let mut scratch = Vec::with_capacity(keys.len());
+    advise_huge_pages(&scratch);
+    scratch.resize(keys.len(), keys[0]);
     sort_varying(keys, &mut scratch, false, mask);
 }
 
@@ -576,9 +578,48 @@ fn chunk_len(n: usize, threads: usize) -> usize {
 /// threads (and, on NUMA machines, placed near them).
 fn par_scratch<K: SortKey>(n: usize, fill: K) -> Vec<K> {
     let mut scratch = Vec::with_capacity(n);
+    advise_huge_pages(&scratch);
     scratch.par_extend(rayon::iter::repeat_n(fill, n));
     scratch
 }
+
+/// Asks Linux to back the (still untouched) allocation of `buf` with transparent huge pages,
+/// which cuts its page faults 512-fold where THP is in `madvise` mode. Only a hint: failure
+/// is ignored, and other systems skip it.
+fn advise_huge_pages<K>(buf: &Vec<K>) {
+    const HUGE: usize = 2 << 20;
+    let start = (buf.as_ptr() as usize).next_multiple_of(HUGE);
+    let end = (buf.as_ptr() as usize + buf.capacity() * size_of::<K>()) / HUGE * HUGE;
+    if end > start {
+        madvise_hugepage(start, end - start);
+    }
+}
+
+/// `madvise(addr, len, MADV_HUGEPAGE)`.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn madvise_hugepage(addr: usize, len: usize) {
+    const SYS_MADVISE: usize = 28;
+    const MADV_HUGEPAGE: usize = 14;
+    // SAFETY: `madvise(MADV_HUGEPAGE)` changes no memory contents and no mapping the program
+    // can observe; it only marks `addr..addr + len` (a page-aligned range inside our own
+    // allocation) as eligible for huge pages. The syscall clobbers only rax, rcx and r11.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") SYS_MADVISE => _,
+            in("rdi") addr,
+            in("rsi") len,
+            in("rdx") MADV_HUGEPAGE,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+}
+
+/// Elsewhere there is no hint to give.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn madvise_hugepage(_addr: usize, _len: usize) {}
 
 /// [`place`] for large runs, copying in parallel.
 fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
