@@ -28,9 +28,10 @@
 //! rayon's work stealing; a bucket much larger than a thread's share (skewed inputs) is split
 //! again in parallel instead of being left to one thread.
 //!
-//! The scratch buffer holds one copy of the input. In the parallel sort it is written once in
-//! parallel before use, so that its page faults are taken by all threads at once rather than
-//! serialised inside the first scatter.
+//! The scratch buffer holds one copy of the input. Its page faults cost more than a pass, so
+//! it is marked for transparent huge pages before first use (Linux), and in the parallel sort
+//! it is written once in parallel, so that the faults are taken by all threads at once rather
+//! than serialised inside the first scatter.
 //!
 //! Every pass is stable, so [`KeyValue`](crate::data::KeyValue) pairs keep the input order of
 //! equal keys.
