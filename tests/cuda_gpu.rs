@@ -1,19 +1,12 @@
-//! GPU tests of the CUDA backend. They need an NVIDIA GPU and run only with
-//! `SORTMARK_GPU_TESTS=1`; elsewhere they pass without doing anything.
+//! GPU tests of the CUDA backend. They need an NVIDIA GPU, so they are ignored by default:
+//! on a GPU machine run `cargo test -- --ignored cuda_gpu` (or the test binary with
+//! `--ignored cuda_gpu`).
 
 use std::path::PathBuf;
 
 use sortmark::backend::cuda::{self, GpuAlgorithm, GpuDevice, Repetitions};
 use sortmark::data::{Distribution, KeyData, KeyType, SortKey, generate};
 use sortmark::with_keys;
-
-fn enabled() -> bool {
-    let on = std::env::var("SORTMARK_GPU_TESTS").is_ok_and(|v| v == "1");
-    if !on {
-        eprintln!("skipped: set SORTMARK_GPU_TESTS=1 to run the GPU tests");
-    }
-    on
-}
 
 fn cache_dir() -> PathBuf {
     std::env::var_os("SORTMARK_KERNEL_CACHE")
@@ -86,10 +79,8 @@ fn check(dev: &mut GpuDevice, alg: GpuAlgorithm, input: &KeyData, what: &str) {
 }
 
 #[test]
+#[ignore = "needs an NVIDIA GPU"]
 fn gpu_facts_and_bandwidth() {
-    if !enabled() {
-        return;
-    }
     let stack = cuda::availability().expect("CUDA available");
     eprintln!("stack: {stack:?}");
     let mut dev = open();
@@ -104,10 +95,8 @@ fn gpu_facts_and_bandwidth() {
 }
 
 #[test]
+#[ignore = "needs an NVIDIA GPU"]
 fn gpu_sorts_every_type_distribution_and_odd_size() {
-    if !enabled() {
-        return;
-    }
     let mut dev = open();
     let sizes = [
         0usize, 1, 2, 3, 31, 100, 3071, 3073, 4095, 4096, 4097, 65_537, 1_000_003,
@@ -128,10 +117,8 @@ fn gpu_sorts_every_type_distribution_and_odd_size() {
 }
 
 #[test]
+#[ignore = "needs an NVIDIA GPU"]
 fn gpu_sorts_large_inputs() {
-    if !enabled() {
-        return;
-    }
     let mut dev = open();
     for (alg, kt, dist, n) in [
         (
@@ -189,10 +176,8 @@ fn gpu_sorts_large_inputs() {
 }
 
 #[test]
+#[ignore = "needs an NVIDIA GPU"]
 fn gpu_skips_passes_whose_digit_is_constant() {
-    if !enabled() {
-        return;
-    }
     let mut dev = open();
     let n: usize = 100_003;
     let small_u64: Vec<u64> = (0..n as u64).map(|i| (i * 7919) % 1000).collect();
@@ -219,10 +204,8 @@ fn gpu_skips_passes_whose_digit_is_constant() {
 }
 
 #[test]
+#[ignore = "needs an NVIDIA GPU"]
 fn gpu_repetitions_follow_the_rule() {
-    if !enabled() {
-        return;
-    }
     let mut dev = open();
     let input = generate(KeyType::U32, Distribution::Uniform, 1 << 16, 1);
     let reps = Repetitions {

@@ -5,5 +5,6 @@ mod cli;
 mod command;
 #[cfg(unix)]
 mod compat;
+mod cuda_gpu;
 mod reliability;
 mod report;

@@ -85,7 +85,7 @@ impl Backend {
     /// The algorithm names this backend knows; `None` for peers, whose names are labels.
     pub fn algorithm_names(self) -> Option<&'static [&'static str]> {
         match self {
-            Backend::Cpu => Some(crate::backend::cpu::CpuAlgorithm::NAMES),
+            Backend::Cpu => Some(&crate::backend::cpu::CpuAlgorithm::NAMES),
             Backend::Cuda => Some(&["radix", "bitonic"]),
             Backend::Command => None,
         }

@@ -1,4 +1,7 @@
-//! CPU sorts: std's and rayon's, run inside a rayon thread pool per thread count.
+//! CPU sorts: std's, rayon's and sortmark's own radix sort, run inside a rayon thread pool
+//! per thread count.
+
+pub mod radix;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -21,23 +24,28 @@ pub enum CpuAlgorithm {
     RayonStable,
     /// rayon's `par_sort_unstable_by`: parallel.
     RayonUnstable,
+    /// sortmark's LSD/MSD radix sort ([`radix::par_radix_sort`]): stable, parallel.
+    Radix,
 }
 
 impl CpuAlgorithm {
     /// Every CPU algorithm.
-    pub const ALL: [CpuAlgorithm; 4] = [
+    pub const ALL: [CpuAlgorithm; 5] = [
         CpuAlgorithm::StdStable,
         CpuAlgorithm::StdUnstable,
         CpuAlgorithm::RayonStable,
         CpuAlgorithm::RayonUnstable,
+        CpuAlgorithm::Radix,
     ];
 
-    /// The names definitions use, in the order of [`CpuAlgorithm::ALL`].
-    pub const NAMES: &'static [&'static str] = &[
+    /// The names definitions use, in the order of [`CpuAlgorithm::ALL`] (the array length
+    /// makes a missing name a compile error).
+    pub const NAMES: [&'static str; 5] = [
         "std-stable",
         "std-unstable",
         "rayon-stable",
         "rayon-unstable",
+        "radix",
     ];
 
     /// The name definitions use.
@@ -55,7 +63,10 @@ impl CpuAlgorithm {
 
     /// Whether equal keys keep their input order (checked for key/value pairs).
     pub fn is_stable(self) -> bool {
-        matches!(self, CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable)
+        matches!(
+            self,
+            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable | CpuAlgorithm::Radix
+        )
     }
 
     /// Whether the algorithm uses more than one thread when its pool has them.
@@ -70,7 +81,7 @@ impl CpuAlgorithm {
     pub fn scratch_bytes(self, key: KeyType, n: u64) -> u64 {
         let input = n.saturating_mul(key.element_bytes());
         match self {
-            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable => input,
+            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable | CpuAlgorithm::Radix => input,
             CpuAlgorithm::StdUnstable | CpuAlgorithm::RayonUnstable => 0,
         }
     }
@@ -82,6 +93,7 @@ impl CpuAlgorithm {
             CpuAlgorithm::StdUnstable => keys.sort_unstable_by(K::sort_cmp),
             CpuAlgorithm::RayonStable => keys.par_sort_by(K::sort_cmp),
             CpuAlgorithm::RayonUnstable => keys.par_sort_unstable_by(K::sort_cmp),
+            CpuAlgorithm::Radix => radix::par_radix_sort(keys),
         }
     }
 }

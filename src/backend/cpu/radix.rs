@@ -1,0 +1,912 @@
+//! sortmark's own CPU radix sort: a stable radix sort over [`SortKey::ordered_bits`],
+//! single-threaded ([`radix_sort`]) and on the current rayon pool ([`par_radix_sort`]).
+//!
+//! # Design
+//!
+//! A plain 8-bit LSD radix sort streams the whole array through memory once per digit: four
+//! read-and-write passes for a u32 key, eight for a u64. This sort instead makes **one**
+//! memory-bound pass and does the rest inside the cache:
+//!
+//! 1. **Cheap checks first.** A short-circuiting scan recognises ascending input (done) and
+//!    descending input (reversed). One read then ORs together how every key differs from the
+//!    first: bits that never vary get no pass at all, so all-equal, few-unique, narrow-range
+//!    and float inputs (whose exponent bits barely vary) sort in fewer passes, and the digits
+//!    are laid over the bits that actually vary.
+//! 2. **MSD split.** The keys are scattered by their top varying bits (8 to 11 of them, enough
+//!    to make buckets of about 64 KiB) into the scratch buffer. Large splits go through
+//!    *software write-combining*: each bucket gathers its keys in a cache-line buffer that is
+//!    written out as a whole line, with non-temporal stores once the data cannot stay in cache,
+//!    so the scatter pays neither a read-for-ownership nor a partial line per key.
+//! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
+//!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
+//!    at cache rather than memory speed. Buckets still too large for the cache (skewed inputs)
+//!    are split again; buckets of a few dozen keys use std's stable sort.
+//!
+//! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
+//! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
+//! chunk order, so the split stays stable). The buckets are then spread over the threads by
+//! rayon's work stealing; a bucket much larger than a thread's share (skewed inputs) is split
+//! again in parallel instead of being left to one thread.
+//!
+//! The scratch buffer holds one copy of the input. Its page faults cost more than a pass, so
+//! it is marked for transparent huge pages before first use (Linux), and in the parallel sort
+//! it is written once in parallel, so that the faults are taken by all threads at once rather
+//! than serialised inside the first scatter.
+//!
+//! Every pass is stable, so [`KeyValue`](crate::data::KeyValue) pairs keep the input order of
+//! equal keys.
+
+use std::mem::{size_of, size_of_val};
+
+use rayon::prelude::*;
+
+use crate::data::SortKey;
+
+/// The widest LSD digit: two passes cover the 22 bits left of a u32 after a split.
+const LSD_MAX_BITS: u32 = 11;
+/// The widest MSD digit: its 2^11 write-combining lines (128 KiB) stay in L2.
+const SPLIT_MAX_BITS: u32 = 11;
+/// The widest digit of either kind.
+const MAX_DIGIT_BITS: u32 = if LSD_MAX_BITS > SPLIT_MAX_BITS {
+    LSD_MAX_BITS
+} else {
+    SPLIT_MAX_BITS
+};
+/// Counters per digit.
+const MAX_BUCKETS: usize = 1 << MAX_DIGIT_BITS;
+/// The most LSD passes (64-bit keys in 8-bit digits).
+const MAX_PASSES: usize = 8;
+/// The narrowest MSD digit, so that a split yields enough buckets to spread over threads.
+const MIN_SPLIT_BITS: u32 = 8;
+/// Inputs up to this length are sorted by std's stable sort without any radix pass.
+const TOP_SMALL: usize = 256;
+/// Buckets up to this length are finished by std's stable sort, which beats clearing and
+/// scanning the radix counters for so few keys.
+#[cfg(not(test))]
+const BUCKET_SMALL: usize = 256;
+/// An MSD split aims at buckets of about this many bytes.
+#[cfg(not(test))]
+const BUCKET_BYTES: usize = 1 << 16;
+/// Buckets up to this many bytes are finished by an LSD sort in cache; larger ones are split
+/// by their top varying bits first.
+#[cfg(not(test))]
+const LSD_BYTES: usize = 1 << 20;
+/// Splits of more than this many bytes go through write-combining buffers.
+#[cfg(not(test))]
+const WC_BYTES: usize = 1 << 22;
+/// Splits of more than this many bytes write whole lines with non-temporal stores.
+#[cfg(not(test))]
+const NT_BYTES: usize = 1 << 25;
+/// Below this length the parallel sort runs the single-threaded one.
+#[cfg(not(test))]
+const PAR_MIN: usize = 1 << 16;
+
+// Tests use small thresholds so that small inputs take every path.
+#[cfg(test)]
+const BUCKET_SMALL: usize = 48;
+#[cfg(test)]
+const BUCKET_BYTES: usize = 1 << 6;
+#[cfg(test)]
+const LSD_BYTES: usize = 1 << 10;
+#[cfg(test)]
+const WC_BYTES: usize = 1 << 12;
+#[cfg(test)]
+const NT_BYTES: usize = 1 << 14;
+#[cfg(test)]
+const PAR_MIN: usize = 1 << 10;
+
+/// Sorts `keys` stably by [`SortKey::ordered_bits`] on the calling thread.
+///
+/// Uses one scratch buffer as long as `keys`.
+pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
+    if keys.len() <= TOP_SMALL {
+        small_sort(keys);
+        return;
+    }
+    if presorted(keys) {
+        return;
+    }
+    let mask = varying_bits(keys);
+    if mask == 0 {
+        return;
+    }
+    let mut scratch = Vec::with_capacity(keys.len());
+    advise_huge_pages(&scratch);
+    scratch.resize(keys.len(), keys[0]);
+    sort_varying(keys, &mut scratch, false, mask);
+}
+
+/// Sorts `keys` stably by [`SortKey::ordered_bits`] on all threads of the current rayon pool.
+///
+/// Run it inside [`rayon::ThreadPool::install`] to choose the threads. With one thread, or for
+/// inputs too small to gain from threads, it is [`radix_sort`]. Uses one scratch buffer as long
+/// as `keys`.
+pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
+    let threads = rayon::current_num_threads();
+    if threads <= 1 || keys.len() < PAR_MIN {
+        radix_sort(keys);
+        return;
+    }
+    if par_presorted(keys, threads) {
+        return;
+    }
+    let mask = par_varying_bits(keys, threads);
+    if mask == 0 {
+        return;
+    }
+    let mut scratch = par_scratch(keys.len(), keys[0]);
+    par_split(keys, &mut scratch, false, mask);
+}
+
+/// The ordered bits of `key`, widened.
+#[inline(always)]
+fn bits<K: SortKey>(key: K) -> u64 {
+    key.ordered_bits().into()
+}
+
+/// A digit: `width` bits of a key's ordered bits, starting at bit `shift`.
+#[derive(Clone, Copy, Debug)]
+struct Digit {
+    shift: u32,
+    width: u32,
+}
+
+impl Digit {
+    /// Number of values the digit takes.
+    fn buckets(self) -> usize {
+        1 << self.width
+    }
+
+    /// The digit of `key` (below [`MAX_BUCKETS`], which lets the compiler drop bound checks).
+    #[inline(always)]
+    fn of<K: SortKey>(self, key: K) -> usize {
+        ((bits(key) >> self.shift) as usize) & (self.buckets() - 1) & (MAX_BUCKETS - 1)
+    }
+}
+
+/// Stable comparison sort for short runs.
+fn small_sort<K: SortKey>(keys: &mut [K]) {
+    keys.sort_by_key(|k| k.ordered_bits());
+}
+
+/// Whether `keys` ascend (`Some(true)`), descend (`Some(false)`) or neither.
+/// Both checks stop at the first key out of order, so unsorted input costs next to nothing.
+fn run_order<K: SortKey>(keys: &[K]) -> Option<bool> {
+    if keys.is_sorted_by_key(|k| k.ordered_bits()) {
+        Some(true)
+    } else if keys.is_sorted_by(|a, b| a.ordered_bits() >= b.ordered_bits()) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether `keys` were already sorted; descending keys are reversed and count as sorted too.
+fn presorted<K: SortKey>(keys: &mut [K]) -> bool {
+    match run_order(keys) {
+        Some(true) => true,
+        Some(false) => {
+            keys.reverse();
+            restore_ties(keys);
+            true
+        }
+        None => false,
+    }
+}
+
+/// After reversing descending keys, puts each run of equal keys back in its input order,
+/// which keeps the sort stable.
+fn restore_ties<K: SortKey>(keys: &mut [K]) {
+    let mut start = 0;
+    for i in 1..=keys.len() {
+        if i == keys.len() || keys[i].ordered_bits() != keys[start].ordered_bits() {
+            keys[start..i].reverse();
+            start = i;
+        }
+    }
+}
+
+/// [`presorted`], checking and reversing chunk by chunk in parallel.
+fn par_presorted<K: SortKey>(keys: &mut [K], threads: usize) -> bool {
+    let chunk = chunk_len(keys.len(), threads);
+    let orders: Vec<Option<bool>> = keys.par_chunks(chunk).map(run_order).collect();
+    let seams_hold = |ascending: bool| {
+        (chunk..keys.len()).step_by(chunk).all(|i| {
+            let (a, b) = (keys[i - 1].ordered_bits(), keys[i].ordered_bits());
+            if ascending { a <= b } else { a >= b }
+        })
+    };
+    let all = |want: bool| orders.iter().all(|&o| o == Some(want)) && seams_hold(want);
+    if all(true) {
+        return true;
+    }
+    if !all(false) {
+        return false;
+    }
+    let (front, back) = keys.split_at_mut(keys.len() / 2);
+    front
+        .par_iter_mut()
+        .zip(back.par_iter_mut().rev())
+        .for_each(|(a, b)| std::mem::swap(a, b));
+    restore_ties(keys);
+    true
+}
+
+/// The bits in which some key of `keys` differs from `reference`.
+fn bits_differing<K: SortKey>(keys: &[K], reference: u64) -> u64 {
+    keys.iter().fold(0, |m, &k| m | (bits(k) ^ reference))
+}
+
+/// The bits in which the keys differ: the only bits that need sorting.
+fn varying_bits<K: SortKey>(keys: &[K]) -> u64 {
+    keys.first().map_or(0, |&k| bits_differing(keys, bits(k)))
+}
+
+/// [`varying_bits`], computed in parallel.
+fn par_varying_bits<K: SortKey>(keys: &[K], threads: usize) -> u64 {
+    let reference = bits(keys[0]);
+    keys.par_chunks(chunk_len(keys.len(), threads))
+        .map(|c| bits_differing(c, reference))
+        .reduce(|| 0, |a, b| a | b)
+}
+
+/// The lowest and one past the highest varying bit of `mask` (not 0).
+fn span(mask: u64) -> (u32, u32) {
+    (mask.trailing_zeros(), u64::BITS - mask.leading_zeros())
+}
+
+/// The digit of an MSD split of `bytes` bytes of keys varying in `mask`: its top varying
+/// bits, enough of them for buckets of about [`BUCKET_BYTES`].
+fn split_digit(mask: u64, bytes: usize) -> Digit {
+    let (lo, hi) = span(mask);
+    let wanted = (bytes / BUCKET_BYTES)
+        .max(1)
+        .next_power_of_two()
+        .trailing_zeros();
+    let width = wanted.clamp(MIN_SPLIT_BITS, SPLIT_MAX_BITS).min(hi - lo);
+    Digit {
+        shift: hi - width,
+        width,
+    }
+}
+
+/// The digits of an LSD sort of `len` keys varying in `mask`, least significant first: as few
+/// as cover the varying bits, as even as possible, narrower for short runs (whose counters
+/// would cost more than the keys).
+fn lsd_digits(mask: u64, len: usize) -> Vec<Digit> {
+    let (lo, hi) = span(mask);
+    let max_width =
+        (usize::BITS - len.leading_zeros()).clamp(u64::BITS / MAX_PASSES as u32, LSD_MAX_BITS);
+    let passes = (hi - lo).div_ceil(max_width);
+    let mut shift = lo;
+    (0..passes)
+        .map(|p| {
+            let width = (hi - shift).div_ceil(passes - p);
+            let digit = Digit { shift, width };
+            shift += width;
+            digit
+        })
+        .collect()
+}
+
+/// Counts (or offsets) of the values of one digit; values past the digit's width stay 0.
+type Counts = [usize; MAX_BUCKETS];
+
+/// Counts of the values of `digit` among `keys`.
+fn histogram<K: SortKey>(keys: &[K], digit: Digit) -> Box<Counts> {
+    let mut counts = Box::new([0; MAX_BUCKETS]);
+    for &k in keys {
+        counts[digit.of(k)] += 1;
+    }
+    counts
+}
+
+/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys`, in one
+/// read.
+fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<Counts> {
+    let mut counts = vec![[0; MAX_BUCKETS]; digits.len()];
+    // A fixed number of digits per call lets the compiler unroll the per-key loop.
+    match digits.len() {
+        1 => count_digits::<K, 1>(keys, digits, &mut counts),
+        2 => count_digits::<K, 2>(keys, digits, &mut counts),
+        3 => count_digits::<K, 3>(keys, digits, &mut counts),
+        4 => count_digits::<K, 4>(keys, digits, &mut counts),
+        5 => count_digits::<K, 5>(keys, digits, &mut counts),
+        6 => count_digits::<K, 6>(keys, digits, &mut counts),
+        7 => count_digits::<K, 7>(keys, digits, &mut counts),
+        _ => count_digits::<K, MAX_PASSES>(keys, digits, &mut counts),
+    }
+    counts
+}
+
+/// The body of [`histograms`] for exactly `N` digits.
+fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit], counts: &mut [Counts]) {
+    let digits: &[Digit; N] = digits.try_into().expect("N digits");
+    let counts: &mut [Counts; N] = counts.try_into().expect("N histograms");
+    for &k in keys {
+        for (c, d) in counts.iter_mut().zip(digits) {
+            c[d.of(k)] += 1;
+        }
+    }
+}
+
+/// Exclusive prefix sums: where each bucket starts.
+fn bucket_starts(counts: &Counts) -> Box<Counts> {
+    let mut starts = Box::new([0; MAX_BUCKETS]);
+    let mut sum = 0;
+    for (s, &c) in starts.iter_mut().zip(counts) {
+        *s = sum;
+        sum += c;
+    }
+    starts
+}
+
+/// Leaves the keys held in `src` where the caller wants them: in `dst` when `result_in_dst`.
+fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
+    if result_in_dst {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Sorts the keys in `src`, with `dst` (same length) as scratch; the result ends in `dst` when
+/// `result_in_dst`, else in `src`.
+fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
+    if src.len() <= BUCKET_SMALL {
+        small_sort(src);
+        place(src, dst, result_in_dst);
+        return;
+    }
+    let mask = if presorted(src) { 0 } else { varying_bits(src) };
+    if mask == 0 {
+        place(src, dst, result_in_dst);
+        return;
+    }
+    sort_varying(src, dst, result_in_dst, mask);
+}
+
+/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0).
+fn sort_varying<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+    if size_of_val(src) <= LSD_BYTES {
+        lsd(src, dst, result_in_dst, mask);
+        return;
+    }
+    let digit = split_digit(mask, size_of_val(src));
+    let counts = histogram(src, digit);
+    split(src, dst, digit, &counts);
+    for (from, to) in bucket_pairs(dst, src, &counts[..digit.buckets()]) {
+        sort_into(from, to, !result_in_dst);
+    }
+}
+
+/// LSD radix sort of `src` over the varying bits `mask`, ping-ponging with `dst`.
+fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+    let digits = lsd_digits(mask, src.len());
+    let counts = histograms(src, &digits);
+    let n = src.len();
+    let (mut from, mut to) = (src, dst);
+    let mut in_dst = false;
+    for (&digit, counts) in digits.iter().zip(&counts) {
+        if counts.contains(&n) {
+            continue; // every key has the same value of this digit
+        }
+        scatter(from, to, digit, counts);
+        std::mem::swap(&mut from, &mut to);
+        in_dst = !in_dst;
+    }
+    // `from` now holds the sorted keys; `to` is the other buffer.
+    if in_dst != result_in_dst {
+        to.copy_from_slice(from);
+    }
+}
+
+/// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit.
+fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
+    let mut next = bucket_starts(counts);
+    for &k in src {
+        let b = digit.of(k);
+        dst[next[b]] = k;
+        next[b] += 1;
+    }
+}
+
+/// Scatters `src` into `dst` by `digit` (one MSD split of a whole run on one thread).
+fn split<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
+    let bytes = size_of_val(src);
+    if bytes <= WC_BYTES {
+        scatter(src, dst, digit, counts);
+        return;
+    }
+    let mut regions = bucket_regions(dst, &counts[..digit.buckets()]);
+    scatter_combined(src, &mut regions, digit, bytes > NT_BYTES);
+}
+
+/// `buf` cut into consecutive buckets whose sizes are `counts`.
+fn bucket_regions<'a, K>(mut buf: &'a mut [K], counts: &[usize]) -> Vec<&'a mut [K]> {
+    counts
+        .iter()
+        .map(|&c| {
+            let (head, tail) = std::mem::take(&mut buf).split_at_mut(c);
+            buf = tail;
+            head
+        })
+        .collect()
+}
+
+/// The buckets of `a` and `b` (both cut by `counts`) side by side, skipping empty ones.
+fn bucket_pairs<'a, K>(
+    a: &'a mut [K],
+    b: &'a mut [K],
+    counts: &[usize],
+) -> Vec<(&'a mut [K], &'a mut [K])> {
+    bucket_regions(a, counts)
+        .into_iter()
+        .zip(bucket_regions(b, counts))
+        .filter(|(x, _)| !x.is_empty())
+        .collect()
+}
+
+/// Keys of `K` per 64-byte cache line, or 1 where `K` does not tile a line.
+const fn line_len<K>() -> usize {
+    let size = size_of::<K>();
+    if size > 0 && size <= 64 && size.is_power_of_two() {
+        64 / size
+    } else {
+        1
+    }
+}
+
+/// Stably scatters `src` by `digit` into `regions[v]` (exactly the keys whose digit is `v`),
+/// through software write-combining: each bucket gathers one cache line of keys in a small
+/// buffer and writes it out whole. With `streaming`, whole, aligned lines are written with
+/// non-temporal stores, which skip reading the line first and keep the destination from
+/// evicting the cache.
+fn scatter_combined<K: SortKey>(
+    src: &[K],
+    regions: &mut [&mut [K]],
+    digit: Digit,
+    streaming: bool,
+) {
+    let Some(&fill) = src.first() else { return };
+    let buckets = digit.buckets();
+    assert_eq!(regions.len(), buckets);
+    let line = line_len::<K>();
+    // One line per bucket, the block aligned to a cache line.
+    let mut store = vec![fill; (buckets + 1) * line];
+    let skip = store.as_ptr().align_offset(64).min(line);
+    let buf = &mut store[skip..skip + buckets * line];
+    // Positions count keys from address 0, so that `pos % line == 0` at line boundaries
+    // whenever the destination is aligned to the key size (see `write_line`).
+    let size = size_of::<K>().max(1);
+    let mut base = Box::new([0; MAX_BUCKETS]);
+    for (b, r) in base.iter_mut().zip(regions.iter()) {
+        *b = r.as_ptr() as usize / size;
+    }
+    let streaming = streaming && regions[0].as_ptr() as usize % size == 0;
+    let mut pos = base.clone();
+    for &k in src {
+        let b = digit.of(k);
+        let p = pos[b];
+        buf[b * line + p % line] = k;
+        pos[b] = p + 1;
+        if (p + 1) % line == 0 {
+            let lbuf = &buf[b * line..(b + 1) * line];
+            write_line(regions[b], lbuf, base[b], p + 1 - line, p + 1, streaming);
+        }
+    }
+    for (b, (region, &end)) in regions.iter_mut().zip(pos.iter()).enumerate() {
+        if end % line != 0 {
+            let lbuf = &buf[b * line..(b + 1) * line];
+            write_line(region, lbuf, base[b], end - end % line, end, false);
+        }
+    }
+    if streaming {
+        store_fence();
+    }
+}
+
+/// Writes buffered keys at positions `line_start..end` (at most one line) into `region`,
+/// which starts at position `base`; positions before `base` belong to someone else.
+#[inline(always)]
+fn write_line<K: SortKey>(
+    region: &mut [K],
+    lbuf: &[K],
+    base: usize,
+    line_start: usize,
+    end: usize,
+    streaming: bool,
+) {
+    let lo = line_start.max(base);
+    let out = &mut region[lo - base..end - base];
+    if streaming && lo == line_start {
+        stream_line(out, lbuf);
+    } else {
+        out.copy_from_slice(&lbuf[lo - line_start..end - line_start]);
+    }
+}
+
+/// Copies one whole 64-byte cache line `line` to `out` with non-temporal stores.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn stream_line<K>(out: &mut [K], line: &[K]) {
+    assert!(size_of_val(out) == 64 && size_of_val(line) == 64 && out.as_ptr() as usize % 64 == 0);
+    // SAFETY: `out` and `line` are 64 bytes long and `out` is 64-byte aligned (just checked),
+    // so the four 16-byte loads stay inside `line` and the four aligned 16-byte stores inside
+    // `out`. The copy goes through registers in inline assembly, which moves bytes without
+    // interpreting them, so padding or other uninitialised bytes of `K` are no concern.
+    unsafe {
+        std::arch::asm!(
+            "movdqu {a}, [{s}]",
+            "movdqu {b}, [{s} + 16]",
+            "movdqu {c}, [{s} + 32]",
+            "movdqu {e}, [{s} + 48]",
+            "movntdq [{o}], {a}",
+            "movntdq [{o} + 16], {b}",
+            "movntdq [{o} + 32], {c}",
+            "movntdq [{o} + 48], {e}",
+            s = in(reg) line.as_ptr(),
+            o = in(reg) out.as_mut_ptr(),
+            a = out(xmm_reg) _,
+            b = out(xmm_reg) _,
+            c = out(xmm_reg) _,
+            e = out(xmm_reg) _,
+            options(nostack, preserves_flags),
+        );
+    }
+}
+
+/// Portable fallback: an ordinary copy.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn stream_line<K: Copy>(out: &mut [K], line: &[K]) {
+    out.copy_from_slice(line);
+}
+
+/// Orders the non-temporal stores before anything that follows.
+fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `sfence` only orders stores; it touches no memory or registers.
+    unsafe {
+        std::arch::asm!("sfence", options(nostack, preserves_flags));
+    }
+}
+
+/// Length of the chunks that spread `n` keys over `threads` threads.
+fn chunk_len(n: usize, threads: usize) -> usize {
+    n.div_ceil(threads).max(1)
+}
+
+/// A scratch buffer of `n` keys, written in parallel so that its pages are faulted in by all
+/// threads (and, on NUMA machines, placed near them).
+fn par_scratch<K: SortKey>(n: usize, fill: K) -> Vec<K> {
+    let mut scratch = Vec::with_capacity(n);
+    advise_huge_pages(&scratch);
+    scratch.par_extend(rayon::iter::repeat_n(fill, n));
+    scratch
+}
+
+/// Asks Linux to back the (still untouched) allocation of `buf` with transparent huge pages,
+/// which cuts its page faults 512-fold where THP is in `madvise` mode. Only a hint: failure
+/// is ignored, and other systems skip it.
+fn advise_huge_pages<K>(buf: &Vec<K>) {
+    const HUGE: usize = 2 << 20;
+    let start = (buf.as_ptr() as usize).next_multiple_of(HUGE);
+    let end = (buf.as_ptr() as usize + buf.capacity() * size_of::<K>()) / HUGE * HUGE;
+    if end > start {
+        madvise_hugepage(start, end - start);
+    }
+}
+
+/// `madvise(addr, len, MADV_HUGEPAGE)`.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn madvise_hugepage(addr: usize, len: usize) {
+    const SYS_MADVISE: usize = 28;
+    const MADV_HUGEPAGE: usize = 14;
+    // SAFETY: `madvise(MADV_HUGEPAGE)` changes no memory contents and no mapping the program
+    // can observe; it only marks `addr..addr + len` (a page-aligned range inside our own
+    // allocation) as eligible for huge pages. The syscall clobbers only rax, rcx and r11.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") SYS_MADVISE => _,
+            in("rdi") addr,
+            in("rsi") len,
+            in("rdx") MADV_HUGEPAGE,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+}
+
+/// Elsewhere there is no hint to give.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn madvise_hugepage(_addr: usize, _len: usize) {}
+
+/// [`place`] for large runs, copying in parallel.
+fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
+    if result_in_dst {
+        let chunk = chunk_len(src.len(), rayon::current_num_threads());
+        dst.par_chunks_mut(chunk)
+            .zip(src.par_chunks(chunk))
+            .for_each(|(d, s)| d.copy_from_slice(s));
+    }
+}
+
+/// [`sort_into`] on all threads of the current pool.
+fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
+    let threads = rayon::current_num_threads();
+    let mask = if par_presorted(src, threads) {
+        0
+    } else {
+        par_varying_bits(src, threads)
+    };
+    if mask == 0 {
+        par_place(src, dst, result_in_dst);
+        return;
+    }
+    par_split(src, dst, result_in_dst, mask);
+}
+
+/// One parallel MSD split of `src` (keys varying in `mask`, not 0) into `dst`, then the
+/// buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
+fn par_split<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+    let threads = rayon::current_num_threads();
+    let n = src.len();
+    let digit = split_digit(mask, size_of_val(src));
+    let chunk = chunk_len(n, threads);
+    let chunk_counts: Vec<Box<Counts>> = src
+        .par_chunks(chunk)
+        .map(|keys| histogram(keys, digit))
+        .collect();
+    let regions = chunk_regions(dst, &chunk_counts, digit.buckets());
+    let streaming = size_of_val(src) > NT_BYTES;
+    src.par_chunks(chunk)
+        .zip(regions)
+        .for_each(|(keys, mut regions)| scatter_combined(keys, &mut regions, digit, streaming));
+
+    let totals: Vec<usize> = (0..digit.buckets())
+        .map(|b| chunk_counts.iter().map(|c| c[b]).sum())
+        .collect();
+    let big = (n / (2 * threads)).max(PAR_MIN);
+    bucket_pairs(dst, src, &totals)
+        .into_par_iter()
+        .with_max_len(1)
+        .for_each(|(from, to)| {
+            if from.len() > big {
+                par_sort_into(from, to, !result_in_dst);
+            } else {
+                sort_into(from, to, !result_in_dst);
+            }
+        });
+}
+
+/// `dst` cut into each chunk's region of each bucket: bucket by bucket, and within a bucket
+/// chunk by chunk, so that the parallel scatter stays stable.
+fn chunk_regions<'a, K>(
+    dst: &'a mut [K],
+    chunk_counts: &[Box<Counts>],
+    buckets: usize,
+) -> Vec<Vec<&'a mut [K]>> {
+    let mut regions: Vec<Vec<&'a mut [K]>> = chunk_counts
+        .iter()
+        .map(|_| Vec::with_capacity(buckets))
+        .collect();
+    let mut rest = dst;
+    for b in 0..buckets {
+        for (row, counts) in regions.iter_mut().zip(chunk_counts) {
+            let (head, tail) = rest.split_at_mut(counts[b]);
+            row.push(head);
+            rest = tail;
+        }
+    }
+    regions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::KeyValue;
+    use proptest::prelude::*;
+
+    /// Bit patterns of `keys`, so that NaNs compare equal to themselves.
+    fn patterns<K: SortKey>(keys: &[K]) -> Vec<u64> {
+        keys.iter().map(|k| k.checksum_bits()).collect()
+    }
+
+    fn expected<K: SortKey>(keys: &[K]) -> Vec<u64> {
+        let mut v = keys.to_vec();
+        v.sort_unstable_by(K::sort_cmp);
+        patterns(&v)
+    }
+
+    fn in_pool(threads: usize, f: impl FnOnce() + Send) {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f);
+    }
+
+    /// Checks both sorts, the parallel one on 1, 2 and 3 threads.
+    fn check<K: SortKey>(keys: &[K]) {
+        let want = expected(keys);
+        let mut v = keys.to_vec();
+        radix_sort(&mut v);
+        assert_eq!(patterns(&v), want, "radix_sort of {} keys", keys.len());
+        for threads in 1..=3 {
+            let mut v = keys.to_vec();
+            in_pool(threads, || par_radix_sort(&mut v));
+            assert_eq!(patterns(&v), want, "par_radix_sort, {threads} threads");
+        }
+    }
+
+    /// Sizes around the thresholds, weighted towards small ones.
+    fn size() -> impl Strategy<Value = usize> {
+        prop_oneof![
+            4 => 0usize..=300,
+            1 => Just(BUCKET_SMALL + 1),
+            1 => 300usize..3000,
+        ]
+    }
+
+    /// Vectors of `size()` elements drawn from `element`.
+    fn vec_of<S: Strategy + Clone>(element: S) -> impl Strategy<Value = Vec<S::Value>> {
+        size().prop_flat_map(move |n| prop::collection::vec(element.clone(), n))
+    }
+
+    /// Keys from a narrow or a full range, so that both constant and varying digits occur.
+    fn u64s() -> impl Strategy<Value = Vec<u64>> {
+        (0u32..64).prop_flat_map(|shift| vec_of(any::<u64>().prop_map(move |x| x >> shift)))
+    }
+
+    fn special_f64() -> impl Strategy<Value = f64> + Clone {
+        prop_oneof![
+            Just(f64::NAN),
+            Just(-f64::NAN),
+            Just(f64::from_bits(0xfff0_0000_0000_0001)),
+            Just(0.0),
+            Just(-0.0),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(f64::from_bits(1)),
+            Just(-f64::from_bits(3)),
+            Just(f64::MIN_POSITIVE),
+            any::<f64>(),
+            -1e6f64..1e6,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn sorts_u32(v in u64s()) {
+            check(&v.iter().map(|&x| x as u32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_u64(v in u64s()) {
+            check(&v);
+        }
+
+        #[test]
+        fn sorts_i32(v in u64s()) {
+            check(&v.iter().map(|&x| x as i32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_i64(v in u64s()) {
+            check(&v.iter().map(|&x| x as i64).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_f32(v in vec_of(special_f64())) {
+            check(&v.iter().map(|&x| x as f32).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sorts_f64(v in vec_of(special_f64())) {
+            check(&v);
+        }
+
+        #[test]
+        fn sorts_pairs_stably(keys in vec_of(0u32..40), wide in any::<bool>()) {
+            let pairs: Vec<KeyValue> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| KeyValue { key: if wide { k.wrapping_mul(0x9e37_79b9) } else { k }, value: i as u32 })
+                .collect();
+            check_stable(&pairs);
+        }
+    }
+
+    /// Checks that pairs come out sorted by key with equal keys in input order.
+    fn check_stable(pairs: &[KeyValue]) {
+        let mut want = pairs.to_vec();
+        want.sort_by_key(|p| p.key);
+        let mut v = pairs.to_vec();
+        radix_sort(&mut v);
+        assert_eq!(v, want);
+        for threads in 1..=3 {
+            let mut v = pairs.to_vec();
+            in_pool(threads, || par_radix_sort(&mut v));
+            assert_eq!(v, want, "{threads} threads");
+        }
+    }
+
+    /// Deterministic pseudo-random numbers for the larger cases.
+    fn lcg(n: usize, seed: u64) -> Vec<u64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                crate::data::mix64(x)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorts_large_inputs_through_every_path() {
+        // Large enough for the in-cache split, the write-combining scatter and the parallel
+        // split with a bucket that is split again in parallel.
+        let n = (WC_BYTES / 4) + 12345;
+        let r = lcg(n, 1);
+        check(&r.iter().map(|&x| x as u32).collect::<Vec<_>>());
+        // Skewed: half the keys share a value, so one bucket is far bigger than the rest.
+        let skewed: Vec<u32> = r
+            .iter()
+            .map(|&x| if x & 1 == 0 { 77 } else { x as u32 })
+            .collect();
+        check(&skewed);
+        let floats: Vec<f64> = r
+            .iter()
+            .take(PAR_MIN * 3)
+            .map(|&x| f64::from_bits(x))
+            .collect();
+        check(&floats);
+    }
+
+    #[test]
+    fn large_pairs_stay_stable() {
+        let r = lcg(WC_BYTES / 8 + 999, 2);
+        let pairs: Vec<KeyValue> = r
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| KeyValue {
+                key: (x as u32) & 0xff00_0fff,
+                value: i as u32,
+            })
+            .collect();
+        check_stable(&pairs);
+    }
+
+    #[test]
+    fn streaming_stores_round_trip() {
+        let r = lcg(NT_BYTES / 4 + 100, 3);
+        let mut v: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+        let want = expected(&v);
+        radix_sort(&mut v);
+        assert_eq!(patterns(&v), want);
+    }
+
+    #[test]
+    fn handles_presorted_equal_and_reversed() {
+        let n = PAR_MIN * 2;
+        let sorted: Vec<u64> = (0..n as u64).collect();
+        check(&sorted);
+        check(&sorted.iter().rev().copied().collect::<Vec<_>>());
+        check(&vec![-3i32; n]);
+        // Descending with ties: reversing alone would break stability.
+        let pairs: Vec<KeyValue> = (0..n as u32)
+            .map(|i| KeyValue {
+                key: (n as u32 - i) / 3,
+                value: i,
+            })
+            .collect();
+        check_stable(&pairs);
+        let strictly: Vec<KeyValue> = pairs.iter().step_by(3).copied().collect();
+        check_stable(&strictly);
+    }
+}
