@@ -66,6 +66,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    relaunch_with_nvrtc();
     match cli.command {
         Command::Run {
             definition,
@@ -110,6 +111,17 @@ fn list(root: &std::path::Path) -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// Starts sortmark again with NVRTC findable when only a newer major version's library name is
+/// installed (see `backend::cuda::nvrtc_path`); returns only when no restart is needed.
+fn relaunch_with_nvrtc() {
+    #[cfg(unix)]
+    if let Some(mut command) = sortmark::backend::cuda::nvrtc_path::relaunch_command() {
+        use std::os::unix::process::CommandExt;
+        let error = command.exec();
+        eprintln!("warning: could not restart with NVRTC on the library path: {error}");
     }
 }
 

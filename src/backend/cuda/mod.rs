@@ -8,6 +8,7 @@
 
 mod compile;
 mod device;
+pub mod nvrtc_path;
 mod session;
 
 use std::fmt;

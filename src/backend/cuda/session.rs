@@ -234,7 +234,7 @@ fn nvrtc_alone() -> Result<NvrtcFacts, String> {
 
 /// Where compiled kernels are cached: `$XDG_CACHE_HOME/sortmark/kernels`, else
 /// `~/.cache/sortmark/kernels`, else the temporary folder.
-fn kernel_cache_dir() -> PathBuf {
+pub(crate) fn kernel_cache_dir() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
