@@ -129,27 +129,62 @@ __device__ __forceinline__ void histogram_impl(const W *__restrict__ keys, u32 n
     }
 }
 
-// Exclusive scan of each pass's 256 digit counts into global digit starts. One block per pass.
-extern "C" __global__ void __launch_bounds__(RADIX) scan_digits(const u32 *__restrict__ hist,
-                                                                u32 *__restrict__ starts) {
+// Radix scratch layout in u32 words, for PASSES digit passes and TILES tiles per pass:
+//   [0, P*256)        histogram of every pass (zeroed by the host)
+//   [P*256, 2*P*256)  global digit starts of every pass
+//   16 plan words     per pass: PLAN_* bits; word P: how many passes run
+//   16 tile counters  one per pass (zeroed by the host)
+//   2 x TILES*256     look-back status, pass p uses region p%2 and zeroes region (p+1)%2;
+//                     region 0 is zeroed by the host.
+#define PLAN_SKIP 1u
+#define PLAN_SRC_ALT 2u
+#define PLAN_XFORM_IN 4u
+#define PLAN_XFORM_OUT 8u
+
+// Scans every pass's digit counts into global digit starts and plans the passes on the device:
+// a pass whose digit is the same for every key is skipped; the others alternate between the two
+// buffers, the first applying the ordered-bits transform and the last undoing it. One block.
+extern "C" __global__ void __launch_bounds__(RADIX) plan_passes(u32 *scratch, u32 passes, u32 n) {
     __shared__ u32 warp_sums[RADIX / 32];
+    __shared__ u32 trivial[8];
     const u32 tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const u32 c = hist[blockIdx.x * RADIX + tid];
-    u32 incl = c;
-#pragma unroll
-    for (u32 o = 1; o < 32; o <<= 1) {
-        const u32 t = __shfl_up_sync(0xffffffffu, incl, o);
-        if (lane >= o) incl += t;
-    }
-    if (lane == 31) warp_sums[warp] = incl;
+    u32 *hist = scratch, *starts = scratch + passes * RADIX, *plan = scratch + 2 * passes * RADIX;
+    if (tid < 8) trivial[tid] = 0;
     __syncthreads();
-    u32 before = 0;
-    for (u32 w = 0; w < warp; w++) before += warp_sums[w];
-    starts[blockIdx.x * RADIX + tid] = before + incl - c;
+    for (u32 p = 0; p < passes; p++) {
+        const u32 c = hist[p * RADIX + tid];
+        if (c == n) trivial[p] = 1;
+        u32 incl = c;
+#pragma unroll
+        for (u32 o = 1; o < 32; o <<= 1) {
+            const u32 t = __shfl_up_sync(0xffffffffu, incl, o);
+            if (lane >= o) incl += t;
+        }
+        if (lane == 31) warp_sums[warp] = incl;
+        __syncthreads();
+        u32 before = 0;
+        for (u32 w = 0; w < warp; w++) before += warp_sums[w];
+        starts[p * RADIX + tid] = before + incl - c;
+        __syncthreads();
+    }
+    if (tid == 0) {
+        u32 active = 0, last = passes;
+        for (u32 p = 0; p < passes; p++) {
+            if (trivial[p]) {
+                plan[p] = PLAN_SKIP;
+            } else {
+                plan[p] = ((active & 1) ? PLAN_SRC_ALT : 0u) | (active == 0 ? PLAN_XFORM_IN : 0u);
+                last = p;
+                active++;
+            }
+        }
+        if (last < passes) plan[last] |= PLAN_XFORM_OUT;
+        plan[passes] = active;
+    }
 }
 
 // One LSD pass: blocks take tile ids in launch order from `tile_counter`, rank their keys by
-// the digit at `shift` (stable: warp-striped tiles, match_any within a warp, warps in order),
+// the digit at `shift` (stable: warp-striped tiles, ballot-matched peers within a warp, warps in order),
 // publish per-digit tile counts at once, resolve their global offsets by decoupled look-back
 // over earlier tiles' published counts, and scatter through shared memory.
 // `xform_in`: apply the ordered-bits transform on load (first pass executed);
@@ -342,6 +377,26 @@ __device__ __forceinline__ void bitonic_step_impl(W *a, u32 half, u32 k, u32 j) 
     }
 }
 
+// Two merge levels j and j/2 (both at least a tile) in one sweep: each thread owns the quad
+// a, a + j/2, a + j, a + 3j/2 and applies level j then level j/2 to it in registers.
+template <typename W, int MODE>
+__device__ __forceinline__ void bitonic_step2_impl(W *a, u32 quarter, u32 k, u32 j) {
+    const u32 p = blockIdx.x * blockDim.x + threadIdx.x;
+    if (p >= quarter) return;
+    const u32 h = j >> 1;
+    const u32 base = (p / h) * (4 * h) + (p % h);
+    W x0 = a[base], x1 = a[base + h], x2 = a[base + 2 * h], x3 = a[base + 3 * h];
+    const bool ascending = (base & k) == 0;
+    cmp_swap<W, MODE>(x0, x2, ascending);
+    cmp_swap<W, MODE>(x1, x3, ascending);
+    cmp_swap<W, MODE>(x0, x1, ascending);
+    cmp_swap<W, MODE>(x2, x3, ascending);
+    a[base] = x0;
+    a[base + h] = x1;
+    a[base + 2 * h] = x2;
+    a[base + 3 * h] = x3;
+}
+
 template <typename W>
 __device__ __forceinline__ void fill_impl(W *a, u32 from, u32 to, W value) {
     const u32 i = from + blockIdx.x * blockDim.x + threadIdx.x;
@@ -385,16 +440,25 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
 // ---------------------------------------------------------------------------------------
 // Entry points, one set per key type.
 
-#define INSTANTIATE(NAME, W, MODE, PASSES, ITEMS)                                               \
+#define INSTANTIATE(NAME, W, MODE, PASSES, ITEMS, MINB)                                               \
     extern "C" __global__ void __launch_bounds__(HIST_THREADS)                                   \
         histogram_##NAME(const W *keys, u32 n, u32 *hist) {                                      \
         histogram_impl<W, MODE, PASSES>(keys, n, hist);                                          \
     }                                                                                            \
-    extern "C" __global__ void __launch_bounds__(OS_BLOCK)                                       \
-        onesweep_##NAME(const W *src, W *dst, u32 n, u32 shift, const u32 *digit_start,          \
-                        u32 *status, u32 *tile_counter, u32 xform_in, u32 xform_out) {           \
-        onesweep_impl<W, MODE, ITEMS>(src, dst, n, shift, digit_start, status, tile_counter,     \
-                                      xform_in, xform_out);                                      \
+    extern "C" __global__ void __launch_bounds__(OS_BLOCK, MINB)                                 \
+        onesweep_##NAME(W *buf0, W *buf1, u32 n, u32 pass, u32 passes, u32 *scratch) {          \
+        const u32 tiles = gridDim.x;                                                             \
+        u32 *plan = scratch + 2 * passes * RADIX;                                                \
+        u32 *regions = plan + 32;                                                                \
+        u32 *status = regions + (u64)(pass & 1) * tiles * RADIX;                                 \
+        u32 *next = regions + (u64)((pass + 1) & 1) * tiles * RADIX;                             \
+        next[(u64)blockIdx.x * RADIX + threadIdx.x] = 0;                                         \
+        const u32 info = plan[pass];                                                             \
+        if (info & PLAN_SKIP) return;                                                            \
+        const bool alt = info & PLAN_SRC_ALT;                                                    \
+        onesweep_impl<W, MODE, ITEMS>(alt ? buf1 : buf0, alt ? buf0 : buf1, n, pass * 8,         \
+                                      scratch + (passes + pass) * RADIX, status, plan + 16 + pass,\
+                                      info & PLAN_XFORM_IN, info & PLAN_XFORM_OUT);              \
     }                                                                                            \
     extern "C" __global__ void __launch_bounds__(BT_THREADS)                                     \
         bitonic_tile_##NAME(W *a, u32 k_first, u32 k_last, u32 j_start) {                        \
@@ -403,17 +467,22 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
     extern "C" __global__ void bitonic_step_##NAME(W *a, u32 half, u32 k, u32 j) {              \
         bitonic_step_impl<W, MODE>(a, half, k, j);                                               \
     }                                                                                            \
+    extern "C" __global__ void bitonic_step2_##NAME(W *a, u32 quarter, u32 k, u32 j) {          \
+        bitonic_step2_impl<W, MODE>(a, quarter, k, j);                                           \
+    }                                                                                            \
     extern "C" __global__ void verify_##NAME(const W *a, u32 n, u32 *flags, u64 *checksum) {    \
         verify_impl<W, MODE>(a, n, flags, checksum);                                             \
     }
 
-INSTANTIATE(u32, u32, MODE_U32, 4, 16)
-INSTANTIATE(i32, u32, MODE_I32, 4, 16)
-INSTANTIATE(f32, u32, MODE_F32, 4, 16)
-INSTANTIATE(u64, u64, MODE_U64, 8, 12)
-INSTANTIATE(i64, u64, MODE_I64, 8, 12)
-INSTANTIATE(f64, u64, MODE_F64, 8, 12)
-INSTANTIATE(kv, u64, MODE_KV, 4, 12)
+// Tiles of 24 x 256 32-bit or 16 x 256 64-bit words, with registers capped so that three
+// blocks share an SM: the fastest of the shapes measured on an H100 (kernels/NOTES.md).
+INSTANTIATE(u32, u32, MODE_U32, 4, 24, 3)
+INSTANTIATE(i32, u32, MODE_I32, 4, 24, 3)
+INSTANTIATE(f32, u32, MODE_F32, 4, 24, 3)
+INSTANTIATE(u64, u64, MODE_U64, 8, 16, 3)
+INSTANTIATE(i64, u64, MODE_I64, 8, 16, 3)
+INSTANTIATE(f64, u64, MODE_F64, 8, 16, 3)
+INSTANTIATE(kv, u64, MODE_KV, 4, 16, 3)
 
 extern "C" __global__ void fill_u32(u32 *a, u32 from, u32 to, u32 value) {
     fill_impl<u32>(a, from, to, value);

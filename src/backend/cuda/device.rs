@@ -14,7 +14,8 @@ use cudarc::nvrtc::Ptx;
 use super::{
     BITONIC_TILE, CUDARC_API, Context, CudaError, GpuAlgorithm, GpuFacts, GpuSortOutcome,
     KERNEL_SOURCE, MAX_ELEMENTS, ONESWEEP_THREADS, Repetitions, bitonic_len, bytes_moved,
-    bytes_needed, compile, kernel_suffix, pad_word, radix_passes, radix_tile, word_bytes,
+    bytes_needed, compile, kernel_suffix, pad_word, radix_passes, radix_scratch_bytes, radix_tile,
+    word_bytes,
 };
 use crate::data::{KeyData, KeyType, KeyValue};
 
@@ -221,11 +222,10 @@ impl GpuDevice {
 
         let mut samples_s = Vec::new();
         let mut warmups = reps.warmup;
-        let mut result_ptr;
         loop {
             self.copy_dtod(plan.work.ptr, pristine.ptr, data_bytes)?;
             start.record(&self.stream).ctx("recording an event")?;
-            result_ptr = plan.run(self, key_type, n)?;
+            plan.run(self, key_type, n)?;
             end.record(&self.stream).ctx("recording an event")?;
             let s = f64::from(start.elapsed_ms(&end).ctx("reading an event")?) / 1e3;
             if warmups > 0 {
@@ -237,6 +237,8 @@ impl GpuDevice {
                 break;
             }
         }
+
+        let result_ptr = plan.result_ptr(self, key_type, n)?;
 
         // Verify on the device (untimed).
         let verify = self.alloc(16)?;
@@ -315,23 +317,18 @@ struct Plan {
     work: Buffer,
     /// Radix: the other ping-pong buffer.
     alt: Option<Buffer>,
-    /// Radix: histogram (passes x 256) then digit starts (passes x 256), u32.
-    counters: Option<Buffer>,
-    /// Radix: look-back status, passes x tiles x 256 u32, then one tile counter per pass.
-    status: Option<Buffer>,
+    /// Radix: histogram, digit starts, pass plan, tile counters and look-back status.
+    scratch: Option<Buffer>,
 }
 
 impl Plan {
     fn radix(dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<Plan, CudaError> {
         let e = word_bytes(key_type) as usize;
-        let passes = radix_passes(key_type) as usize;
-        let tiles = (n as u64).div_ceil(radix_tile(key_type)) as usize;
         Ok(Plan {
             algorithm: GpuAlgorithm::Radix,
             work: dev.alloc(n * e)?,
             alt: Some(dev.alloc(n * e)?),
-            counters: Some(dev.alloc(2 * passes * 256 * 4)?),
-            status: Some(dev.alloc(passes * (tiles * 256 * 4 + 4))?),
+            scratch: Some(dev.alloc(radix_scratch_bytes(key_type, n) as usize)?),
         })
     }
 
@@ -341,41 +338,59 @@ impl Plan {
             algorithm: GpuAlgorithm::Bitonic,
             work: dev.alloc(bitonic_len(n) as usize * e)?,
             alt: None,
-            counters: None,
-            status: None,
+            scratch: None,
         })
     }
 
-    /// Enqueues one sort of `work`; returns the address of the sorted output.
-    fn run(&mut self, dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<u64, CudaError> {
+    /// Enqueues one sort of `work`; nothing waits for the host in between.
+    fn run(&mut self, dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<(), CudaError> {
         match self.algorithm {
             GpuAlgorithm::Radix => self.run_radix(dev, key_type, n),
             GpuAlgorithm::Bitonic => self.run_bitonic(dev, key_type, n),
         }
     }
 
-    fn run_radix(
-        &mut self,
-        dev: &GpuDevice,
-        key_type: KeyType,
-        n: usize,
-    ) -> Result<u64, CudaError> {
+    /// Where the last run left the sorted output (radix: reads the pass count the device
+    /// planned, which synchronises the stream).
+    fn result_ptr(&self, dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<u64, CudaError> {
+        let (Some(scratch), Some(alt)) = (&self.scratch, &self.alt) else {
+            return Ok(self.work.ptr);
+        };
         if n <= 1 {
             return Ok(self.work.ptr);
         }
-        let suffix = kernel_suffix(key_type);
         let passes = radix_passes(key_type) as usize;
-        let tiles = (n as u64).div_ceil(radix_tile(key_type)) as usize;
-        let counters = self.counters.as_ref().expect("radix plan");
-        let status = self.status.as_ref().expect("radix plan");
-        let alt = self.alt.as_ref().expect("radix plan");
-        let hist = counters.ptr;
-        let starts = counters.ptr + (passes * 256 * 4) as u64;
+        let mut active = [0u32; 1];
+        let at = scratch.ptr + (2 * passes * 256 + passes) as u64 * 4;
+        // SAFETY: reads one u32 inside the live scratch buffer; synchronised by the stream below.
+        unsafe { result::memcpy_dtoh_async(&mut active[..], at, dev.stream.cu_stream()) }
+            .ctx("reading the pass plan")?;
+        dev.sync()?;
+        Ok(if active[0] % 2 == 1 {
+            alt.ptr
+        } else {
+            self.work.ptr
+        })
+    }
+
+    fn run_radix(&mut self, dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<(), CudaError> {
+        if n <= 1 {
+            return Ok(());
+        }
+        let suffix = kernel_suffix(key_type);
+        let passes = radix_passes(key_type) as u32;
+        let tiles = (n as u64).div_ceil(radix_tile(key_type)) as u32;
+        let scratch = self.scratch.as_ref().expect("radix plan").ptr;
+        let alt = self.alt.as_ref().expect("radix plan").ptr;
         let n32 = n as u32;
 
-        // Upfront histogram of every digit position, then the digit starts.
-        dev.memset(hist, passes * 256 * 4)?;
-        // 256 threads, 32 bytes each per round (kernels/sort.cu: HIST_THREADS, HIST_BYTES_PER_THREAD).
+        // Zero the histogram, plan, tile counters and the first status region.
+        dev.memset(
+            scratch,
+            4 * (2 * passes as usize * 256 + 32 + tiles as usize * 256),
+        )?;
+        // Upfront histogram of every digit position, 256 threads x 32 bytes per round
+        // (kernels/sort.cu: HIST_THREADS, HIST_BYTES_PER_THREAD).
         let per_block = 256 * 32 / word_bytes(key_type);
         let blocks = (n as u64)
             .div_ceil(per_block)
@@ -387,64 +402,36 @@ impl Plan {
                 .launch_builder(dev.func(&format!("histogram_{suffix}")))
                 .arg(&keys)
                 .arg(&n32)
-                .arg(&hist)
+                .arg(&scratch)
                 .launch(cfg(blocks, 256))
         }
         .ctx("launching the histogram")?;
         unsafe {
             dev.stream
-                .launch_builder(dev.func("scan_digits"))
-                .arg(&hist)
-                .arg(&starts)
-                .launch(cfg(passes as u32, 256))
+                .launch_builder(dev.func("plan_passes"))
+                .arg(&scratch)
+                .arg(&passes)
+                .arg(&n32)
+                .launch(cfg(1, 256))
         }
-        .ctx("launching the digit scan")?;
-        let mut counts = vec![0u32; passes * 256];
-        // SAFETY: copies passes*256 u32 from the live histogram; synchronised next.
-        unsafe { result::memcpy_dtoh_async(&mut counts[..], hist, dev.stream.cu_stream()) }
-            .ctx("reading the histogram")?;
-        dev.sync()?;
-        // A pass whose digit is the same for every key leaves the order as it is.
-        let active: Vec<usize> = (0..passes)
-            .filter(|&p| !counts[p * 256..(p + 1) * 256].contains(&n32))
-            .collect();
-        if active.is_empty() {
-            return Ok(self.work.ptr);
-        }
-        let status_stride = tiles * 256 * 4;
-        let counter_base = status.ptr + (passes * status_stride) as u64;
-        dev.memset(status.ptr, active.len() * status_stride)?;
-        dev.memset(counter_base, passes * 4)?;
-
+        .ctx("launching the pass planner")?;
         let f = dev.func(&format!("onesweep_{suffix}"));
-        let (mut src, mut dst) = (self.work.ptr, alt.ptr);
-        let last = active.len() - 1;
-        for (i, &p) in active.iter().enumerate() {
-            let shift = (p * 8) as u32;
-            let pass_starts = starts + (p * 256 * 4) as u64;
-            let pass_status = status.ptr + (i * status_stride) as u64;
-            let counter = counter_base + (i * 4) as u64;
-            let xform_in = u32::from(i == 0);
-            let xform_out = u32::from(i == last);
-            // SAFETY: arguments match the kernel's signature; buffers are live.
+        for pass in 0..passes {
+            // SAFETY: as above.
             unsafe {
                 dev.stream
                     .launch_builder(f)
-                    .arg(&src)
-                    .arg(&dst)
+                    .arg(&keys)
+                    .arg(&alt)
                     .arg(&n32)
-                    .arg(&shift)
-                    .arg(&pass_starts)
-                    .arg(&pass_status)
-                    .arg(&counter)
-                    .arg(&xform_in)
-                    .arg(&xform_out)
-                    .launch(cfg(tiles as u32, ONESWEEP_THREADS as u32))
+                    .arg(&pass)
+                    .arg(&passes)
+                    .arg(&scratch)
+                    .launch(cfg(tiles, ONESWEEP_THREADS as u32))
             }
             .ctx("launching a radix pass")?;
-            std::mem::swap(&mut src, &mut dst);
         }
-        Ok(src)
+        Ok(())
     }
 
     fn run_bitonic(
@@ -452,10 +439,10 @@ impl Plan {
         dev: &GpuDevice,
         key_type: KeyType,
         n: usize,
-    ) -> Result<u64, CudaError> {
+    ) -> Result<(), CudaError> {
         let a = self.work.ptr;
         if n <= 1 {
-            return Ok(a);
+            return Ok(());
         }
         let suffix = kernel_suffix(key_type);
         let m = bitonic_len(n) as u32;
@@ -492,6 +479,7 @@ impl Plan {
         let tiles = m / tile;
         let tile_f = dev.func(&format!("bitonic_tile_{suffix}"));
         let step_f = dev.func(&format!("bitonic_step_{suffix}"));
+        let step2_f = dev.func(&format!("bitonic_step2_{suffix}"));
         let launch_tile = |k_first: u32, k_last: u32, j_start: u32| {
             // SAFETY: arguments match the kernel's signature; the buffer is live.
             unsafe {
@@ -509,25 +497,32 @@ impl Plan {
         let half = m / 2;
         let mut k = 2 * tile;
         while k <= m {
+            // Global levels j = k/2 .. tile: two per sweep while two remain, then one.
             let mut j = k / 2;
             while j >= tile {
-                // SAFETY: as above.
+                let fused = j >= 2 * tile;
+                let (func, count, threads) = if fused {
+                    (step2_f, m / 4, STEP_THREADS)
+                } else {
+                    (step_f, half, STEP_THREADS)
+                };
+                // SAFETY: arguments match the kernels' signatures; the buffer is live.
                 unsafe {
                     dev.stream
-                        .launch_builder(step_f)
+                        .launch_builder(func)
                         .arg(&a)
-                        .arg(&half)
+                        .arg(&count)
                         .arg(&k)
                         .arg(&j)
-                        .launch(cfg(half.div_ceil(STEP_THREADS), STEP_THREADS))
+                        .launch(cfg(count.div_ceil(threads), threads))
                 }
                 .ctx("launching a bitonic step")?;
-                j /= 2;
+                j /= if fused { 4 } else { 2 };
             }
             launch_tile(k, k, tile / 2)?;
             k *= 2;
         }
-        Ok(a)
+        Ok(())
     }
 }
 

@@ -33,10 +33,10 @@ pub const MAX_ELEMENTS: usize = (1 << 30) - (1 << 20);
 
 /// Threads per Onesweep block; each thread owns one digit of the 256.
 pub const ONESWEEP_THREADS: u64 = 256;
-/// Keys per thread in a Onesweep tile, 32-bit words.
-pub const ONESWEEP_ITEMS_32: u64 = 16;
+/// Keys per thread in a Onesweep tile, 32-bit words (kernels/sort.cu `INSTANTIATE`).
+pub const ONESWEEP_ITEMS_32: u64 = 24;
 /// Keys per thread in a Onesweep tile, 64-bit words (64-bit keys and pairs).
-pub const ONESWEEP_ITEMS_64: u64 = 12;
+pub const ONESWEEP_ITEMS_64: u64 = 16;
 /// Elements the bitonic sort orders per block in shared memory; buffers pad to at least this.
 pub const BITONIC_TILE: u64 = 4096;
 
@@ -275,17 +275,18 @@ pub struct GpuSortOutcome {
 }
 
 /// The per-key-type kernels of [`KERNEL_SOURCE`], each instantiated as `{kernel}_{suffix}`.
-pub const KERNELS_PER_TYPE: [&str; 5] = [
+pub const KERNELS_PER_TYPE: [&str; 6] = [
     "histogram",
     "onesweep",
     "bitonic_tile",
     "bitonic_step",
+    "bitonic_step2",
     "verify",
 ];
 
 /// Every kernel entry point the backend loads from [`KERNEL_SOURCE`].
 pub fn kernel_names() -> Vec<String> {
-    let mut names: Vec<String> = ["scan_digits", "fill_u32", "fill_u64"]
+    let mut names: Vec<String> = ["plan_passes", "fill_u32", "fill_u64"]
         .map(String::from)
         .to_vec();
     for kt in KeyType::ALL {
@@ -360,7 +361,8 @@ pub fn pad_word(key_type: KeyType) -> u64 {
 ///   `n * e * (1 + 2 * passes)` (36 B/key for u32; passes a skew-free input would skip
 ///   are still counted, so the model is the worst case).
 /// - bitonic: padding write; one read and write for the in-tile sort, then for each merge
-///   size k above the tile one read and write per global step plus one for the in-tile tail.
+///   size k above the tile one read and write per sweep over the global levels (two levels
+///   per sweep) plus one for the in-tile tail.
 pub fn bytes_moved(algorithm: GpuAlgorithm, key_type: KeyType, n: usize) -> u64 {
     let e = word_bytes(key_type);
     let n64 = n as u64;
@@ -378,11 +380,20 @@ pub fn bytes_moved(algorithm: GpuAlgorithm, key_type: KeyType, n: usize) -> u64 
             let m_log = m.trailing_zeros() as u64;
             let mut sweeps = 1; // the in-tile sort
             for k_log in tile_log + 1..=m_log {
-                sweeps += (k_log - tile_log) + 1; // global steps j >= tile, then the tile tail
+                // Global levels j >= tile, two per sweep, then the in-tile tail.
+                sweeps += (k_log - tile_log).div_ceil(2) + 1;
             }
             (m - n64) * e + sweeps * 2 * m * e
         }
     }
+}
+
+/// The radix sort's scratch (kernels/sort.cu, "Radix scratch layout"): histogram and digit
+/// starts of every pass, 16 plan words, 16 tile counters and two look-back status regions.
+pub fn radix_scratch_bytes(key_type: KeyType, n: usize) -> u64 {
+    let passes = radix_passes(key_type);
+    let tiles = (n as u64).max(1).div_ceil(radix_tile(key_type));
+    4 * (2 * passes * 256 + 32 + 2 * tiles * 256)
 }
 
 /// Device memory one case needs: the pristine input, work buffers and scratch.
@@ -391,13 +402,7 @@ pub fn bytes_needed(algorithm: GpuAlgorithm, key_type: KeyType, n: usize) -> u64
     let n64 = (n as u64).max(1);
     let verify = 64;
     match algorithm {
-        GpuAlgorithm::Radix => {
-            let passes = radix_passes(key_type);
-            let tiles = n64.div_ceil(radix_tile(key_type));
-            let counters = 2 * passes * 256 * 4; // histogram and digit starts
-            let status = passes * (tiles * 256 * 4 + 4);
-            3 * n64 * e + counters + status + verify
-        }
+        GpuAlgorithm::Radix => 3 * n64 * e + radix_scratch_bytes(key_type, n) + verify,
         GpuAlgorithm::Bitonic => n64 * e + bitonic_len(n) * e + verify,
     }
 }
@@ -520,10 +525,15 @@ mod tests {
             bytes_moved(GpuAlgorithm::Bitonic, KeyType::U32, 8192),
             3 * 2 * 8192 * 4
         );
-        // Four tiles: k = 8192 (1 + 1) and k = 16384 (2 + 1).
+        // Four tiles: k = 8192 (1 + 1) and k = 16384 (two levels in one sweep, + 1).
         assert_eq!(
             bytes_moved(GpuAlgorithm::Bitonic, KeyType::U64, 16384),
-            6 * 2 * 16384 * 8
+            5 * 2 * 16384 * 8
+        );
+        // Eight tiles: k = 32768 has three global levels: two sweeps, + 1.
+        assert_eq!(
+            bytes_moved(GpuAlgorithm::Bitonic, KeyType::U32, 32768),
+            (1 + 2 + 2 + 3) * 2 * 32768 * 4
         );
         assert_eq!(bitonic_len(1), 4096);
         assert_eq!(bitonic_len(5000), 8192);
@@ -542,8 +552,13 @@ mod tests {
         let bitonic = bytes_needed(GpuAlgorithm::Bitonic, KeyType::U64, n + 1);
         assert!(bitonic >= 8 * (n as u64 + 1) + 8 * 2 * n as u64);
         assert!(bytes_needed(GpuAlgorithm::Radix, KeyType::U32, 0) > 0);
-        assert_eq!(radix_tile(KeyType::U32), 4096);
-        assert_eq!(radix_tile(KeyType::U32U32), 3072);
+        assert_eq!(radix_tile(KeyType::U32), 6144);
+        assert_eq!(radix_tile(KeyType::U32U32), 4096);
+        // u64 at 2^20: 256 tiles of 4096, two status regions of 256 KiB.
+        assert_eq!(
+            radix_scratch_bytes(KeyType::U64, 1 << 20),
+            4 * (2 * 8 * 256 + 32) + 2 * 256 * 1024
+        );
     }
 
     #[test]
@@ -557,14 +572,14 @@ mod tests {
             let entry = format!(" {k}_##NAME(");
             assert!(src.contains(&entry), "{entry}");
         }
-        for name in ["scan_digits", "fill_u32", "fill_u64"] {
+        for name in ["plan_passes", "fill_u32", "fill_u64"] {
             let entry = format!(" {name}(");
             assert!(src.contains(&entry), "{entry}");
         }
-        assert_eq!(kernel_names().len(), 3 + 5 * KeyType::ALL.len());
+        assert_eq!(kernel_names().len(), 3 + 6 * KeyType::ALL.len());
         // The device code asks for these by name.
         let device = include_str!("device.rs");
-        for used in ["\"scan_digits\"", "\"fill_u32\"", "\"fill_u64\""] {
+        for used in ["\"plan_passes\"", "\"fill_u32\"", "\"fill_u64\""] {
             assert!(device.contains(used), "{used}");
         }
         for k in KERNELS_PER_TYPE {
