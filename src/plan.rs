@@ -249,6 +249,24 @@ sweep = { backend = "cpu", algorithms = ["std-unstable"], sizes = [16], threads 
     }
 
     #[test]
+    fn parallel_algorithms_run_at_every_thread_count() {
+        let c = cases(
+            r#"title = "t"
+[[cell]]
+sweep = { backend = "cpu", algorithms = ["rayon-stable", "rayon-unstable", "radix"], sizes = [16], threads = [1, 2, 4] }
+"#,
+        );
+        for algorithm in ["rayon-stable", "rayon-unstable", "radix"] {
+            let threads: Vec<_> = c
+                .iter()
+                .filter(|c| c.algorithm == algorithm)
+                .map(|c| c.threads)
+                .collect();
+            assert_eq!(threads, vec![Some(1), Some(2), Some(4)], "{algorithm}");
+        }
+    }
+
+    #[test]
     fn exclusions_remove_matching_cases() {
         let c = cases(
             r#"title = "t"

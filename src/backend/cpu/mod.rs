@@ -73,7 +73,7 @@ impl CpuAlgorithm {
     pub fn is_parallel(self) -> bool {
         matches!(
             self,
-            CpuAlgorithm::RayonStable | CpuAlgorithm::RayonUnstable
+            CpuAlgorithm::RayonStable | CpuAlgorithm::RayonUnstable | CpuAlgorithm::Radix
         )
     }
 
