@@ -55,6 +55,12 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     if uses_cuda {
         gpus.prepare(&gpu_ordinals(&cases));
         environment.gpus = gpus.gpu_facts();
+        if environment.gpus.len() > 1 {
+            match env::topology::gpu_links() {
+                Ok(links) => environment.gpu_links = links,
+                Err(why) => environment.gpu_links_note = Some(why),
+            }
+        }
     }
     environment.cuda = Some(gpus.record());
     let max_threads = cases.iter().filter_map(|c| c.threads).max();

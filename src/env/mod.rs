@@ -4,6 +4,7 @@
 mod check;
 pub mod compat;
 mod host;
+pub mod topology;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,12 @@ pub struct Environment {
     /// Every GPU a CUDA sweep used, with its measured copy bandwidth.
     #[serde(default)]
     pub gpus: Vec<crate::backend::cuda::GpuFacts>,
+    /// How each pair of GPUs is linked, when a run used several.
+    #[serde(default)]
+    pub gpu_links: Vec<topology::GpuLink>,
+    /// Why the links could not be read, when they could not.
+    #[serde(default)]
+    pub gpu_links_note: Option<String>,
 }
 
 /// How the sortmark binary was built.
@@ -65,6 +72,8 @@ impl Environment {
             anonymized: false,
             cuda: None,
             gpus: Vec::new(),
+            gpu_links: Vec::new(),
+            gpu_links_note: None,
         };
         if anonymize {
             env.anonymize();

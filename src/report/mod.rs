@@ -5,6 +5,7 @@
 //! [`view`] model; templates under `templates/` only place them. Because nothing here reads
 //! anything but the `Run`, `sortmark render RUN_DIR` rebuilds an old run's reports.
 
+mod gpus;
 pub mod html;
 pub mod index;
 pub mod markdown;

@@ -71,6 +71,12 @@ pub struct SweepView {
     pub table_text: String,
     /// Filled in once the plots are drawn.
     pub plots: Vec<PlotView>,
+    /// The GPUs side by side, when the sweep ran on more than one.
+    pub gpu_comparison: Option<Table>,
+    /// The same in Markdown (empty without a comparison).
+    pub gpu_comparison_md: String,
+    /// GPUs of one model that differ beyond their noise, one sentence per input.
+    pub gpu_flags: Vec<String>,
 }
 
 /// A drawn figure.
@@ -191,6 +197,7 @@ pub fn report(run: &Run) -> ReportView {
                         sweep.backend,
                         &sweep.source,
                         &cases,
+                        &run.environment.gpus,
                     )),
                 }
             }
@@ -268,8 +275,10 @@ fn sweep_view(
     backend: Backend,
     source: &str,
     cases: &[&CaseResult],
+    gpus: &[crate::backend::cuda::GpuFacts],
 ) -> SweepView {
     let table = case_table(cases);
+    let comparison = super::gpus::compare(cases, gpus);
     let count = |s| cases.iter().filter(|c| c.status == s).count();
     SweepView {
         number,
@@ -286,6 +295,11 @@ fn sweep_view(
         table_text: markdown::plain_table(&table),
         table,
         plots: Vec::new(),
+        gpu_comparison_md: comparison
+            .as_ref()
+            .map_or(String::new(), |c| markdown::table(&c.table)),
+        gpu_flags: comparison.as_ref().map_or(Vec::new(), |c| c.flags.clone()),
+        gpu_comparison: comparison.map(|c| c.table),
     }
 }
 
@@ -615,6 +629,15 @@ fn gpu_section(env: &Environment) -> EnvSection {
                 facts.push(fact("Driver API (bindings)", stack.cudarc_api.clone()));
             }
         }
+    }
+    if let Some(note) = &env.gpu_links_note {
+        facts.push(fact("Links", format!("unknown: {note}")));
+    }
+    for link in &env.gpu_links {
+        facts.push(fact(
+            &format!("GPU {} ↔ GPU {}", link.a, link.b),
+            format!("{} ({})", link.kind, link.detail),
+        ));
     }
     let table = (!env.gpus.is_empty()).then(|| gpu_table(&env.gpus));
     EnvSection {
