@@ -228,8 +228,37 @@ fn par_presorted<K: SortKey>(keys: &mut [K], threads: usize) -> bool {
         .par_iter_mut()
         .zip(back.par_iter_mut().rev())
         .for_each(|(a, b)| std::mem::swap(a, b));
-    restore_ties(keys);
+    par_restore_ties(keys, chunk);
     true
+}
+
+/// [`restore_ties`] in parallel: the keys are cut into pieces of about `chunk` keys, each cut
+/// moved forward to the start of a run of equal keys so that no run spans two pieces.
+fn par_restore_ties<K: SortKey>(keys: &mut [K], chunk: usize) {
+    let n = keys.len();
+    let mut cuts = Vec::new();
+    let mut at = chunk;
+    while at < n {
+        let mut start = at;
+        while start < n && keys[start].ordered_bits() == keys[start - 1].ordered_bits() {
+            start += 1;
+        }
+        if start < n {
+            cuts.push(start);
+        }
+        at = start + chunk;
+    }
+    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+    let mut rest = keys;
+    let mut done = 0;
+    for cut in cuts {
+        let (piece, tail) = rest.split_at_mut(cut - done);
+        pieces.push(piece);
+        rest = tail;
+        done = cut;
+    }
+    pieces.push(rest);
+    pieces.into_par_iter().for_each(restore_ties);
 }
 
 /// The bits in which some key of `keys` differs from `reference`.
@@ -889,6 +918,25 @@ mod tests {
         let want = expected(&v);
         radix_sort(&mut v);
         assert_eq!(patterns(&v), want);
+    }
+
+    #[test]
+    fn parallel_tie_restoring_matches_the_serial_one() {
+        // Descending keys with runs of ties, some of them across the piece boundaries.
+        let mut keys: Vec<KeyValue> = (0..10_000u32)
+            .map(|i| KeyValue {
+                key: 10_000 - i / 7,
+                value: i,
+            })
+            .collect();
+        keys.reverse();
+        let mut expected = keys.clone();
+        restore_ties(&mut expected);
+        for chunk in [1, 3, 7, 100, 9_999, 20_000] {
+            let mut got = keys.clone();
+            par_restore_ties(&mut got, chunk);
+            assert_eq!(got, expected, "chunk {chunk}");
+        }
     }
 
     #[test]
