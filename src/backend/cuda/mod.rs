@@ -328,13 +328,9 @@ pub fn bitonic_len(n: usize) -> u64 {
 /// The kernel-name suffix of a key type.
 pub fn kernel_suffix(key_type: KeyType) -> &'static str {
     match key_type {
-        KeyType::U32 => "u32",
-        KeyType::U64 => "u64",
-        KeyType::I32 => "i32",
-        KeyType::I64 => "i64",
-        KeyType::F32 => "f32",
-        KeyType::F64 => "f64",
+        // A kernel name cannot hold the pair type's `-`.
         KeyType::U32U32 => "kv",
+        other => other.name(),
     }
 }
 
