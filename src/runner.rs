@@ -100,12 +100,11 @@ pub fn resume(dir: &Path, limits: &crate::config::Limits) -> Result<(PathBuf, Ru
             dir.join("definition.toml").display().to_string(),
         ));
     }
-    if run.definition_path != crate::config::QUICK_PATH {
-        if let Ok(current) = std::fs::read_to_string(&run.definition_path) {
-            if current != run.definition_text {
-                return Err(ResumeError::DefinitionChanged(run.definition_path.clone()));
-            }
-        }
+    if run.definition_path != crate::config::QUICK_PATH
+        && let Ok(current) = std::fs::read_to_string(&run.definition_path)
+        && current != run.definition_text
+    {
+        return Err(ResumeError::DefinitionChanged(run.definition_path.clone()));
     }
     let mut def = crate::config::load(&run.definition_path, &run.definition_text, limits)
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
@@ -186,10 +185,10 @@ fn publish(dir: &Path, run: &Run) {
             dir.display()
         );
     }
-    if let Some(root) = dir.parent().and_then(Path::parent) {
-        if let Err(e) = crate::report::index::update(root) {
-            eprintln!("warning: could not update the archive index: {e:#}");
-        }
+    if let Some(root) = dir.parent().and_then(Path::parent)
+        && let Err(e) = crate::report::index::update(root)
+    {
+        eprintln!("warning: could not update the archive index: {e:#}");
     }
 }
 

@@ -60,12 +60,11 @@ fn results(dir: &Path) -> Value {
 fn wait_for_cases(dir: &Path, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Ok(text) = fs::read_to_string(dir.join("results.json")) {
-            if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                if v["cases"].as_array().is_some_and(|c| c.len() >= n) {
-                    return;
-                }
-            }
+        if let Ok(text) = fs::read_to_string(dir.join("results.json"))
+            && let Ok(v) = serde_json::from_str::<Value>(&text)
+            && v["cases"].as_array().is_some_and(|c| c.len() >= n)
+        {
+            return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -74,16 +74,16 @@ pub fn validate(
     for (index, cell) in raw.cells.into_iter().enumerate() {
         let span = cell.span();
         if let Some(cell) = v.cell(index, span, cell.into_inner(), &measure) {
-            if let Cell::Sweep(s) = &cell {
-                if !names.insert(s.name.clone()) {
-                    v.error(
-                        cell_span(text, index),
-                        format!(
-                            "two sweeps are named `{}`: give each a unique `name`",
-                            s.name
-                        ),
-                    );
-                }
+            if let Cell::Sweep(s) = &cell
+                && !names.insert(s.name.clone())
+            {
+                v.error(
+                    cell_span(text, index),
+                    format!(
+                        "two sweeps are named `{}`: give each a unique `name`",
+                        s.name
+                    ),
+                );
             }
             cells.push(cell);
         }
@@ -264,20 +264,20 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for algorithm in raw.get_ref() {
             let name = algorithm.get_ref();
-            if let Some(known) = backend.algorithm_names() {
-                if !known.contains(&name.as_str()) {
-                    let hint = closest(name, known.iter().copied())
-                        .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
-                    self.error(
-                        algorithm.span(),
-                        format!(
-                            "unknown {} algorithm `{name}`, expected one of {}{hint}",
-                            backend.name(),
-                            quoted(known)
-                        ),
-                    );
-                    continue;
-                }
+            if let Some(known) = backend.algorithm_names()
+                && !known.contains(&name.as_str())
+            {
+                let hint = closest(name, known.iter().copied())
+                    .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
+                self.error(
+                    algorithm.span(),
+                    format!(
+                        "unknown {} algorithm `{name}`, expected one of {}{hint}",
+                        backend.name(),
+                        quoted(known)
+                    ),
+                );
+                continue;
             }
             if out.contains(name) {
                 self.error(
@@ -436,13 +436,13 @@ impl Validator<'_> {
         match (backend, raw) {
             (Backend::Cuda, None) => Some(DeviceSelection::List(vec![0])),
             (Backend::Cuda, Some(d)) => {
-                if let DeviceSelection::List(list) = d.get_ref() {
-                    if list.is_empty() {
-                        self.error(
-                            d.span(),
-                            "the `devices` axis is empty: list GPU ordinals or write \"all\"",
-                        );
-                    }
+                if let DeviceSelection::List(list) = d.get_ref()
+                    && list.is_empty()
+                {
+                    self.error(
+                        d.span(),
+                        "the `devices` axis is empty: list GPU ordinals or write \"all\"",
+                    );
                 }
                 Some(d.into_inner())
             }

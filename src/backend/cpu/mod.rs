@@ -107,12 +107,12 @@ pub struct ThreadPools {
 impl ThreadPools {
     /// The pool with `threads` threads.
     pub fn get(&mut self, threads: u32) -> Result<&rayon::ThreadPool, rayon::ThreadPoolBuildError> {
-        if !self.pools.contains_key(&threads) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.pools.entry(threads) {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads as usize)
                 .thread_name(move |i| format!("sortmark-{threads}t-{i}"))
                 .build()?;
-            self.pools.insert(threads, pool);
+            e.insert(pool);
         }
         Ok(&self.pools[&threads])
     }

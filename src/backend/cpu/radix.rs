@@ -510,7 +510,7 @@ fn scatter_combined<K: SortKey>(
     for (b, r) in base.iter_mut().zip(regions.iter()) {
         *b = r.as_ptr() as usize / size;
     }
-    let streaming = streaming && regions[0].as_ptr() as usize % size == 0;
+    let streaming = streaming && (regions[0].as_ptr() as usize).is_multiple_of(size);
     let mut pos = base.clone();
     for &k in src {
         let b = digit.of(k);
@@ -557,7 +557,11 @@ fn write_line<K: SortKey>(
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn stream_line<K>(out: &mut [K], line: &[K]) {
-    assert!(size_of_val(out) == 64 && size_of_val(line) == 64 && out.as_ptr() as usize % 64 == 0);
+    assert!(
+        size_of_val(out) == 64
+            && size_of_val(line) == 64
+            && (out.as_ptr() as usize).is_multiple_of(64)
+    );
     // SAFETY: `out` and `line` are 64 bytes long and `out` is 64-byte aligned (just checked),
     // so the four 16-byte loads stay inside `line` and the four aligned 16-byte stores inside
     // `out`. The copy goes through registers in inline assembly, which moves bytes without

@@ -58,10 +58,10 @@ pub fn cubin(source: &str, arch: (u32, u32), cache_dir: &Path) -> Result<Vec<u8>
     let opts = options(arch);
     let version = nvrtc_version().ctx("asking NVRTC for its version")?;
     let path: PathBuf = cache_dir.join(cache_key(source, &opts, arch, version));
-    if let Ok(bytes) = std::fs::read(&path) {
-        if !bytes.is_empty() {
-            return Ok(bytes);
-        }
+    if let Ok(bytes) = std::fs::read(&path)
+        && !bytes.is_empty()
+    {
+        return Ok(bytes);
     }
     let bytes = compile(source, &opts)?;
     if std::fs::create_dir_all(cache_dir).is_ok() {
@@ -115,6 +115,27 @@ fn compile(source: &str, opts: &[String]) -> Result<Vec<u8>, CudaError> {
     Ok(bytes)
 }
 
+/// The architectures NVRTC can compile for (`nvrtcGetSupportedArchs`, e.g. 75, 80, 90), or
+/// `None` when NVRTC cannot say.
+pub fn supported_archs() -> Option<Vec<u32>> {
+    let mut count = 0;
+    // SAFETY: writes one int.
+    unsafe { sys::nvrtcGetNumSupportedArchs(&mut count) }
+        .result()
+        .ok()?;
+    let mut archs = vec![0; usize::try_from(count).ok()?];
+    // SAFETY: `archs` holds the `count` ints NVRTC writes.
+    unsafe { sys::nvrtcGetSupportedArchs(archs.as_mut_ptr()) }
+        .result()
+        .ok()?;
+    Some(
+        archs
+            .into_iter()
+            .filter_map(|a| u32::try_from(a).ok())
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,25 +163,4 @@ mod tests {
         );
         assert!(options((9, 0)).contains(&"--gpu-architecture=sm_90".to_string()));
     }
-}
-
-/// The architectures NVRTC can compile for (`nvrtcGetSupportedArchs`, e.g. 75, 80, 90), or
-/// `None` when NVRTC cannot say.
-pub fn supported_archs() -> Option<Vec<u32>> {
-    let mut count = 0;
-    // SAFETY: writes one int.
-    unsafe { sys::nvrtcGetNumSupportedArchs(&mut count) }
-        .result()
-        .ok()?;
-    let mut archs = vec![0; usize::try_from(count).ok()?];
-    // SAFETY: `archs` holds the `count` ints NVRTC writes.
-    unsafe { sys::nvrtcGetSupportedArchs(archs.as_mut_ptr()) }
-        .result()
-        .ok()?;
-    Some(
-        archs
-            .into_iter()
-            .filter_map(|a| u32::try_from(a).ok())
-            .collect(),
-    )
 }

@@ -37,10 +37,10 @@ impl Context {
     ) -> Self {
         let mut python: Vec<String> = Vec::new();
         for sweep in definition.sweeps() {
-            if let Some(interpreter) = sweep.command.as_deref().and_then(python_interpreter) {
-                if !python.contains(&interpreter) {
-                    python.push(interpreter);
-                }
+            if let Some(interpreter) = sweep.command.as_deref().and_then(python_interpreter)
+                && !python.contains(&interpreter)
+            {
+                python.push(interpreter);
             }
         }
         Context {
@@ -464,13 +464,13 @@ pub fn cuda_checks(
     };
     // NVML knows the driver's CUDA version too, when the CUDA backend did not ask libcuda.
     let mut cuda = cuda.clone();
-    if let Ok(driver) = &mut cuda.driver {
-        if driver.cuda_version.is_none() {
-            driver.cuda_version = nvml
-                .and_then(|n| n.as_ref().ok())
-                .and_then(|n| n.cuda_version.as_ref().ok())
-                .cloned();
-        }
+    if let Ok(driver) = &mut cuda.driver
+        && driver.cuda_version.is_none()
+    {
+        driver.cuda_version = nvml
+            .and_then(|n| n.as_ref().ok())
+            .and_then(|n| n.cuda_version.as_ref().ok())
+            .cloned();
     }
     let cuda = &cuda;
     let mut out = vec![driver_check(cuda, nvml, issues), nvrtc_check(cuda)];

@@ -187,12 +187,11 @@ fn cpu_quota() -> Observed<Option<CpuQuota>> {
         let mut dir = Path::new("/sys/fs/cgroup").join(path.trim().trim_start_matches('/'));
         let mut tightest: Option<CpuQuota> = None;
         loop {
-            if let Ok(text) = std::fs::read_to_string(dir.join("cpu.max")) {
-                if let Some(q) = parse_cpu_max(&text)? {
-                    if tightest.is_none_or(|t| q.cpus() < t.cpus()) {
-                        tightest = Some(q);
-                    }
-                }
+            if let Ok(text) = std::fs::read_to_string(dir.join("cpu.max"))
+                && let Some(q) = parse_cpu_max(&text)?
+                && tightest.is_none_or(|t| q.cpus() < t.cpus())
+            {
+                tightest = Some(q);
             }
             if dir == Path::new("/sys/fs/cgroup") || !dir.pop() {
                 break;
