@@ -12,6 +12,7 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::measure::MeasureSettings;
 pub use error::{DefinitionError, LoadError, closest};
 pub use size::{Size, SizeError};
 pub use validate::Limits;
@@ -88,33 +89,6 @@ impl Backend {
             Backend::Cpu => Some(&crate::backend::cpu::CpuAlgorithm::NAMES),
             Backend::Cuda => Some(&["radix", "bitonic"]),
             Backend::Command => None,
-        }
-    }
-}
-
-/// How many times a case runs and for how long.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct MeasureSettings {
-    /// Untimed runs before the timed ones.
-    pub warmup: u32,
-    /// Fewest timed repetitions.
-    pub repetitions: u32,
-    /// Keep repeating until the timed repetitions add up to at least this many seconds…
-    pub min_time_s: f64,
-    /// …but never more than this many repetitions.
-    pub max_repetitions: u32,
-    /// A peer command is killed after this many seconds (command backend only).
-    pub timeout_s: f64,
-}
-
-impl Default for MeasureSettings {
-    fn default() -> Self {
-        MeasureSettings {
-            warmup: 1,
-            repetitions: 5,
-            min_time_s: 0.0,
-            max_repetitions: 100,
-            timeout_s: 300.0,
         }
     }
 }

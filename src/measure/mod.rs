@@ -8,9 +8,35 @@ pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::MeasureSettings;
 pub use stats::{Outliers, Stats, summarize};
 pub use verify::{Verification, verify};
+
+/// How many times a case runs and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeasureSettings {
+    /// Untimed runs before the timed ones.
+    pub warmup: u32,
+    /// Fewest timed repetitions.
+    pub repetitions: u32,
+    /// Keep repeating until the timed repetitions add up to at least this many seconds…
+    pub min_time_s: f64,
+    /// …but never more than this many repetitions.
+    pub max_repetitions: u32,
+    /// A peer command is killed after this many seconds (command backend only).
+    pub timeout_s: f64,
+}
+
+impl Default for MeasureSettings {
+    fn default() -> Self {
+        MeasureSettings {
+            warmup: 1,
+            repetitions: 5,
+            min_time_s: 0.0,
+            max_repetitions: 100,
+            timeout_s: 300.0,
+        }
+    }
+}
 
 /// Host↔device copies of a GPU case, timed apart from the sort and reported apart.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

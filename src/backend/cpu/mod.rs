@@ -8,9 +8,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::config::MeasureSettings;
 use crate::data::{KeyData, KeyType, SortKey, checksum};
-use crate::measure::{Measurement, Verification, repeat, verify};
+use crate::measure::{MeasureSettings, Measurement, Verification, repeat, verify};
 use crate::with_keys;
 
 /// A CPU sort algorithm sortmark can run.
