@@ -294,7 +294,7 @@ impl Executor {
 /// Why a case would not fit in the host memory available now, if it would not.
 fn host_memory_shortfall(case: &Case) -> Option<String> {
     let needed =
-        crate::plan::host_bytes_needed(case.backend, &case.algorithm, case.key_type, case.n);
+        crate::backend::host_bytes_needed(case.backend, &case.algorithm, case.key_type, case.n);
     let available = crate::env::memory().available_bytes;
     (available > 0 && needed > available).then(|| {
         format!(

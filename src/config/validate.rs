@@ -469,7 +469,7 @@ impl Validator<'_> {
     ) -> Option<String> {
         match (backend, raw) {
             (Backend::Command, Some(c)) => {
-                if let Err(e) = crate::backend::command::Template::parse(c.get_ref()) {
+                if let Err(e) = crate::backend::command::template::Template::parse(c.get_ref()) {
                     self.error(c.span(), e.to_string());
                 }
                 Some(c.into_inner())
@@ -558,7 +558,7 @@ impl Validator<'_> {
         for size in sizes {
             for algorithm in &sweep.algorithms {
                 for &key in &sweep.keys {
-                    let bytes = crate::plan::host_bytes_needed(
+                    let bytes = crate::backend::host_bytes_needed(
                         sweep.backend,
                         algorithm,
                         key,
