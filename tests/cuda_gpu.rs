@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
-use sortmark::backend::cuda::{self, GpuAlgorithm, GpuDevice, Repetitions};
+use sortmark::backend::cuda::{self, GpuAlgorithm, GpuDevice};
 use sortmark::data::{Distribution, KeyData, KeyType, SortKey, generate};
+use sortmark::measure::MeasureSettings;
 use sortmark::with_keys;
 
 fn cache_dir() -> PathBuf {
@@ -21,11 +22,12 @@ fn open() -> GpuDevice {
     }
 }
 
-const ONCE: Repetitions = Repetitions {
+const ONCE: MeasureSettings = MeasureSettings {
     warmup: 0,
-    min_count: 1,
-    max_count: 1,
+    repetitions: 1,
+    max_repetitions: 1,
     min_time_s: 0.0,
+    timeout_s: 300.0,
 };
 
 fn bits(data: &KeyData) -> Vec<u64> {
@@ -208,11 +210,12 @@ fn gpu_skips_passes_whose_digit_is_constant() {
 fn gpu_repetitions_follow_the_rule() {
     let mut dev = open();
     let input = generate(KeyType::U32, Distribution::Uniform, 1 << 16, 1);
-    let reps = Repetitions {
+    let reps = MeasureSettings {
         warmup: 2,
-        min_count: 4,
-        max_count: 6,
+        repetitions: 4,
+        max_repetitions: 6,
         min_time_s: 0.0,
+        timeout_s: 300.0,
     };
     let out = dev.sort(GpuAlgorithm::Radix, &input, &reps).unwrap();
     assert_eq!(out.samples_s.len(), 4);

@@ -38,6 +38,18 @@ impl Default for MeasureSettings {
     }
 }
 
+impl MeasureSettings {
+    /// Whether another timed repetition is due after `samples` (seconds each): until both
+    /// `repetitions` runs and `min_time_s` seconds are reached, never past `max_repetitions`.
+    pub fn wants_more(&self, samples: &[f64]) -> bool {
+        if samples.len() >= self.max_repetitions.max(1) as usize {
+            return false;
+        }
+        samples.len() < self.repetitions.max(1) as usize
+            || samples.iter().sum::<f64>() < self.min_time_s
+    }
+}
+
 /// Host↔device copies of a GPU case, timed apart from the sort and reported apart.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Transfers {
@@ -76,15 +88,9 @@ pub fn repeat(
         repetition()?;
     }
     let mut samples = Vec::new();
-    let mut total = 0.0;
-    while samples.len() < settings.max_repetitions.max(1) as usize {
+    while settings.wants_more(&samples) {
         stop_if_interrupted()?;
-        let s = repetition()?;
-        samples.push(s);
-        total += s;
-        if samples.len() >= settings.repetitions as usize && total >= settings.min_time_s {
-            break;
-        }
+        samples.push(repetition()?);
     }
     Ok(samples)
 }
@@ -117,6 +123,16 @@ mod tests {
             max_repetitions,
             ..MeasureSettings::default()
         }
+    }
+
+    #[test]
+    fn the_stop_rule_needs_both_count_and_time_within_the_cap() {
+        let r = settings(2, 3, 1.0, 5);
+        assert!(r.wants_more(&[]));
+        assert!(r.wants_more(&[10.0, 10.0])); // repetitions not reached
+        assert!(!r.wants_more(&[10.0, 10.0, 10.0])); // both reached
+        assert!(r.wants_more(&[0.1, 0.1, 0.1])); // min_time not reached
+        assert!(!r.wants_more(&[0.1; 5])); // capped by max_repetitions
     }
 
     #[test]

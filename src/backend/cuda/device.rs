@@ -13,11 +13,11 @@ use cudarc::nvrtc::Ptx;
 
 use super::{
     BITONIC_TILE, CUDARC_API, Context, CudaError, GpuAlgorithm, GpuFacts, GpuSortOutcome,
-    KERNEL_SOURCE, MAX_ELEMENTS, ONESWEEP_THREADS, Repetitions, bitonic_len, bytes_moved,
-    bytes_needed, compile, kernel_suffix, pad_word, radix_passes, radix_scratch_bytes, radix_tile,
-    word_bytes,
+    KERNEL_SOURCE, MAX_ELEMENTS, ONESWEEP_THREADS, bitonic_len, bytes_moved, bytes_needed, compile,
+    kernel_suffix, pad_word, radix_passes, radix_scratch_bytes, radix_tile, word_bytes,
 };
 use crate::data::{KeyData, KeyType, KeyValue};
+use crate::measure::MeasureSettings;
 
 const BITONIC_THREADS: u32 = 1024;
 const STEP_THREADS: u32 = 256;
@@ -157,14 +157,14 @@ impl GpuDevice {
         Ok(bandwidth)
     }
 
-    /// Sorts `input` on the GPU with `algorithm`, `reps` times (each from a pristine device copy
+    /// Sorts `input` on the GPU with `algorithm`, as `settings` ask (each from a pristine device copy
     /// of the input, restored untimed), timing the device-side sort with CUDA events; then
     /// verifies the last output on the GPU and copies it back.
     pub fn sort(
         &mut self,
         algorithm: GpuAlgorithm,
         input: &KeyData,
-        reps: &Repetitions,
+        settings: &MeasureSettings,
     ) -> Result<GpuSortOutcome, CudaError> {
         let n = input.len();
         if n > MAX_ELEMENTS {
@@ -183,7 +183,7 @@ impl GpuDevice {
             });
         }
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.sort_inner(algorithm, input, reps)
+            self.sort_inner(algorithm, input, settings)
         })) {
             Ok(r) => r,
             Err(p) => Err(CudaError::Panicked(super::panic_message(&p))),
@@ -194,7 +194,7 @@ impl GpuDevice {
         &mut self,
         algorithm: GpuAlgorithm,
         input: &KeyData,
-        reps: &Repetitions,
+        settings: &MeasureSettings,
     ) -> Result<GpuSortOutcome, CudaError> {
         self.ctx.bind_to_thread().ctx("binding the context")?;
         let n = input.len();
@@ -221,7 +221,7 @@ impl GpuDevice {
         };
 
         let mut samples_s = Vec::new();
-        let mut warmups = reps.warmup;
+        let mut warmups = settings.warmup;
         loop {
             self.copy_dtod(plan.work.ptr, pristine.ptr, data_bytes)?;
             start.record(&self.stream).ctx("recording an event")?;
@@ -233,7 +233,7 @@ impl GpuDevice {
                 continue;
             }
             samples_s.push(s);
-            if !reps.wants_more(&samples_s) {
+            if !settings.wants_more(&samples_s) {
                 break;
             }
         }

@@ -221,38 +221,6 @@ impl FromStr for GpuAlgorithm {
     }
 }
 
-/// How often a case is sorted: `warmup` uncounted runs, then timed runs until both
-/// `min_count` runs and `min_time_s` seconds of sorting are reached, capped by `max_count`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Repetitions {
-    pub warmup: u32,
-    pub min_count: u32,
-    pub max_count: u32,
-    pub min_time_s: f64,
-}
-
-impl Repetitions {
-    /// Whether another timed run is due after `samples` (seconds each).
-    pub fn wants_more(&self, samples: &[f64]) -> bool {
-        let count = samples.len() as u32;
-        if count >= self.max_count.max(1) {
-            return false;
-        }
-        count < self.min_count.max(1) || samples.iter().sum::<f64>() < self.min_time_s
-    }
-}
-
-impl Default for Repetitions {
-    fn default() -> Self {
-        Repetitions {
-            warmup: 1,
-            min_count: 3,
-            max_count: 50,
-            min_time_s: 0.2,
-        }
-    }
-}
-
 /// What one case's GPU sort produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpuSortOutcome {
@@ -470,21 +438,6 @@ mod tests {
             serde_json::to_string(&GpuAlgorithm::Bitonic).unwrap(),
             "\"bitonic\""
         );
-    }
-
-    #[test]
-    fn repetitions_stop_rule() {
-        let r = Repetitions {
-            warmup: 2,
-            min_count: 3,
-            max_count: 5,
-            min_time_s: 1.0,
-        };
-        assert!(r.wants_more(&[]));
-        assert!(r.wants_more(&[10.0, 10.0])); // min_count not reached
-        assert!(!r.wants_more(&[10.0, 10.0, 10.0])); // both reached
-        assert!(r.wants_more(&[0.1, 0.1, 0.1])); // min_time not reached
-        assert!(!r.wants_more(&[0.1; 5])); // capped by max_count
     }
 
     #[test]

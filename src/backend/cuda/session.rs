@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use super::{CudaStack, GpuAlgorithm, GpuDevice, GpuFacts, Repetitions, Unavailable, availability};
+use super::{CudaStack, GpuAlgorithm, GpuDevice, GpuFacts, Unavailable, availability};
 use crate::data::generate;
 use crate::env::compat::{CudaDevice, CudaFacts, DriverFacts, NvrtcFacts, cuda_version_string};
 use crate::measure::{Measurement, Transfers, Verification};
@@ -179,17 +179,11 @@ impl GpuSession {
                 .and_then(|f| f.copy_bandwidth_bytes_per_s)
         });
         let input = generate(case.key_type, case.distribution, case.n as usize, seed);
-        let reps = Repetitions {
-            warmup: case.measure.warmup,
-            min_count: case.measure.repetitions,
-            max_count: case.measure.max_repetitions,
-            min_time_s: case.measure.min_time_s,
-        };
         let device = match self.devices.get_mut(&ordinal) {
             Some(d) => d,
             None => return CaseResult::failed(case, "the GPU closed", logical_cores),
         };
-        match device.sort(algorithm, &input, &reps) {
+        match device.sort(algorithm, &input, &case.measure) {
             Ok(outcome) => {
                 let measurement = Measurement {
                     samples_s: outcome.samples_s,
