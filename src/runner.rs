@@ -231,20 +231,19 @@ impl Executor {
         if let Some(reason) = &case.skip {
             return CaseResult::skipped(case, reason.clone(), self.logical_cores);
         }
+        if let Some(reason) = host_memory_shortfall(case) {
+            return CaseResult::skipped(case, reason, self.logical_cores);
+        }
         match catch_unwind(AssertUnwindSafe(|| self.dispatch(case))) {
             Ok(result) => result,
-            Err(panic) => {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".to_string());
-                CaseResult::failed(
-                    case,
-                    format!("the case panicked: {message}"),
-                    self.logical_cores,
-                )
-            }
+            Err(panic) => CaseResult::failed(
+                case,
+                format!(
+                    "the case panicked: {}",
+                    crate::backend::panic_message(&panic)
+                ),
+                self.logical_cores,
+            ),
         }
     }
 
@@ -282,9 +281,6 @@ impl Executor {
                 );
             }
         };
-        if let Some(reason) = host_memory_shortfall(case) {
-            return CaseResult::skipped(case, reason, self.logical_cores);
-        }
         let input = generate(case.key_type, case.distribution, case.n as usize, self.seed);
         let measurement = crate::backend::cpu::measure(algorithm, &input, &case.measure, pool);
         CaseResult::measured(case, measurement, self.seed, None, self.logical_cores)

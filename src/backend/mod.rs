@@ -23,3 +23,14 @@ pub fn host_bytes_needed(backend: Backend, algorithm: &str, key: KeyType, n: u64
         Backend::Command => input,
     }
 }
+
+/// The message a caught panic carried, for the case or check it ends.
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

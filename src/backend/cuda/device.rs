@@ -45,7 +45,7 @@ impl GpuDevice {
         super::availability()?;
         match std::panic::catch_unwind(|| Self::open_inner(ordinal, kernel_cache_dir)) {
             Ok(r) => r,
-            Err(p) => Err(CudaError::Panicked(super::panic_message(&p))),
+            Err(p) => Err(CudaError::Panicked(crate::backend::panic_message(&p))),
         }
     }
 
@@ -186,7 +186,7 @@ impl GpuDevice {
             self.sort_inner(algorithm, input, settings)
         })) {
             Ok(r) => r,
-            Err(p) => Err(CudaError::Panicked(super::panic_message(&p))),
+            Err(p) => Err(CudaError::Panicked(crate::backend::panic_message(&p))),
         }
     }
 

@@ -383,7 +383,7 @@ pub fn availability() -> Result<CudaStack, Unavailable> {
     // cudarc panics when a symbol is missing (a driver older than the bindings): catch it.
     match std::panic::catch_unwind(probe_stack) {
         Ok(result) => result,
-        Err(panic) => Err(Unavailable::DriverFailed(panic_message(&panic))),
+        Err(panic) => Err(Unavailable::DriverFailed(super::panic_message(&panic))),
     }
 }
 
@@ -408,16 +408,6 @@ fn probe_stack() -> Result<CudaStack, Unavailable> {
         device_count: device_count as usize,
         cudarc_api: CUDARC_API.to_string(),
     })
-}
-
-pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
 }
 
 #[cfg(test)]
