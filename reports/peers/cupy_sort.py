@@ -70,28 +70,18 @@ def main():
 
     samples = pc.repeat(args, once_pairs if pairs else once_keys)
     d2h_s, _ = elapsed(lambda: [a.get() for a in last["out"]])
-    verified, verification = verifier.report()
     name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
     runtime = cp.cuda.runtime.runtimeGetVersion()
-    notes = [f"device: {name}; CUDA runtime {runtime // 1000}.{runtime % 1000 // 10}"]
-    if pairs:
-        notes.append("u32-u32 pairs: cp.argsort(keys), then keys[order] and values[order]")
-    if verification.get("total_order") is False:
-        notes.append(pc.float_order_note("cp.sort"))
-    if verifier.nan_note():
-        notes.append(verifier.nan_note())
-    pc.emit(
-        {
-            "samples_s": samples,
-            "timing": "cuda-events",
-            "verified": verified,
-            "verification": verification,
-            "transfers": {"h2d_s": h2d_s, "d2h_s": d2h_s},
-            "library": {"name": "cupy", "version": cp.__version__},
-            "notes": notes,
-        }
+    pc.emit_result(
+        samples,
+        verifier,
+        library={"name": "cupy", "version": cp.__version__},
+        timing="cuda-events",
+        pairs=pairs,
+        pairs_how="cp.argsort(keys), then keys[order] and values[order]",
+        notes=[f"device: {name}; CUDA runtime {runtime // 1000}.{runtime % 1000 // 10}"],
+        transfers={"h2d_s": h2d_s, "d2h_s": d2h_s},
     )
-
 
 if __name__ == "__main__":
     main()

@@ -57,25 +57,15 @@ def main():
         return (t1 - t0) / 1e9
 
     samples = pc.repeat(args, once_pairs if pairs else once_keys)
-    verified, verification = verifier.report()
-    notes = [f"kind={kind or 'default (quicksort)'}, one thread"]
-    if pairs:
-        notes.append("u32-u32 pairs: np.argsort(keys), then keys[order] and values[order]")
-    if verification.get("total_order") is False:
-        notes.append(pc.float_order_note("np.sort"))
-    if verifier.nan_note():
-        notes.append(verifier.nan_note())
-    pc.emit(
-        {
-            "samples_s": samples,
-            "timing": "host-clock",
-            "verified": verified,
-            "verification": verification,
-            "library": {"name": "numpy", "version": np.__version__},
-            "notes": notes,
-        }
+    pc.emit_result(
+        samples,
+        verifier,
+        library={"name": "numpy", "version": np.__version__},
+        timing="host-clock",
+        pairs=pairs,
+        pairs_how="np.argsort(keys), then keys[order] and values[order]",
+        notes=[f"kind={kind or 'default (quicksort)'}, one thread"],
     )
-
 
 if __name__ == "__main__":
     main()

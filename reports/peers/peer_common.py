@@ -55,6 +55,29 @@ def emit(report):
     sys.exit(0)
 
 
+def emit_result(samples, verifier, *, library, timing, pairs, pairs_how, notes, transfers=None):
+    """Emits a measured case: the samples, the verification, and the notes every peer adds
+    (how pairs were sorted, where NaNs went). sortmark itself notes a float order other than
+    IEEE total order, from `verification.total_order`."""
+    verified, verification = verifier.report()
+    notes = list(notes)
+    if pairs:
+        notes.append(f"u32-u32 pairs: {pairs_how}")
+    if verifier.nan_note():
+        notes.append(verifier.nan_note())
+    report = {
+        "samples_s": samples,
+        "timing": timing,
+        "verified": verified,
+        "verification": verification,
+        "library": library,
+        "notes": notes,
+    }
+    if transfers is not None:
+        report["transfers"] = transfers
+    emit(report)
+
+
 def skip(reason):
     emit({"skip": reason})
 
@@ -230,12 +253,3 @@ def input_checksum(xp, args, keys, values=None):
             "the input was misread or the checksum differs"
         )
     return got
-
-
-def float_order_note(library):
-    return (
-        f"{library} does not sort floats in IEEE 754 total order (sortmark's order: -NaN first, "
-        "-0.0 before +0.0, +NaN last): it treats -0.0 and +0.0 as equal and places NaNs its own "
-        "way (see where they went). This peer verifies the numbers ascending with ±0.0 equal and "
-        "every NaN at one end or the other."
-    )
