@@ -65,19 +65,6 @@ template <typename W> __device__ __forceinline__ u32 digit_of(W k, u32 shift) {
     return (u32)(k >> shift) & 255u;
 }
 
-// The lanes of the warp whose digit equals this lane's: one ballot per digit bit (cheaper
-// than match.any on the hardware measured).
-__device__ __forceinline__ u32 match_digit(u32 d) {
-    u32 peers = 0xffffffffu;
-#pragma unroll
-    for (u32 b = 0; b < 8; b++) {
-        const bool set = (d >> b) & 1u;
-        const u32 ballot = __ballot_sync(0xffffffffu, set);
-        peers &= set ? ballot : ~ballot;
-    }
-    return peers;
-}
-
 __device__ __forceinline__ void store_relaxed(u32 *p, u32 v) { *(volatile u32 *)p = v; }
 __device__ __forceinline__ u32 load_relaxed(const u32 *p) { return *(volatile const u32 *)p; }
 
@@ -85,54 +72,15 @@ __device__ __forceinline__ u32 load_relaxed(const u32 *p) { return *(volatile co
 // LSD radix sort, Onesweep design.
 
 #define RADIX 256
-#define OS_BLOCK 256
-#define OS_WARPS (OS_BLOCK / 32)
 #define FLAG_AGGREGATE 0x40000000u
 #define FLAG_INCLUSIVE 0x80000000u
 #define VALUE_MASK 0x3fffffffu
 
-// One read of the input counts the digits of every pass. `hist` holds PASSES x 256 counters.
-// Each thread loads HIST_ITEMS keys before counting them, to keep enough loads in flight.
-#define HIST_THREADS 256
-#define HIST_BYTES_PER_THREAD 32
-template <typename W, int MODE, int PASSES>
-__device__ __forceinline__ void histogram_impl(const W *__restrict__ keys, u32 n,
-                                               u32 *__restrict__ hist) {
-    const u32 ITEMS = HIST_BYTES_PER_THREAD / sizeof(W);
-    // Two copies per pass halve shared-atomic contention between warps.
-    __shared__ u32 sh[2][PASSES * RADIX];
-    for (u32 i = threadIdx.x; i < 2 * PASSES * RADIX; i += blockDim.x) (&sh[0][0])[i] = 0;
-    __syncthreads();
-    u32 *mine = sh[(threadIdx.x >> 5) & 1];
-    const u32 chunk = HIST_THREADS * ITEMS;
-    for (u32 base = blockIdx.x * chunk; base < n; base += gridDim.x * chunk) {
-        W k[ITEMS];
-#pragma unroll
-        for (u32 i = 0; i < ITEMS; i++) {
-            const u32 idx = base + i * HIST_THREADS + threadIdx.x;
-            k[i] = idx < n ? keys[idx] : (W)0;
-        }
-#pragma unroll
-        for (u32 i = 0; i < ITEMS; i++) {
-            if (base + i * HIST_THREADS + threadIdx.x < n) {
-                const W o = to_ord<MODE>(k[i]);
-#pragma unroll
-                for (u32 p = 0; p < PASSES; p++)
-                    atomicAdd(&mine[p * RADIX + digit_of(o, p * 8)], 1u);
-            }
-        }
-    }
-    __syncthreads();
-    for (u32 i = threadIdx.x; i < PASSES * RADIX; i += blockDim.x) {
-        const u32 c = sh[0][i] + sh[1][i];
-        if (c) atomicAdd(&hist[i], c);
-    }
-}
-
 // Radix scratch layout in u32 words, for PASSES digit passes and TILES tiles per pass:
 //   [0, P*256)        histogram of every pass (zeroed by the host)
 //   [P*256, 2*P*256)  global digit starts of every pass
-//   16 plan words     per pass: PLAN_* bits; word P: how many passes run
+//   16 plan words     per pass: PLAN_* bits; word P: how many passes run; word 15: how many
+//                     histogram blocks have finished (zeroed by the host)
 //   16 tile counters  one per pass (zeroed by the host)
 //   2 x TILES*256     look-back status, pass p uses region p%2 and zeroes region (p+1)%2;
 //                     region 0 is zeroed by the host.
@@ -140,20 +88,29 @@ __device__ __forceinline__ void histogram_impl(const W *__restrict__ keys, u32 n
 #define PLAN_SRC_ALT 2u
 #define PLAN_XFORM_IN 4u
 #define PLAN_XFORM_OUT 8u
+#define PLAN_DENSE 16u
+#define PLAN_HIST_DONE 15
 
 // Scans every pass's digit counts into global digit starts and plans the passes on the device:
 // a pass whose digit is the same for every key is skipped; the others alternate between the two
-// buffers, the first applying the ordered-bits transform and the last undoing it. One block.
-extern "C" __global__ void __launch_bounds__(RADIX) plan_passes(u32 *scratch, u32 passes, u32 n) {
+// buffers, the first applying the ordered-bits transform and the last undoing it. Run by the
+// histogram's last block (RADIX threads), after every block's counts have reached `hist`.
+// A pass is dense when one digit holds more than 1/DENSE_DIGIT_SHARE of the keys: many lanes of
+// a warp then share a digit, which serialises the shared-memory match bins; those passes match
+// with match.any instead.
+#define DENSE_DIGIT_SHARE 32
+__device__ __forceinline__ void plan_passes_impl(u32 *scratch, u32 passes, u32 n) {
     __shared__ u32 warp_sums[RADIX / 32];
-    __shared__ u32 trivial[8];
+    __shared__ u32 trivial[8], dense[8];
     const u32 tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     u32 *hist = scratch, *starts = scratch + passes * RADIX, *plan = scratch + 2 * passes * RADIX;
-    if (tid < 8) trivial[tid] = 0;
+    if (tid < 8) trivial[tid] = dense[tid] = 0;
     __syncthreads();
     for (u32 p = 0; p < passes; p++) {
-        const u32 c = hist[p * RADIX + tid];
+        // L2 loads: the counts were added by other blocks' atomics.
+        const u32 c = __ldcg(&hist[p * RADIX + tid]);
         if (c == n) trivial[p] = 1;
+        if (c > n / DENSE_DIGIT_SHARE) dense[p] = 1;
         u32 incl = c;
 #pragma unroll
         for (u32 o = 1; o < 32; o <<= 1) {
@@ -173,7 +130,8 @@ extern "C" __global__ void __launch_bounds__(RADIX) plan_passes(u32 *scratch, u3
             if (trivial[p]) {
                 plan[p] = PLAN_SKIP;
             } else {
-                plan[p] = ((active & 1) ? PLAN_SRC_ALT : 0u) | (active == 0 ? PLAN_XFORM_IN : 0u);
+                plan[p] = ((active & 1) ? PLAN_SRC_ALT : 0u) | (active == 0 ? PLAN_XFORM_IN : 0u) |
+                          (dense[p] ? PLAN_DENSE : 0u);
                 last = p;
                 active++;
             }
@@ -183,28 +141,134 @@ extern "C" __global__ void __launch_bounds__(RADIX) plan_passes(u32 *scratch, u3
     }
 }
 
+// One read of the input counts the digits of every pass into `scratch` (PASSES x 256
+// counters); the last block to finish then plans the passes, which saves a launch.
+// Each thread loads HIST_VECS 16-byte vectors before counting them, to keep enough loads in
+// flight with few load instructions.
+#define HIST_THREADS 256
+#define HIST_VECS 4
+
+template <typename W> __device__ __forceinline__ W word_of(uint4 v, u32 i);
+template <> __device__ __forceinline__ u32 word_of<u32>(uint4 v, u32 i) {
+    return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+template <> __device__ __forceinline__ u64 word_of<u64>(uint4 v, u32 i) {
+    return i == 0 ? ((u64)v.y << 32) | v.x : ((u64)v.w << 32) | v.z;
+}
+
+template <typename W, int MODE, int PASSES>
+__device__ __forceinline__ void count_digits(W w, u32 *counters) {
+    const W o = to_ord<MODE>(w);
+#pragma unroll
+    for (u32 p = 0; p < PASSES; p++) atomicAdd(&counters[p * RADIX + digit_of(o, p * 8)], 1u);
+}
+
+template <typename W, int MODE, int PASSES>
+__device__ __forceinline__ void histogram_impl(const W *__restrict__ keys, u32 n,
+                                               u32 *__restrict__ scratch) {
+    const u32 PER_VEC = 16 / sizeof(W);
+    // Two copies per pass halve shared-atomic contention between warps.
+    __shared__ u32 sh[2][PASSES * RADIX];
+    __shared__ bool last_block;
+    u32 *hist = scratch;
+    for (u32 i = threadIdx.x; i < 2 * PASSES * RADIX; i += blockDim.x) (&sh[0][0])[i] = 0;
+    __syncthreads();
+    u32 *mine = sh[(threadIdx.x >> 5) & 1];
+    // Whole vectors (device buffers are 256-byte aligned), then the last n % PER_VEC keys.
+    const uint4 *vecs = (const uint4 *)keys;
+    const u32 n_vecs = n / PER_VEC;
+    const u32 chunk = HIST_THREADS * HIST_VECS;
+    for (u32 base = blockIdx.x * chunk; base < n_vecs; base += gridDim.x * chunk) {
+        uint4 v[HIST_VECS];
+#pragma unroll
+        for (u32 i = 0; i < HIST_VECS; i++) {
+            const u32 idx = base + i * HIST_THREADS + threadIdx.x;
+            if (idx < n_vecs) v[i] = vecs[idx];
+        }
+#pragma unroll
+        for (u32 i = 0; i < HIST_VECS; i++) {
+            if (base + i * HIST_THREADS + threadIdx.x < n_vecs) {
+#pragma unroll
+                for (u32 w = 0; w < PER_VEC; w++)
+                    count_digits<W, MODE, PASSES>(word_of<W>(v[i], w), mine);
+            }
+        }
+    }
+    if (blockIdx.x == 0 && threadIdx.x < n % PER_VEC)
+        count_digits<W, MODE, PASSES>(keys[n_vecs * PER_VEC + threadIdx.x], mine);
+    __syncthreads();
+    for (u32 i = threadIdx.x; i < PASSES * RADIX; i += blockDim.x) {
+        const u32 c = sh[0][i] + sh[1][i];
+        if (c) atomicAdd(&hist[i], c);
+    }
+    // Threadfence-reduction pattern: every thread's counts are visible device-wide before its
+    // block is counted as done, so the last block sees all of them.
+    __threadfence();
+    __syncthreads();
+    u32 *plan = scratch + 2 * PASSES * RADIX;
+    if (threadIdx.x == 0) last_block = atomicAdd(&plan[PLAN_HIST_DONE], 1u) == gridDim.x - 1;
+    __syncthreads();
+    if (last_block) {
+        __threadfence();
+        plan_passes_impl(scratch, PASSES, n);
+    }
+}
+
 // One LSD pass: blocks take tile ids in launch order from `tile_counter`, rank their keys by
-// the digit at `shift` (stable: warp-striped tiles, ballot-matched peers within a warp, warps in order),
-// publish per-digit tile counts at once, resolve their global offsets by decoupled look-back
-// over earlier tiles' published counts, and scatter through shared memory.
-// `xform_in`: apply the ordered-bits transform on load (first pass executed);
+// the digit at `shift` (stable: warp-striped tiles, peers matched within a warp, warps in
+// order), publish per-digit tile counts at once, resolve their global offsets by decoupled
+// look-back over earlier tiles' published counts, and scatter through shared memory.
+// A tile is BLOCK threads x ITEMS keys; threads below RADIX own one digit each in the
+// digit-wise steps. `xform_in`: apply the ordered-bits transform on load (first pass executed);
 // `xform_out`: undo it on store (last pass executed).
-template <typename W, int MODE, int ITEMS>
+// Decoupled look-back: the count of digit `d` in every tile before `tile`, summed from the
+// tiles' published statuses back to the nearest inclusive one (tile 0's always is). Reads
+// LOOK_BACK statuses at once, so that a chain of tiles costs one memory latency per LOOK_BACK
+// tiles instead of one per tile; a status not yet published is polled again.
+#define LOOK_BACK 8
+__device__ __forceinline__ u32 look_back(const u32 *status, u32 d, u32 tile) {
+    u32 acc = 0;
+    int j = (int)tile - 1;  // the next tile to read
+    while (true) {
+        u32 s[LOOK_BACK];
+#pragma unroll
+        for (int k = 0; k < LOOK_BACK; k++)
+            s[k] = j - k >= 0 ? load_relaxed(&status[(u64)(j - k) * RADIX + d]) : 0u;
+#pragma unroll
+        for (int k = 0; k < LOOK_BACK; k++) {
+            if ((s[k] & (FLAG_AGGREGATE | FLAG_INCLUSIVE)) == 0) break;  // not yet published
+            acc += s[k] & VALUE_MASK;
+            if (s[k] & FLAG_INCLUSIVE) return acc;
+            j--;
+        }
+    }
+}
+
+template <typename W, int MODE, int ITEMS, int BLOCK>
 __device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__restrict__ dst,
                                               u32 n, u32 shift,
                                               const u32 *__restrict__ digit_start,
                                               u32 *status, u32 *tile_counter, u32 xform_in,
-                                              u32 xform_out) {
-    const u32 TILE = OS_BLOCK * ITEMS;
-    __shared__ W sh_keys[OS_BLOCK * ITEMS];
-    __shared__ u32 sh_wc[OS_WARPS * RADIX];
+                                              u32 xform_out, bool dense) {
+    static_assert(BLOCK >= RADIX && BLOCK % 32 == 0, "a block owns every digit");
+    constexpr u32 WARPS = BLOCK / 32;
+    constexpr u32 TILE = BLOCK * ITEMS;
+    // The tile's keys after ranking; during ranking the same memory holds the warps' match bins.
+    constexpr u32 KEY_WORDS = TILE * sizeof(W) / 4;
+    constexpr u32 BIN_WORDS = WARPS * RADIX;
+    __shared__ __align__(16) u32 sh_raw[KEY_WORDS > BIN_WORDS ? KEY_WORDS : BIN_WORDS];
+    W *sh_keys = (W *)sh_raw;
+    __shared__ u32 sh_wc[WARPS * RADIX];
     __shared__ u32 sh_off[RADIX];
-    __shared__ u32 sh_scan[OS_WARPS];
+    __shared__ u32 sh_scan[RADIX / 32];
     __shared__ u32 sh_tile;
 
     const u32 tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     if (tid == 0) sh_tile = atomicAdd(tile_counter, 1u);
-    for (u32 i = tid; i < OS_WARPS * RADIX; i += OS_BLOCK) sh_wc[i] = 0;
+    for (u32 i = tid; i < WARPS * RADIX; i += BLOCK) {
+        sh_wc[i] = 0;
+        sh_raw[i] = 0;
+    }
     __syncthreads();
     const u32 tile = sh_tile;
     const u32 tile_base = tile * TILE;
@@ -224,40 +288,61 @@ __device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__re
         keys[i] = k;
     }
 
-    // Rank within the warp: peers with the same digit, counted in a warp-private histogram.
-    u32 ranks[ITEMS];
+    // Rank within the warp: the lanes whose key has the same digit (the peers) are found by each
+    // lane ORing its bit into its digit's bin, which costs far fewer instructions than one
+    // ballot per digit bit (kernels/NOTES.md, v4), or in dense passes by match.any; the peers'
+    // leader counts them in the warp's private histogram and clears the bin. Lanes rank in lane
+    // order, so the pass is stable.
+    // Ranks are below the tile size, so two share a register: fewer registers, more blocks.
+    static_assert(TILE <= 65536, "ranks are 16-bit");
+    u32 ranks[(ITEMS + 1) / 2];
     u32 *wc = &sh_wc[warp * RADIX];
+    u32 *bins = &sh_raw[warp * RADIX];
     const u32 lt_mask = (1u << lane) - 1u;
 #pragma unroll
     for (u32 i = 0; i < ITEMS; i++) {
         const u32 d = digit_of(keys[i], shift);
-        const u32 peers = match_digit(d);
+        u32 peers;
+        if (dense) {
+            peers = __match_any_sync(0xffffffffu, d);
+        } else {
+            atomicOr(&bins[d], 1u << lane);
+            __syncwarp();
+            peers = bins[d];
+            __syncwarp();
+        }
         const u32 leader = 31 - __clz(peers);
         u32 old = 0;
         if (lane == leader) {
             old = wc[d];
             wc[d] = old + __popc(peers);
+            bins[d] = 0;
         }
         old = __shfl_sync(0xffffffffu, old, leader);
-        ranks[i] = old + __popc(peers & lt_mask);
+        const u32 rank = old + __popc(peers & lt_mask);
+        if (i & 1) ranks[i / 2] |= rank << 16;
+        else ranks[i / 2] = rank;
         __syncwarp();
     }
     __syncthreads();
 
-    // Thread d owns digit d: warp offsets within the tile, and the tile's count of d.
+    // Thread d < RADIX owns digit d: warp offsets within the tile, and the tile's count of d.
     const u32 d = tid;
+    const bool owner = tid < RADIX;
     u32 total = 0;
-#pragma unroll
-    for (u32 w = 0; w < OS_WARPS; w++) {
-        const u32 c = sh_wc[w * RADIX + d];
-        sh_wc[w * RADIX + d] = total;
-        total += c;
-    }
     u32 *my_status = status + (u64)tile * RADIX;
-    if (tile == 0) {
-        store_relaxed(&my_status[d], FLAG_INCLUSIVE | (digit_start[d] + total));
-    } else {
-        store_relaxed(&my_status[d], FLAG_AGGREGATE | total);
+    if (owner) {
+#pragma unroll
+        for (u32 w = 0; w < WARPS; w++) {
+            const u32 c = sh_wc[w * RADIX + d];
+            sh_wc[w * RADIX + d] = total;
+            total += c;
+        }
+        if (tile == 0) {
+            store_relaxed(&my_status[d], FLAG_INCLUSIVE | (digit_start[d] + total));
+        } else {
+            store_relaxed(&my_status[d], FLAG_AGGREGATE | total);
+        }
     }
 
     // Exclusive scan of the tile's digit counts: where each digit starts inside the tile.
@@ -267,46 +352,43 @@ __device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__re
         const u32 t = __shfl_up_sync(0xffffffffu, incl, o);
         if (lane >= o) incl += t;
     }
-    if (lane == 31) sh_scan[warp] = incl;
+    if (owner && lane == 31) sh_scan[warp] = incl;
     __syncthreads();
-    u32 warp_before = 0;
-    for (u32 w = 0; w < warp; w++) warp_before += sh_scan[w];
-    const u32 local_start = warp_before + incl - total;
+    u32 local_start = 0;
+    if (owner) {
+        u32 warp_before = 0;
+        for (u32 w = 0; w < warp; w++) warp_before += sh_scan[w];
+        local_start = warp_before + incl - total;
 #pragma unroll
-    for (u32 w = 0; w < OS_WARPS; w++) sh_wc[w * RADIX + d] += local_start;
+        for (u32 w = 0; w < WARPS; w++) sh_wc[w * RADIX + d] += local_start;
+    }
     __syncthreads();
 
     // Local scatter into shared memory in tile-sorted order.
 #pragma unroll
     for (u32 i = 0; i < ITEMS; i++) {
         const u32 dd = digit_of(keys[i], shift);
-        sh_keys[wc[dd] + ranks[i]] = keys[i];
+        const u32 rank = (ranks[i / 2] >> (16 * (i & 1))) & 0xffffu;
+        sh_keys[wc[dd] + rank] = keys[i];
     }
 
     // Decoupled look-back for digit d.
-    u32 global_before;
-    if (tile == 0) {
-        global_before = digit_start[d];
-    } else {
-        u32 acc = 0;
-        int j = (int)tile - 1;
-        while (true) {
-            const u32 s = load_relaxed(&status[(u64)j * RADIX + d]);
-            if ((s & (FLAG_AGGREGATE | FLAG_INCLUSIVE)) == 0) continue;
-            acc += s & VALUE_MASK;
-            if (s & FLAG_INCLUSIVE) break;
-            j--;
+    if (owner) {
+        u32 global_before;
+        if (tile == 0) {
+            global_before = digit_start[d];
+        } else {
+            global_before = look_back(status, d, tile);
+            store_relaxed(&my_status[d], FLAG_INCLUSIVE | (global_before + total));
         }
-        store_relaxed(&my_status[d], FLAG_INCLUSIVE | (acc + total));
-        global_before = acc;
+        sh_off[d] = global_before - local_start;  // wraps; adding the local position unwraps it
     }
-    sh_off[d] = global_before - local_start;  // wraps; adding the local position unwraps it
     __syncthreads();
 
     // Coalesced global scatter.
 #pragma unroll
     for (u32 i = 0; i < ITEMS; i++) {
-        const u32 j = i * OS_BLOCK + tid;
+        const u32 j = i * BLOCK + tid;
         if (j < tile_n) {
             W k = sh_keys[j];
             const u32 dd = digit_of(k, shift);
@@ -314,6 +396,26 @@ __device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__re
             dst[sh_off[dd] + j] = k;
         }
     }
+}
+
+// The entry point of one pass for one tile shape: reads the pass's plan and status region,
+// and zeroes this block's slot in the region the next pass uses.
+template <typename W, int MODE, int ITEMS, int BLOCK>
+__device__ __forceinline__ void onesweep_pass(W *buf0, W *buf1, u32 n, u32 pass, u32 passes,
+                                              u32 *scratch) {
+    const u32 tiles = gridDim.x;
+    u32 *plan = scratch + 2 * passes * RADIX;
+    u32 *regions = plan + 32;
+    u32 *status = regions + (u64)(pass & 1) * tiles * RADIX;
+    u32 *next = regions + (u64)((pass + 1) & 1) * tiles * RADIX;
+    if (threadIdx.x < RADIX) next[(u64)blockIdx.x * RADIX + threadIdx.x] = 0;
+    const u32 info = plan[pass];
+    if (info & PLAN_SKIP) return;
+    const bool alt = info & PLAN_SRC_ALT;
+    onesweep_impl<W, MODE, ITEMS, BLOCK>(alt ? buf1 : buf0, alt ? buf0 : buf1, n, pass * 8,
+                                         scratch + (passes + pass) * RADIX, status,
+                                         plan + 16 + pass, info & PLAN_XFORM_IN,
+                                         info & PLAN_XFORM_OUT, info & PLAN_DENSE);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -440,25 +542,22 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
 // ---------------------------------------------------------------------------------------
 // Entry points, one set per key type.
 
-#define INSTANTIATE(NAME, W, MODE, PASSES, ITEMS, MINB)                                               \
+// One Onesweep pass kernel per tile shape: OS_BLOCK threads x ITEMS keys, registers capped
+// for MIN_BLOCKS blocks per SM. The host picks the shape by input size from its tables
+// (`backend::cuda::TILES_32`, `TILES_64`; a host test checks each is instantiated here): small
+// inputs take short tiles, so that every SM gets work and each pass waits on short tiles;
+// from about 2^20 keys the large tiles, fastest on an H100 (kernels/NOTES.md).
+#define OS_BLOCK 256
+#define ONESWEEP(NAME, W, MODE, ITEMS, MIN_BLOCKS)                                               \
+    extern "C" __global__ void __launch_bounds__(OS_BLOCK, MIN_BLOCKS)                           \
+        onesweep##ITEMS##_##NAME(W *buf0, W *buf1, u32 n, u32 pass, u32 passes, u32 *scratch) { \
+        onesweep_pass<W, MODE, ITEMS, OS_BLOCK>(buf0, buf1, n, pass, passes, scratch);           \
+    }
+
+#define INSTANTIATE(NAME, W, MODE, PASSES)                                                       \
     extern "C" __global__ void __launch_bounds__(HIST_THREADS)                                   \
-        histogram_##NAME(const W *keys, u32 n, u32 *hist) {                                      \
-        histogram_impl<W, MODE, PASSES>(keys, n, hist);                                          \
-    }                                                                                            \
-    extern "C" __global__ void __launch_bounds__(OS_BLOCK, MINB)                                 \
-        onesweep_##NAME(W *buf0, W *buf1, u32 n, u32 pass, u32 passes, u32 *scratch) {          \
-        const u32 tiles = gridDim.x;                                                             \
-        u32 *plan = scratch + 2 * passes * RADIX;                                                \
-        u32 *regions = plan + 32;                                                                \
-        u32 *status = regions + (u64)(pass & 1) * tiles * RADIX;                                 \
-        u32 *next = regions + (u64)((pass + 1) & 1) * tiles * RADIX;                             \
-        next[(u64)blockIdx.x * RADIX + threadIdx.x] = 0;                                         \
-        const u32 info = plan[pass];                                                             \
-        if (info & PLAN_SKIP) return;                                                            \
-        const bool alt = info & PLAN_SRC_ALT;                                                    \
-        onesweep_impl<W, MODE, ITEMS>(alt ? buf1 : buf0, alt ? buf0 : buf1, n, pass * 8,         \
-                                      scratch + (passes + pass) * RADIX, status, plan + 16 + pass,\
-                                      info & PLAN_XFORM_IN, info & PLAN_XFORM_OUT);              \
+        histogram_##NAME(const W *keys, u32 n, u32 *scratch) {                                   \
+        histogram_impl<W, MODE, PASSES>(keys, n, scratch);                                       \
     }                                                                                            \
     extern "C" __global__ void __launch_bounds__(BT_THREADS)                                     \
         bitonic_tile_##NAME(W *a, u32 k_first, u32 k_last, u32 j_start) {                        \
@@ -474,15 +573,28 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
         verify_impl<W, MODE>(a, n, flags, checksum);                                             \
     }
 
-// Tiles of 24 x 256 32-bit or 16 x 256 64-bit words, with registers capped so that three
-// blocks share an SM: the fastest of the shapes measured on an H100 (kernels/NOTES.md).
-INSTANTIATE(u32, u32, MODE_U32, 4, 24, 3)
-INSTANTIATE(i32, u32, MODE_I32, 4, 24, 3)
-INSTANTIATE(f32, u32, MODE_F32, 4, 24, 3)
-INSTANTIATE(u64, u64, MODE_U64, 8, 16, 3)
-INSTANTIATE(i64, u64, MODE_I64, 8, 16, 3)
-INSTANTIATE(f64, u64, MODE_F64, 8, 16, 3)
-INSTANTIATE(kv, u64, MODE_KV, 4, 16, 3)
+// 32-bit words: 4, 8, 16 and 24 keys per thread.
+#define INSTANTIATE_32(NAME, MODE)                                                               \
+    INSTANTIATE(NAME, u32, MODE, 4)                                                              \
+    ONESWEEP(NAME, u32, MODE, 4, 1)                                                              \
+    ONESWEEP(NAME, u32, MODE, 8, 1)                                                              \
+    ONESWEEP(NAME, u32, MODE, 16, 4)                                                             \
+    ONESWEEP(NAME, u32, MODE, 24, 4)
+
+// 64-bit words (64-bit keys and pairs): 4, 8 and 16 keys per thread.
+#define INSTANTIATE_64(NAME, MODE, PASSES)                                                       \
+    INSTANTIATE(NAME, u64, MODE, PASSES)                                                         \
+    ONESWEEP(NAME, u64, MODE, 4, 1)                                                              \
+    ONESWEEP(NAME, u64, MODE, 8, 1)                                                              \
+    ONESWEEP(NAME, u64, MODE, 16, 4)
+
+INSTANTIATE_32(u32, MODE_U32)
+INSTANTIATE_32(i32, MODE_I32)
+INSTANTIATE_32(f32, MODE_F32)
+INSTANTIATE_64(u64, MODE_U64, 8)
+INSTANTIATE_64(i64, MODE_I64, 8)
+INSTANTIATE_64(f64, MODE_F64, 8)
+INSTANTIATE_64(kv, MODE_KV, 4)
 
 extern "C" __global__ void fill_u32(u32 *a, u32 from, u32 to, u32 value) {
     fill_impl<u32>(a, from, to, value);

@@ -4,17 +4,19 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use cudarc::driver::sys::{self, CUdevice_attribute as Attr};
+use cudarc::driver::sys::{
+    self, CUdevice_attribute as Attr, CUgraphInstantiate_flags, CUstreamCaptureMode,
+};
 use cudarc::driver::{
-    CudaContext, CudaEvent, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr,
-    LaunchConfig, PushKernelArg, result,
+    CudaContext, CudaEvent, CudaFunction, CudaGraph, CudaModule, CudaSlice, CudaStream, DevicePtr,
+    DriverError, LaunchConfig, PushKernelArg, result,
 };
 use cudarc::nvrtc::Ptx;
 
 use super::{
     BITONIC_TILE, CUDARC_API, Context, CudaError, GpuAlgorithm, GpuFacts, GpuSortOutcome,
-    KERNEL_SOURCE, MAX_ELEMENTS, ONESWEEP_THREADS, bitonic_len, bytes_moved, bytes_needed, compile,
-    kernel_suffix, pad_word, radix_passes, radix_scratch_bytes, radix_tile, word_bytes,
+    KERNEL_SOURCE, MAX_ELEMENTS, bitonic_len, bytes_moved, bytes_needed, compile, kernel_suffix,
+    pad_word, radix_kernel, radix_passes, radix_scratch_bytes, radix_tiles, word_bytes,
 };
 use crate::data::{KeyData, KeyType, KeyValue};
 use crate::measure::MeasureSettings;
@@ -22,6 +24,8 @@ use crate::measure::MeasureSettings;
 const BITONIC_THREADS: u32 = 1024;
 const STEP_THREADS: u32 = 256;
 const VERIFY_THREADS: u32 = 256;
+/// The histogram grid's cap, in blocks per SM.
+const HISTOGRAM_BLOCKS_PER_SM: u64 = 2;
 
 /// One GPU with its own context, stream and compiled kernel module.
 pub struct GpuDevice {
@@ -220,12 +224,16 @@ impl GpuDevice {
             GpuAlgorithm::Bitonic => Plan::bitonic(self, key_type, n)?,
         };
 
+        // The whole sort is captured once into a CUDA graph (untimed, like the allocations), so
+        // that each timed run is one launch and the GPU never waits for the host between kernels.
+        let sort_graph = plan.capture(self, key_type, n)?;
+
         let mut samples_s = Vec::new();
         let mut warmups = settings.warmup;
         loop {
             self.copy_dtod(plan.work.ptr, pristine.ptr, data_bytes)?;
             start.record(&self.stream).ctx("recording an event")?;
-            plan.run(self, key_type, n)?;
+            sort_graph.launch().ctx("launching the sort graph")?;
             end.record(&self.stream).ctx("recording an event")?;
             let s = f64::from(start.elapsed_ms(&end).ctx("reading an event")?) / 1e3;
             if warmups > 0 {
@@ -285,6 +293,7 @@ impl GpuDevice {
         end.record(&self.stream).ctx("recording an event")?;
         let d2h_s = f64::from(start.elapsed_ms(&end).ctx("reading an event")?) / 1e3;
         self.sync()?;
+        drop(sort_graph);
         drop(plan);
         drop(pristine);
         self.sync()?;
@@ -350,6 +359,29 @@ impl Plan {
         }
     }
 
+    /// Captures one sort ([`Plan::run`]) into an instantiated CUDA graph on `dev`'s stream.
+    fn capture(
+        &mut self,
+        dev: &GpuDevice,
+        key_type: KeyType,
+        n: usize,
+    ) -> Result<CudaGraph, CudaError> {
+        dev.stream
+            .begin_capture(CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
+            .ctx("starting a graph capture")?;
+        // The capture is ended whatever happened, so the stream never stays in capture mode.
+        let enqueued = self.run(dev, key_type, n);
+        let graph = dev
+            .stream
+            .end_capture(CUgraphInstantiate_flags(0))
+            .ctx("instantiating the sort graph");
+        enqueued?;
+        graph?.ok_or(CudaError::Driver {
+            context: "capturing the sort graph".into(),
+            source: DriverError(sys::cudaError_enum::CUDA_ERROR_STREAM_CAPTURE_INVALIDATED),
+        })
+    }
+
     /// Where the last run left the sorted output (radix: reads the pass count the device
     /// planned, which synchronises the stream).
     fn result_ptr(&self, dev: &GpuDevice, key_type: KeyType, n: usize) -> Result<u64, CudaError> {
@@ -379,7 +411,8 @@ impl Plan {
         }
         let suffix = kernel_suffix(key_type);
         let passes = radix_passes(key_type) as u32;
-        let tiles = (n as u64).div_ceil(radix_tile(key_type)) as u32;
+        let (onesweep, shape) = radix_kernel(key_type, n);
+        let tiles = radix_tiles(key_type, n) as u32;
         let scratch = self.scratch.as_ref().expect("radix plan").ptr;
         let alt = self.alt.as_ref().expect("radix plan").ptr;
         let n32 = n as u32;
@@ -389,12 +422,15 @@ impl Plan {
             scratch,
             4 * (2 * passes as usize * 256 + 32 + tiles as usize * 256),
         )?;
-        // Upfront histogram of every digit position, 256 threads x 32 bytes per round
-        // (kernels/sort.cu: HIST_THREADS, HIST_BYTES_PER_THREAD).
-        let per_block = 256 * 32 / word_bytes(key_type);
+        // Upfront histogram of every digit position, 256 threads x 4 vectors of 16 bytes per round
+        // (kernels/sort.cu: HIST_THREADS, HIST_VECS); its last block plans the passes. Two blocks
+        // per SM keep enough loads in flight; more would only add global atomics (each block
+        // adds its counts for every digit position).
+        let per_block = 256 * 4 * 16 / word_bytes(key_type);
         let blocks = (n as u64)
             .div_ceil(per_block)
-            .min(u64::from(dev.facts.sm_count) * 8) as u32;
+            .min(u64::from(dev.facts.sm_count) * HISTOGRAM_BLOCKS_PER_SM)
+            as u32;
         let keys = self.work.ptr;
         // SAFETY: arguments match the kernels' signatures; buffers are live.
         unsafe {
@@ -406,16 +442,7 @@ impl Plan {
                 .launch(cfg(blocks, 256))
         }
         .ctx("launching the histogram")?;
-        unsafe {
-            dev.stream
-                .launch_builder(dev.func("plan_passes"))
-                .arg(&scratch)
-                .arg(&passes)
-                .arg(&n32)
-                .launch(cfg(1, 256))
-        }
-        .ctx("launching the pass planner")?;
-        let f = dev.func(&format!("onesweep_{suffix}"));
+        let f = dev.func(&onesweep);
         for pass in 0..passes {
             // SAFETY: as above.
             unsafe {
@@ -427,7 +454,7 @@ impl Plan {
                     .arg(&pass)
                     .arg(&passes)
                     .arg(&scratch)
-                    .launch(cfg(tiles, ONESWEEP_THREADS as u32))
+                    .launch(cfg(tiles, shape.threads as u32))
             }
             .ctx("launching a radix pass")?;
         }

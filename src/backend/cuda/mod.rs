@@ -31,12 +31,65 @@ pub const KERNEL_SOURCE: &str = include_str!("../../../kernels/sort.cu");
 /// The largest input the kernels accept: tile counts and offsets are 30-bit values.
 pub const MAX_ELEMENTS: usize = (1 << 30) - (1 << 20);
 
-/// Threads per Onesweep block; each thread owns one digit of the 256.
-pub const ONESWEEP_THREADS: u64 = 256;
-/// Keys per thread in a Onesweep tile, 32-bit words (kernels/sort.cu `INSTANTIATE`).
-pub const ONESWEEP_ITEMS_32: u64 = 24;
-/// Keys per thread in a Onesweep tile, 64-bit words (64-bit keys and pairs).
-pub const ONESWEEP_ITEMS_64: u64 = 16;
+/// The shape of a Onesweep tile: threads per block and keys per thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileShape {
+    /// Threads per block (at least 256: the threads below 256 own one digit each).
+    pub threads: u64,
+    /// Keys each thread holds.
+    pub items: u64,
+}
+
+impl TileShape {
+    /// Keys in one tile.
+    pub const fn keys(self) -> u64 {
+        self.threads * self.items
+    }
+}
+
+/// The Onesweep tile shape for inputs of up to `up_to` keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileChoice {
+    /// The largest input this shape is for.
+    pub up_to: usize,
+    /// Its tile shape; the kernel is `onesweep{items}_{suffix}` (kernels/sort.cu `ONESWEEP`).
+    pub shape: TileShape,
+}
+
+const fn choice(up_to: usize, items: u64) -> TileChoice {
+    TileChoice {
+        up_to,
+        shape: TileShape {
+            threads: 256,
+            items,
+        },
+    }
+}
+
+/// Tile shapes for 32-bit words by input size, smallest first: short tiles spread small inputs
+/// over every SM; large tiles are fastest from 2^21 keys (an H100 sweep, kernels/NOTES.md).
+pub const TILES_32: [TileChoice; 4] = [
+    choice(1 << 16, 4),
+    choice(1 << 18, 8),
+    choice(1 << 20, 16),
+    choice(usize::MAX, 24),
+];
+/// Tile shapes for 64-bit words (64-bit keys and pairs) by input size, smallest first.
+pub const TILES_64: [TileChoice; 3] = [
+    choice(1 << 16, 4),
+    choice(1 << 18, 8),
+    choice(usize::MAX, 16),
+];
+
+/// The tile-shape table of `key_type`'s device words.
+pub fn tile_table(key_type: KeyType) -> &'static [TileChoice] {
+    if word_bytes(key_type) == 8 {
+        &TILES_64
+    } else {
+        &TILES_32
+    }
+}
+
 /// Elements the bitonic sort orders per block in shared memory; buffers pad to at least this.
 pub const BITONIC_TILE: u64 = 4096;
 
@@ -243,9 +296,9 @@ pub struct GpuSortOutcome {
 }
 
 /// The per-key-type kernels of [`KERNEL_SOURCE`], each instantiated as `{kernel}_{suffix}`.
-pub const KERNELS_PER_TYPE: [&str; 6] = [
+/// The Onesweep pass kernels are per tile shape as well ([`tile_table`]).
+pub const KERNELS_PER_TYPE: [&str; 5] = [
     "histogram",
-    "onesweep",
     "bitonic_tile",
     "bitonic_step",
     "bitonic_step2",
@@ -254,12 +307,13 @@ pub const KERNELS_PER_TYPE: [&str; 6] = [
 
 /// Every kernel entry point the backend loads from [`KERNEL_SOURCE`].
 pub fn kernel_names() -> Vec<String> {
-    let mut names: Vec<String> = ["plan_passes", "fill_u32", "fill_u64"]
-        .map(String::from)
-        .to_vec();
+    let mut names: Vec<String> = ["fill_u32", "fill_u64"].map(String::from).to_vec();
     for kt in KeyType::ALL {
         for k in KERNELS_PER_TYPE {
             names.push(format!("{k}_{}", kernel_suffix(kt)));
+        }
+        for c in tile_table(kt) {
+            names.push(format!("onesweep{}_{}", c.shape.items, kernel_suffix(kt)));
         }
     }
     names
@@ -278,14 +332,22 @@ pub fn radix_passes(key_type: KeyType) -> u64 {
     }
 }
 
-/// Elements in one Onesweep tile.
-pub fn radix_tile(key_type: KeyType) -> u64 {
-    let items = if word_bytes(key_type) == 4 {
-        ONESWEEP_ITEMS_32
-    } else {
-        ONESWEEP_ITEMS_64
-    };
-    ONESWEEP_THREADS * items
+/// The Onesweep kernel and tile shape that sort `n` keys of `key_type`.
+pub fn radix_kernel(key_type: KeyType, n: usize) -> (String, TileShape) {
+    let table = tile_table(key_type);
+    let pick = table
+        .iter()
+        .find(|c| n <= c.up_to)
+        .unwrap_or(&table[table.len() - 1]);
+    let name = format!("onesweep{}_{}", pick.shape.items, kernel_suffix(key_type));
+    (name, pick.shape)
+}
+
+/// Tiles of one radix pass over `n` keys (at least one).
+pub fn radix_tiles(key_type: KeyType, n: usize) -> u64 {
+    (n as u64)
+        .max(1)
+        .div_ceil(radix_kernel(key_type, n).1.keys())
 }
 
 /// The padded buffer length of the bitonic sort: the next power of two, at least one tile.
@@ -356,7 +418,7 @@ pub fn bytes_moved(algorithm: GpuAlgorithm, key_type: KeyType, n: usize) -> u64 
 /// starts of every pass, 16 plan words, 16 tile counters and two look-back status regions.
 pub fn radix_scratch_bytes(key_type: KeyType, n: usize) -> u64 {
     let passes = radix_passes(key_type);
-    let tiles = (n as u64).max(1).div_ceil(radix_tile(key_type));
+    let tiles = radix_tiles(key_type, n);
     4 * (2 * passes * 256 + 32 + 2 * tiles * 256)
 }
 
@@ -491,40 +553,77 @@ mod tests {
         let bitonic = bytes_needed(GpuAlgorithm::Bitonic, KeyType::U64, n + 1);
         assert!(bitonic >= 8 * (n as u64 + 1) + 8 * 2 * n as u64);
         assert!(bytes_needed(GpuAlgorithm::Radix, KeyType::U32, 0) > 0);
-        assert_eq!(radix_tile(KeyType::U32), 6144);
-        assert_eq!(radix_tile(KeyType::U32U32), 4096);
-        // u64 at 2^20: 256 tiles of 4096, two status regions of 256 KiB.
+        assert_eq!(radix_tiles(KeyType::U32, 1 << 24), (1 << 24) / 6144 + 1);
+        assert_eq!(radix_tiles(KeyType::U32U32, 1 << 24), 4096);
+        // u64 at 2^20: large tiles, 256 of 4096 keys, two status regions of 256 KiB.
+        assert_eq!(radix_tiles(KeyType::U64, 1 << 20), 256);
         assert_eq!(
             radix_scratch_bytes(KeyType::U64, 1 << 20),
             4 * (2 * 8 * 256 + 32) + 2 * 256 * 1024
         );
+        // u32 at 2^16: small tiles of 1024 keys.
+        assert_eq!(radix_tiles(KeyType::U32, 1 << 16), 64);
     }
 
     #[test]
     fn every_loaded_kernel_is_defined_in_the_source() {
         let src = KERNEL_SOURCE;
         for kt in KeyType::ALL {
-            let inst = format!("INSTANTIATE({}, ", kernel_suffix(kt));
+            let bits = 8 * word_bytes(kt);
+            let inst = format!("INSTANTIATE_{bits}({}, ", kernel_suffix(kt));
             assert!(src.contains(&inst), "{inst}");
         }
         for k in KERNELS_PER_TYPE {
             let entry = format!(" {k}_##NAME(");
             assert!(src.contains(&entry), "{entry}");
         }
-        for name in ["plan_passes", "fill_u32", "fill_u64"] {
+        for name in ["fill_u32", "fill_u64"] {
             let entry = format!(" {name}(");
             assert!(src.contains(&entry), "{entry}");
         }
-        assert_eq!(kernel_names().len(), 3 + 6 * KeyType::ALL.len());
+        assert_eq!(kernel_names().len(), 2 + 5 * 7 + 4 * 3 + 3 * 4);
         // The device code asks for these by name.
         let device = include_str!("device.rs");
-        for used in ["\"plan_passes\"", "\"fill_u32\"", "\"fill_u64\""] {
+        for used in ["\"fill_u32\"", "\"fill_u64\""] {
             assert!(device.contains(used), "{used}");
         }
         for k in KERNELS_PER_TYPE {
             let used = format!("\"{k}_{{suffix}}\"");
             assert!(device.contains(&used), "{used} not used by device.rs");
         }
+        assert!(device.contains("radix_kernel(key_type, n)"));
+    }
+
+    #[test]
+    fn every_tile_shape_is_instantiated() {
+        assert_eq!(kernel_define("OS_BLOCK"), 256);
+        for (table, word) in [(&TILES_32[..], "u32"), (&TILES_64[..], "u64")] {
+            for c in table {
+                assert_eq!(c.shape.threads, 256);
+                let entry = format!("ONESWEEP(NAME, {word}, MODE, {}, ", c.shape.items);
+                assert!(KERNEL_SOURCE.contains(&entry), "{entry}");
+            }
+            assert!(table.windows(2).all(|w| w[0].up_to < w[1].up_to));
+            assert_eq!(table[table.len() - 1].up_to, usize::MAX);
+        }
+        assert_eq!(radix_kernel(KeyType::F32, 1 << 16).0, "onesweep4_f32");
+        assert_eq!(radix_kernel(KeyType::U32U32, 1 << 18).0, "onesweep8_kv");
+        assert_eq!(radix_kernel(KeyType::U32, 1 << 28).0, "onesweep24_u32");
+        for kt in KeyType::ALL {
+            for n in [0, 1, 1 << 16, 1 << 20, 1 << 30] {
+                assert!(kernel_names().contains(&radix_kernel(kt, n).0));
+            }
+        }
+    }
+
+    /// The value of `#define NAME value` in the kernel source.
+    fn kernel_define(name: &str) -> u64 {
+        let prefix = format!("#define {name} ");
+        let line = KERNEL_SOURCE
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{name} is not defined in kernels/sort.cu"));
+        line[prefix.len()..].trim().parse().expect("a number")
     }
 
     #[test]

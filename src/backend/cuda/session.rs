@@ -187,7 +187,8 @@ impl GpuSession {
             Ok(outcome) => {
                 let measurement = Measurement {
                     samples_s: outcome.samples_s,
-                    timing: "CUDA events around the device-side sort".to_string(),
+                    timing: "CUDA events around one launch of the sort, captured once per case as a CUDA graph"
+                        .to_string(),
                     verification: Some(Verification {
                         sorted: outcome.sorted,
                         permutation: outcome.checksum_matches,
