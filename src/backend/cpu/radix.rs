@@ -165,10 +165,17 @@ impl Digit {
         1 << self.width
     }
 
-    /// The digit of `key` (below [`MAX_BUCKETS`], which lets the compiler drop bound checks).
+    /// The mask of the digit's values, below [`MAX_BUCKETS`] (which lets the compiler drop
+    /// bound checks on counters indexed by digit).
+    #[inline(always)]
+    fn mask(self) -> usize {
+        (self.buckets() - 1) & (MAX_BUCKETS - 1)
+    }
+
+    /// The digit of `key`.
     #[inline(always)]
     fn of<K: SortKey>(self, key: K) -> usize {
-        ((bits(key) >> self.shift) as usize) & (self.buckets() - 1) & (MAX_BUCKETS - 1)
+        ((bits(key) >> self.shift) as usize) & self.mask()
     }
 }
 
@@ -360,9 +367,22 @@ fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<Counts> {
 fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit], counts: &mut [Counts]) {
     let digits: &[Digit; N] = digits.try_into().expect("N digits");
     let counts: &mut [Counts; N] = counts.try_into().expect("N histograms");
-    for &k in keys {
-        for (c, d) in counts.iter_mut().zip(digits) {
-            c[d.of(k)] += 1;
+    // Shifts and masks in locals, and 32-bit counters (which take half the cache), added up
+    // per block of at most 2^32 - 1 keys.
+    let shifts: [u32; N] = std::array::from_fn(|i| digits[i].shift);
+    let masks: [usize; N] = std::array::from_fn(|i| digits[i].mask());
+    for block in keys.chunks(u32::MAX as usize) {
+        let mut local = [[0u32; MAX_BUCKETS]; N];
+        for &k in block {
+            let x = bits(k);
+            for i in 0..N {
+                local[i][((x >> shifts[i]) as usize) & masks[i]] += 1;
+            }
+        }
+        for (c, l) in counts.iter_mut().zip(&local) {
+            for (c, &l) in c.iter_mut().zip(l) {
+                *c += l as usize;
+            }
         }
     }
 }
@@ -438,11 +458,29 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
 
 /// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit.
 fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
-    let mut next = bucket_starts(counts);
+    if dst.len() > u32::MAX as usize {
+        let mut next = bucket_starts(counts);
+        for &k in src {
+            let b = digit.of(k);
+            dst[next[b]] = k;
+            next[b] += 1;
+        }
+        return;
+    }
+    // 32-bit positions on the stack take half the cache of `Counts`, and the digit's shift
+    // and mask are read once rather than per key.
+    let mut next = [0u32; MAX_BUCKETS];
+    let mut sum = 0u32;
+    for (s, &c) in next.iter_mut().zip(counts) {
+        *s = sum;
+        sum = sum.wrapping_add(c as u32);
+    }
+    let (shift, mask) = (digit.shift, digit.mask());
     for &k in src {
-        let b = digit.of(k);
-        dst[next[b]] = k;
-        next[b] += 1;
+        let b = ((bits(k) >> shift) as usize) & mask;
+        let p = next[b];
+        dst[p as usize] = k;
+        next[b] = p.wrapping_add(1);
     }
 }
 
