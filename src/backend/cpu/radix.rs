@@ -314,6 +314,110 @@ fn split_digit(mask: u64, bytes: usize) -> Digit {
     }
 }
 
+/// How an MSD split assigns keys to buckets: a [`Digit`], or a [`PrefixMap`] for inputs whose
+/// top bits are unevenly spread.
+trait Bucketer: Sync {
+    /// Number of buckets (at most [`MAX_BUCKETS`]).
+    fn buckets(&self) -> usize;
+    /// The bucket of `key`, below [`MAX_BUCKETS`]; buckets follow the key order.
+    fn of<K: SortKey>(&self, key: K) -> usize;
+}
+
+impl Bucketer for Digit {
+    fn buckets(&self) -> usize {
+        Digit::buckets(*self)
+    }
+
+    #[inline(always)]
+    fn of<K: SortKey>(&self, key: K) -> usize {
+        Digit::of(*self, key)
+    }
+}
+
+/// Buckets made of ranges of a wider prefix of the keys (up to [`PREFIX_BITS`] of their top
+/// varying bits), the ranges chosen from a sample so that each bucket gets about as many keys.
+/// Float keys (whose exponent bits are far from uniform) and skewed keys would otherwise
+/// crowd into a few buckets of a plain digit, each too large for the cache, and need another
+/// pass through memory.
+struct PrefixMap {
+    shift: u32,
+    /// The bucket of each prefix value; its length is a power of two.
+    table: Vec<u16>,
+    buckets: usize,
+}
+
+impl Bucketer for PrefixMap {
+    fn buckets(&self) -> usize {
+        self.buckets
+    }
+
+    #[inline(always)]
+    fn of<K: SortKey>(&self, key: K) -> usize {
+        let prefix = (bits(key) >> self.shift) as usize & (self.table.len() - 1);
+        usize::from(self.table[prefix]) & (MAX_BUCKETS - 1)
+    }
+}
+
+/// The bucketer [`choose_split`] picks.
+enum Split {
+    Digit(Digit),
+    Map(PrefixMap),
+}
+
+/// The widest prefix a [`PrefixMap`] reads (its table then takes 128 KiB).
+const PREFIX_BITS: u32 = 16;
+/// Keys sampled to choose a split.
+const SAMPLES: usize = 1 << 14;
+
+/// The bucketer of an MSD split of `keys` (varying in `mask`, not 0): the plain `digit` from
+/// [`split_digit`], unless a sample shows that one of its buckets would hold more than its
+/// fair share several times over and not fit [`LSD_BYTES`]; then a [`PrefixMap`] whose
+/// buckets each get about the same share of the sample.
+fn choose_split<K: SortKey>(keys: &[K], mask: u64) -> Split {
+    let digit = split_digit(mask, size_of_val(keys));
+    let (lo, hi) = span(mask);
+    let width = (hi - lo).min(PREFIX_BITS);
+    if width <= digit.width {
+        return Split::Digit(digit);
+    }
+    let shift = hi - width;
+    let stride = (keys.len() / SAMPLES).max(1);
+    let mut counts = vec![0u32; 1 << width];
+    let mut samples = 0usize;
+    for &k in keys.iter().step_by(stride) {
+        counts[(bits(k) >> shift) as usize & ((1 << width) - 1)] += 1;
+        samples += 1;
+    }
+    // The sample's largest bucket of the plain digit.
+    let group = 1usize << (width - digit.width);
+    let largest = counts
+        .chunks(group)
+        .map(|c| c.iter().map(|&x| x as usize).sum::<usize>())
+        .max()
+        .unwrap_or(0);
+    let fair = samples.div_ceil(digit.buckets());
+    if largest <= 4 * fair || largest * size_of_val(keys) <= samples * LSD_BYTES {
+        return Split::Digit(digit);
+    }
+    // Consecutive prefixes share a bucket until it holds its fair share of the sample.
+    let mut table = vec![0u16; 1 << width];
+    let (mut bucket, mut held) = (0usize, 0usize);
+    for (t, &c) in table.iter_mut().zip(&counts) {
+        let c = c as usize;
+        if held > 0 && held + c > fair && bucket + 1 < digit.buckets() {
+            bucket += 1;
+            held = 0;
+        }
+        *t = bucket as u16;
+        held += c;
+    }
+    Split::Map(PrefixMap {
+        shift,
+        table,
+        buckets: bucket + 1,
+    })
+}
+
 /// The digits of an LSD sort of `len` keys varying in `mask`, least significant first: as few
 /// as cover the varying bits, as even as possible, narrower for short runs (whose counters
 /// would cost more than the keys).
@@ -337,7 +441,7 @@ fn lsd_digits(mask: u64, len: usize) -> Vec<Digit> {
 type Counts = [usize; MAX_BUCKETS];
 
 /// Counts of the values of `digit` among `keys`.
-fn histogram<K: SortKey>(keys: &[K], digit: Digit) -> Box<Counts> {
+fn histogram<K: SortKey, B: Bucketer>(keys: &[K], digit: &B) -> Box<Counts> {
     let mut counts = Box::new([0; MAX_BUCKETS]);
     for &k in keys {
         counts[digit.of(k)] += 1;
@@ -427,7 +531,20 @@ fn sort_varying<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, m
         lsd(src, dst, result_in_dst, mask);
         return;
     }
-    let digit = split_digit(mask, size_of_val(src));
+    match choose_split(src, mask) {
+        Split::Digit(digit) => split_then_sort(src, dst, result_in_dst, &digit),
+        Split::Map(map) => split_then_sort(src, dst, result_in_dst, &map),
+    }
+}
+
+/// One MSD split of `src` into `dst` by `digit`, then each bucket sorted; the result ends in
+/// `dst` when `result_in_dst`.
+fn split_then_sort<K: SortKey, B: Bucketer>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    digit: &B,
+) {
     let counts = histogram(src, digit);
     split(src, dst, digit, &counts);
     for (from, to) in bucket_pairs(dst, src, &counts[..digit.buckets()]) {
@@ -485,10 +602,15 @@ fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) 
 }
 
 /// Scatters `src` into `dst` by `digit` (one MSD split of a whole run on one thread).
-fn split<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
+fn split<K: SortKey, B: Bucketer>(src: &[K], dst: &mut [K], digit: &B, counts: &Counts) {
     let bytes = size_of_val(src);
     if bytes <= WC_BYTES {
-        scatter(src, dst, digit, counts);
+        let mut next = bucket_starts(counts);
+        for &k in src {
+            let b = digit.of(k);
+            dst[next[b]] = k;
+            next[b] += 1;
+        }
         return;
     }
     let mut regions = bucket_regions(dst, &counts[..digit.buckets()]);
@@ -535,10 +657,10 @@ const fn line_len<K>() -> usize {
 /// buffer and writes it out whole. With `streaming`, whole, aligned lines are written with
 /// non-temporal stores, which skip reading the line first and keep the destination from
 /// evicting the cache.
-fn scatter_combined<K: SortKey>(
+fn scatter_combined<K: SortKey, B: Bucketer>(
     src: &[K],
     regions: &mut [&mut [K]],
-    digit: Digit,
+    digit: &B,
     streaming: bool,
 ) {
     let Some(&fill) = src.first() else { return };
@@ -798,9 +920,21 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
 /// One parallel MSD split of `src` (keys varying in `mask`, not 0) into `dst`, then the
 /// buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
 fn par_split<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+    match choose_split(src, mask) {
+        Split::Digit(digit) => par_split_by(src, dst, result_in_dst, &digit),
+        Split::Map(map) => par_split_by(src, dst, result_in_dst, &map),
+    }
+}
+
+/// [`par_split`] by the bucketer `digit`.
+fn par_split_by<K: SortKey, B: Bucketer>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    digit: &B,
+) {
     let threads = rayon::current_num_threads();
     let n = src.len();
-    let digit = split_digit(mask, size_of_val(src));
     let chunk = chunk_len(n, threads);
     let chunk_counts: Vec<Box<Counts>> = src
         .par_chunks(chunk)
@@ -1081,6 +1215,34 @@ mod tests {
                 });
             }
         });
+    }
+
+    #[test]
+    fn uneven_top_bits_get_a_prefix_map_with_even_buckets() {
+        // Floats like the uniform generator's: most keys share the top exponents.
+        let n = 40_000;
+        let floats: Vec<f32> = lcg(n, 4)
+            .iter()
+            .map(|&x| ((x >> 40) as i64 - (1 << 23)) as f32 / 8.0)
+            .collect();
+        let mask = varying_bits(&floats);
+        let Split::Map(map) = choose_split(&floats, mask) else {
+            panic!("a plain digit for uneven floats");
+        };
+        let counts = histogram(&floats, &map);
+        let largest = counts.iter().max().copied().unwrap_or(0);
+        assert!(largest * 8 < n, "largest bucket {largest} of {n}");
+        // Buckets follow the key order.
+        let mut sorted = floats.clone();
+        sorted.sort_by(f32::total_cmp);
+        assert!(sorted.windows(2).all(|w| map.of(w[0]) <= map.of(w[1])));
+        check(&floats);
+        // Uniform integers keep the plain digit.
+        let ints: Vec<u32> = lcg(n, 5).iter().map(|&x| x as u32).collect();
+        assert!(matches!(
+            choose_split(&ints, varying_bits(&ints)),
+            Split::Digit(_)
+        ));
     }
 
     #[test]
