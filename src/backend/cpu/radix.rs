@@ -13,7 +13,10 @@
 //!    and float inputs (whose exponent bits barely vary) sort in fewer passes, and the digits
 //!    are laid over the bits that actually vary.
 //! 2. **MSD split.** The keys are scattered by their top varying bits (8 to 11 of them, enough
-//!    to make buckets of about 64 KiB) into the scratch buffer. Large splits go through
+//!    to make buckets of about 64 KiB) into the scratch buffer. Where a sample shows those
+//!    bits unevenly spread (float exponents, skewed keys), so that some buckets would not fit
+//!    the cache, the buckets are instead ranges of a 16-bit prefix chosen from the sample to
+//!    hold about equal shares, looked up in a table. Large splits go through
 //!    *software write-combining*: each bucket gathers its keys in a cache-line buffer that is
 //!    written out as a whole line, with non-temporal stores once the data cannot stay in cache,
 //!    so the scatter pays neither a read-for-ownership nor a partial line per key.
@@ -376,12 +379,15 @@ const SAMPLES: usize = 1 << 14;
 fn choose_split<K: SortKey>(keys: &[K], mask: u64) -> Split {
     let digit = split_digit(mask, size_of_val(keys));
     let (lo, hi) = span(mask);
-    let width = (hi - lo).min(PREFIX_BITS);
+    // A prefix 5 bits wider than the digit: 32 prefix values per bucket of the digit, and a
+    // small table for the small splits.
+    let width = (hi - lo).min(PREFIX_BITS).min(digit.width + 5);
     if width <= digit.width {
         return Split::Digit(digit);
     }
     let shift = hi - width;
-    let stride = (keys.len() / SAMPLES).max(1);
+    // At most one key in 16 (fewer for large inputs), enough for a few dozen per bucket.
+    let stride = (keys.len() / SAMPLES).max(16);
     let mut counts = vec![0u32; 1 << width];
     let mut samples = 0usize;
     for &k in keys.iter().step_by(stride) {
@@ -399,12 +405,22 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64) -> Split {
     if largest <= 4 * fair || largest * size_of_val(keys) <= samples * LSD_BYTES {
         return Split::Digit(digit);
     }
-    // Consecutive prefixes share a bucket until it holds its fair share of the sample.
+    // Consecutive prefixes share a bucket until it holds its fair share of the sample. The
+    // top varying bit always starts a new bucket: keys with it clear and keys with it set both
+    // occur, so at least two buckets are not empty and the recursion makes progress even
+    // where the sample missed some keys.
     let mut table = vec![0u16; 1 << width];
+    let half = 1 << (width - 1);
     let (mut bucket, mut held) = (0usize, 0usize);
-    for (t, &c) in table.iter_mut().zip(&counts) {
+    for (i, (t, &c)) in table.iter_mut().zip(&counts).enumerate() {
         let c = c as usize;
-        if held > 0 && held + c > fair && bucket + 1 < digit.buckets() {
+        // Keep a bucket for the upper half.
+        let last = if i < half {
+            digit.buckets() - 2
+        } else {
+            digit.buckets() - 1
+        };
+        if i == half || (held > 0 && held + c > fair && bucket < last) {
             bucket += 1;
             held = 0;
         }
@@ -1237,6 +1253,16 @@ mod tests {
         sorted.sort_by(f32::total_cmp);
         assert!(sorted.windows(2).all(|w| map.of(w[0]) <= map.of(w[1])));
         check(&floats);
+        // Keys the sample misses still make progress: all sampled keys share one prefix,
+        // the others (between the samples) are smaller.
+        let hidden: Vec<u32> = (0..n as u32)
+            .map(|i| if i % 16 == 1 { i } else { 1 << 31 | 5 })
+            .collect();
+        assert!(matches!(
+            choose_split(&hidden, varying_bits(&hidden)),
+            Split::Map(_)
+        ));
+        check(&hidden);
         // Uniform integers keep the plain digit.
         let ints: Vec<u32> = lcg(n, 5).iter().map(|&x| x as u32).collect();
         assert!(matches!(
