@@ -373,9 +373,10 @@ const PREFIX_BITS: u32 = 16;
 const SAMPLES: usize = 1 << 14;
 
 /// The bucketer of an MSD split of `keys` (varying in `mask`, not 0): the plain `digit` from
-/// [`split_digit`], unless a sample shows that one of its buckets would hold more than its
-/// fair share several times over and not fit [`LSD_BYTES`]; then a [`PrefixMap`] whose
-/// buckets each get about the same share of the sample.
+/// [`split_digit`], unless a sample shows that a [`PrefixMap`] would keep a good share of the
+/// keys (an eighth or more) out of buckets too large for [`LSD_BYTES`], which would cost
+/// those keys another pass through memory. (Where one value holds many keys, no split helps,
+/// and the plain digit is cheaper to compute.)
 fn choose_split<K: SortKey>(keys: &[K], mask: u64) -> Split {
     let digit = split_digit(mask, size_of_val(keys));
     let (lo, hi) = span(mask);
@@ -394,44 +395,59 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64) -> Split {
         counts[(bits(k) >> shift) as usize & ((1 << width) - 1)] += 1;
         samples += 1;
     }
-    // The sample's largest bucket of the plain digit.
+    // Sampled keys in buckets that would overflow the cache.
+    let too_big = samples * LSD_BYTES / size_of_val(keys);
+    let oversized =
+        |sums: &mut dyn Iterator<Item = usize>| -> usize { sums.filter(|&s| s > too_big).sum() };
     let group = 1usize << (width - digit.width);
-    let largest = counts
-        .chunks(group)
-        .map(|c| c.iter().map(|&x| x as usize).sum::<usize>())
-        .max()
-        .unwrap_or(0);
-    let fair = samples.div_ceil(digit.buckets());
-    if largest <= 4 * fair || largest * size_of_val(keys) <= samples * LSD_BYTES {
+    let plain = oversized(
+        &mut counts
+            .chunks(group)
+            .map(|c| c.iter().map(|&x| x as usize).sum()),
+    );
+    if plain <= samples / 8 {
         return Split::Digit(digit);
     }
-    // Consecutive prefixes share a bucket until it holds its fair share of the sample. The
-    // top varying bit always starts a new bucket: keys with it clear and keys with it set both
-    // occur, so at least two buckets are not empty and the recursion makes progress even
-    // where the sample missed some keys.
-    let mut table = vec![0u16; 1 << width];
-    let half = 1 << (width - 1);
-    let (mut bucket, mut held) = (0usize, 0usize);
-    for (i, (t, &c)) in table.iter_mut().zip(&counts).enumerate() {
-        let c = c as usize;
-        // Keep a bucket for the upper half.
-        let last = if i < half {
-            digit.buckets() - 2
-        } else {
-            digit.buckets() - 1
-        };
-        if i == half || (held > 0 && held + c > fair && bucket < last) {
-            bucket += 1;
-            held = 0;
-        }
-        *t = bucket as u16;
-        held += c;
+    let (map, sums) = prefix_map(&counts, shift, digit.buckets());
+    if plain.saturating_sub(oversized(&mut sums.into_iter())) <= samples / 8 {
+        return Split::Digit(digit);
     }
-    Split::Map(PrefixMap {
+    Split::Map(map)
+}
+
+/// The [`PrefixMap`] over the prefixes at `shift` (as many as `counts` has entries, a power of
+/// two, at least 2) into at most `buckets` (at least 2) buckets, and the sampled keys in each
+/// bucket, given the sampled keys of each prefix in `counts`.
+///
+/// Consecutive prefixes share a bucket until it would get more than its share of the sample
+/// still to place, which leaves buckets for the rest even after heavy prefixes. The top
+/// prefix bit always starts a new bucket: the top varying bit is both clear and set in some
+/// keys, so at least two buckets get keys and the recursion makes progress even where the
+/// sample missed the keys that differ.
+fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usize>) {
+    let half = counts.len() / 2;
+    let mut table = vec![0u16; counts.len()];
+    let mut sums = vec![0usize];
+    let mut left: usize = counts.iter().map(|&c| c as usize).sum();
+    for (i, (t, &c)) in table.iter_mut().zip(counts).enumerate() {
+        let c = c as usize;
+        let held = sums[sums.len() - 1];
+        // Buckets left after this one, one of them kept for the upper half.
+        let spare = buckets - sums.len() - usize::from(i < half);
+        if i == half || (held > 0 && spare > 0 && held + c > (held + left).div_ceil(spare + 1)) {
+            sums.push(0);
+        }
+        *t = (sums.len() - 1) as u16;
+        let last = sums.len() - 1;
+        sums[last] += c;
+        left -= c;
+    }
+    let map = PrefixMap {
         shift,
         table,
-        buckets: bucket + 1,
-    })
+        buckets: sums.len(),
+    };
+    (map, sums)
 }
 
 /// The digits of an LSD sort of `len` keys varying in `mask`, least significant first: as few
@@ -1253,15 +1269,10 @@ mod tests {
         sorted.sort_by(f32::total_cmp);
         assert!(sorted.windows(2).all(|w| map.of(w[0]) <= map.of(w[1])));
         check(&floats);
-        // Keys the sample misses still make progress: all sampled keys share one prefix,
-        // the others (between the samples) are smaller.
+        // Keys the sample misses (between the samples, smaller than the rest) still sort.
         let hidden: Vec<u32> = (0..n as u32)
             .map(|i| if i % 16 == 1 { i } else { 1 << 31 | 5 })
             .collect();
-        assert!(matches!(
-            choose_split(&hidden, varying_bits(&hidden)),
-            Split::Map(_)
-        ));
         check(&hidden);
         // Uniform integers keep the plain digit.
         let ints: Vec<u32> = lcg(n, 5).iter().map(|&x| x as u32).collect();
@@ -1269,6 +1280,31 @@ mod tests {
             choose_split(&ints, varying_bits(&ints)),
             Split::Digit(_)
         ));
+    }
+
+    #[test]
+    fn prefix_maps_keep_order_and_split_at_the_top_bit() {
+        // Every sampled key in one prefix of the lower half: the upper half still gets its
+        // own bucket.
+        let mut counts = vec![0u32; 64];
+        counts[5] = 1000;
+        let (map, sums) = prefix_map(&counts, 26, 16);
+        assert!(map.table[31] < map.table[32]);
+        assert_eq!(sums.iter().sum::<usize>(), 1000);
+        // A heavy prefix gets a bucket of its own, light ones share, buckets never run out
+        // and follow the prefix order.
+        let mut counts = vec![1u32; 1 << 12];
+        counts[100] = 5000;
+        counts[3000] = 7000;
+        let (map, sums) = prefix_map(&counts, 20, 64);
+        assert!(map.buckets <= 64);
+        assert!(map.table.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(sums[usize::from(map.table[100])], 5000);
+        assert_eq!(sums[usize::from(map.table[3000])], 7000);
+        assert!(
+            sums.iter().filter(|&&s| s < 5000).all(|&s| s < 300),
+            "{sums:?}"
+        );
     }
 
     #[test]
