@@ -481,46 +481,42 @@ fn histogram<K: SortKey, B: Bucketer>(keys: &[K], digit: &B) -> Box<Counts> {
     counts
 }
 
-/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys`, in one
-/// read.
-fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<Counts> {
-    let mut counts = vec![[0; MAX_BUCKETS]; digits.len()];
+/// Counts of the values of one LSD digit among the keys of a bucket: 32-bit, half the cache
+/// of [`Counts`]. LSD sorts take at most [`LSD_BYTES`] of keys, so the counts fit.
+type LsdCounts = [u32; MAX_BUCKETS];
+const _: () = assert!(LSD_BYTES <= u32::MAX as usize);
+
+/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys` (at most
+/// [`LSD_BYTES`] of them), in one read.
+fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<LsdCounts> {
     // A fixed number of digits per call lets the compiler unroll the per-key loop.
     match digits.len() {
-        1 => count_digits::<K, 1>(keys, digits, &mut counts),
-        2 => count_digits::<K, 2>(keys, digits, &mut counts),
-        3 => count_digits::<K, 3>(keys, digits, &mut counts),
-        4 => count_digits::<K, 4>(keys, digits, &mut counts),
-        5 => count_digits::<K, 5>(keys, digits, &mut counts),
-        6 => count_digits::<K, 6>(keys, digits, &mut counts),
-        7 => count_digits::<K, 7>(keys, digits, &mut counts),
-        _ => count_digits::<K, MAX_PASSES>(keys, digits, &mut counts),
+        1 => count_digits::<K, 1>(keys, digits),
+        2 => count_digits::<K, 2>(keys, digits),
+        3 => count_digits::<K, 3>(keys, digits),
+        4 => count_digits::<K, 4>(keys, digits),
+        5 => count_digits::<K, 5>(keys, digits),
+        6 => count_digits::<K, 6>(keys, digits),
+        7 => count_digits::<K, 7>(keys, digits),
+        _ => count_digits::<K, MAX_PASSES>(keys, digits),
     }
-    counts
 }
 
 /// The body of [`histograms`] for exactly `N` digits.
-fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit], counts: &mut [Counts]) {
+fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit]) -> Vec<LsdCounts> {
     let digits: &[Digit; N] = digits.try_into().expect("N digits");
-    let counts: &mut [Counts; N] = counts.try_into().expect("N histograms");
-    // Shifts and masks in locals, and 32-bit counters (which take half the cache), added up
-    // per block of at most 2^32 - 1 keys.
+    // Shifts and masks in locals rather than read through `digits` for every key.
     let shifts: [u32; N] = std::array::from_fn(|i| digits[i].shift);
     let masks: [usize; N] = std::array::from_fn(|i| digits[i].mask());
-    for block in keys.chunks(u32::MAX as usize) {
-        let mut local = [[0u32; MAX_BUCKETS]; N];
-        for &k in block {
-            let x = bits(k);
-            for i in 0..N {
-                local[i][((x >> shifts[i]) as usize) & masks[i]] += 1;
-            }
-        }
-        for (c, l) in counts.iter_mut().zip(&local) {
-            for (c, &l) in c.iter_mut().zip(l) {
-                *c += l as usize;
-            }
+    let mut all = vec![[0u32; MAX_BUCKETS]; N];
+    let counts: &mut [LsdCounts; N] = all.as_mut_slice().try_into().expect("N histograms");
+    for &k in keys {
+        let x = bits(k);
+        for i in 0..N {
+            counts[i][((x >> shifts[i]) as usize) & masks[i]] += 1;
         }
     }
+    all
 }
 
 /// Exclusive prefix sums: where each bucket starts.
@@ -592,7 +588,7 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
     let (mut from, mut to) = (src, dst);
     let mut in_dst = false;
     for (&digit, counts) in digits.iter().zip(&counts) {
-        if counts.contains(&n) {
+        if counts.contains(&(n as u32)) {
             continue; // every key has the same value of this digit
         }
         scatter(from, to, digit, counts);
@@ -606,23 +602,14 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
 }
 
 /// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit.
-fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
-    if dst.len() > u32::MAX as usize {
-        let mut next = bucket_starts(counts);
-        for &k in src {
-            let b = digit.of(k);
-            dst[next[b]] = k;
-            next[b] += 1;
-        }
-        return;
-    }
-    // 32-bit positions on the stack take half the cache of `Counts`, and the digit's shift
-    // and mask are read once rather than per key.
+fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &LsdCounts) {
+    // 32-bit positions on the stack, and the digit's shift and mask read once rather than
+    // per key.
     let mut next = [0u32; MAX_BUCKETS];
     let mut sum = 0u32;
-    for (s, &c) in next.iter_mut().zip(counts) {
+    for (s, &c) in next.iter_mut().zip(&counts[..digit.buckets()]) {
         *s = sum;
-        sum = sum.wrapping_add(c as u32);
+        sum = sum.wrapping_add(c);
     }
     let (shift, mask) = (digit.shift, digit.mask());
     for &k in src {
