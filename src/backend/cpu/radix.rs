@@ -117,6 +117,17 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
     if presorted(keys) {
         return;
     }
+    if size_of_val(keys) > LSD_BYTES {
+        // A split needs only the top varying bit, which a sample nearly always shows; the
+        // histogram pass checks it (see `Check`), saving a pass over the keys.
+        let sampled = sampled_bits(keys);
+        if sampled != 0 {
+            with_scratch(keys.len(), keys[0], false, |scratch| {
+                split_once(keys, scratch, false, sampled, Check::Sampled)
+            });
+            return;
+        }
+    }
     let mask = varying_bits(keys);
     if mask == 0 {
         return;
@@ -140,13 +151,37 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     if par_presorted(keys, threads) {
         return;
     }
+    // As in `radix_sort`: the varying bits from a sample, checked by the histogram pass.
+    let sampled = sampled_bits(keys);
+    if sampled != 0 {
+        with_scratch(keys.len(), keys[0], true, |scratch| {
+            par_split(keys, scratch, false, sampled, Check::Sampled)
+        });
+        return;
+    }
     let mask = par_varying_bits(keys, threads);
     if mask == 0 {
         return;
     }
     with_scratch(keys.len(), keys[0], true, |scratch| {
-        par_split(keys, scratch, false, mask)
+        par_split(keys, scratch, false, mask, Check::Exact)
     });
+}
+
+/// Whether the varying bits handed to a split are exact or come from a sample, which may miss
+/// some. A split needs only their top bit (its digit or prefix starts there): the split's
+/// histogram pass then also finds the exact bits, and where their top bit is higher than the
+/// sample's, the split is made again with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    Exact,
+    Sampled,
+}
+
+/// Whether a split chosen with the top varying bit of `mask` is still right for keys that
+/// vary in `exact` (a superset of `mask`).
+fn same_top_bit(mask: u64, exact: u64) -> bool {
+    mask.leading_zeros() == exact.leading_zeros()
 }
 
 /// The ordered bits of `key`, widened.
@@ -279,6 +314,15 @@ fn par_restore_ties<K: SortKey>(keys: &mut [K], chunk: usize) {
     pieces.into_par_iter().for_each(restore_ties);
 }
 
+/// The bits in which the keys that choose a split (see [`sample_stride`]) differ from the first
+/// key: some of the bits in which the keys differ.
+fn sampled_bits<K: SortKey>(keys: &[K]) -> u64 {
+    let Some(&first) = keys.first() else { return 0 };
+    keys.iter()
+        .step_by(sample_stride(keys.len()))
+        .fold(0, |m, &k| m | (bits(k) ^ bits(first)))
+}
+
 /// The bits in which some key of `keys` differs from `reference`.
 fn bits_differing<K: SortKey>(keys: &[K], reference: u64) -> u64 {
     keys.iter().fold(0, |m, &k| m | (bits(k) ^ reference))
@@ -372,6 +416,12 @@ const PREFIX_BITS: u32 = 16;
 /// Keys sampled to choose a split.
 const SAMPLES: usize = 1 << 14;
 
+/// The distance between the keys sampled to choose a split of `n` keys: at most one key in 16
+/// (fewer for large inputs), enough for a few dozen per bucket.
+fn sample_stride(n: usize) -> usize {
+    (n / SAMPLES).max(16)
+}
+
 /// The bucketer of an MSD split of `keys` (varying in `mask`, not 0): the plain `digit` from
 /// [`split_digit`], unless a sample shows that a [`PrefixMap`] would keep a good share of the
 /// keys (an eighth or more) out of buckets too large for [`LSD_BYTES`], which would cost
@@ -387,8 +437,7 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64) -> Split {
         return Split::Digit(digit);
     }
     let shift = hi - width;
-    // At most one key in 16 (fewer for large inputs), enough for a few dozen per bucket.
-    let stride = (keys.len() / SAMPLES).max(16);
+    let stride = sample_stride(keys.len());
     let mut counts = vec![0u32; 1 << width];
     let mut samples = 0usize;
     for &k in keys.iter().step_by(stride) {
@@ -472,13 +521,20 @@ fn lsd_digits(mask: u64, len: usize) -> Vec<Digit> {
 /// Counts (or offsets) of the values of one digit; values past the digit's width stay 0.
 type Counts = [usize; MAX_BUCKETS];
 
-/// Counts of the values of `digit` among `keys`.
-fn histogram<K: SortKey, B: Bucketer>(keys: &[K], digit: &B) -> Box<Counts> {
+/// Counts of the values of `digit` among `keys`, and the bits in which the keys differ from
+/// `reference`, in one read.
+fn histogram_and_bits<K: SortKey, B: Bucketer>(
+    keys: &[K],
+    digit: &B,
+    reference: u64,
+) -> (Box<Counts>, u64) {
     let mut counts = Box::new([0; MAX_BUCKETS]);
+    let mut differ = 0;
     for &k in keys {
+        differ |= bits(k) ^ reference;
         counts[digit.of(k)] += 1;
     }
-    counts
+    (counts, differ)
 }
 
 /// Counts of the values of one LSD digit among the keys of a bucket: 32-bit, half the cache
@@ -559,21 +615,38 @@ fn sort_varying<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, m
         lsd(src, dst, result_in_dst, mask);
         return;
     }
+    split_once(src, dst, result_in_dst, mask, Check::Exact);
+}
+
+/// One MSD split of `src` (varying in `mask`, not 0, as `check` says) into `dst`, then each
+/// bucket sorted; the result ends in `dst` when `result_in_dst`.
+fn split_once<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    check: Check,
+) {
     match choose_split(src, mask) {
-        Split::Digit(digit) => split_then_sort(src, dst, result_in_dst, &digit),
-        Split::Map(map) => split_then_sort(src, dst, result_in_dst, &map),
+        Split::Digit(digit) => split_then_sort(src, dst, result_in_dst, &digit, mask, check),
+        Split::Map(map) => split_then_sort(src, dst, result_in_dst, &map, mask, check),
     }
 }
 
-/// One MSD split of `src` into `dst` by `digit`, then each bucket sorted; the result ends in
-/// `dst` when `result_in_dst`.
+/// [`split_once`] by the bucketer `digit`.
 fn split_then_sort<K: SortKey, B: Bucketer>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
     digit: &B,
+    mask: u64,
+    check: Check,
 ) {
-    let counts = histogram(src, digit);
+    let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
+    if check == Check::Sampled && !same_top_bit(mask, exact) {
+        sort_varying(src, dst, result_in_dst, exact);
+        return;
+    }
     split(src, dst, digit, &counts);
     for (from, to) in bucket_pairs(dst, src, &counts[..digit.buckets()]) {
         sort_into(from, to, !result_in_dst);
@@ -933,15 +1006,21 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
         par_place(src, dst, result_in_dst);
         return;
     }
-    par_split(src, dst, result_in_dst, mask);
+    par_split(src, dst, result_in_dst, mask, Check::Exact);
 }
 
-/// One parallel MSD split of `src` (keys varying in `mask`, not 0) into `dst`, then the
-/// buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
-fn par_split<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+/// One parallel MSD split of `src` (keys varying in `mask`, not 0, as `check` says) into
+/// `dst`, then the buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
+fn par_split<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    check: Check,
+) {
     match choose_split(src, mask) {
-        Split::Digit(digit) => par_split_by(src, dst, result_in_dst, &digit),
-        Split::Map(map) => par_split_by(src, dst, result_in_dst, &map),
+        Split::Digit(digit) => par_split_by(src, dst, result_in_dst, &digit, mask, check),
+        Split::Map(map) => par_split_by(src, dst, result_in_dst, &map, mask, check),
     }
 }
 
@@ -951,14 +1030,22 @@ fn par_split_by<K: SortKey, B: Bucketer>(
     dst: &mut [K],
     result_in_dst: bool,
     digit: &B,
+    mask: u64,
+    check: Check,
 ) {
     let threads = rayon::current_num_threads();
     let n = src.len();
     let chunk = chunk_len(n, threads);
-    let chunk_counts: Vec<Box<Counts>> = src
+    let reference = bits(src[0]);
+    let (chunk_counts, differ): (Vec<Box<Counts>>, Vec<u64>) = src
         .par_chunks(chunk)
-        .map(|keys| histogram(keys, digit))
-        .collect();
+        .map(|keys| histogram_and_bits(keys, digit, reference))
+        .unzip();
+    let exact = differ.iter().fold(0, |m, &d| m | d);
+    if check == Check::Sampled && !same_top_bit(mask, exact) {
+        par_split(src, dst, result_in_dst, exact, Check::Exact);
+        return;
+    }
     let regions = chunk_regions(dst, &chunk_counts, digit.buckets());
     let streaming = size_of_val(src) > NT_BYTES;
     src.par_chunks(chunk)
@@ -1248,7 +1335,7 @@ mod tests {
         let Split::Map(map) = choose_split(&floats, mask) else {
             panic!("a plain digit for uneven floats");
         };
-        let counts = histogram(&floats, &map);
+        let (counts, _) = histogram_and_bits(&floats, &map, 0);
         let largest = counts.iter().max().copied().unwrap_or(0);
         assert!(largest * 8 < n, "largest bucket {largest} of {n}");
         // Buckets follow the key order.
@@ -1267,6 +1354,30 @@ mod tests {
             choose_split(&ints, varying_bits(&ints)),
             Split::Digit(_)
         ));
+    }
+
+    #[test]
+    fn bits_the_sample_misses_are_found() {
+        let n = 40_000;
+        let stride = sample_stride(n);
+        let low: Vec<u32> = lcg(n, 6).iter().map(|&x| x as u32 >> 12).collect();
+        // A higher top bit than the sample shows: the split is made again.
+        let mut high = low.clone();
+        high[stride + 1] = 1 << 31;
+        assert_eq!(sampled_bits(&high) >> 20, 0);
+        check(&high);
+        // The sample sees no varying bit at all.
+        let hidden: Vec<u32> = (0..n as u32)
+            .map(|i| if i as usize % stride == 3 { i } else { 7 })
+            .collect();
+        assert_eq!(sampled_bits(&hidden), 0);
+        check(&hidden);
+        // The sample misses only low bits: the buckets find them.
+        let fine: Vec<u64> = (0..n as u64)
+            .map(|i| ((i * 7919) % 1000) << 20 | u64::from(i as usize % stride == 5))
+            .collect();
+        assert_eq!(sampled_bits(&fine) & 1, 0);
+        check(&fine);
     }
 
     #[test]
