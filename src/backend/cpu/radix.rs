@@ -8,10 +8,13 @@
 //! memory-bound pass and does the rest inside the cache:
 //!
 //! 1. **Cheap checks first.** A short-circuiting scan recognises ascending input (done) and
-//!    descending input (reversed). One read then ORs together how every key differs from the
-//!    first: bits that never vary get no pass at all, so all-equal, few-unique, narrow-range
-//!    and float inputs (whose exponent bits barely vary) sort in fewer passes, and the digits
-//!    are laid over the bits that actually vary.
+//!    descending input (reversed). The sort then works only on the bits in which the keys
+//!    differ from the first key: bits that never vary get no pass at all, so all-equal,
+//!    few-unique, narrow-range and float inputs (whose exponent bits barely vary) sort in
+//!    fewer passes, and the digits are laid over the bits that actually vary. The first split
+//!    needs only the top varying bit, so it takes it from a sample of the keys and checks it
+//!    while counting (splitting again in the rare case that the sample missed a higher bit);
+//!    the buckets learn their own varying bits as they are read into the cache.
 //! 2. **MSD split.** The keys are scattered by their top varying bits (8 to 11 of them, enough
 //!    to make buckets of about 64 KiB) into the scratch buffer. Where a sample shows those
 //!    bits unevenly spread (float exponents, skewed keys), so that some buckets would not fit
