@@ -882,6 +882,13 @@ pub fn release_scratch() {
     drop(old);
 }
 
+/// Bytes held by the kept scratch buffer.
+#[cfg(test)]
+pub(crate) fn kept_scratch_bytes() -> usize {
+    let kept = SCRATCH.lock().unwrap_or_else(PoisonError::into_inner);
+    kept.len() * size_of::<u64>()
+}
+
 /// Whether `K` is one of sortmark's key types, all of them plain data: no padding, no
 /// invalid bit patterns, alignment at most 8 and a size that divides 8 bytes.
 fn is_plain<K: 'static>() -> bool {
