@@ -775,14 +775,28 @@ fn scatter_combined<K: SortKey, B: Bucketer>(
     }
     let streaming = streaming && (regions[0].as_ptr() as usize).is_multiple_of(size);
     let mut pos = base.clone();
-    for &k in src {
-        let b = digit.of(k);
-        let p = pos[b];
-        buf[b * line + p % line] = k;
-        pos[b] = p + 1;
-        if (p + 1) % line == 0 {
-            let lbuf = &buf[b * line..(b + 1) * line];
-            write_line(regions[b], lbuf, base[b], p + 1 - line, p + 1, streaming);
+    if in_runs(src, digit) {
+        // Long runs of keys for one bucket (sorted stretches): that bucket's position stays
+        // in a register, where each key would otherwise wait for the previous key's store
+        // to `pos`.
+        let (mut last, mut at) = (0, pos[0]);
+        for &k in src {
+            let b = digit.of(k);
+            if b != last {
+                pos[last] = at;
+                at = pos[b];
+                last = b;
+            }
+            push_combined(k, b, at, buf, line, regions, &base, streaming);
+            at += 1;
+        }
+        pos[last] = at;
+    } else {
+        for &k in src {
+            let b = digit.of(k);
+            let p = pos[b];
+            push_combined(k, b, p, buf, line, regions, &base, streaming);
+            pos[b] = p + 1;
         }
     }
     for (b, (region, &end)) in regions.iter_mut().zip(pos.iter()).enumerate() {
@@ -793,6 +807,37 @@ fn scatter_combined<K: SortKey, B: Bucketer>(
     }
     if streaming {
         store_fence();
+    }
+}
+
+/// Whether consecutive keys at the start of `src` mostly fall in the same bucket of `digit`.
+fn in_runs<K: SortKey, B: Bucketer>(src: &[K], digit: &B) -> bool {
+    let head = &src[..src.len().min(256)];
+    let same = head
+        .windows(2)
+        .filter(|w| digit.of(w[0]) == digit.of(w[1]))
+        .count();
+    2 * same > head.len()
+}
+
+/// One key `k` of bucket `b`, at position `p`, into the write-combining buffer `buf` of
+/// [`scatter_combined`]; a full line goes out to the bucket's region.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn push_combined<K: SortKey>(
+    k: K,
+    b: usize,
+    p: usize,
+    buf: &mut [K],
+    line: usize,
+    regions: &mut [&mut [K]],
+    base: &Counts,
+    streaming: bool,
+) {
+    buf[b * line + p % line] = k;
+    if (p + 1).is_multiple_of(line) {
+        let lbuf = &buf[b * line..(b + 1) * line];
+        write_line(regions[b], lbuf, base[b], p + 1 - line, p + 1, streaming);
     }
 }
 
@@ -1264,6 +1309,29 @@ mod tests {
             .map(|&x| f64::from_bits(x))
             .collect();
         check(&floats);
+    }
+
+    #[test]
+    fn nearly_sorted_runs_sort_stably() {
+        // Sorted stretches go through the scatter that keeps a run's bucket in a register.
+        let n = WC_BYTES / 2 + 777;
+        let r = lcg(n, 7);
+        let mut keys: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+        keys.sort_unstable();
+        for i in (0..n).step_by(97) {
+            keys.swap(i, (r[i] % n as u64) as usize);
+        }
+        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n * 4)));
+        check(&keys);
+        let pairs: Vec<KeyValue> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| KeyValue {
+                key: k & 0xffff_f000,
+                value: i as u32,
+            })
+            .collect();
+        check_stable(&pairs);
     }
 
     #[test]
