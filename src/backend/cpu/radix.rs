@@ -70,8 +70,9 @@ const MAX_DIGIT_BITS: u32 = if LSD_MAX_BITS > SPLIT_MAX_BITS {
 const MAX_BUCKETS: usize = 1 << MAX_DIGIT_BITS;
 /// The most LSD passes (64-bit keys in 8-bit digits).
 const MAX_PASSES: usize = 8;
-/// The narrowest MSD digit, so that a split yields enough buckets to spread over threads.
-const MIN_SPLIT_BITS: u32 = 8;
+/// A parallel split makes at least this many buckets per thread, so that work stealing can
+/// even out the threads' shares.
+const BUCKETS_PER_THREAD: usize = 8;
 /// Inputs up to this length are sorted by std's stable sort without any radix pass.
 const TOP_SMALL: usize = 256;
 /// Buckets up to this length are finished by std's stable sort, which beats clearing and
@@ -349,15 +350,22 @@ fn span(mask: u64) -> (u32, u32) {
     (mask.trailing_zeros(), u64::BITS - mask.leading_zeros())
 }
 
-/// The digit of an MSD split of `bytes` bytes of keys varying in `mask`: its top varying
-/// bits, enough of them for buckets of about [`BUCKET_BYTES`].
-fn split_digit(mask: u64, bytes: usize) -> Digit {
+/// The digit of an MSD split of `bytes` bytes of keys varying in `mask` on `threads` threads:
+/// its top varying bits, enough of them for buckets of about [`BUCKET_BYTES`] and, on several
+/// threads, for [`BUCKETS_PER_THREAD`] buckets per thread. (More buckets than that would only
+/// leave small inputs in buckets too small to sort well.)
+fn split_digit(mask: u64, bytes: usize, threads: usize) -> Digit {
     let (lo, hi) = span(mask);
-    let wanted = (bytes / BUCKET_BYTES)
-        .max(1)
-        .next_power_of_two()
-        .trailing_zeros();
-    let width = wanted.clamp(MIN_SPLIT_BITS, SPLIT_MAX_BITS).min(hi - lo);
+    let bits_for = |buckets: usize| buckets.max(1).next_power_of_two().trailing_zeros();
+    let wanted = bits_for(bytes / BUCKET_BYTES);
+    let spread = if threads > 1 {
+        bits_for(threads * BUCKETS_PER_THREAD)
+    } else {
+        1
+    };
+    let width = wanted
+        .clamp(spread.min(SPLIT_MAX_BITS), SPLIT_MAX_BITS)
+        .min(hi - lo);
     Digit {
         shift: hi - width,
         width,
@@ -425,13 +433,13 @@ fn sample_stride(n: usize) -> usize {
     (n / SAMPLES).max(16)
 }
 
-/// The bucketer of an MSD split of `keys` (varying in `mask`, not 0): the plain `digit` from
-/// [`split_digit`], unless a sample shows that a [`PrefixMap`] would keep a good share of the
-/// keys (an eighth or more) out of buckets too large for [`LSD_BYTES`], which would cost
-/// those keys another pass through memory. (Where one value holds many keys, no split helps,
-/// and the plain digit is cheaper to compute.)
-fn choose_split<K: SortKey>(keys: &[K], mask: u64) -> Split {
-    let digit = split_digit(mask, size_of_val(keys));
+/// The bucketer of an MSD split of `keys` (varying in `mask`, not 0) on `threads` threads:
+/// the plain `digit` from [`split_digit`], unless a sample shows that a [`PrefixMap`] would
+/// keep a good share of the keys (an eighth or more) out of buckets too large for
+/// [`LSD_BYTES`], which would cost those keys another pass through memory. (Where one value
+/// holds many keys, no split helps, and the plain digit is cheaper to compute.)
+fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
+    let digit = split_digit(mask, size_of_val(keys), threads);
     let (lo, hi) = span(mask);
     // A prefix 5 bits wider than the digit: 32 prefix values per bucket of the digit, and a
     // small table for the small splits.
@@ -630,7 +638,7 @@ fn split_once<K: SortKey>(
     mask: u64,
     check: Check,
 ) {
-    match choose_split(src, mask) {
+    match choose_split(src, mask, 1) {
         Split::Digit(digit) => split_then_sort(src, dst, result_in_dst, &digit, mask, check),
         Split::Map(map) => split_then_sort(src, dst, result_in_dst, &map, mask, check),
     }
@@ -1073,7 +1081,7 @@ fn par_split<K: SortKey>(
     mask: u64,
     check: Check,
 ) {
-    match choose_split(src, mask) {
+    match choose_split(src, mask, rayon::current_num_threads()) {
         Split::Digit(digit) => par_split_by(src, dst, result_in_dst, &digit, mask, check),
         Split::Map(map) => par_split_by(src, dst, result_in_dst, &map, mask, check),
     }
@@ -1321,7 +1329,7 @@ mod tests {
         for i in (0..n).step_by(97) {
             keys.swap(i, (r[i] % n as u64) as usize);
         }
-        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n * 4)));
+        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n * 4, 1)));
         check(&keys);
         let pairs: Vec<KeyValue> = keys
             .iter()
@@ -1410,7 +1418,7 @@ mod tests {
             .map(|&x| ((x >> 40) as i64 - (1 << 23)) as f32 / 8.0)
             .collect();
         let mask = varying_bits(&floats);
-        let Split::Map(map) = choose_split(&floats, mask) else {
+        let Split::Map(map) = choose_split(&floats, mask, 1) else {
             panic!("a plain digit for uneven floats");
         };
         let (counts, _) = histogram_and_bits(&floats, &map, 0);
@@ -1429,7 +1437,7 @@ mod tests {
         // Uniform integers keep the plain digit.
         let ints: Vec<u32> = lcg(n, 5).iter().map(|&x| x as u32).collect();
         assert!(matches!(
-            choose_split(&ints, varying_bits(&ints)),
+            choose_split(&ints, varying_bits(&ints), 1),
             Split::Digit(_)
         ));
     }
