@@ -15,14 +15,16 @@
 //!    needs only the top varying bit, so it takes it from a sample of the keys and checks it
 //!    while counting (splitting again in the rare case that the sample missed a higher bit);
 //!    the buckets learn their own varying bits as they are read into the cache.
-//! 2. **MSD split.** The keys are scattered by their top varying bits (8 to 11 of them, enough
-//!    to make buckets of about 64 KiB) into the scratch buffer. Where a sample shows those
-//!    bits unevenly spread (float exponents, skewed keys), so that some buckets would not fit
-//!    the cache, the buckets are instead ranges of a 16-bit prefix chosen from the sample to
-//!    hold about equal shares, looked up in a table. Large splits go through
-//!    *software write-combining*: each bucket gathers its keys in a cache-line buffer that is
-//!    written out as a whole line, with non-temporal stores once the data cannot stay in cache,
-//!    so the scatter pays neither a read-for-ownership nor a partial line per key.
+//! 2. **MSD split.** The keys are scattered by their top varying bits (up to 11 of them, enough
+//!    to make buckets of about 64 KiB, and in the parallel sort at least 8 buckets per thread)
+//!    into the scratch buffer. Where a sample shows those bits unevenly spread (float
+//!    exponents, skewed keys), so that some buckets would not fit the cache, the buckets are
+//!    instead ranges of a 16-bit prefix chosen from the sample to hold about equal shares,
+//!    looked up in a table. Large splits go through *software write-combining*: each bucket
+//!    gathers its keys in a cache-line buffer that is written out as a whole line, with
+//!    non-temporal stores once the data cannot stay in cache, so the scatter pays neither a
+//!    read-for-ownership nor a partial line per key. On sorted stretches, where consecutive
+//!    keys share a bucket, the bucket's position stays in a register.
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
 //!    at cache rather than memory speed. Buckets still too large for the cache (skewed inputs)
