@@ -8,15 +8,23 @@
 //! memory-bound pass and does the rest inside the cache:
 //!
 //! 1. **Cheap checks first.** A short-circuiting scan recognises ascending input (done) and
-//!    descending input (reversed). One read then ORs together how every key differs from the
-//!    first: bits that never vary get no pass at all, so all-equal, few-unique, narrow-range
-//!    and float inputs (whose exponent bits barely vary) sort in fewer passes, and the digits
-//!    are laid over the bits that actually vary.
-//! 2. **MSD split.** The keys are scattered by their top varying bits (8 to 11 of them, enough
-//!    to make buckets of about 64 KiB) into the scratch buffer. Large splits go through
-//!    *software write-combining*: each bucket gathers its keys in a cache-line buffer that is
-//!    written out as a whole line, with non-temporal stores once the data cannot stay in cache,
-//!    so the scatter pays neither a read-for-ownership nor a partial line per key.
+//!    descending input (reversed). The sort then works only on the bits in which the keys
+//!    differ from the first key: bits that never vary get no pass at all, so all-equal,
+//!    few-unique, narrow-range and float inputs (whose exponent bits barely vary) sort in
+//!    fewer passes, and the digits are laid over the bits that actually vary. The first split
+//!    needs only the top varying bit, so it takes it from a sample of the keys and checks it
+//!    while counting (splitting again in the rare case that the sample missed a higher bit);
+//!    the buckets learn their own varying bits as they are read into the cache.
+//! 2. **MSD split.** The keys are scattered by their top varying bits (up to 11 of them, enough
+//!    to make buckets of about 64 KiB, and in the parallel sort at least 8 buckets per thread)
+//!    into the scratch buffer. Where a sample shows those bits unevenly spread (float
+//!    exponents, skewed keys), so that some buckets would not fit the cache, the buckets are
+//!    instead ranges of a 16-bit prefix chosen from the sample to hold about equal shares,
+//!    looked up in a table. Large splits go through *software write-combining*: each bucket
+//!    gathers its keys in a cache-line buffer that is written out as a whole line, with
+//!    non-temporal stores once the data cannot stay in cache, so the scatter pays neither a
+//!    read-for-ownership nor a partial line per key. On sorted stretches, where consecutive
+//!    keys share a bucket, the bucket's position stays in a register.
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
 //!    at cache rather than memory speed. Buckets still too large for the cache (skewed inputs)
@@ -28,19 +36,27 @@
 //! rayon's work stealing; a bucket much larger than a thread's share (skewed inputs) is split
 //! again in parallel instead of being left to one thread.
 //!
-//! The scratch buffer holds one copy of the input. Its page faults cost more than a pass, so
-//! it is marked for transparent huge pages before first use (Linux), and in the parallel sort
-//! it is written once in parallel, so that the faults are taken by all threads at once rather
-//! than serialised inside the first scatter.
+//! The scratch buffer holds one copy of the input. Faulting in the pages of a fresh buffer
+//! costs more than a pass (far more in a virtual machine, or without transparent huge pages),
+//! so, as benchmark-grade radix sorts do, the sort **keeps its scratch buffer between calls**:
+//! one buffer, as large as the largest input sorted since it was last freed, made when a
+//! larger one is needed (marked for transparent huge pages on Linux and written once, in
+//! parallel in the parallel sort, so that its pages are resident before the first scatter).
+//! [`release_scratch`] frees it; sortmark calls it when a case's repetitions are done, so the
+//! warm-up run pays the page faults and the timed runs do not. A sort that finds the buffer
+//! in use by another sort running at the same time allocates its own, as does a key type
+//! other than sortmark's own.
 //!
 //! Every pass is stable, so [`KeyValue`](crate::data::KeyValue) pairs keep the input order of
 //! equal keys.
 
+use std::any::TypeId;
 use std::mem::{size_of, size_of_val};
+use std::sync::{Mutex, PoisonError, TryLockError};
 
 use rayon::prelude::*;
 
-use crate::data::SortKey;
+use crate::data::{KeyValue, SortKey};
 
 /// The widest LSD digit: two passes cover the 22 bits left of a u32 after a split.
 const LSD_MAX_BITS: u32 = 11;
@@ -56,8 +72,9 @@ const MAX_DIGIT_BITS: u32 = if LSD_MAX_BITS > SPLIT_MAX_BITS {
 const MAX_BUCKETS: usize = 1 << MAX_DIGIT_BITS;
 /// The most LSD passes (64-bit keys in 8-bit digits).
 const MAX_PASSES: usize = 8;
-/// The narrowest MSD digit, so that a split yields enough buckets to spread over threads.
-const MIN_SPLIT_BITS: u32 = 8;
+/// A parallel split makes at least this many buckets per thread, so that work stealing can
+/// even out the threads' shares.
+const BUCKETS_PER_THREAD: usize = 8;
 /// Inputs up to this length are sorted by std's stable sort without any radix pass.
 const TOP_SMALL: usize = 256;
 /// Buckets up to this length are finished by std's stable sort, which beats clearing and
@@ -97,7 +114,7 @@ const PAR_MIN: usize = 1 << 10;
 
 /// Sorts `keys` stably by [`SortKey::ordered_bits`] on the calling thread.
 ///
-/// Uses one scratch buffer as long as `keys`.
+/// Uses one scratch buffer as long as `keys`, kept for the next call (see [`release_scratch`]).
 pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
     if keys.len() <= TOP_SMALL {
         small_sort(keys);
@@ -106,21 +123,31 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
     if presorted(keys) {
         return;
     }
+    if size_of_val(keys) > LSD_BYTES {
+        // A split needs only the top varying bit, which a sample nearly always shows; the
+        // histogram pass checks it (see `Check`), saving a pass over the keys.
+        let sampled = sampled_bits(keys);
+        if sampled != 0 {
+            with_scratch(keys.len(), keys[0], false, |scratch| {
+                split_once(keys, scratch, false, sampled, Check::Sampled)
+            });
+            return;
+        }
+    }
     let mask = varying_bits(keys);
     if mask == 0 {
         return;
     }
-    let mut scratch = Vec::with_capacity(keys.len());
-    advise_huge_pages(&scratch);
-    scratch.resize(keys.len(), keys[0]);
-    sort_varying(keys, &mut scratch, false, mask);
+    with_scratch(keys.len(), keys[0], false, |scratch| {
+        sort_varying(keys, scratch, false, mask)
+    });
 }
 
 /// Sorts `keys` stably by [`SortKey::ordered_bits`] on all threads of the current rayon pool.
 ///
 /// Run it inside [`rayon::ThreadPool::install`] to choose the threads. With one thread, or for
 /// inputs too small to gain from threads, it is [`radix_sort`]. Uses one scratch buffer as long
-/// as `keys`.
+/// as `keys`, kept for the next call (see [`release_scratch`]).
 pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     let threads = rayon::current_num_threads();
     if threads <= 1 || keys.len() < PAR_MIN {
@@ -130,12 +157,37 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     if par_presorted(keys, threads) {
         return;
     }
+    // As in `radix_sort`: the varying bits from a sample, checked by the histogram pass.
+    let sampled = sampled_bits(keys);
+    if sampled != 0 {
+        with_scratch(keys.len(), keys[0], true, |scratch| {
+            par_split(keys, scratch, false, sampled, Check::Sampled)
+        });
+        return;
+    }
     let mask = par_varying_bits(keys, threads);
     if mask == 0 {
         return;
     }
-    let mut scratch = par_scratch(keys.len(), keys[0]);
-    par_split(keys, &mut scratch, false, mask);
+    with_scratch(keys.len(), keys[0], true, |scratch| {
+        par_split(keys, scratch, false, mask, Check::Exact)
+    });
+}
+
+/// Whether the varying bits handed to a split are exact or come from a sample, which may miss
+/// some. A split needs only their top bit (its digit or prefix starts there): the split's
+/// histogram pass then also finds the exact bits, and where their top bit is higher than the
+/// sample's, the split is made again with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    Exact,
+    Sampled,
+}
+
+/// Whether a split chosen with the top varying bit of `mask` is still right for keys that
+/// vary in `exact` (a superset of `mask`).
+fn same_top_bit(mask: u64, exact: u64) -> bool {
+    mask.leading_zeros() == exact.leading_zeros()
 }
 
 /// The ordered bits of `key`, widened.
@@ -157,10 +209,17 @@ impl Digit {
         1 << self.width
     }
 
-    /// The digit of `key` (below [`MAX_BUCKETS`], which lets the compiler drop bound checks).
+    /// The mask of the digit's values, below [`MAX_BUCKETS`] (which lets the compiler drop
+    /// bound checks on counters indexed by digit).
+    #[inline(always)]
+    fn mask(self) -> usize {
+        (self.buckets() - 1) & (MAX_BUCKETS - 1)
+    }
+
+    /// The digit of `key`.
     #[inline(always)]
     fn of<K: SortKey>(self, key: K) -> usize {
-        ((bits(key) >> self.shift) as usize) & (self.buckets() - 1) & (MAX_BUCKETS - 1)
+        ((bits(key) >> self.shift) as usize) & self.mask()
     }
 }
 
@@ -261,6 +320,13 @@ fn par_restore_ties<K: SortKey>(keys: &mut [K], chunk: usize) {
     pieces.into_par_iter().for_each(restore_ties);
 }
 
+/// The bits in which the keys that choose a split (see [`sample`]) differ from the first key:
+/// some of the bits in which the keys differ.
+fn sampled_bits<K: SortKey>(keys: &[K]) -> u64 {
+    let Some(&first) = keys.first() else { return 0 };
+    sample(keys).fold(0, |m, k| m | (bits(k) ^ bits(first)))
+}
+
 /// The bits in which some key of `keys` differs from `reference`.
 fn bits_differing<K: SortKey>(keys: &[K], reference: u64) -> u64 {
     keys.iter().fold(0, |m, &k| m | (bits(k) ^ reference))
@@ -284,19 +350,181 @@ fn span(mask: u64) -> (u32, u32) {
     (mask.trailing_zeros(), u64::BITS - mask.leading_zeros())
 }
 
-/// The digit of an MSD split of `bytes` bytes of keys varying in `mask`: its top varying
-/// bits, enough of them for buckets of about [`BUCKET_BYTES`].
-fn split_digit(mask: u64, bytes: usize) -> Digit {
+/// The digit of an MSD split of `bytes` bytes of keys varying in `mask` on `threads` threads:
+/// its top varying bits, enough of them for buckets of about [`BUCKET_BYTES`] and, on several
+/// threads, for [`BUCKETS_PER_THREAD`] buckets per thread. (More buckets than that would only
+/// leave small inputs in buckets too small to sort well.)
+fn split_digit(mask: u64, bytes: usize, threads: usize) -> Digit {
     let (lo, hi) = span(mask);
-    let wanted = (bytes / BUCKET_BYTES)
-        .max(1)
-        .next_power_of_two()
-        .trailing_zeros();
-    let width = wanted.clamp(MIN_SPLIT_BITS, SPLIT_MAX_BITS).min(hi - lo);
+    let bits_for = |buckets: usize| buckets.max(1).next_power_of_two().trailing_zeros();
+    let wanted = bits_for(bytes / BUCKET_BYTES);
+    let spread = if threads > 1 {
+        bits_for(threads * BUCKETS_PER_THREAD)
+    } else {
+        1
+    };
+    let width = wanted
+        .clamp(spread.min(SPLIT_MAX_BITS), SPLIT_MAX_BITS)
+        .min(hi - lo);
     Digit {
         shift: hi - width,
         width,
     }
+}
+
+/// How an MSD split assigns keys to buckets: a [`Digit`], or a [`PrefixMap`] for inputs whose
+/// top bits are unevenly spread.
+trait Bucketer: Sync {
+    /// Number of buckets (at most [`MAX_BUCKETS`]).
+    fn buckets(&self) -> usize;
+    /// The bucket of `key`, below [`MAX_BUCKETS`]; buckets follow the key order.
+    fn of<K: SortKey>(&self, key: K) -> usize;
+}
+
+impl Bucketer for Digit {
+    fn buckets(&self) -> usize {
+        Digit::buckets(*self)
+    }
+
+    #[inline(always)]
+    fn of<K: SortKey>(&self, key: K) -> usize {
+        Digit::of(*self, key)
+    }
+}
+
+/// Buckets made of ranges of a wider prefix of the keys (up to [`PREFIX_BITS`] of their top
+/// varying bits), the ranges chosen from a sample so that each bucket gets about as many keys.
+/// Float keys (whose exponent bits are far from uniform) and skewed keys would otherwise
+/// crowd into a few buckets of a plain digit, each too large for the cache, and need another
+/// pass through memory.
+struct PrefixMap {
+    shift: u32,
+    /// The bucket of each prefix value; its length is a power of two.
+    table: Vec<u16>,
+    buckets: usize,
+}
+
+impl Bucketer for PrefixMap {
+    fn buckets(&self) -> usize {
+        self.buckets
+    }
+
+    #[inline(always)]
+    fn of<K: SortKey>(&self, key: K) -> usize {
+        let prefix = (bits(key) >> self.shift) as usize & (self.table.len() - 1);
+        usize::from(self.table[prefix]) & (MAX_BUCKETS - 1)
+    }
+}
+
+/// The bucketer [`choose_split`] picks.
+enum Split {
+    Digit(Digit),
+    Map(PrefixMap),
+}
+
+/// The widest prefix a [`PrefixMap`] reads (its table then takes 128 KiB).
+const PREFIX_BITS: u32 = 16;
+/// Keys sampled to choose a split.
+const SAMPLES: usize = 1 << 14;
+
+/// Consecutive keys taken from each place a sample reads.
+const SAMPLE_RUN: usize = 16;
+
+/// How a sample of `n` keys reads them: `SAMPLE_RUN` consecutive keys from each of this many
+/// evenly spaced places, this many keys apart. At most one key in 16 and at most [`SAMPLES`]
+/// (enough for a few dozen per bucket); runs of keys rather than single keys touch 16 times
+/// fewer cache lines and pages, which a sample of a large input would otherwise fault through
+/// the TLB one by one, on one thread.
+fn sample_places(n: usize) -> (usize, usize) {
+    let places = (n / 16).min(SAMPLES).div_ceil(SAMPLE_RUN).max(1);
+    (places, n / places)
+}
+
+/// The keys that choose a split of `keys` (see [`sample_places`]).
+fn sample<K: SortKey>(keys: &[K]) -> impl Iterator<Item = K> + '_ {
+    let (places, gap) = sample_places(keys.len());
+    (0..places).flat_map(move |p| {
+        let start = p * gap;
+        keys[start..(start + SAMPLE_RUN).min(keys.len())]
+            .iter()
+            .copied()
+    })
+}
+
+/// The bucketer of an MSD split of `keys` (varying in `mask`, not 0) on `threads` threads:
+/// the plain `digit` from [`split_digit`], unless a sample shows that a [`PrefixMap`] would
+/// keep a good share of the keys (an eighth or more) out of buckets too large for
+/// [`LSD_BYTES`], which would cost those keys another pass through memory. (Where one value
+/// holds many keys, no split helps, and the plain digit is cheaper to compute.)
+fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
+    let digit = split_digit(mask, size_of_val(keys), threads);
+    let (lo, hi) = span(mask);
+    // A prefix 5 bits wider than the digit: 32 prefix values per bucket of the digit, and a
+    // small table for the small splits.
+    let width = (hi - lo).min(PREFIX_BITS).min(digit.width + 5);
+    if width <= digit.width {
+        return Split::Digit(digit);
+    }
+    let shift = hi - width;
+    let mut counts = vec![0u32; 1 << width];
+    let mut samples = 0usize;
+    for k in sample(keys) {
+        counts[(bits(k) >> shift) as usize & ((1 << width) - 1)] += 1;
+        samples += 1;
+    }
+    // Sampled keys in buckets that would overflow the cache.
+    let too_big = samples * LSD_BYTES / size_of_val(keys);
+    let oversized =
+        |sums: &mut dyn Iterator<Item = usize>| -> usize { sums.filter(|&s| s > too_big).sum() };
+    let group = 1usize << (width - digit.width);
+    let plain = oversized(
+        &mut counts
+            .chunks(group)
+            .map(|c| c.iter().map(|&x| x as usize).sum()),
+    );
+    if plain <= samples / 8 {
+        return Split::Digit(digit);
+    }
+    let (map, sums) = prefix_map(&counts, shift, digit.buckets());
+    if plain.saturating_sub(oversized(&mut sums.into_iter())) <= samples / 8 {
+        return Split::Digit(digit);
+    }
+    Split::Map(map)
+}
+
+/// The [`PrefixMap`] over the prefixes at `shift` (as many as `counts` has entries, a power of
+/// two, at least 2) into at most `buckets` (at least 2) buckets, and the sampled keys in each
+/// bucket, given the sampled keys of each prefix in `counts`.
+///
+/// Consecutive prefixes share a bucket until it would get more than its share of the sample
+/// still to place, which leaves buckets for the rest even after heavy prefixes. The top
+/// prefix bit always starts a new bucket: the top varying bit is both clear and set in some
+/// keys, so at least two buckets get keys and the recursion makes progress even where the
+/// sample missed the keys that differ.
+fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usize>) {
+    let half = counts.len() / 2;
+    let mut table = vec![0u16; counts.len()];
+    let mut sums = vec![0usize];
+    let mut left: usize = counts.iter().map(|&c| c as usize).sum();
+    for (i, (t, &c)) in table.iter_mut().zip(counts).enumerate() {
+        let c = c as usize;
+        let held = sums[sums.len() - 1];
+        // Buckets left after this one, one of them kept for the upper half.
+        let spare = buckets - sums.len() - usize::from(i < half);
+        if i == half || (held > 0 && spare > 0 && held + c > (held + left).div_ceil(spare + 1)) {
+            sums.push(0);
+        }
+        *t = (sums.len() - 1) as u16;
+        let last = sums.len() - 1;
+        sums[last] += c;
+        left -= c;
+    }
+    let map = PrefixMap {
+        shift,
+        table,
+        buckets: sums.len(),
+    };
+    (map, sums)
 }
 
 /// The digits of an LSD sort of `len` keys varying in `mask`, least significant first: as few
@@ -321,42 +549,58 @@ fn lsd_digits(mask: u64, len: usize) -> Vec<Digit> {
 /// Counts (or offsets) of the values of one digit; values past the digit's width stay 0.
 type Counts = [usize; MAX_BUCKETS];
 
-/// Counts of the values of `digit` among `keys`.
-fn histogram<K: SortKey>(keys: &[K], digit: Digit) -> Box<Counts> {
+/// Counts of the values of `digit` among `keys`, and the bits in which the keys differ from
+/// `reference`, in one read.
+fn histogram_and_bits<K: SortKey, B: Bucketer>(
+    keys: &[K],
+    digit: &B,
+    reference: u64,
+) -> (Box<Counts>, u64) {
     let mut counts = Box::new([0; MAX_BUCKETS]);
+    let mut differ = 0;
     for &k in keys {
+        differ |= bits(k) ^ reference;
         counts[digit.of(k)] += 1;
     }
-    counts
+    (counts, differ)
 }
 
-/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys`, in one
-/// read.
-fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<Counts> {
-    let mut counts = vec![[0; MAX_BUCKETS]; digits.len()];
+/// Counts of the values of one LSD digit among the keys of a bucket: 32-bit, half the cache
+/// of [`Counts`]. LSD sorts take at most [`LSD_BYTES`] of keys, so the counts fit.
+type LsdCounts = [u32; MAX_BUCKETS];
+const _: () = assert!(LSD_BYTES <= u32::MAX as usize);
+
+/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys` (at most
+/// [`LSD_BYTES`] of them), in one read.
+fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<LsdCounts> {
     // A fixed number of digits per call lets the compiler unroll the per-key loop.
     match digits.len() {
-        1 => count_digits::<K, 1>(keys, digits, &mut counts),
-        2 => count_digits::<K, 2>(keys, digits, &mut counts),
-        3 => count_digits::<K, 3>(keys, digits, &mut counts),
-        4 => count_digits::<K, 4>(keys, digits, &mut counts),
-        5 => count_digits::<K, 5>(keys, digits, &mut counts),
-        6 => count_digits::<K, 6>(keys, digits, &mut counts),
-        7 => count_digits::<K, 7>(keys, digits, &mut counts),
-        _ => count_digits::<K, MAX_PASSES>(keys, digits, &mut counts),
+        1 => count_digits::<K, 1>(keys, digits),
+        2 => count_digits::<K, 2>(keys, digits),
+        3 => count_digits::<K, 3>(keys, digits),
+        4 => count_digits::<K, 4>(keys, digits),
+        5 => count_digits::<K, 5>(keys, digits),
+        6 => count_digits::<K, 6>(keys, digits),
+        7 => count_digits::<K, 7>(keys, digits),
+        _ => count_digits::<K, MAX_PASSES>(keys, digits),
     }
-    counts
 }
 
 /// The body of [`histograms`] for exactly `N` digits.
-fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit], counts: &mut [Counts]) {
+fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit]) -> Vec<LsdCounts> {
     let digits: &[Digit; N] = digits.try_into().expect("N digits");
-    let counts: &mut [Counts; N] = counts.try_into().expect("N histograms");
+    // Shifts and masks in locals rather than read through `digits` for every key.
+    let shifts: [u32; N] = std::array::from_fn(|i| digits[i].shift);
+    let masks: [usize; N] = std::array::from_fn(|i| digits[i].mask());
+    let mut all = vec![[0u32; MAX_BUCKETS]; N];
+    let counts: &mut [LsdCounts; N] = all.as_mut_slice().try_into().expect("N histograms");
     for &k in keys {
-        for (c, d) in counts.iter_mut().zip(digits) {
-            c[d.of(k)] += 1;
+        let x = bits(k);
+        for i in 0..N {
+            counts[i][((x >> shifts[i]) as usize) & masks[i]] += 1;
         }
     }
+    all
 }
 
 /// Exclusive prefix sums: where each bucket starts.
@@ -399,8 +643,38 @@ fn sort_varying<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, m
         lsd(src, dst, result_in_dst, mask);
         return;
     }
-    let digit = split_digit(mask, size_of_val(src));
-    let counts = histogram(src, digit);
+    split_once(src, dst, result_in_dst, mask, Check::Exact);
+}
+
+/// One MSD split of `src` (varying in `mask`, not 0, as `check` says) into `dst`, then each
+/// bucket sorted; the result ends in `dst` when `result_in_dst`.
+fn split_once<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    check: Check,
+) {
+    match choose_split(src, mask, 1) {
+        Split::Digit(digit) => split_then_sort(src, dst, result_in_dst, &digit, mask, check),
+        Split::Map(map) => split_then_sort(src, dst, result_in_dst, &map, mask, check),
+    }
+}
+
+/// [`split_once`] by the bucketer `digit`.
+fn split_then_sort<K: SortKey, B: Bucketer>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    digit: &B,
+    mask: u64,
+    check: Check,
+) {
+    let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
+    if check == Check::Sampled && !same_top_bit(mask, exact) {
+        sort_varying(src, dst, result_in_dst, exact);
+        return;
+    }
     split(src, dst, digit, &counts);
     for (from, to) in bucket_pairs(dst, src, &counts[..digit.buckets()]) {
         sort_into(from, to, !result_in_dst);
@@ -415,7 +689,7 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
     let (mut from, mut to) = (src, dst);
     let mut in_dst = false;
     for (&digit, counts) in digits.iter().zip(&counts) {
-        if counts.contains(&n) {
+        if counts.contains(&(n as u32)) {
             continue; // every key has the same value of this digit
         }
         scatter(from, to, digit, counts);
@@ -429,20 +703,34 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
 }
 
 /// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit.
-fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
-    let mut next = bucket_starts(counts);
+fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &LsdCounts) {
+    // 32-bit positions on the stack, and the digit's shift and mask read once rather than
+    // per key.
+    let mut next = [0u32; MAX_BUCKETS];
+    let mut sum = 0u32;
+    for (s, &c) in next.iter_mut().zip(&counts[..digit.buckets()]) {
+        *s = sum;
+        sum = sum.wrapping_add(c);
+    }
+    let (shift, mask) = (digit.shift, digit.mask());
     for &k in src {
-        let b = digit.of(k);
-        dst[next[b]] = k;
-        next[b] += 1;
+        let b = ((bits(k) >> shift) as usize) & mask;
+        let p = next[b];
+        dst[p as usize] = k;
+        next[b] = p.wrapping_add(1);
     }
 }
 
 /// Scatters `src` into `dst` by `digit` (one MSD split of a whole run on one thread).
-fn split<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &Counts) {
+fn split<K: SortKey, B: Bucketer>(src: &[K], dst: &mut [K], digit: &B, counts: &Counts) {
     let bytes = size_of_val(src);
     if bytes <= WC_BYTES {
-        scatter(src, dst, digit, counts);
+        let mut next = bucket_starts(counts);
+        for &k in src {
+            let b = digit.of(k);
+            dst[next[b]] = k;
+            next[b] += 1;
+        }
         return;
     }
     let mut regions = bucket_regions(dst, &counts[..digit.buckets()]);
@@ -489,10 +777,10 @@ const fn line_len<K>() -> usize {
 /// buffer and writes it out whole. With `streaming`, whole, aligned lines are written with
 /// non-temporal stores, which skip reading the line first and keep the destination from
 /// evicting the cache.
-fn scatter_combined<K: SortKey>(
+fn scatter_combined<K: SortKey, B: Bucketer>(
     src: &[K],
     regions: &mut [&mut [K]],
-    digit: Digit,
+    digit: &B,
     streaming: bool,
 ) {
     let Some(&fill) = src.first() else { return };
@@ -512,14 +800,28 @@ fn scatter_combined<K: SortKey>(
     }
     let streaming = streaming && (regions[0].as_ptr() as usize).is_multiple_of(size);
     let mut pos = base.clone();
-    for &k in src {
-        let b = digit.of(k);
-        let p = pos[b];
-        buf[b * line + p % line] = k;
-        pos[b] = p + 1;
-        if (p + 1) % line == 0 {
-            let lbuf = &buf[b * line..(b + 1) * line];
-            write_line(regions[b], lbuf, base[b], p + 1 - line, p + 1, streaming);
+    if in_runs(src, digit) {
+        // Long runs of keys for one bucket (sorted stretches): that bucket's position stays
+        // in a register, where each key would otherwise wait for the previous key's store
+        // to `pos`.
+        let (mut last, mut at) = (0, pos[0]);
+        for &k in src {
+            let b = digit.of(k);
+            if b != last {
+                pos[last] = at;
+                at = pos[b];
+                last = b;
+            }
+            push_combined(k, b, at, buf, line, regions, &base, streaming);
+            at += 1;
+        }
+        pos[last] = at;
+    } else {
+        for &k in src {
+            let b = digit.of(k);
+            let p = pos[b];
+            push_combined(k, b, p, buf, line, regions, &base, streaming);
+            pos[b] = p + 1;
         }
     }
     for (b, (region, &end)) in regions.iter_mut().zip(pos.iter()).enumerate() {
@@ -530,6 +832,37 @@ fn scatter_combined<K: SortKey>(
     }
     if streaming {
         store_fence();
+    }
+}
+
+/// Whether consecutive keys at the start of `src` mostly fall in the same bucket of `digit`.
+fn in_runs<K: SortKey, B: Bucketer>(src: &[K], digit: &B) -> bool {
+    let head = &src[..src.len().min(256)];
+    let same = head
+        .windows(2)
+        .filter(|w| digit.of(w[0]) == digit.of(w[1]))
+        .count();
+    2 * same > head.len()
+}
+
+/// One key `k` of bucket `b`, at position `p`, into the write-combining buffer `buf` of
+/// [`scatter_combined`]; a full line goes out to the bucket's region.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn push_combined<K: SortKey>(
+    k: K,
+    b: usize,
+    p: usize,
+    buf: &mut [K],
+    line: usize,
+    regions: &mut [&mut [K]],
+    base: &Counts,
+    streaming: bool,
+) {
+    buf[b * line + p % line] = k;
+    if (p + 1).is_multiple_of(line) {
+        let lbuf = &buf[b * line..(b + 1) * line];
+        write_line(regions[b], lbuf, base[b], p + 1 - line, p + 1, streaming);
     }
 }
 
@@ -608,13 +941,89 @@ fn chunk_len(n: usize, threads: usize) -> usize {
     n.div_ceil(threads).max(1)
 }
 
-/// A scratch buffer of `n` keys, written in parallel so that its pages are faulted in by all
-/// threads (and, on NUMA machines, placed near them).
-fn par_scratch<K: SortKey>(n: usize, fill: K) -> Vec<K> {
-    let mut scratch = Vec::with_capacity(n);
-    advise_huge_pages(&scratch);
-    scratch.par_extend(rayon::iter::repeat_n(fill, n));
-    scratch
+/// The scratch buffer kept between sorts (see the module doc): 64-bit words, every one of them
+/// written when the buffer was made, so that its pages are resident.
+static SCRATCH: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+/// Frees the scratch buffer that the sorts keep between calls. Sorts running at the time keep
+/// theirs until they finish; the next sort makes a new one.
+pub fn release_scratch() {
+    let old = std::mem::take(&mut *SCRATCH.lock().unwrap_or_else(PoisonError::into_inner));
+    drop(old);
+}
+
+/// Bytes held by the kept scratch buffer.
+#[cfg(test)]
+pub(crate) fn kept_scratch_bytes() -> usize {
+    let kept = SCRATCH.lock().unwrap_or_else(PoisonError::into_inner);
+    kept.len() * size_of::<u64>()
+}
+
+/// Whether `K` is one of sortmark's key types, all of them plain data: no padding, no
+/// invalid bit patterns, alignment at most 8 and a size that divides 8 bytes.
+fn is_plain<K: 'static>() -> bool {
+    let id = TypeId::of::<K>();
+    [
+        TypeId::of::<u32>(),
+        TypeId::of::<u64>(),
+        TypeId::of::<i32>(),
+        TypeId::of::<i64>(),
+        TypeId::of::<f32>(),
+        TypeId::of::<f64>(),
+        TypeId::of::<KeyValue>(),
+    ]
+    .contains(&id)
+}
+
+/// Runs `f` with a scratch buffer of `n` keys whose contents are unspecified (a fresh buffer
+/// holds copies of `fill`).
+///
+/// For sortmark's key types this is the buffer kept in [`SCRATCH`], grown (and pre-faulted)
+/// when `n` keys do not fit; a second sort running while the kept buffer is in use, and any
+/// other key type, gets a fresh buffer of its own. New buffers are written once, in parallel
+/// on the current pool when `parallel`, so that page faults are taken there and then by all
+/// threads rather than one by one inside the first scatter.
+fn with_scratch<K: SortKey, R>(
+    n: usize,
+    fill: K,
+    parallel: bool,
+    f: impl FnOnce(&mut [K]) -> R,
+) -> R {
+    let words = (n * size_of::<K>()).div_ceil(size_of::<u64>());
+    let mut kept = match SCRATCH.try_lock() {
+        Ok(guard) if is_plain::<K>() => Some(guard),
+        Err(TryLockError::Poisoned(e)) if is_plain::<K>() => Some(e.into_inner()),
+        _ => None,
+    };
+    let Some(buf) = kept.as_deref_mut() else {
+        return f(&mut resident_vec(n, parallel, || fill));
+    };
+    if buf.len() < words {
+        // Free the old buffer before making the larger one: one buffer at a time.
+        *buf = Vec::new();
+        *buf = resident_vec(words, parallel, || 0u64);
+    }
+    // SAFETY: `K` is one of sortmark's key types (`is_plain`): plain data without padding, for
+    // which every bit pattern is a valid value, with an alignment of at most 8 and a size that
+    // divides 8. `buf` is a `Vec<u64>` whose `buf.len()` words are all initialised, so its
+    // storage is 8-aligned (the prefix `align_to_mut` returns is empty) and reading any of its
+    // bytes as `K` yields a valid `K`; the keys written into it stay plain bytes, so the words
+    // stay initialised for the next sort. The slice borrows `buf`, which the lock keeps ours.
+    let (_, keys, _) = unsafe { buf.align_to_mut::<K>() };
+    f(&mut keys[..n])
+}
+
+/// A vector of `n` copies of `fill()`, its allocation marked for huge pages and written (in
+/// parallel on the current pool when `parallel`) so that its pages are faulted in.
+fn resident_vec<T: Copy + Send + Sync>(n: usize, parallel: bool, fill: impl Fn() -> T) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    advise_huge_pages(&v);
+    if parallel {
+        v.par_extend(rayon::iter::repeat_n(fill(), n));
+    } else {
+        v.resize(n, fill());
+    }
+    v
 }
 
 /// Asks Linux to back the (still untouched) allocation of `buf` with transparent huge pages,
@@ -677,20 +1086,46 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
         par_place(src, dst, result_in_dst);
         return;
     }
-    par_split(src, dst, result_in_dst, mask);
+    par_split(src, dst, result_in_dst, mask, Check::Exact);
 }
 
-/// One parallel MSD split of `src` (keys varying in `mask`, not 0) into `dst`, then the
-/// buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
-fn par_split<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+/// One parallel MSD split of `src` (keys varying in `mask`, not 0, as `check` says) into
+/// `dst`, then the buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
+fn par_split<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    check: Check,
+) {
+    match choose_split(src, mask, rayon::current_num_threads()) {
+        Split::Digit(digit) => par_split_by(src, dst, result_in_dst, &digit, mask, check),
+        Split::Map(map) => par_split_by(src, dst, result_in_dst, &map, mask, check),
+    }
+}
+
+/// [`par_split`] by the bucketer `digit`.
+fn par_split_by<K: SortKey, B: Bucketer>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    digit: &B,
+    mask: u64,
+    check: Check,
+) {
     let threads = rayon::current_num_threads();
     let n = src.len();
-    let digit = split_digit(mask, size_of_val(src));
     let chunk = chunk_len(n, threads);
-    let chunk_counts: Vec<Box<Counts>> = src
+    let reference = bits(src[0]);
+    let (chunk_counts, differ): (Vec<Box<Counts>>, Vec<u64>) = src
         .par_chunks(chunk)
-        .map(|keys| histogram(keys, digit))
-        .collect();
+        .map(|keys| histogram_and_bits(keys, digit, reference))
+        .unzip();
+    let exact = differ.iter().fold(0, |m, &d| m | d);
+    if check == Check::Sampled && !same_top_bit(mask, exact) {
+        par_split(src, dst, result_in_dst, exact, Check::Exact);
+        return;
+    }
     let regions = chunk_regions(dst, &chunk_counts, digit.buckets());
     let streaming = size_of_val(src) > NT_BYTES;
     src.par_chunks(chunk)
@@ -902,6 +1337,29 @@ mod tests {
     }
 
     #[test]
+    fn nearly_sorted_runs_sort_stably() {
+        // Sorted stretches go through the scatter that keeps a run's bucket in a register.
+        let n = WC_BYTES / 2 + 777;
+        let r = lcg(n, 7);
+        let mut keys: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+        keys.sort_unstable();
+        for i in (0..n).step_by(97) {
+            keys.swap(i, (r[i] % n as u64) as usize);
+        }
+        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n * 4, 1)));
+        check(&keys);
+        let pairs: Vec<KeyValue> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| KeyValue {
+                key: k & 0xffff_f000,
+                value: i as u32,
+            })
+            .collect();
+        check_stable(&pairs);
+    }
+
+    #[test]
     fn large_pairs_stay_stable() {
         let r = lcg(WC_BYTES / 8 + 999, 2);
         let pairs: Vec<KeyValue> = r
@@ -922,6 +1380,135 @@ mod tests {
         let want = expected(&v);
         radix_sort(&mut v);
         assert_eq!(patterns(&v), want);
+    }
+
+    #[test]
+    fn kept_scratch_serves_every_length_and_type() {
+        // Growing, then shorter inputs of wider and narrower keys, then after a release.
+        for (round, n) in [5_000, 300, 20_000, 7_000, 40_000].into_iter().enumerate() {
+            let r = lcg(n, 10 + round as u64);
+            check(&r.iter().map(|&x| x as u32).collect::<Vec<_>>());
+            check(&r);
+            check(
+                &r.iter()
+                    .map(|&x| f32::from_bits(x as u32))
+                    .collect::<Vec<_>>(),
+            );
+            let pairs: Vec<KeyValue> = r
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| KeyValue {
+                    key: (x as u32) & 0xf0f0_000f,
+                    value: i as u32,
+                })
+                .collect();
+            check_stable(&pairs);
+            if round == 2 {
+                release_scratch();
+            }
+        }
+    }
+
+    #[test]
+    fn concurrent_sorts_each_get_their_own_scratch() {
+        // Several threads sort at once: one of them may hold the kept buffer, the others
+        // allocate their own; none may see another's keys.
+        std::thread::scope(|s| {
+            for t in 0..4u64 {
+                s.spawn(move || {
+                    for round in 0..4 {
+                        let r = lcg(3_000 + 1_000 * (t as usize) + 777 * round, 20 + t);
+                        check(&r.iter().map(|&x| x as u32).collect::<Vec<_>>());
+                        check(&r.iter().map(|&x| x as i64).collect::<Vec<_>>());
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn uneven_top_bits_get_a_prefix_map_with_even_buckets() {
+        // Floats like the uniform generator's: most keys share the top exponents.
+        let n = 40_000;
+        let floats: Vec<f32> = lcg(n, 4)
+            .iter()
+            .map(|&x| ((x >> 40) as i64 - (1 << 23)) as f32 / 8.0)
+            .collect();
+        let mask = varying_bits(&floats);
+        let Split::Map(map) = choose_split(&floats, mask, 1) else {
+            panic!("a plain digit for uneven floats");
+        };
+        let (counts, _) = histogram_and_bits(&floats, &map, 0);
+        let largest = counts.iter().max().copied().unwrap_or(0);
+        assert!(largest * 8 < n, "largest bucket {largest} of {n}");
+        // Buckets follow the key order.
+        let mut sorted = floats.clone();
+        sorted.sort_by(f32::total_cmp);
+        assert!(sorted.windows(2).all(|w| map.of(w[0]) <= map.of(w[1])));
+        check(&floats);
+        // Keys the sample misses (between the samples, smaller than the rest) still sort.
+        let hidden: Vec<u32> = (0..n as u32)
+            .map(|i| if i % 16 == 1 { i } else { 1 << 31 | 5 })
+            .collect();
+        check(&hidden);
+        // Uniform integers keep the plain digit.
+        let ints: Vec<u32> = lcg(n, 5).iter().map(|&x| x as u32).collect();
+        assert!(matches!(
+            choose_split(&ints, varying_bits(&ints), 1),
+            Split::Digit(_)
+        ));
+    }
+
+    #[test]
+    fn bits_the_sample_misses_are_found() {
+        let n = 40_000;
+        // Keys halfway between two places the sample reads.
+        let (_, gap) = sample_places(n);
+        assert!(gap >= 2 * SAMPLE_RUN);
+        let unsampled = |i: usize| i % gap == gap / 2;
+        let low: Vec<u32> = lcg(n, 6).iter().map(|&x| x as u32 >> 12).collect();
+        // A higher top bit than the sample shows: the split is made again.
+        let mut high = low.clone();
+        high[gap + gap / 2] = 1 << 31;
+        assert_eq!(sampled_bits(&high) >> 20, 0);
+        check(&high);
+        // The sample sees no varying bit at all.
+        let hidden: Vec<u32> = (0..n as u32)
+            .map(|i| if unsampled(i as usize) { i } else { 7 })
+            .collect();
+        assert_eq!(sampled_bits(&hidden), 0);
+        check(&hidden);
+        // The sample misses only low bits: the buckets find them.
+        let fine: Vec<u64> = (0..n as u64)
+            .map(|i| ((i * 7919) % 1000) << 20 | u64::from(unsampled(i as usize)))
+            .collect();
+        assert_eq!(sampled_bits(&fine) & 1, 0);
+        check(&fine);
+    }
+
+    #[test]
+    fn prefix_maps_keep_order_and_split_at_the_top_bit() {
+        // Every sampled key in one prefix of the lower half: the upper half still gets its
+        // own bucket.
+        let mut counts = vec![0u32; 64];
+        counts[5] = 1000;
+        let (map, sums) = prefix_map(&counts, 26, 16);
+        assert!(map.table[31] < map.table[32]);
+        assert_eq!(sums.iter().sum::<usize>(), 1000);
+        // A heavy prefix gets a bucket of its own, light ones share, buckets never run out
+        // and follow the prefix order.
+        let mut counts = vec![1u32; 1 << 12];
+        counts[100] = 5000;
+        counts[3000] = 7000;
+        let (map, sums) = prefix_map(&counts, 20, 64);
+        assert!(map.buckets <= 64);
+        assert!(map.table.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(sums[usize::from(map.table[100])], 5000);
+        assert_eq!(sums[usize::from(map.table[3000])], 7000);
+        assert!(
+            sums.iter().filter(|&&s| s < 5000).all(|&s| s < 300),
+            "{sums:?}"
+        );
     }
 
     #[test]
