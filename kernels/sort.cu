@@ -546,7 +546,8 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
 // for MIN_BLOCKS blocks per SM. The host picks the shape by input size from its tables
 // (`backend::cuda::TILES_32`, `TILES_64`; a host test checks each is instantiated here): small
 // inputs take short tiles, so that every SM gets work and each pass waits on short tiles;
-// from about 2^20 keys the large tiles, fastest on an H100 (kernels/NOTES.md).
+// from 2^19 (64-bit words) or 2^21 (32-bit) keys the large tiles, fastest on an H100
+// (kernels/NOTES.md).
 #define OS_BLOCK 256
 #define ONESWEEP(NAME, W, MODE, ITEMS, MIN_BLOCKS)                                               \
     extern "C" __global__ void __launch_bounds__(OS_BLOCK, MIN_BLOCKS)                           \

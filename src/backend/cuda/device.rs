@@ -424,8 +424,8 @@ impl Plan {
         )?;
         // Upfront histogram of every digit position, 256 threads x 4 vectors of 16 bytes per round
         // (kernels/sort.cu: HIST_THREADS, HIST_VECS); its last block plans the passes. Two blocks
-        // per SM keep enough loads in flight; more would only add global atomics (each block
-        // adds its counts for every digit position).
+        // per SM keep enough loads in flight; each further block adds one global atomic per
+        // counter, and eight per SM measured slower (kernels/NOTES.md, v4).
         let per_block = 256 * 4 * 16 / word_bytes(key_type);
         let blocks = (n as u64)
             .div_ceil(per_block)

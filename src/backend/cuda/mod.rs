@@ -313,7 +313,7 @@ pub fn kernel_names() -> Vec<String> {
             names.push(format!("{k}_{}", kernel_suffix(kt)));
         }
         for c in tile_table(kt) {
-            names.push(format!("onesweep{}_{}", c.shape.items, kernel_suffix(kt)));
+            names.push(onesweep_name(kt, c.shape));
         }
     }
     names
@@ -339,8 +339,12 @@ pub fn radix_kernel(key_type: KeyType, n: usize) -> (String, TileShape) {
         .iter()
         .find(|c| n <= c.up_to)
         .unwrap_or(&table[table.len() - 1]);
-    let name = format!("onesweep{}_{}", pick.shape.items, kernel_suffix(key_type));
-    (name, pick.shape)
+    (onesweep_name(key_type, pick.shape), pick.shape)
+}
+
+/// The Onesweep pass kernel of `key_type` in tile shape `shape` (kernels/sort.cu `ONESWEEP`).
+fn onesweep_name(key_type: KeyType, shape: TileShape) -> String {
+    format!("onesweep{}_{}", shape.items, kernel_suffix(key_type))
 }
 
 /// Tiles of one radix pass over `n` keys (at least one).
