@@ -55,7 +55,7 @@ template <int MODE> __device__ __forceinline__ u64 checksum_bits(u64 w) {
     return w;
 }
 
-__device__ __forceinline__ u64 mix64(u64 x) {
+__host__ __device__ __forceinline__ u64 mix64(u64 x) {
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
     return x ^ (x >> 31);
@@ -95,10 +95,16 @@ __device__ __forceinline__ u32 load_relaxed(const u32 *p) { return *(volatile co
 // a pass whose digit is the same for every key is skipped; the others alternate between the two
 // buffers, the first applying the ordered-bits transform and the last undoing it. Run by the
 // histogram's last block (RADIX threads), after every block's counts have reached `hist`.
-// A pass is dense when one digit holds more than 1/DENSE_DIGIT_SHARE of the keys: many lanes of
-// a warp then share a digit, which serialises the shared-memory match bins; those passes match
-// with match.any instead.
+// A pass is dense when one digit holds more than 1/DENSE_DIGIT_SHARE of the keys. Only in dense
+// passes do warps check whether their lanes share digits, and where at least RUN_LANES lanes
+// have their left neighbour's digit they find peers with match.any instead of the shared-memory
+// bins, whose atomics serialise on a shared digit (see onesweep_impl).
+#ifndef RUN_LANES  // both overridable for kernels/bench/onesweep_bench.cu
+#define RUN_LANES 8
+#endif
+#ifndef DENSE_DIGIT_SHARE
 #define DENSE_DIGIT_SHARE 32
+#endif
 __device__ __forceinline__ void plan_passes_impl(u32 *scratch, u32 passes, u32 n) {
     __shared__ u32 warp_sums[RADIX / 32];
     __shared__ u32 trivial[8], dense[8];
@@ -244,24 +250,35 @@ __device__ __forceinline__ u32 look_back(const u32 *status, u32 d, u32 tile) {
     }
 }
 
-template <typename W, int MODE, int ITEMS, int BLOCK>
-__device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__restrict__ dst,
+// The shared memory of one Onesweep tile. Declared once per kernel by onesweep_pass, so that the
+// dense and the plain variant of a pass share it instead of each taking its own.
+template <typename W, int ITEMS, int BLOCK> struct OnesweepShared {
+    static constexpr u32 WARPS = BLOCK / 32;
+    static constexpr u32 KEY_WORDS = BLOCK * ITEMS * sizeof(W) / 4;
+    static constexpr u32 BIN_WORDS = WARPS * RADIX;
+    // The tile's keys after ranking; during ranking the same memory holds the warps' match bins.
+    __align__(16) u32 raw[KEY_WORDS > BIN_WORDS ? KEY_WORDS : BIN_WORDS];
+    u32 wc[WARPS * RADIX];
+    u32 off[RADIX];
+    u32 scan[RADIX / 32];
+    u32 tile;
+};
+
+// DENSE: the pass may see many lanes share a digit (PLAN_DENSE). A template parameter, so that
+// the other passes run without even the test for it.
+template <typename W, int MODE, int ITEMS, int BLOCK, bool DENSE>
+__device__ __forceinline__ void onesweep_impl(OnesweepShared<W, ITEMS, BLOCK> &sh,
+                                              const W *__restrict__ src, W *__restrict__ dst,
                                               u32 n, u32 shift,
                                               const u32 *__restrict__ digit_start,
                                               u32 *status, u32 *tile_counter, u32 xform_in,
-                                              u32 xform_out, bool dense) {
+                                              u32 xform_out) {
     static_assert(BLOCK >= RADIX && BLOCK % 32 == 0, "a block owns every digit");
     constexpr u32 WARPS = BLOCK / 32;
     constexpr u32 TILE = BLOCK * ITEMS;
-    // The tile's keys after ranking; during ranking the same memory holds the warps' match bins.
-    constexpr u32 KEY_WORDS = TILE * sizeof(W) / 4;
-    constexpr u32 BIN_WORDS = WARPS * RADIX;
-    __shared__ __align__(16) u32 sh_raw[KEY_WORDS > BIN_WORDS ? KEY_WORDS : BIN_WORDS];
+    u32 *sh_raw = sh.raw, *sh_wc = sh.wc, *sh_off = sh.off, *sh_scan = sh.scan;
+    u32 &sh_tile = sh.tile;
     W *sh_keys = (W *)sh_raw;
-    __shared__ u32 sh_wc[WARPS * RADIX];
-    __shared__ u32 sh_off[RADIX];
-    __shared__ u32 sh_scan[RADIX / 32];
-    __shared__ u32 sh_tile;
 
     const u32 tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     if (tid == 0) sh_tile = atomicAdd(tile_counter, 1u);
@@ -290,7 +307,7 @@ __device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__re
 
     // Rank within the warp: the lanes whose key has the same digit (the peers) are found by each
     // lane ORing its bit into its digit's bin, which costs far fewer instructions than one
-    // ballot per digit bit (kernels/NOTES.md, v4), or in dense passes by match.any; the peers'
+    // ballot per digit bit (kernels/NOTES.md, v4), or by match.any (below); the peers'
     // leader counts them in the warp's private histogram and clears the bin. Lanes rank in lane
     // order, so the pass is stable.
     // Ranks are below the tile size, so two share a register: fewer registers, more blocks.
@@ -302,8 +319,17 @@ __device__ __forceinline__ void onesweep_impl(const W *__restrict__ src, W *__re
 #pragma unroll
     for (u32 i = 0; i < ITEMS; i++) {
         const u32 d = digit_of(keys[i], shift);
+        // match.any costs a step per distinct digit in the warp, the bins a serialised atomic
+        // per lane that shares a digit: in a dense pass the warp picks match.any where its 32
+        // consecutive keys run in long stretches of one digit (repeated keys, once earlier
+        // passes have gathered them) and the bins where they are mixed (kernels/NOTES.md, v5).
+        bool match = false;
+        if (DENSE) {
+            const u32 left = __shfl_up_sync(0xffffffffu, d, 1);
+            match = __popc(__ballot_sync(0xffffffffu, lane > 0 && d == left)) >= RUN_LANES;
+        }
         u32 peers;
-        if (dense) {
+        if (match) {
             peers = __match_any_sync(0xffffffffu, d);
         } else {
             atomicOr(&bins[d], 1u << lane);
@@ -412,10 +438,19 @@ __device__ __forceinline__ void onesweep_pass(W *buf0, W *buf1, u32 n, u32 pass,
     const u32 info = plan[pass];
     if (info & PLAN_SKIP) return;
     const bool alt = info & PLAN_SRC_ALT;
-    onesweep_impl<W, MODE, ITEMS, BLOCK>(alt ? buf1 : buf0, alt ? buf0 : buf1, n, pass * 8,
-                                         scratch + (passes + pass) * RADIX, status,
-                                         plan + 16 + pass, info & PLAN_XFORM_IN,
-                                         info & PLAN_XFORM_OUT, info & PLAN_DENSE);
+    W *src = alt ? buf1 : buf0, *dst = alt ? buf0 : buf1;
+    const u32 *digit_start = scratch + (passes + pass) * RADIX;
+    u32 *tile_counter = plan + 16 + pass;
+    __shared__ OnesweepShared<W, ITEMS, BLOCK> sh;
+    if (info & PLAN_DENSE) {
+        onesweep_impl<W, MODE, ITEMS, BLOCK, true>(sh, src, dst, n, pass * 8, digit_start, status,
+                                                   tile_counter, info & PLAN_XFORM_IN,
+                                                   info & PLAN_XFORM_OUT);
+    } else {
+        onesweep_impl<W, MODE, ITEMS, BLOCK, false>(sh, src, dst, n, pass * 8, digit_start,
+                                                    status, tile_counter, info & PLAN_XFORM_IN,
+                                                    info & PLAN_XFORM_OUT);
+    }
 }
 
 // ---------------------------------------------------------------------------------------

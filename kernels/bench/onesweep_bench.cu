@@ -1,7 +1,7 @@
 // Tile-shape and launch experiments for the Onesweep radix sort in kernels/sort.cu.
 // Not part of sortmark: a standalone nvcc program for tuning on a GPU machine, e.g.
 //   nvcc -O3 -std=c++17 -arch=sm_90 -I kernels -o bench kernels/bench/onesweep_bench.cu
-//   ./bench [small|large]      (HIST_CAP=k caps the histogram grid at k blocks per SM)
+//   ./bench [small|large|shapes] [u32|u64|kv]  (HIST_CAP=k caps the histogram grid at k blocks per SM)
 // It sorts uniform random words with sort.cu's histogram and pass kernels in several tile
 // shapes, launched one by one or as one CUDA graph, times each sort with CUDA events (median
 // of many runs after warm-ups), checks every result against std::stable_sort, and prints
@@ -47,6 +47,7 @@ template <typename W, int MODE, int ITEMS, int BLOCK, int MINB> Shape<W> shape()
 }
 
 static u32 sm_count;
+
 static u32 hist_cap = 8;
 
 template <typename W> struct Case {
@@ -68,13 +69,28 @@ template <typename W> struct Case {
         CK(cudaMemcpy(checksum, flags + 2, 8, cudaMemcpyDeviceToHost));
     }
 
-    void setup(size_t n_, u64 seed) {
+    // `shape`: "uniform", "skewed" (Zipf over 2^16 hashed values, as sortmark's generator) or
+    // "few-unique" (16 hashed values), hashed by sort.cu's mix64 as src/data.rs does.
+    void setup(size_t n_, u64 seed, const std::string &shape = "uniform") {
         n = n_;
         std::mt19937_64 rng(seed);
+        std::vector<double> cdf;
+        if (shape == "skewed") {
+            double total = 0;
+            for (int k = 1; k <= 1 << 16; k++) cdf.push_back(total += 1.0 / k);
+        }
+        auto draw = [&]() -> u64 {
+            if (shape == "skewed") {
+                const double u = (rng() >> 11) * 0x1.0p-53 * cdf.back();
+                return mix64(seed ^ (u64)(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin()));
+            }
+            if (shape == "few-unique") return mix64(seed ^ (rng() % 16));
+            return rng();
+        };
         std::vector<W> h(n);
         // Pairs carry their index as the value, so the verify kernel can check stability.
         for (size_t i = 0; i < n; i++)
-            h[i] = verify == (VerifyFn<W>)verify_kv ? (W)(((u64)i << 32) | (u32)rng()) : (W)rng();
+            h[i] = verify == (VerifyFn<W>)verify_kv ? (W)(((u64)i << 32) | (u32)draw()) : (W)draw();
         CK(cudaMalloc(&pristine, n * sizeof(W)));
         CK(cudaMalloc(&work, n * sizeof(W)));
         CK(cudaMalloc(&alt, n * sizeof(W)));
@@ -209,6 +225,8 @@ int main(int argc, char **argv) {
     printf("device %s, %u SMs, histogram grid cap %u blocks per SM\n", prop.name, sm_count,
            hist_cap);
     const std::string only = argc > 1 ? argv[1] : "all";
+    const std::string type = argc > 2 ? argv[2] : "all";  // u32, u64 or kv: only that key type
+    auto wants = [&](const char *t) { return type == "all" || type == t; };
     const std::vector<int> small = {16, 17, 18, 19, 20, 21, 22, 23};
     const std::vector<int> large = {20, 22, 24, 26, 28};
     const std::vector<int> all_sizes = {16, 18, 20, 22, 24, 26, 28};
@@ -217,15 +235,15 @@ int main(int argc, char **argv) {
             shape<u32, MODE_U32, 4, 256, 1>(), shape<u32, MODE_U32, 8, 256, 1>(),
             shape<u32, MODE_U32, 12, 256, 1>(), shape<u32, MODE_U32, 16, 256, 4>(),
             shape<u32, MODE_U32, 24, 256, 4>()};
-        sweep(Case<u32>{"u32", 4, histogram_u32, verify_u32}, s32, small);
+        if (wants("u32")) sweep(Case<u32>{"u32", 4, histogram_u32, verify_u32}, s32, small);
         std::vector<Shape<u64>> s64 = {
             shape<u64, MODE_U64, 4, 256, 1>(), shape<u64, MODE_U64, 8, 256, 1>(),
             shape<u64, MODE_U64, 12, 256, 1>(), shape<u64, MODE_U64, 16, 256, 4>()};
-        sweep(Case<u64>{"u64", 8, histogram_u64, verify_u64}, s64, small);
+        if (wants("u64")) sweep(Case<u64>{"u64", 8, histogram_u64, verify_u64}, s64, small);
         std::vector<Shape<u64>> skv = {
             shape<u64, MODE_KV, 4, 256, 1>(), shape<u64, MODE_KV, 8, 256, 1>(),
             shape<u64, MODE_KV, 12, 256, 1>(), shape<u64, MODE_KV, 16, 256, 4>()};
-        sweep(Case<u64>{"kv", 4, histogram_kv, verify_kv}, skv, small);
+        if (wants("kv")) sweep(Case<u64>{"kv", 4, histogram_kv, verify_kv}, skv, small);
     }
     if (only == "all" || only == "large") {
         std::vector<Shape<u32>> s32 = {
@@ -233,17 +251,48 @@ int main(int argc, char **argv) {
             shape<u32, MODE_U32, 20, 256, 4>(), shape<u32, MODE_U32, 16, 256, 4>(),
             shape<u32, MODE_U32, 16, 256, 1>(), shape<u32, MODE_U32, 8, 256, 1>(),
             shape<u32, MODE_U32, 4, 256, 1>()};
-        sweep(Case<u32>{"u32", 4, histogram_u32, verify_u32}, s32, all_sizes);
+        if (wants("u32")) sweep(Case<u32>{"u32", 4, histogram_u32, verify_u32}, s32, all_sizes);
         std::vector<Shape<u64>> s64 = {
             shape<u64, MODE_U64, 16, 256, 4>(), shape<u64, MODE_U64, 16, 256, 4>(),
             shape<u64, MODE_U64, 12, 256, 4>(), shape<u64, MODE_U64, 8, 256, 1>(),
             shape<u64, MODE_U64, 4, 256, 1>()};
-        sweep(Case<u64>{"u64", 8, histogram_u64, verify_u64}, s64, all_sizes);
+        if (wants("u64")) sweep(Case<u64>{"u64", 8, histogram_u64, verify_u64}, s64, all_sizes);
         std::vector<Shape<u64>> skv = {
             shape<u64, MODE_KV, 16, 256, 4>(), shape<u64, MODE_KV, 16, 256, 4>(),
             shape<u64, MODE_KV, 12, 256, 4>(), shape<u64, MODE_KV, 8, 256, 1>(),
             shape<u64, MODE_KV, 4, 256, 1>()};
-        sweep(Case<u64>{"kv", 4, histogram_kv, verify_kv}, skv, all_sizes);
+        if (wants("kv")) sweep(Case<u64>{"kv", 4, histogram_kv, verify_kv}, skv, all_sizes);
+    }
+    if (only == "shapes") {
+        // Per-kernel times of uniform, skewed and few-unique keys in the production shapes.
+        for (const char *shape_name : {"uniform", "skewed", "few-unique"}) {
+            printf("shape %s, DENSE_DIGIT_SHARE %d\n", shape_name, DENSE_DIGIT_SHARE);
+            Case<u32> c32{"u32", 4, histogram_u32, verify_u32};
+            c32.setup(1 << 24, 7, shape_name);
+            auto s32 = shape<u32, MODE_U32, 24, 256, 4>();
+            bool ok = false;
+            double ms = c32.time(s32, true, 50, &ok);
+            printf("u32 2^24 %s graph %.4f ms %.2f Gkeys/s %s\n", shape_name, ms, c32.n / ms / 1e6,
+                   ok ? "ok" : "WRONG");
+            c32.breakdown(s32);
+            c32.teardown();
+            Case<u64> c64{"u64", 8, histogram_u64, verify_u64};
+            c64.setup(1 << 24, 7, shape_name);
+            auto s64 = shape<u64, MODE_U64, 16, 256, 4>();
+            ms = c64.time(s64, true, 50, &ok);
+            printf("u64 2^24 %s graph %.4f ms %.2f Gkeys/s %s\n", shape_name, ms, c64.n / ms / 1e6,
+                   ok ? "ok" : "WRONG");
+            c64.breakdown(s64);
+            c64.teardown();
+            Case<u64> ckv{"kv", 4, histogram_kv, verify_kv};
+            ckv.setup(1 << 24, 7, shape_name);
+            auto skv = shape<u64, MODE_KV, 16, 256, 4>();
+            ms = ckv.time(skv, true, 50, &ok);
+            printf("kv 2^24 %s graph %.4f ms %.2f Gkeys/s %s\n", shape_name, ms, ckv.n / ms / 1e6,
+                   ok ? "ok" : "WRONG");
+            ckv.breakdown(skv);
+            ckv.teardown();
+        }
     }
     if (only == "profile") {
         // Production shapes, plain launches, for a profiler: u32 at 2^24, u64 at 2^26.
