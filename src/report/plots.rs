@@ -87,6 +87,34 @@ pub enum Ideal {
 pub struct Series {
     pub label: String,
     pub points: Vec<Point>,
+    pub style: Style,
+}
+
+/// How a series is drawn: a palette colour, and which of that colour's variants.
+///
+/// Series that differ only in their GPU share a colour: the first GPU draws it plainly, each
+/// further GPU lighter and with the next marker shape, so a sweep over two GPUs reads as pairs
+/// instead of running through the palette twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub colour: usize,
+    pub variant: usize,
+}
+
+impl Style {
+    fn rgb(self) -> RGBColor {
+        let RGBColor(r, g, b) = PALETTE[self.colour % PALETTE.len()];
+        // Each variant moves the colour 40 % closer to white, up to 80 %.
+        let towards_white = (0.4 * self.variant as f64).min(0.8);
+        let tint = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * towards_white).round() as u8;
+        RGBColor(tint(r), tint(g), tint(b))
+    }
+
+    /// The marker shape: colours repeat after eight series, and then the shapes shift, so no
+    /// two of the first 32 series look alike; a colour's variants take the following shapes.
+    fn shape(self) -> usize {
+        (self.colour + self.colour / PALETTE.len() + self.variant) % 4
+    }
 }
 
 /// A value with its 95 % confidence interval where known.
@@ -303,20 +331,63 @@ fn speedup_point(c: &CaseResult) -> Option<Point> {
 }
 
 /// Groups cases into series by the values of `axes`, in the order the cases ran (the
-/// definition's order), each with its legend label.
-fn group<'a>(cases: &[&'a CaseResult], axes: &[Axis]) -> Vec<(String, Vec<&'a CaseResult>)> {
-    let mut groups: Vec<(Vec<String>, String, Vec<&CaseResult>)> = Vec::new();
+/// definition's order), each with its legend label and style.
+fn group<'a>(cases: &[&'a CaseResult], axes: &[Axis]) -> Vec<(String, Style, Vec<&'a CaseResult>)> {
+    let mut groups: Vec<(Vec<String>, Vec<&CaseResult>)> = Vec::new();
     for c in cases {
         let key: Vec<String> = axes.iter().map(|a| a.value(c)).collect();
         match groups.iter_mut().find(|g| g.0 == key) {
-            Some(g) => g.2.push(c),
-            None => groups.push((key.clone(), key.join(", "), vec![c])),
+            Some(g) => g.1.push(c),
+            None => groups.push((key, vec![c])),
         }
     }
+    let keys: Vec<Vec<String>> = groups.iter().map(|g| g.0.clone()).collect();
+    let device_at = axes.iter().position(|a| *a == Axis::Device);
     groups
         .into_iter()
-        .map(|(_, label, members)| (label, members))
+        .zip(styles(&keys, device_at))
+        .map(|((key, members), style)| (key.join(", "), style, members))
         .collect()
+}
+
+/// The style of each series, given the axis values that name it and which of them (if any)
+/// is the GPU. Where the GPU is one of several axes, series that differ only in it share a
+/// colour (see [`Style`]); otherwise every series has its own.
+fn styles(keys: &[Vec<String>], device_at: Option<usize>) -> Vec<Style> {
+    let without_device = |key: &Vec<String>, d: usize| -> Vec<String> {
+        key.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != d)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let paired = device_at.filter(|&d| {
+        let mut rest: Vec<Vec<String>> = keys.iter().map(|k| without_device(k, d)).collect();
+        rest.sort();
+        rest.dedup();
+        rest.len() > 1
+    });
+    let Some(d) = paired else {
+        return (0..keys.len())
+            .map(|colour| Style { colour, variant: 0 })
+            .collect();
+    };
+    let mut colours: Vec<Vec<String>> = Vec::new();
+    let mut devices: Vec<&String> = Vec::new();
+    keys.iter()
+        .map(|key| Style {
+            colour: index_or_push(&mut colours, without_device(key, d)),
+            variant: index_or_push(&mut devices, &key[d]),
+        })
+        .collect()
+}
+
+/// Where `value` is in `list`, appending it first if it is not there.
+fn index_or_push<T: PartialEq>(list: &mut Vec<T>, value: T) -> usize {
+    list.iter().position(|v| *v == value).unwrap_or_else(|| {
+        list.push(value);
+        list.len() - 1
+    })
 }
 
 #[expect(
@@ -355,7 +426,7 @@ fn line_figure(
     ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
     let series: Vec<Series> = group(cases, series_axes)
         .into_iter()
-        .map(|(label, members)| {
+        .map(|(label, style, members)| {
             let mut points: Vec<Point> = members
                 .iter()
                 .filter_map(|c| point(c).map(|p| Point { x: x_of(c), ..p }))
@@ -368,6 +439,7 @@ fn line_figure(
                     label
                 },
                 points,
+                style,
             }
         })
         .collect();
@@ -444,12 +516,13 @@ fn bar_figure(
     };
     let series = group(cases, series_axes)
         .into_iter()
-        .map(|(label, members)| Series {
+        .map(|(label, style, members)| Series {
             label: if label.is_empty() {
                 fallback_label(cases, Some(category))
             } else {
                 label
             },
+            style,
             points: members
                 .iter()
                 .filter_map(|c| {
@@ -607,7 +680,7 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> D
 
     let count = figure.series.len().max(1);
     for (i, series) in figure.series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = series.style.rgb();
         if figure.bars {
             // A group of bars spans at most 80 % of its category; a lone bar is not a wall.
             let slot = (0.8 / count as f64).min(0.22);
@@ -628,7 +701,7 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> D
             for p in &series.points {
                 draw_error_bar(&mut chart, p.x, p)?;
             }
-            draw_markers(&mut chart, i, &series.points, color)?;
+            draw_markers(&mut chart, series.style, &series.points)?;
         }
     }
     draw_legend(figure, &legend_area)
@@ -666,13 +739,13 @@ type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoor
 /// Markers whose shape, not only their colour, tells the series apart.
 fn draw_markers<DB: DrawingBackend>(
     chart: &mut Chart<'_, DB>,
-    index: usize,
+    series_style: Style,
     points: &[Point],
-    color: RGBColor,
 ) -> DrawResult<DB> {
+    let color = series_style.rgb();
     let style = color.filled();
     let at = points.iter().map(|p| (p.x, p.y));
-    match shape(index) {
+    match series_style.shape() {
         0 => chart.draw_series(at.map(|p| Circle::new(p, 5, style)))?,
         1 => chart.draw_series(at.map(|p| TriangleMarker::new(p, 7, style)))?,
         2 => chart.draw_series(
@@ -696,8 +769,8 @@ fn draw_legend<DB: DrawingBackend>(
     } else {
         figure.series.len()
     };
-    for (i, series) in figure.series.iter().enumerate().take(shown) {
-        let color = PALETTE[i % PALETTE.len()];
+    for series in figure.series.iter().take(shown) {
+        let color = series.style.rgb();
         if figure.bars {
             area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], color.filled()))?;
         } else {
@@ -705,7 +778,7 @@ fn draw_legend<DB: DrawingBackend>(
                 vec![(4, y), (36, y)],
                 color.stroke_width(2),
             ))?;
-            draw_marker_px(area, i, (20, y), color)?;
+            draw_marker_px(area, series.style, (20, y))?;
         }
         area.draw(&Text::new(
             shorten(&series.label, 27),
@@ -768,21 +841,15 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The marker shape of the `index`th series: colours repeat after eight series, and then
-/// the shapes shift, so no two of the first 32 series look alike.
-fn shape(index: usize) -> usize {
-    (index + index / PALETTE.len()) % 4
-}
-
 /// A marker in pixel coordinates, for the legend.
 fn draw_marker_px<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    index: usize,
+    series_style: Style,
     at: (i32, i32),
-    color: RGBColor,
 ) -> DrawResult<DB> {
+    let color = series_style.rgb();
     let style = color.filled();
-    match shape(index) {
+    match series_style.shape() {
         0 => area.draw(&Circle::new(at, 5, style)),
         1 => area.draw(&TriangleMarker::new(at, 7, style)),
         2 => area.draw(&Rectangle::new(
@@ -870,5 +937,71 @@ fn format_y(format: YFormat, v: f64) -> String {
         YFormat::LogSeconds => units::seconds(10f64.powf(v)),
         YFormat::Times => format!("{}×", units::si_short(v)),
         YFormat::Percent => units::percent(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(rows: &[[&str; 2]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|v| v.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn series_that_differ_only_in_their_gpu_share_a_colour() {
+        let named = keys(&[
+            ["u32", "GPU 0"],
+            ["u32", "GPU 1"],
+            ["u64", "GPU 0"],
+            ["u64", "GPU 1"],
+        ]);
+        let got: Vec<(usize, usize)> = styles(&named, Some(1))
+            .iter()
+            .map(|s| (s.colour, s.variant))
+            .collect();
+        assert_eq!(got, [(0, 0), (0, 1), (1, 0), (1, 1)]);
+    }
+
+    #[test]
+    fn without_a_gpu_axis_or_with_only_gpus_every_series_has_its_own_colour() {
+        let named = keys(&[["u32", "radix"], ["u64", "radix"]]);
+        let got: Vec<usize> = styles(&named, None).iter().map(|s| s.colour).collect();
+        assert_eq!(got, [0, 1]);
+        let gpus_only = keys(&[["radix", "GPU 0"], ["radix", "GPU 1"]]);
+        let got: Vec<(usize, usize)> = styles(&gpus_only, Some(1))
+            .iter()
+            .map(|s| (s.colour, s.variant))
+            .collect();
+        assert_eq!(got, [(0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn a_colours_variants_are_lighter_and_change_shape() {
+        let first = Style {
+            colour: 2,
+            variant: 0,
+        };
+        let second = Style {
+            colour: 2,
+            variant: 1,
+        };
+        assert_eq!(first.rgb(), PALETTE[2]);
+        let (RGBColor(r0, g0, b0), RGBColor(r1, g1, b1)) = (first.rgb(), second.rgb());
+        assert!(r1 >= r0 && g1 >= g0 && b1 >= b0 && (r1, g1, b1) != (r0, g0, b0));
+        assert_ne!(first.shape(), second.shape());
+    }
+
+    #[test]
+    fn the_first_32_plain_series_never_repeat_colour_and_shape_together() {
+        let looks: Vec<(RGBColor, usize)> = (0..32)
+            .map(|colour| Style { colour, variant: 0 })
+            .map(|s| (s.rgb(), s.shape()))
+            .collect();
+        for (i, a) in looks.iter().enumerate() {
+            assert!(looks[i + 1..].iter().all(|b| b != a), "series {i} repeats");
+        }
     }
 }
