@@ -622,7 +622,8 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
     INSTANTIATE(NAME, u64, MODE, PASSES)                                                         \
     ONESWEEP(NAME, u64, MODE, 4, 1)                                                              \
     ONESWEEP(NAME, u64, MODE, 8, 1)                                                              \
-    ONESWEEP(NAME, u64, MODE, 16, 4)
+    ONESWEEP(NAME, u64, MODE, 16, 4)                                                             \
+    ONESWEEP(NAME, u64, MODE, 18, 3)
 
 INSTANTIATE_32(u32, MODE_U32)
 INSTANTIATE_32(i32, MODE_I32)

@@ -159,6 +159,19 @@ fn gpu_sorts_large_inputs() {
             Distribution::Uniform,
             1 << 23,
         ),
+        // Above 2^25, 64-bit words take the longest tile shape; skewed keys take dense passes.
+        (
+            GpuAlgorithm::Radix,
+            KeyType::F64,
+            Distribution::Skewed,
+            (1 << 25) + 9,
+        ),
+        (
+            GpuAlgorithm::Radix,
+            KeyType::U32U32,
+            Distribution::Skewed,
+            (1 << 25) + 1,
+        ),
         (
             GpuAlgorithm::Bitonic,
             KeyType::U32,

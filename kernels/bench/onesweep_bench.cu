@@ -1,7 +1,8 @@
 // Tile-shape and launch experiments for the Onesweep radix sort in kernels/sort.cu.
 // Not part of sortmark: a standalone nvcc program for tuning on a GPU machine, e.g.
 //   nvcc -O3 -std=c++17 -arch=sm_90 -I kernels -o bench kernels/bench/onesweep_bench.cu
-//   ./bench [small|large|shapes] [u32|u64|kv]  (HIST_CAP=k caps the histogram grid at k blocks per SM)
+//   ./bench [small|large|shapes|wide] [u32|u64|kv]
+//   (HIST_CAP=k caps the histogram grid at k blocks per SM)
 // It sorts uniform random words with sort.cu's histogram and pass kernels in several tile
 // shapes, launched one by one or as one CUDA graph, times each sort with CUDA events (median
 // of many runs after warm-ups), checks every result against std::stable_sort, and prints
@@ -262,6 +263,19 @@ int main(int argc, char **argv) {
             shape<u64, MODE_KV, 12, 256, 4>(), shape<u64, MODE_KV, 8, 256, 1>(),
             shape<u64, MODE_KV, 4, 256, 1>()};
         if (wants("kv")) sweep(Case<u64>{"kv", 4, histogram_kv, verify_kv}, skv, all_sizes);
+    }
+    if (only == "wide") {
+        // Longer tiles for 64-bit words at fewer blocks per SM, against the production 16 x 4
+        // (18 keys per thread is the most that 48 KiB of static shared memory holds).
+        const std::vector<int> big = {24, 26, 28};
+        std::vector<Shape<u64>> s64 = {
+            shape<u64, MODE_U64, 16, 256, 4>(), shape<u64, MODE_U64, 16, 256, 3>(),
+            shape<u64, MODE_U64, 18, 256, 3>(), shape<u64, MODE_U64, 18, 256, 2>()};
+        if (wants("u64")) sweep(Case<u64>{"u64", 8, histogram_u64, verify_u64}, s64, big);
+        std::vector<Shape<u64>> skv = {
+            shape<u64, MODE_KV, 16, 256, 4>(), shape<u64, MODE_KV, 16, 256, 3>(),
+            shape<u64, MODE_KV, 18, 256, 3>(), shape<u64, MODE_KV, 18, 256, 2>()};
+        if (wants("kv")) sweep(Case<u64>{"kv", 4, histogram_kv, verify_kv}, skv, big);
     }
     if (only == "shapes") {
         // Per-kernel times of uniform, skewed and few-unique keys in the production shapes.
