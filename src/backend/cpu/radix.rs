@@ -17,7 +17,7 @@
 //!    That count also yields the exact varying bits, which the buckets inherit, so they need
 //!    no pass of their own to find them.
 //! 2. **MSD split.** The keys are scattered by their top varying bits (up to 11 of them, enough
-//!    to make buckets of about 64 KiB, and in the parallel sort at least 8 buckets per thread)
+//!    to make buckets of about 16K keys, and in the parallel sort at least 8 buckets per thread)
 //!    into the scratch buffer. Where a sample shows those bits unevenly spread (float
 //!    exponents, skewed keys), so that some buckets would not fit the cache, the buckets are
 //!    instead ranges of a 16-bit prefix chosen from the sample to hold about equal shares,
@@ -85,9 +85,12 @@ const TOP_SMALL: usize = 256;
 /// scanning the radix counters for so few keys.
 #[cfg(not(test))]
 const BUCKET_SMALL: usize = 256;
-/// An MSD split aims at buckets of about this many bytes.
+/// An MSD split aims at buckets of about this many keys (64 KiB of u32 keys, 128 KiB of wider
+/// ones). The in-cache passes cost about the same per key whatever its width, while fewer,
+/// larger buckets save write-combining lines in the split and counter scans in the buckets;
+/// that larger buckets of u64 keys still fit the cache makes them the faster choice there.
 #[cfg(not(test))]
-const BUCKET_BYTES: usize = 1 << 16;
+const BUCKET_KEYS: usize = 1 << 14;
 /// Buckets up to this many bytes are finished by an LSD sort in cache; larger ones are split
 /// by their top varying bits first.
 #[cfg(not(test))]
@@ -106,7 +109,7 @@ const PAR_MIN: usize = 1 << 16;
 #[cfg(test)]
 const BUCKET_SMALL: usize = 48;
 #[cfg(test)]
-const BUCKET_BYTES: usize = 1 << 6;
+const BUCKET_KEYS: usize = 1 << 4;
 #[cfg(test)]
 const LSD_BYTES: usize = 1 << 10;
 #[cfg(test)]
@@ -355,14 +358,14 @@ fn span(mask: u64) -> (u32, u32) {
     (mask.trailing_zeros(), u64::BITS - mask.leading_zeros())
 }
 
-/// The digit of an MSD split of `bytes` bytes of keys varying in `mask` on `threads` threads:
-/// its top varying bits, enough of them for buckets of about [`BUCKET_BYTES`] and, on several
+/// The digit of an MSD split of `len` keys varying in `mask` on `threads` threads: its top
+/// varying bits, enough of them for buckets of about [`BUCKET_KEYS`] and, on several
 /// threads, for [`BUCKETS_PER_THREAD`] buckets per thread. (More buckets than that would only
 /// leave small inputs in buckets too small to sort well.)
-fn split_digit(mask: u64, bytes: usize, threads: usize) -> Digit {
+fn split_digit(mask: u64, len: usize, threads: usize) -> Digit {
     let (lo, hi) = span(mask);
     let bits_for = |buckets: usize| buckets.max(1).next_power_of_two().trailing_zeros();
-    let wanted = bits_for(bytes / BUCKET_BYTES);
+    let wanted = bits_for(len / BUCKET_KEYS);
     let spread = if threads > 1 {
         bits_for(threads * BUCKETS_PER_THREAD)
     } else {
@@ -473,7 +476,7 @@ fn sample<K: SortKey>(keys: &[K]) -> impl Iterator<Item = K> + '_ {
 /// [`LSD_BYTES`], which would cost those keys another pass through memory. (Where one value
 /// holds many keys, no split helps, and the plain digit is cheaper to compute.)
 fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
-    let digit = split_digit(mask, size_of_val(keys), threads);
+    let digit = split_digit(mask, keys.len(), threads);
     let (lo, hi) = span(mask);
     // A prefix 5 bits wider than the digit: 32 prefix values per bucket of the digit, and a
     // small table for the small splits.
@@ -1386,7 +1389,7 @@ mod tests {
         for i in (0..n).step_by(97) {
             keys.swap(i, (r[i] % n as u64) as usize);
         }
-        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n * 4, 1)));
+        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n, 1)));
         check(&keys);
         let pairs: Vec<KeyValue> = keys
             .iter()
