@@ -13,10 +13,11 @@
 //!    few-unique, narrow-range and float inputs (whose exponent bits barely vary) sort in
 //!    fewer passes, and the digits are laid over the bits that actually vary. The first split
 //!    needs only the top varying bit, so it takes it from a sample of the keys and checks it
-//!    while counting (splitting again in the rare case that the sample missed a higher bit);
-//!    the buckets learn their own varying bits as they are read into the cache.
+//!    while counting (splitting again in the rare case that the sample missed a higher bit).
+//!    That count also yields the exact varying bits, which the buckets inherit, so they need
+//!    no pass of their own to find them.
 //! 2. **MSD split.** The keys are scattered by their top varying bits (up to 11 of them, enough
-//!    to make buckets of about 64 KiB, and in the parallel sort at least 8 buckets per thread)
+//!    to make buckets of about 16K keys, and in the parallel sort at least 8 buckets per thread)
 //!    into the scratch buffer. Where a sample shows those bits unevenly spread (float
 //!    exponents, skewed keys), so that some buckets would not fit the cache, the buckets are
 //!    instead ranges of a 16-bit prefix chosen from the sample to hold about equal shares,
@@ -27,7 +28,10 @@
 //!    keys share a bucket, the bucket's position stays in a register.
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
-//!    at cache rather than memory speed. Buckets still too large for the cache (skewed inputs)
+//!    at cache rather than memory speed. LSD passes over digits that do not vary within the
+//!    bucket are skipped. The bucket's other half, not touched since long before, is first read
+//!    in order, which brings it into the cache at streaming speed rather than line by line
+//!    through the scatter's random writes. Buckets still too large for the cache (skewed inputs)
 //!    are split again; buckets of a few dozen keys use std's stable sort.
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
@@ -81,9 +85,12 @@ const TOP_SMALL: usize = 256;
 /// scanning the radix counters for so few keys.
 #[cfg(not(test))]
 const BUCKET_SMALL: usize = 256;
-/// An MSD split aims at buckets of about this many bytes.
+/// An MSD split aims at buckets of about this many keys (64 KiB of u32 keys, 128 KiB of wider
+/// ones). The in-cache passes cost about the same per key whatever its width, while fewer,
+/// larger buckets save write-combining lines in the split and counter scans in the buckets;
+/// that larger buckets of u64 keys still fit the cache makes them the faster choice there.
 #[cfg(not(test))]
-const BUCKET_BYTES: usize = 1 << 16;
+const BUCKET_KEYS: usize = 1 << 14;
 /// Buckets up to this many bytes are finished by an LSD sort in cache; larger ones are split
 /// by their top varying bits first.
 #[cfg(not(test))]
@@ -102,7 +109,7 @@ const PAR_MIN: usize = 1 << 16;
 #[cfg(test)]
 const BUCKET_SMALL: usize = 48;
 #[cfg(test)]
-const BUCKET_BYTES: usize = 1 << 6;
+const BUCKET_KEYS: usize = 1 << 4;
 #[cfg(test)]
 const LSD_BYTES: usize = 1 << 10;
 #[cfg(test)]
@@ -129,7 +136,7 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         let sampled = sampled_bits(keys);
         if sampled != 0 {
             with_scratch(keys.len(), keys[0], false, |scratch| {
-                split_once(keys, scratch, false, sampled, Check::Sampled)
+                split_once(keys, scratch, false, sampled, Check::Guess)
             });
             return;
         }
@@ -161,7 +168,7 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     let sampled = sampled_bits(keys);
     if sampled != 0 {
         with_scratch(keys.len(), keys[0], true, |scratch| {
-            par_split(keys, scratch, false, sampled, Check::Sampled)
+            par_split(keys, scratch, false, sampled, Check::Guess)
         });
         return;
     }
@@ -174,18 +181,19 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     });
 }
 
-/// Whether the varying bits handed to a split are exact or come from a sample, which may miss
-/// some. A split needs only their top bit (its digit or prefix starts there): the split's
-/// histogram pass then also finds the exact bits, and where their top bit is higher than the
-/// sample's, the split is made again with them.
+/// Whether the varying bits handed to a split are exact or only a guess: from a sample, which
+/// may miss some, or inherited from the split above, which may hold bits in which the keys of
+/// one bucket do not differ. A split needs only their top bit (its digit or prefix starts
+/// there): the split's histogram pass then also finds the exact bits, and where their top bit
+/// differs from the guess's, the split is made again with them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Check {
     Exact,
-    Sampled,
+    Guess,
 }
 
 /// Whether a split chosen with the top varying bit of `mask` is still right for keys that
-/// vary in `exact` (a superset of `mask`).
+/// vary in `exact`.
 fn same_top_bit(mask: u64, exact: u64) -> bool {
     mask.leading_zeros() == exact.leading_zeros()
 }
@@ -350,14 +358,14 @@ fn span(mask: u64) -> (u32, u32) {
     (mask.trailing_zeros(), u64::BITS - mask.leading_zeros())
 }
 
-/// The digit of an MSD split of `bytes` bytes of keys varying in `mask` on `threads` threads:
-/// its top varying bits, enough of them for buckets of about [`BUCKET_BYTES`] and, on several
+/// The digit of an MSD split of `len` keys varying in `mask` on `threads` threads: its top
+/// varying bits, enough of them for buckets of about [`BUCKET_KEYS`] and, on several
 /// threads, for [`BUCKETS_PER_THREAD`] buckets per thread. (More buckets than that would only
 /// leave small inputs in buckets too small to sort well.)
-fn split_digit(mask: u64, bytes: usize, threads: usize) -> Digit {
+fn split_digit(mask: u64, len: usize, threads: usize) -> Digit {
     let (lo, hi) = span(mask);
     let bits_for = |buckets: usize| buckets.max(1).next_power_of_two().trailing_zeros();
-    let wanted = bits_for(bytes / BUCKET_BYTES);
+    let wanted = bits_for(len / BUCKET_KEYS);
     let spread = if threads > 1 {
         bits_for(threads * BUCKETS_PER_THREAD)
     } else {
@@ -379,6 +387,8 @@ trait Bucketer: Sync {
     fn buckets(&self) -> usize;
     /// The bucket of `key`, below [`MAX_BUCKETS`]; buckets follow the key order.
     fn of<K: SortKey>(&self, key: K) -> usize;
+    /// Bits in which all keys of one bucket agree.
+    fn fixed_bits(&self) -> u64;
 }
 
 impl Bucketer for Digit {
@@ -389,6 +399,10 @@ impl Bucketer for Digit {
     #[inline(always)]
     fn of<K: SortKey>(&self, key: K) -> usize {
         Digit::of(*self, key)
+    }
+
+    fn fixed_bits(&self) -> u64 {
+        ((1 << self.width) - 1) << self.shift
     }
 }
 
@@ -413,6 +427,11 @@ impl Bucketer for PrefixMap {
     fn of<K: SortKey>(&self, key: K) -> usize {
         let prefix = (bits(key) >> self.shift) as usize & (self.table.len() - 1);
         usize::from(self.table[prefix]) & (MAX_BUCKETS - 1)
+    }
+
+    fn fixed_bits(&self) -> u64 {
+        // A bucket holds a range of prefixes, which may differ in any prefix bit.
+        0
     }
 }
 
@@ -457,7 +476,7 @@ fn sample<K: SortKey>(keys: &[K]) -> impl Iterator<Item = K> + '_ {
 /// [`LSD_BYTES`], which would cost those keys another pass through memory. (Where one value
 /// holds many keys, no split helps, and the plain digit is cheaper to compute.)
 fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
-    let digit = split_digit(mask, size_of_val(keys), threads);
+    let digit = split_digit(mask, keys.len(), threads);
     let (lo, hi) = span(mask);
     // A prefix 5 bits wider than the digit: 32 prefix values per bucket of the digit, and a
     // small table for the small splits.
@@ -621,20 +640,28 @@ fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
     }
 }
 
-/// Sorts the keys in `src`, with `dst` (same length) as scratch; the result ends in `dst` when
-/// `result_in_dst`, else in `src`.
-fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
+/// Sorts the keys in `src` (a bucket of a split, its keys differing in no bits outside `mask`),
+/// with `dst` (same length) as scratch; the result ends in `dst` when `result_in_dst`, else in
+/// `src`.
+///
+/// `mask` comes from the split's histogram pass, so the bucket needs no pass of its own to find
+/// its varying bits: LSD passes over bits that happen not to vary within the bucket are skipped
+/// by their histograms, and a further split checks its top bit (see [`Check`]).
+fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
     if src.len() <= BUCKET_SMALL {
         small_sort(src);
         place(src, dst, result_in_dst);
         return;
     }
-    let mask = if presorted(src) { 0 } else { varying_bits(src) };
-    if mask == 0 {
+    if mask == 0 || presorted(src) {
         place(src, dst, result_in_dst);
         return;
     }
-    sort_varying(src, dst, result_in_dst, mask);
+    if size_of_val(src) <= LSD_BYTES {
+        lsd(src, dst, result_in_dst, mask);
+    } else {
+        split_once(src, dst, result_in_dst, mask, Check::Guess);
+    }
 }
 
 /// [`sort_into`] for keys that differ only in the bits of `mask` (not 0).
@@ -671,14 +698,25 @@ fn split_then_sort<K: SortKey, B: Bucketer>(
     check: Check,
 ) {
     let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
-    if check == Check::Sampled && !same_top_bit(mask, exact) {
+    if check == Check::Guess && !same_top_bit(mask, exact) {
         sort_varying(src, dst, result_in_dst, exact);
         return;
     }
     split(src, dst, digit, &counts);
+    let inner = exact & !digit.fixed_bits();
     for (from, to) in bucket_pairs(dst, src, &counts[..digit.buckets()]) {
-        sort_into(from, to, !result_in_dst);
+        sort_into(from, to, !result_in_dst, inner);
     }
+}
+
+/// Reads one key of every cache line of `buf`, which loads `buf` into the cache.
+fn touch<K: SortKey>(buf: &[K]) {
+    let step = line_len::<K>();
+    let mut acc = 0u64;
+    for i in (0..buf.len()).step_by(step) {
+        acc ^= bits(buf[i]);
+    }
+    std::hint::black_box(acc);
 }
 
 /// LSD radix sort of `src` over the varying bits `mask`, ping-ponging with `dst`.
@@ -686,6 +724,10 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
     let digits = lsd_digits(mask, src.len());
     let counts = histograms(src, &digits);
     let n = src.len();
+    // `dst` is usually a region of memory not touched for a long time. Reading it first, in
+    // order, brings it into the cache at streaming speed; the scatter would otherwise fault in
+    // its lines one by one, in random order, each a wait on memory.
+    touch(dst);
     let (mut from, mut to) = (src, dst);
     let mut in_dst = false;
     for (&digit, counts) in digits.iter().zip(&counts) {
@@ -1122,7 +1164,7 @@ fn par_split_by<K: SortKey, B: Bucketer>(
         .map(|keys| histogram_and_bits(keys, digit, reference))
         .unzip();
     let exact = differ.iter().fold(0, |m, &d| m | d);
-    if check == Check::Sampled && !same_top_bit(mask, exact) {
+    if check == Check::Guess && !same_top_bit(mask, exact) {
         par_split(src, dst, result_in_dst, exact, Check::Exact);
         return;
     }
@@ -1136,6 +1178,7 @@ fn par_split_by<K: SortKey, B: Bucketer>(
         .map(|b| chunk_counts.iter().map(|c| c[b]).sum())
         .collect();
     let big = (n / (2 * threads)).max(PAR_MIN);
+    let inner = exact & !digit.fixed_bits();
     bucket_pairs(dst, src, &totals)
         .into_par_iter()
         .with_max_len(1)
@@ -1143,7 +1186,7 @@ fn par_split_by<K: SortKey, B: Bucketer>(
             if from.len() > big {
                 par_sort_into(from, to, !result_in_dst);
             } else {
-                sort_into(from, to, !result_in_dst);
+                sort_into(from, to, !result_in_dst, inner);
             }
         });
 }
@@ -1346,7 +1389,7 @@ mod tests {
         for i in (0..n).step_by(97) {
             keys.swap(i, (r[i] % n as u64) as usize);
         }
-        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n * 4, 1)));
+        assert!(in_runs(&keys, &split_digit(varying_bits(&keys), n, 1)));
         check(&keys);
         let pairs: Vec<KeyValue> = keys
             .iter()
