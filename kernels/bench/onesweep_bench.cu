@@ -218,6 +218,17 @@ void sweep(Case<W> c, const std::vector<Shape<W>> &shapes, std::vector<int> log_
     }
 }
 
+// One sort of 2^24 keys of the named input shape: its graph time, then its per-kernel times.
+template <typename W> void input_shape(Case<W> c, const Shape<W> &s, const char *shape_name) {
+    c.setup(1 << 24, 7, shape_name);
+    bool ok = false;
+    const double ms = c.time(s, true, 50, &ok);
+    printf("%s 2^24 %s graph %.4f ms %.2f Gkeys/s %s\n", c.type, shape_name, ms, c.n / ms / 1e6,
+           ok ? "ok" : "WRONG");
+    c.breakdown(s);
+    c.teardown();
+}
+
 int main(int argc, char **argv) {
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
@@ -280,32 +291,14 @@ int main(int argc, char **argv) {
     if (only == "shapes") {
         // Per-kernel times of uniform, skewed and few-unique keys in the production shapes.
         for (const char *shape_name : {"uniform", "skewed", "few-unique"}) {
-            printf("shape %s, DENSE_DIGIT_SHARE %d\n", shape_name, DENSE_DIGIT_SHARE);
-            Case<u32> c32{"u32", 4, histogram_u32, verify_u32};
-            c32.setup(1 << 24, 7, shape_name);
-            auto s32 = shape<u32, MODE_U32, 24, 256, 4>();
-            bool ok = false;
-            double ms = c32.time(s32, true, 50, &ok);
-            printf("u32 2^24 %s graph %.4f ms %.2f Gkeys/s %s\n", shape_name, ms, c32.n / ms / 1e6,
-                   ok ? "ok" : "WRONG");
-            c32.breakdown(s32);
-            c32.teardown();
-            Case<u64> c64{"u64", 8, histogram_u64, verify_u64};
-            c64.setup(1 << 24, 7, shape_name);
-            auto s64 = shape<u64, MODE_U64, 16, 256, 4>();
-            ms = c64.time(s64, true, 50, &ok);
-            printf("u64 2^24 %s graph %.4f ms %.2f Gkeys/s %s\n", shape_name, ms, c64.n / ms / 1e6,
-                   ok ? "ok" : "WRONG");
-            c64.breakdown(s64);
-            c64.teardown();
-            Case<u64> ckv{"kv", 4, histogram_kv, verify_kv};
-            ckv.setup(1 << 24, 7, shape_name);
-            auto skv = shape<u64, MODE_KV, 16, 256, 4>();
-            ms = ckv.time(skv, true, 50, &ok);
-            printf("kv 2^24 %s graph %.4f ms %.2f Gkeys/s %s\n", shape_name, ms, ckv.n / ms / 1e6,
-                   ok ? "ok" : "WRONG");
-            ckv.breakdown(skv);
-            ckv.teardown();
+            printf("shape %s, RUN_LANES %d, DENSE_DIGIT_SHARE %d\n", shape_name, RUN_LANES,
+                   DENSE_DIGIT_SHARE);
+            input_shape(Case<u32>{"u32", 4, histogram_u32, verify_u32},
+                        shape<u32, MODE_U32, 24, 256, 4>(), shape_name);
+            input_shape(Case<u64>{"u64", 8, histogram_u64, verify_u64},
+                        shape<u64, MODE_U64, 16, 256, 4>(), shape_name);
+            input_shape(Case<u64>{"kv", 4, histogram_kv, verify_kv},
+                        shape<u64, MODE_KV, 16, 256, 4>(), shape_name);
         }
     }
     if (only == "profile") {
