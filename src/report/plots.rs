@@ -372,12 +372,17 @@ fn styles(keys: &[Vec<String>], device_at: Option<usize>) -> Vec<Style> {
             .map(|colour| Style { colour, variant: 0 })
             .collect();
     };
+    // Variants count within their colour (cases run GPU by GPU in order), so a series on one GPU
+    // only, or on the CPU, is drawn plainly whatever the other series ran on.
     let mut colours: Vec<Vec<String>> = Vec::new();
-    let mut devices: Vec<&String> = Vec::new();
+    let mut per_colour: Vec<usize> = Vec::new();
     keys.iter()
-        .map(|key| Style {
-            colour: index_or_push(&mut colours, without_device(key, d)),
-            variant: index_or_push(&mut devices, &key[d]),
+        .map(|key| {
+            let colour = index_or_push(&mut colours, without_device(key, d));
+            per_colour.resize(colours.len(), 0);
+            let variant = per_colour[colour];
+            per_colour[colour] += 1;
+            Style { colour, variant }
         })
         .collect()
 }
@@ -963,6 +968,16 @@ mod tests {
             .map(|s| (s.colour, s.variant))
             .collect();
         assert_eq!(got, [(0, 0), (0, 1), (1, 0), (1, 1)]);
+    }
+
+    #[test]
+    fn a_cpu_series_beside_two_gpus_leaves_the_first_gpu_plain() {
+        let named = keys(&[["std", "–"], ["radix", "GPU 0"], ["radix", "GPU 1"]]);
+        let got: Vec<(usize, usize)> = styles(&named, Some(1))
+            .iter()
+            .map(|s| (s.colour, s.variant))
+            .collect();
+        assert_eq!(got, [(0, 0), (1, 0), (1, 1)]);
     }
 
     #[test]
