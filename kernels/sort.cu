@@ -581,7 +581,8 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
 // for MIN_BLOCKS blocks per SM. The host picks the shape by input size from its tables
 // (`backend::cuda::TILES_32`, `TILES_64`; a host test checks each is instantiated here): small
 // inputs take short tiles, so that every SM gets work and each pass waits on short tiles;
-// from 2^19 (64-bit words) or 2^21 (32-bit) keys the large tiles, fastest on an H100
+// from 2^19 (64-bit words) or 2^21 (32-bit) keys the large tiles, fastest on an H100; above
+// 2^25, 64-bit words take 18 keys per thread at three blocks per SM, best on an H200
 // (kernels/NOTES.md).
 #define OS_BLOCK 256
 #define ONESWEEP(NAME, W, MODE, ITEMS, MIN_BLOCKS)                                               \
@@ -617,7 +618,7 @@ __device__ __forceinline__ void verify_impl(const W *__restrict__ a, u32 n, u32 
     ONESWEEP(NAME, u32, MODE, 16, 4)                                                             \
     ONESWEEP(NAME, u32, MODE, 24, 4)
 
-// 64-bit words (64-bit keys and pairs): 4, 8 and 16 keys per thread.
+// 64-bit words (64-bit keys and pairs): 4, 8, 16 and 18 keys per thread.
 #define INSTANTIATE_64(NAME, MODE, PASSES)                                                       \
     INSTANTIATE(NAME, u64, MODE, PASSES)                                                         \
     ONESWEEP(NAME, u64, MODE, 4, 1)                                                              \

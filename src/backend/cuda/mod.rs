@@ -76,7 +76,7 @@ pub const TILES_32: [TileChoice; 4] = [
 ];
 /// Tile shapes for 64-bit words (64-bit keys and pairs) by input size, smallest first. Above
 /// 2^25 keys, 18 keys per thread at three blocks per SM beat 16 at four (an H200 sweep,
-/// kernels/NOTES.md v5: +1.5 % at 2^28, -2 % at 2^24).
+/// kernels/NOTES.md v5: +1.5 % at 2^28, -2.5 % at 2^24).
 pub const TILES_64: [TileChoice; 4] = [
     choice(1 << 16, 4),
     choice(1 << 18, 8),
