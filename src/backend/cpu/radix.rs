@@ -146,7 +146,7 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         return;
     }
     with_scratch(keys.len(), keys[0], false, |scratch| {
-        sort_varying(keys, scratch, false, mask)
+        sort_varying(keys, scratch, false, mask, Check::Exact)
     });
 }
 
@@ -657,20 +657,22 @@ fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask
         place(src, dst, result_in_dst);
         return;
     }
-    if size_of_val(src) <= LSD_BYTES {
-        lsd(src, dst, result_in_dst, mask);
-    } else {
-        split_once(src, dst, result_in_dst, mask, Check::Guess);
-    }
+    sort_varying(src, dst, result_in_dst, mask, Check::Guess);
 }
 
-/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0).
-fn sort_varying<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says).
+fn sort_varying<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    check: Check,
+) {
     if size_of_val(src) <= LSD_BYTES {
         lsd(src, dst, result_in_dst, mask);
         return;
     }
-    split_once(src, dst, result_in_dst, mask, Check::Exact);
+    split_once(src, dst, result_in_dst, mask, check);
 }
 
 /// One MSD split of `src` (varying in `mask`, not 0, as `check` says) into `dst`, then each
@@ -699,7 +701,7 @@ fn split_then_sort<K: SortKey, B: Bucketer>(
 ) {
     let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
     if check == Check::Guess && !same_top_bit(mask, exact) {
-        sort_varying(src, dst, result_in_dst, exact);
+        sort_varying(src, dst, result_in_dst, exact, Check::Exact);
         return;
     }
     split(src, dst, digit, &counts);
