@@ -361,29 +361,34 @@ fn styles(keys: &[Vec<String>], device_at: Option<usize>) -> Vec<Style> {
             .map(|(_, v)| v.clone())
             .collect()
     };
-    let paired = device_at.filter(|&d| {
-        let mut rest: Vec<Vec<String>> = keys.iter().map(|k| without_device(k, d)).collect();
-        rest.sort();
-        rest.dedup();
-        rest.len() > 1
-    });
-    let Some(d) = paired else {
-        return (0..keys.len())
-            .map(|colour| Style { colour, variant: 0 })
-            .collect();
+    let Some(d) = device_at else {
+        return plain_styles(keys.len());
     };
+    let mut colours: Vec<Vec<String>> = Vec::new();
+    let colour_of: Vec<usize> = keys
+        .iter()
+        .map(|key| index_or_push(&mut colours, without_device(key, d)))
+        .collect();
+    if colours.len() < 2 {
+        return plain_styles(keys.len());
+    }
     // Variants count within their colour (cases run GPU by GPU in order), so a series on one GPU
     // only, or on the CPU, is drawn plainly whatever the other series ran on.
-    let mut colours: Vec<Vec<String>> = Vec::new();
-    let mut per_colour: Vec<usize> = Vec::new();
-    keys.iter()
-        .map(|key| {
-            let colour = index_or_push(&mut colours, without_device(key, d));
-            per_colour.resize(colours.len(), 0);
+    let mut per_colour = vec![0; colours.len()];
+    colour_of
+        .into_iter()
+        .map(|colour| {
             let variant = per_colour[colour];
             per_colour[colour] += 1;
             Style { colour, variant }
         })
+        .collect()
+}
+
+/// A colour of its own for each of `count` series.
+fn plain_styles(count: usize) -> Vec<Style> {
+    (0..count)
+        .map(|colour| Style { colour, variant: 0 })
         .collect()
 }
 

@@ -617,10 +617,8 @@ fn host_bytes(data: &KeyData) -> &[u8] {
 /// so a timed copy into it would also time one page fault per page: in a virtual machine, several
 /// times the copy itself (0.8 s for 1 GiB, against 0.15 s for the copy the other way).
 fn resident_buffer(len: usize) -> Vec<u8> {
-    let mut buffer = Vec::with_capacity(len);
-    // Not zero: a zeroed allocation may come from the kernel's zero pages, still unmapped.
-    buffer.resize(len, 0xa5);
-    buffer
+    // Not zero: `vec![0; len]` asks for zeroed memory, which the kernel hands out unmapped.
+    vec![0xa5; len]
 }
 
 /// Rebuilds typed keys from device words.
