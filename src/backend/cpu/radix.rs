@@ -55,6 +55,7 @@
 //! equal keys.
 
 use std::any::TypeId;
+use std::cell::RefCell;
 use std::mem::{size_of, size_of_val};
 use std::sync::{Mutex, PoisonError, TryLockError};
 
@@ -590,36 +591,42 @@ type LsdCounts = [u32; MAX_BUCKETS];
 const _: () = assert!(LSD_BYTES <= u32::MAX as usize);
 
 /// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys` (at most
-/// [`LSD_BYTES`] of them), in one read.
-fn histograms<K: SortKey>(keys: &[K], digits: &[Digit]) -> Vec<LsdCounts> {
+/// [`LSD_BYTES`] of them), in one read, into `counts` (one histogram per digit). Only the
+/// counters of each digit's values are cleared and counted.
+fn histograms<K: SortKey>(keys: &[K], digits: &[Digit], counts: &mut [LsdCounts]) {
+    for (c, d) in counts.iter_mut().zip(digits) {
+        c[..d.buckets()].fill(0);
+    }
     // A fixed number of digits per call lets the compiler unroll the per-key loop.
     match digits.len() {
-        1 => count_digits::<K, 1>(keys, digits),
-        2 => count_digits::<K, 2>(keys, digits),
-        3 => count_digits::<K, 3>(keys, digits),
-        4 => count_digits::<K, 4>(keys, digits),
-        5 => count_digits::<K, 5>(keys, digits),
-        6 => count_digits::<K, 6>(keys, digits),
-        7 => count_digits::<K, 7>(keys, digits),
-        _ => count_digits::<K, MAX_PASSES>(keys, digits),
+        1 => count_digits::<K, 1>(keys, digits, counts),
+        2 => count_digits::<K, 2>(keys, digits, counts),
+        3 => count_digits::<K, 3>(keys, digits, counts),
+        4 => count_digits::<K, 4>(keys, digits, counts),
+        5 => count_digits::<K, 5>(keys, digits, counts),
+        6 => count_digits::<K, 6>(keys, digits, counts),
+        7 => count_digits::<K, 7>(keys, digits, counts),
+        _ => count_digits::<K, MAX_PASSES>(keys, digits, counts),
     }
 }
 
 /// The body of [`histograms`] for exactly `N` digits.
-fn count_digits<K: SortKey, const N: usize>(keys: &[K], digits: &[Digit]) -> Vec<LsdCounts> {
+fn count_digits<K: SortKey, const N: usize>(
+    keys: &[K],
+    digits: &[Digit],
+    counts: &mut [LsdCounts],
+) {
     let digits: &[Digit; N] = digits.try_into().expect("N digits");
+    let counts: &mut [LsdCounts; N] = (&mut counts[..N]).try_into().expect("N histograms");
     // Shifts and masks in locals rather than read through `digits` for every key.
     let shifts: [u32; N] = std::array::from_fn(|i| digits[i].shift);
     let masks: [usize; N] = std::array::from_fn(|i| digits[i].mask());
-    let mut all = vec![[0u32; MAX_BUCKETS]; N];
-    let counts: &mut [LsdCounts; N] = all.as_mut_slice().try_into().expect("N histograms");
     for &k in keys {
         let x = bits(k);
         for i in 0..N {
             counts[i][((x >> shifts[i]) as usize) & masks[i]] += 1;
         }
     }
-    all
 }
 
 /// Exclusive prefix sums: where each bucket starts.
@@ -721,38 +728,115 @@ fn touch<K: SortKey>(buf: &[K]) {
     std::hint::black_box(acc);
 }
 
-/// LSD radix sort of `src` over the varying bits `mask`, ping-ponging with `dst`.
+/// LSD radix sort of `src` over the varying bits `mask`, with `dst` and this thread's spare
+/// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
 fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
     let digits = lsd_digits(mask, src.len());
-    let counts = histograms(src, &digits);
-    let n = src.len();
-    // `dst` is usually a region of memory not touched for a long time. Reading it first, in
-    // order, brings it into the cache at streaming speed; the scatter would otherwise fault in
-    // its lines one by one, in random order, each a wait on memory.
-    touch(dst);
-    let (mut from, mut to) = (src, dst);
-    let mut in_dst = false;
-    for (&digit, counts) in digits.iter().zip(&counts) {
-        if counts.contains(&(n as u32)) {
-            continue; // every key has the same value of this digit
+    with_lsd_work(src.len(), src[0], |all_counts, spare| {
+        let counts = &mut all_counts[..digits.len()];
+        histograms(src, &digits, counts);
+        let n = src.len() as u32;
+        // Digits whose value every key shares need no pass.
+        let passes: Vec<(Digit, &mut LsdCounts)> = digits
+            .iter()
+            .zip(counts.iter_mut())
+            .filter(|(d, c)| !c[..d.buckets()].contains(&n))
+            .map(|(&d, c)| (d, c))
+            .collect();
+        let result = if result_in_dst { Buf::Dst } else { Buf::Src };
+        let (targets, copy_back) = pass_targets(passes.len(), result);
+        if targets.contains(&Buf::Dst) {
+            // `dst` is usually a region of memory not touched for a long time. Reading it
+            // first, in order, brings it into the cache at streaming speed; the scatter would
+            // otherwise fault in its lines one by one, in random order, each a wait on memory.
+            touch(dst);
         }
-        scatter(from, to, digit, counts);
-        std::mem::swap(&mut from, &mut to);
-        in_dst = !in_dst;
+        let mut bufs = LsdBufs { src, dst, spare };
+        let mut from = Buf::Src;
+        for ((digit, counts), &to) in passes.into_iter().zip(&targets) {
+            let (keys, out) = bufs.pair(from, to);
+            scatter(keys, out, digit, counts);
+            from = to;
+        }
+        if copy_back {
+            bufs.src.copy_from_slice(bufs.spare);
+        } else if from == Buf::Src && result_in_dst {
+            bufs.dst.copy_from_slice(bufs.src); // no pass at all
+        }
+    });
+}
+
+/// The three buffers an LSD sort moves keys between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Buf {
+    /// The keys to sort.
+    Src,
+    /// The caller's other buffer, usually cold.
+    Dst,
+    /// This thread's spare buffer, warm from the previous bucket.
+    Spare,
+}
+
+/// Where each of `passes` LSD passes from [`Buf::Src`] writes, so that the last one lands in
+/// `result` (`Src` or `Dst`), and whether the spare buffer must then be copied back to `Src`
+/// (a single pass that should end where it started).
+///
+/// Intermediate passes alternate between the spare buffer and whichever of `Src` and `Dst`
+/// does not hold the result: a plain ping-pong between `Src` and `Dst` ends in the wrong one
+/// after an even number of passes (two for a u32 bucket), which would cost a copy of the
+/// bucket, and writes the cold `Dst` more often than needed.
+fn pass_targets(passes: usize, result: Buf) -> (Vec<Buf>, bool) {
+    if passes == 0 {
+        return (Vec::new(), false);
     }
-    // `from` now holds the sorted keys; `to` is the other buffer.
-    if in_dst != result_in_dst {
-        to.copy_from_slice(from);
+    if passes == 1 && result == Buf::Src {
+        return (vec![Buf::Spare], true);
+    }
+    let other = if result == Buf::Dst {
+        Buf::Src
+    } else {
+        Buf::Dst
+    };
+    let targets = (0..passes)
+        .map(|i| match (i + 1 == passes, i % 2) {
+            (true, _) => result,
+            (false, 0) => Buf::Spare,
+            (false, _) => other,
+        })
+        .collect();
+    (targets, false)
+}
+
+/// The buffers of one LSD sort, all of one length.
+struct LsdBufs<'a, K> {
+    src: &'a mut [K],
+    dst: &'a mut [K],
+    spare: &'a mut [K],
+}
+
+impl<K> LsdBufs<'_, K> {
+    /// Buffer `from` to read and buffer `to` (another one) to write.
+    fn pair(&mut self, from: Buf, to: Buf) -> (&[K], &mut [K]) {
+        match (from, to) {
+            (Buf::Src, Buf::Dst) => (self.src, self.dst),
+            (Buf::Src, Buf::Spare) => (self.src, self.spare),
+            (Buf::Dst, Buf::Src) => (self.dst, self.src),
+            (Buf::Dst, Buf::Spare) => (self.dst, self.spare),
+            (Buf::Spare, Buf::Src) => (self.spare, self.src),
+            (Buf::Spare, Buf::Dst) => (self.spare, self.dst),
+            _ => unreachable!("an LSD pass reads and writes one buffer: {from:?}"),
+        }
     }
 }
 
-/// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit.
-fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &LsdCounts) {
-    // 32-bit positions on the stack, and the digit's shift and mask read once rather than
-    // per key.
-    let mut next = [0u32; MAX_BUCKETS];
+/// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit, and
+/// is used up (turned into the positions of the keys).
+fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &mut LsdCounts) {
+    // 32-bit positions, the digit's shift and mask read once rather than per key.
+    let next = counts;
     let mut sum = 0u32;
-    for (s, &c) in next.iter_mut().zip(&counts[..digit.buckets()]) {
+    for s in &mut next[..digit.buckets()] {
+        let c = *s;
         *s = sum;
         sum = sum.wrapping_add(c);
     }
@@ -1047,14 +1131,66 @@ fn with_scratch<K: SortKey, R>(
         *buf = Vec::new();
         *buf = resident_vec(words, parallel, || 0u64);
     }
-    // SAFETY: `K` is one of sortmark's key types (`is_plain`): plain data without padding, for
-    // which every bit pattern is a valid value, with an alignment of at most 8 and a size that
-    // divides 8. `buf` is a `Vec<u64>` whose `buf.len()` words are all initialised, so its
-    // storage is 8-aligned (the prefix `align_to_mut` returns is empty) and reading any of its
-    // bytes as `K` yields a valid `K`; the keys written into it stay plain bytes, so the words
-    // stay initialised for the next sort. The slice borrows `buf`, which the lock keeps ours.
-    let (_, keys, _) = unsafe { buf.align_to_mut::<K>() };
-    f(&mut keys[..n])
+    f(words_as_keys(buf, n))
+}
+
+/// The first `n` keys of type `K` held in `words`, which must hold at least that many.
+/// `K` must be one of sortmark's key types ([`is_plain`]).
+fn words_as_keys<K: SortKey>(words: &mut [u64], n: usize) -> &mut [K] {
+    assert!(is_plain::<K>() && n * size_of::<K>() <= size_of_val(words));
+    // SAFETY: `K` is one of sortmark's key types (`is_plain`, just checked): plain data
+    // without padding, for which every bit pattern is a valid value, with an alignment of at
+    // most 8 and a size that divides 8. `words` are initialised `u64`s, so their storage is
+    // 8-aligned (the prefix `align_to_mut` returns is empty) and reading any of their bytes
+    // as `K` yields a valid `K`; the keys written into them stay plain bytes, so the words stay
+    // initialised for the next use. The slice borrows `words`.
+    let (_, keys, _) = unsafe { words.align_to_mut::<K>() };
+    &mut keys[..n]
+}
+
+/// Per-thread workspace of the in-cache LSD sorts, kept from one bucket to the next: each
+/// bucket would otherwise allocate and clear counters for every digit, and its spare buffer
+/// stays in the cache between buckets.
+struct LsdWork {
+    /// One histogram per pass; a bucket clears only the counters its digits use.
+    counts: Vec<LsdCounts>,
+    /// Spare room for one bucket's keys, as 64-bit words (see [`words_as_keys`]).
+    spare: Vec<u64>,
+}
+
+thread_local! {
+    static LSD_WORK: RefCell<LsdWork> = RefCell::new(LsdWork {
+        counts: vec![[0; MAX_BUCKETS]; MAX_PASSES],
+        spare: Vec::new(),
+    });
+}
+
+/// Runs `f` with this thread's LSD counters ([`MAX_PASSES`] histograms) and spare room for
+/// `n` keys whose contents are unspecified. Key types other than sortmark's own (and a call
+/// made while this thread's workspace is in use, which sortmark never makes) get fresh ones.
+fn with_lsd_work<K: SortKey, R>(
+    n: usize,
+    fill: K,
+    f: impl FnOnce(&mut [LsdCounts], &mut [K]) -> R,
+) -> R {
+    let mut f = Some(f);
+    if is_plain::<K>() {
+        let done = LSD_WORK.with(|work| {
+            let mut work = work.try_borrow_mut().ok()?;
+            let LsdWork { counts, spare } = &mut *work;
+            let words = (n * size_of::<K>()).div_ceil(size_of::<u64>());
+            if spare.len() < words {
+                spare.resize(words, 0);
+            }
+            let f = f.take()?;
+            Some(f(counts, words_as_keys(spare, n)))
+        });
+        if let Some(result) = done {
+            return result;
+        }
+    }
+    let f = f.expect("f runs once, and has not run");
+    f(&mut vec![[0; MAX_BUCKETS]; MAX_PASSES], &mut vec![fill; n])
 }
 
 /// A vector of `n` copies of `fill()`, its allocation marked for huge pages and written (in
@@ -1416,6 +1552,65 @@ mod tests {
             })
             .collect();
         check_stable(&pairs);
+    }
+
+    #[test]
+    fn lsd_passes_end_where_asked_without_reading_what_they_write() {
+        for result in [Buf::Src, Buf::Dst] {
+            for passes in 0..=MAX_PASSES {
+                let (targets, copy_back) = pass_targets(passes, result);
+                assert_eq!(targets.len(), passes);
+                let mut at = Buf::Src;
+                for &to in &targets {
+                    assert_ne!(to, at, "{passes} passes into {result:?}: {targets:?}");
+                    at = to;
+                }
+                if copy_back {
+                    assert_eq!((at, result), (Buf::Spare, Buf::Src));
+                } else if passes > 0 {
+                    assert_eq!(at, result, "{passes} passes: {targets:?}");
+                }
+                // The caller's cold buffer is written at most every other pass.
+                if result == Buf::Dst {
+                    assert!(
+                        targets[..passes.saturating_sub(1)]
+                            .iter()
+                            .all(|&t| t != Buf::Dst)
+                    );
+                }
+            }
+        }
+        // Two passes of a u32 bucket go through the spare buffer, with no copy.
+        assert_eq!(
+            pass_targets(2, Buf::Dst),
+            (vec![Buf::Spare, Buf::Dst], false)
+        );
+        assert_eq!(
+            pass_targets(2, Buf::Src),
+            (vec![Buf::Spare, Buf::Src], false)
+        );
+    }
+
+    #[test]
+    fn lsd_leaves_its_result_in_either_buffer() {
+        // Masks that need one, two and three passes, each result in both places.
+        for mask in [0xff_u64, 0x3f_ffff, 0xffff_ffff] {
+            for result_in_dst in [false, true] {
+                let keys: Vec<u32> = lcg(3000, 5)
+                    .iter()
+                    .map(|&x| x as u32 & mask as u32)
+                    .collect();
+                let mut src = keys.clone();
+                let mut dst = vec![0u32; keys.len()];
+                lsd(&mut src, &mut dst, result_in_dst, varying_bits(&keys));
+                let got = if result_in_dst { &dst } else { &src };
+                assert_eq!(
+                    patterns(got),
+                    expected(&keys),
+                    "mask {mask:#x}, in dst {result_in_dst}"
+                );
+            }
+        }
     }
 
     #[test]
