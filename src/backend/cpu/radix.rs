@@ -29,10 +29,15 @@
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
 //!    at cache rather than memory speed. LSD passes over digits that do not vary within the
-//!    bucket are skipped. The bucket's other half, not touched since long before, is first read
-//!    in order, which brings it into the cache at streaming speed rather than line by line
-//!    through the scatter's random writes. Buckets still too large for the cache (skewed inputs)
-//!    are split again; buckets of a few dozen keys use std's stable sort.
+//!    bucket are skipped. Each thread keeps its counters and a spare buffer from one bucket to
+//!    the next; the passes go through the spare buffer, which stays in the cache, so that the
+//!    result lands where it belongs without a copy. The bucket's other half, not touched since
+//!    long before, is first read in order, which brings it into the cache at streaming speed
+//!    rather than line by line through the scatter's random writes. A bucket far larger than
+//!    the split aimed for, most of it one value (skewed inputs), is partitioned around that
+//!    value in one pass, stably, and only the keys on either side of it are sorted on; other
+//!    buckets still too large for the cache are split again; buckets of a few dozen keys use
+//!    std's stable sort.
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
@@ -664,7 +669,92 @@ fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask
         place(src, dst, result_in_dst);
         return;
     }
+    if let Some(value) = dominant_value(src)
+        && partition_around(src, dst, result_in_dst, value, |from, to, in_dst| {
+            sort_into(from, to, in_dst, mask)
+        })
+    {
+        return;
+    }
     sort_varying(src, dst, result_in_dst, mask, Check::Guess);
+}
+
+/// Keys read to look for a value that holds most of a bucket.
+const DOMINANT_SAMPLES: usize = 64;
+
+/// The ordered bits of a value that seems to hold more than half of `keys`, judged from
+/// [`DOMINANT_SAMPLES`] evenly spaced keys, in buckets so much larger than a split aims for
+/// that one value (of skewed keys) probably crowds them.
+///
+/// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
+/// for the cache is split once more first; [`partition_around`] the value moves each key once.
+fn dominant_value<K: SortKey>(keys: &[K]) -> Option<u64> {
+    if keys.len() <= 4 * BUCKET_KEYS {
+        return None;
+    }
+    let step = keys.len() / DOMINANT_SAMPLES;
+    let sample = || {
+        keys.iter()
+            .step_by(step)
+            .take(DOMINANT_SAMPLES)
+            .map(|&k| bits(k))
+    };
+    // Boyer-Moore majority vote: the only value that can hold more than half of the sample.
+    let (mut candidate, mut lead) = (0, 0usize);
+    for b in sample() {
+        if lead == 0 {
+            candidate = b;
+        }
+        lead = if b == candidate { lead + 1 } else { lead - 1 };
+    }
+    let held = sample().filter(|&b| b == candidate).count();
+    (2 * held > DOMINANT_SAMPLES).then_some(candidate)
+}
+
+/// Sorts `src` (its result in `dst` when `result_in_dst`, else in `src`) by a stable
+/// three-way partition around the key whose ordered bits are `value`: the keys below it,
+/// the keys equal to it (sorted already), and the keys above it, in one pass into `dst`; the
+/// keys below and above are then sorted by `sort_rest(from, to, result_in_to)`.
+///
+/// Returns false, having changed nothing, where `value` holds at most half of the keys after
+/// all: the first of the two reads only counts.
+fn partition_around<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    value: u64,
+    sort_rest: impl Fn(&mut [K], &mut [K], bool),
+) -> bool {
+    let (mut below, mut equal) = (0usize, 0usize);
+    for &k in src.iter() {
+        let b = bits(k);
+        below += usize::from(b < value);
+        equal += usize::from(b == value);
+    }
+    if 2 * equal <= src.len() {
+        return false;
+    }
+    let (mut next_below, mut next_equal, mut next_above) = (0, below, below + equal);
+    for &k in src.iter() {
+        let b = bits(k);
+        let at = if b < value {
+            &mut next_below
+        } else if b == value {
+            &mut next_equal
+        } else {
+            &mut next_above
+        };
+        dst[*at] = k;
+        *at += 1;
+    }
+    let (dst_below, dst_rest) = dst.split_at_mut(below);
+    let (dst_equal, dst_above) = dst_rest.split_at_mut(equal);
+    let (src_below, src_rest) = src.split_at_mut(below);
+    let (src_equal, src_above) = src_rest.split_at_mut(equal);
+    sort_rest(dst_below, src_below, !result_in_dst);
+    place(dst_equal, src_equal, !result_in_dst);
+    sort_rest(dst_above, src_above, !result_in_dst);
+    true
 }
 
 /// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says).
@@ -1256,6 +1346,11 @@ fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 
 /// [`sort_into`] on all threads of the current pool.
 fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
+    if let Some(value) = dominant_value(src)
+        && partition_around(src, dst, result_in_dst, value, par_sort_or_sort)
+    {
+        return;
+    }
     let threads = rayon::current_num_threads();
     let mask = if par_presorted(src, threads) {
         0
@@ -1267,6 +1362,16 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
         return;
     }
     par_split(src, dst, result_in_dst, mask, Check::Exact);
+}
+
+/// [`par_sort_into`] for runs large enough to gain from threads, else [`sort_into`].
+fn par_sort_or_sort<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
+    if src.len() >= PAR_MIN {
+        par_sort_into(src, dst, result_in_dst);
+    } else {
+        let mask = varying_bits(src);
+        sort_into(src, dst, result_in_dst, mask);
+    }
 }
 
 /// One parallel MSD split of `src` (keys varying in `mask`, not 0, as `check` says) into
@@ -1611,6 +1716,66 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_value_holding_most_of_a_bucket_is_partitioned_around_stably() {
+        let r = lcg(4000, 11);
+        // Two keys in three are 1000; the rest lie on both sides of it.
+        let pairs: Vec<KeyValue> = r
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| KeyValue {
+                key: if x % 3 == 0 {
+                    (x >> 40) as u32 % 2000
+                } else {
+                    1000
+                },
+                value: i as u32,
+            })
+            .collect();
+        let value = dominant_value(&pairs).expect("1000 holds two keys in three");
+        assert_eq!(
+            value,
+            bits(KeyValue {
+                key: 1000,
+                value: 0
+            })
+        );
+        let mut want = pairs.clone();
+        want.sort_by_key(|p| p.key);
+        for result_in_dst in [false, true] {
+            let (mut src, mut dst) = (pairs.clone(), pairs.clone());
+            let sort_rest = |from: &mut [KeyValue], to: &mut [KeyValue], in_to: bool| {
+                sort_into(from, to, in_to, u64::MAX)
+            };
+            assert!(partition_around(
+                &mut src,
+                &mut dst,
+                result_in_dst,
+                value,
+                sort_rest
+            ));
+            assert_eq!(if result_in_dst { &dst } else { &src }, &want);
+        }
+        check_stable(&pairs);
+        // A value the sample favoured but which holds at most half of the keys changes nothing.
+        let halves: Vec<u32> = (0..4000)
+            .map(|i| if i % 2 == 0 { 7 } else { i + 8 })
+            .collect();
+        let (mut src, mut dst) = (halves.clone(), vec![0; halves.len()]);
+        assert!(!partition_around(
+            &mut src,
+            &mut dst,
+            true,
+            7,
+            |_, _, _| unreachable!()
+        ));
+        assert_eq!(src, halves);
+        // Uniform keys have no dominant value, and small buckets are not looked at.
+        let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+        assert_eq!(dominant_value(&uniform), None);
+        assert_eq!(dominant_value(&vec![5u32; 4 * BUCKET_KEYS]), None);
     }
 
     #[test]
