@@ -670,9 +670,7 @@ fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask
         return;
     }
     if let Some(value) = dominant_value(src)
-        && partition_around(src, dst, result_in_dst, value, |from, to, in_dst| {
-            sort_into(from, to, in_dst, mask)
-        })
+        && partition_around(src, dst, result_in_dst, value, mask)
     {
         return;
     }
@@ -714,7 +712,7 @@ fn dominant_value<K: SortKey>(keys: &[K]) -> Option<u64> {
 /// Sorts `src` (its result in `dst` when `result_in_dst`, else in `src`) by a stable
 /// three-way partition around the key whose ordered bits are `value`: the keys below it,
 /// the keys equal to it (sorted already), and the keys above it, in one pass into `dst`; the
-/// keys below and above are then sorted by `sort_rest(from, to, result_in_to)`.
+/// keys below and above it (varying in no bits outside `mask`) are then sorted on.
 ///
 /// Returns false, having changed nothing, where `value` holds at most half of the keys after
 /// all: the first of the two reads only counts.
@@ -723,7 +721,7 @@ fn partition_around<K: SortKey>(
     dst: &mut [K],
     result_in_dst: bool,
     value: u64,
-    sort_rest: impl Fn(&mut [K], &mut [K], bool),
+    mask: u64,
 ) -> bool {
     let (mut below, mut equal) = (0usize, 0usize);
     for &k in src.iter() {
@@ -751,9 +749,9 @@ fn partition_around<K: SortKey>(
     let (dst_equal, dst_above) = dst_rest.split_at_mut(equal);
     let (src_below, src_rest) = src.split_at_mut(below);
     let (src_equal, src_above) = src_rest.split_at_mut(equal);
-    sort_rest(dst_below, src_below, !result_in_dst);
+    sort_into(dst_below, src_below, !result_in_dst, mask);
     place(dst_equal, src_equal, !result_in_dst);
-    sort_rest(dst_above, src_above, !result_in_dst);
+    sort_into(dst_above, src_above, !result_in_dst, mask);
     true
 }
 
@@ -1735,15 +1733,13 @@ mod tests {
         want.sort_by_key(|p| p.key);
         for result_in_dst in [false, true] {
             let (mut src, mut dst) = (pairs.clone(), pairs.clone());
-            let sort_rest = |from: &mut [KeyValue], to: &mut [KeyValue], in_to: bool| {
-                sort_into(from, to, in_to, u64::MAX)
-            };
+            let mask = u64::MAX;
             assert!(partition_around(
                 &mut src,
                 &mut dst,
                 result_in_dst,
                 value,
-                sort_rest
+                mask
             ));
             assert_eq!(if result_in_dst { &dst } else { &src }, &want);
         }
@@ -1753,13 +1749,7 @@ mod tests {
             .map(|i| if i % 2 == 0 { 7 } else { i + 8 })
             .collect();
         let (mut src, mut dst) = (halves.clone(), vec![0; halves.len()]);
-        assert!(!partition_around(
-            &mut src,
-            &mut dst,
-            true,
-            7,
-            |_, _, _| unreachable!()
-        ));
+        assert!(!partition_around(&mut src, &mut dst, true, 7, u64::MAX));
         assert_eq!(src, halves);
         // Uniform keys have no dominant value, and small buckets are not looked at.
         let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
