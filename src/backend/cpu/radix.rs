@@ -848,8 +848,8 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
         }
         if copy_back {
             bufs.src.copy_from_slice(bufs.spare);
-        } else if from == Buf::Src && result_in_dst {
-            bufs.dst.copy_from_slice(bufs.src); // no pass at all
+        } else if targets.is_empty() {
+            place(bufs.src, bufs.dst, result_in_dst);
         }
     });
 }
@@ -1205,7 +1205,7 @@ fn with_scratch<K: SortKey, R>(
     parallel: bool,
     f: impl FnOnce(&mut [K]) -> R,
 ) -> R {
-    let words = (n * size_of::<K>()).div_ceil(size_of::<u64>());
+    let words = words_for::<K>(n);
     let mut kept = match SCRATCH.try_lock() {
         Ok(guard) if is_plain::<K>() => Some(guard),
         Err(TryLockError::Poisoned(e)) if is_plain::<K>() => Some(e.into_inner()),
@@ -1220,6 +1220,11 @@ fn with_scratch<K: SortKey, R>(
         *buf = resident_vec(words, parallel, || 0u64);
     }
     f(words_as_keys(buf, n))
+}
+
+/// The 64-bit words that hold `n` keys of type `K`.
+fn words_for<K>(n: usize) -> usize {
+    (n * size_of::<K>()).div_ceil(size_of::<u64>())
 }
 
 /// The first `n` keys of type `K` held in `words`, which must hold at least that many.
@@ -1266,7 +1271,7 @@ fn with_lsd_work<K: SortKey, R>(
         let done = LSD_WORK.with(|work| {
             let mut work = work.try_borrow_mut().ok()?;
             let LsdWork { counts, spare } = &mut *work;
-            let words = (n * size_of::<K>()).div_ceil(size_of::<u64>());
+            let words = words_for::<K>(n);
             if spare.len() < words {
                 spare.resize(words, 0);
             }
