@@ -29,7 +29,10 @@
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
 //!    at cache rather than memory speed. LSD passes over digits that do not vary within the
-//!    bucket are skipped. Each thread keeps its counters and a spare buffer from one bucket to
+//!    bucket are skipped. Keys wider than two passes (u64 keys) are sorted by their top 22
+//!    varying bits only, which tell nearly all of a bucket's keys apart; one more read finds
+//!    the few runs of keys that share them and sorts each run on its own, where three more
+//!    passes would move every key. Each thread keeps its counters and a spare buffer from one bucket to
 //!    the next; the passes go through the spare buffer, which stays in the cache, so that the
 //!    result lands where it belongs without a copy. The bucket's other half, not touched since
 //!    long before, is first read in order, which brings it into the cache at streaming speed
@@ -552,23 +555,80 @@ fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usi
     (map, sums)
 }
 
-/// The digits of an LSD sort of `len` keys varying in `mask`, least significant first: as few
-/// as cover the varying bits, as even as possible, narrower for short runs (whose counters
-/// would cost more than the keys).
-fn lsd_digits(mask: u64, len: usize) -> Vec<Digit> {
+/// The LSD passes of a sort of `len` keys varying in `mask`: their digits, least significant
+/// first (as few as cover the bits they sort, as even as possible, narrower for short runs,
+/// whose counters would cost more than the keys), and the varying bits below them that the
+/// passes leave to [`finish_runs`] (0 where they sort every varying bit).
+///
+/// Keys that vary in more bits than two passes cover (64-bit keys: five more passes after a
+/// split) are sorted by their top varying bits only, where those are enough to tell nearly all
+/// keys apart even if the keys spread over them evenly at best: [`TIE_MARGIN_BITS`] more
+/// bits than the count of keys takes. The rare runs of keys that share them are then finished
+/// on their own, which costs one read, where three or more passes would each move every key.
+fn lsd_plan(mask: u64, len: usize) -> (Vec<Digit>, u64) {
     let (lo, hi) = span(mask);
-    let max_width =
-        (usize::BITS - len.leading_zeros()).clamp(u64::BITS / MAX_PASSES as u32, LSD_MAX_BITS);
+    let len_bits = usize::BITS - len.leading_zeros();
+    let max_width = len_bits.clamp(u64::BITS / MAX_PASSES as u32, LSD_MAX_BITS);
+    let top = 2 * max_width;
+    let lo = if hi - lo > top && top >= len_bits + TIE_MARGIN_BITS {
+        hi - top
+    } else {
+        lo
+    };
     let passes = (hi - lo).div_ceil(max_width);
     let mut shift = lo;
-    (0..passes)
+    let digits = (0..passes)
         .map(|p| {
             let width = (hi - shift).div_ceil(passes - p);
             let digit = Digit { shift, width };
             shift += width;
             digit
         })
-        .collect()
+        .collect();
+    (digits, mask & ((1 << lo) - 1))
+}
+
+/// How many more top bits than a count of keys takes an LSD sort must cover to leave the
+/// rest of the bits to [`finish_runs`]: at worst (keys spread evenly over those bits) about
+/// one key in 2^this shares them with another.
+const TIE_MARGIN_BITS: u32 = 6;
+
+/// Runs of at most this many keys that an LSD sort left tied are finished by insertion.
+const INSERTION_MAX: usize = 16;
+
+/// Sorts by their bits in `low` the runs of consecutive `keys` that agree in every other bit
+/// (keys sorted stably by those other bits, as an LSD sort planned by [`lsd_plan`] leaves
+/// them), stably; `scratch` (as long as `keys`) is free to use.
+fn finish_runs<K: SortKey>(keys: &mut [K], scratch: &mut [K], low: u64) {
+    let high = !low;
+    let mut start = 0;
+    while start + 1 < keys.len() {
+        let shared = bits(keys[start]) & high;
+        let mut end = start + 1;
+        while end < keys.len() && bits(keys[end]) & high == shared {
+            end += 1;
+        }
+        if end - start > INSERTION_MAX {
+            sort_into(&mut keys[start..end], &mut scratch[start..end], false, low);
+        } else if end - start > 1 {
+            insertion_sort(&mut keys[start..end]);
+        }
+        start = end;
+    }
+}
+
+/// Stable insertion sort, for runs of a few keys.
+fn insertion_sort<K: SortKey>(keys: &mut [K]) {
+    for i in 1..keys.len() {
+        let key = keys[i];
+        let b = bits(key);
+        let mut j = i;
+        while j > 0 && bits(keys[j - 1]) > b {
+            keys[j] = keys[j - 1];
+            j -= 1;
+        }
+        keys[j] = key;
+    }
 }
 
 /// Counts (or offsets) of the values of one digit; values past the digit's width stay 0.
@@ -816,10 +876,11 @@ fn touch<K: SortKey>(buf: &[K]) {
     std::hint::black_box(acc);
 }
 
-/// LSD radix sort of `src` over the varying bits `mask`, with `dst` and this thread's spare
+/// LSD radix sort of `src` over the varying bits `mask` (of wide keys, over their top bits,
+/// the ties then finished run by run: see [`lsd_plan`]), with `dst` and this thread's spare
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
 fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
-    let digits = lsd_digits(mask, src.len());
+    let (digits, low) = lsd_plan(mask, src.len());
     with_lsd_work(src.len(), src[0], |all_counts, spare| {
         let counts = &mut all_counts[..digits.len()];
         histograms(src, &digits, counts);
@@ -852,6 +913,16 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
             place(bufs.src, bufs.dst, result_in_dst);
         }
     });
+    if low != 0 {
+        // After the workspace is given back: a long run is sorted by `sort_into`, which
+        // takes it again.
+        let (result, free) = if result_in_dst {
+            (dst, src)
+        } else {
+            (src, dst)
+        };
+        finish_runs(result, free, low);
+    }
 }
 
 /// The three buffers an LSD sort moves keys between.
@@ -1707,6 +1778,61 @@ mod tests {
                     "mask {mask:#x}, in dst {result_in_dst}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn lsd_sorts_wide_keys_by_their_top_bits_where_those_tell_them_apart() {
+        // 64 varying bits, 2^14 keys: two 11-bit passes over the top 22 bits, the rest left.
+        let (digits, low) = lsd_plan(u64::MAX, 1 << 14);
+        let covered: Vec<(u32, u32)> = digits.iter().map(|d| (d.shift, d.width)).collect();
+        assert_eq!(covered, [(42, 11), (53, 11)]);
+        assert_eq!(low, (1 << 42) - 1);
+        // Holes in the mask stay holes in what is left.
+        assert_eq!(lsd_plan(0xffff_ffff_0000_ff00, 1 << 14).1, 0x3ff_0000_ff00);
+        // 22 bits: two passes sort them all.
+        let (digits, low) = lsd_plan(0x3f_ffff, 1 << 14);
+        assert_eq!((digits.len(), low), (2, 0));
+        // 2^18 keys: 22 bits would leave too many ties, so all 32 get passes.
+        let (digits, low) = lsd_plan(u64::from(u32::MAX), 1 << 18);
+        assert_eq!((digits.len(), low), (3, 0));
+    }
+
+    #[test]
+    fn runs_left_tied_by_the_top_bits_are_finished_stably() {
+        // 3000 pairs whose 32-bit keys an LSD sort covers only in their top 22 bits: keys
+        // share those bits in groups of 1 to 300 (finished by insertion, by std's sort and by
+        // radix), and their 10 low bits take few values, so that equal keys share runs.
+        let r = lcg(3000, 17);
+        let group = |x: u64| match x % 8 {
+            0..=3 => x % 2000,       // mostly alone
+            4 | 5 => 2000 + x % 300, // runs of a few keys
+            6 => 2300 + x % 40,      // runs of a few dozen
+            _ => 2340 + x % 2,       // two runs of about 190
+        };
+        let pairs: Vec<KeyValue> = r
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| KeyValue {
+                // Groups spread over the top 22 bits (an odd multiplier is a bijection).
+                key: ((group(x >> 8) as u32).wrapping_mul(0x9e37_79b1) & 0x3f_ffff) << 10
+                    | (x as u32 >> 3) & 0x7,
+                value: i as u32,
+            })
+            .collect();
+        let mask = varying_bits(&pairs);
+        assert_ne!(
+            lsd_plan(mask, pairs.len()).1,
+            0,
+            "the low bits are left to runs"
+        );
+        let mut want = pairs.clone();
+        want.sort_by_key(|p| p.key);
+        for result_in_dst in [false, true] {
+            let mut src = pairs.clone();
+            let mut dst = vec![KeyValue { key: 0, value: 0 }; pairs.len()];
+            lsd(&mut src, &mut dst, result_in_dst, mask);
+            assert_eq!(if result_in_dst { dst } else { src }, want);
         }
     }
 
