@@ -36,7 +36,9 @@
 //!    the next; the passes go through the spare buffer, which stays in the cache, so that the
 //!    result lands where it belongs without a copy. The bucket's other half, not touched since
 //!    long before, is first read in order, which brings it into the cache at streaming speed
-//!    rather than line by line through the scatter's random writes. A bucket far larger than
+//!    rather than line by line through the scatter's random writes. On one thread, the passes
+//!    of each bucket also prefetch the next bucket's keys and destination into L2, a few lines
+//!    every 64 keys. A bucket far larger than
 //!    the split aimed for, most of it one value (skewed inputs), is partitioned around that
 //!    value in one pass, stably, and only the keys on either side of it are sorted on; other
 //!    buckets still too large for the cache are split again; buckets of a few dozen keys use
@@ -64,7 +66,9 @@
 
 use std::any::TypeId;
 use std::cell::RefCell;
+use std::iter::{Chain, StepBy};
 use std::mem::{size_of, size_of_val};
+use std::ops::Range;
 use std::sync::{Mutex, PoisonError, TryLockError};
 
 use rayon::prelude::*;
@@ -155,7 +159,7 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         return;
     }
     with_scratch(keys.len(), keys[0], false, |scratch| {
-        sort_varying(keys, scratch, false, mask, Check::Exact)
+        sort_varying(keys, scratch, false, mask, Check::Exact, Ahead::NONE)
     });
 }
 
@@ -609,7 +613,8 @@ fn finish_runs<K: SortKey>(keys: &mut [K], scratch: &mut [K], low: u64) {
             end += 1;
         }
         if end - start > INSERTION_MAX {
-            sort_into(&mut keys[start..end], &mut scratch[start..end], false, low);
+            let (run, free) = (&mut keys[start..end], &mut scratch[start..end]);
+            sort_into(run, free, false, low, Ahead::NONE);
         } else if end - start > 1 {
             insertion_sort(&mut keys[start..end]);
         }
@@ -719,7 +724,13 @@ fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 /// `mask` comes from the split's histogram pass, so the bucket needs no pass of its own to find
 /// its varying bits: LSD passes over bits that happen not to vary within the bucket are skipped
 /// by their histograms, and a further split checks its top bit (see [`Check`]).
-fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+fn sort_into<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    ahead: Ahead,
+) {
     if src.len() <= BUCKET_SMALL {
         small_sort(src);
         place(src, dst, result_in_dst);
@@ -734,7 +745,7 @@ fn sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask
     {
         return;
     }
-    sort_varying(src, dst, result_in_dst, mask, Check::Guess);
+    sort_varying(src, dst, result_in_dst, mask, Check::Guess, ahead);
 }
 
 /// Keys read to look for a value that holds most of a bucket.
@@ -809,9 +820,9 @@ fn partition_around<K: SortKey>(
     let (dst_equal, dst_above) = dst_rest.split_at_mut(equal);
     let (src_below, src_rest) = src.split_at_mut(below);
     let (src_equal, src_above) = src_rest.split_at_mut(equal);
-    sort_into(dst_below, src_below, !result_in_dst, mask);
+    sort_into(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
     place(dst_equal, src_equal, !result_in_dst);
-    sort_into(dst_above, src_above, !result_in_dst, mask);
+    sort_into(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
     true
 }
 
@@ -822,9 +833,10 @@ fn sort_varying<K: SortKey>(
     result_in_dst: bool,
     mask: u64,
     check: Check,
+    ahead: Ahead,
 ) {
     if size_of_val(src) <= LSD_BYTES {
-        lsd(src, dst, result_in_dst, mask);
+        lsd(src, dst, result_in_dst, mask, ahead);
         return;
     }
     split_once(src, dst, result_in_dst, mask, check);
@@ -856,13 +868,15 @@ fn split_then_sort<K: SortKey, B: Bucketer>(
 ) {
     let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
     if check == Check::Guess && !same_top_bit(mask, exact) {
-        sort_varying(src, dst, result_in_dst, exact, Check::Exact);
+        sort_varying(src, dst, result_in_dst, exact, Check::Exact, Ahead::NONE);
         return;
     }
     split(src, dst, digit, &counts);
     let inner = exact & !digit.fixed_bits();
-    for (from, to) in bucket_pairs(dst, src, &counts[..digit.buckets()]) {
-        sort_into(from, to, !result_in_dst, inner);
+    let pairs = bucket_pairs(dst, src, &counts[..digit.buckets()]);
+    let aheads = next_buckets(&pairs);
+    for ((from, to), ahead) in pairs.into_iter().zip(aheads) {
+        sort_into(from, to, !result_in_dst, inner, ahead);
     }
 }
 
@@ -879,7 +893,7 @@ fn touch<K: SortKey>(buf: &[K]) {
 /// LSD radix sort of `src` over the varying bits `mask` (of wide keys, over their top bits,
 /// the ties then finished run by run: see [`lsd_plan`]), with `dst` and this thread's spare
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
-fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64, ahead: Ahead) {
     let (digits, low) = lsd_plan(mask, src.len());
     with_lsd_work(src.len(), src[0], |all_counts, spare| {
         let counts = &mut all_counts[..digits.len()];
@@ -900,11 +914,13 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64)
             // otherwise fault in its lines one by one, in random order, each a wait on memory.
             touch(dst);
         }
+        let steps = targets.len() * src.len().div_ceil(AHEAD_STEP);
+        let mut prefetch = Prefetch::spread(ahead, steps);
         let mut bufs = LsdBufs { src, dst, spare };
         let mut from = Buf::Src;
         for ((digit, counts), &to) in passes.into_iter().zip(&targets) {
             let (keys, out) = bufs.pair(from, to);
-            scatter(keys, out, digit, counts);
+            scatter(keys, out, digit, counts, &mut prefetch);
             from = to;
         }
         if copy_back {
@@ -990,7 +1006,13 @@ impl<K> LsdBufs<'_, K> {
 
 /// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit, and
 /// is used up (turned into the positions of the keys).
-fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &mut LsdCounts) {
+fn scatter<K: SortKey>(
+    src: &[K],
+    dst: &mut [K],
+    digit: Digit,
+    counts: &mut LsdCounts,
+    prefetch: &mut Prefetch,
+) {
     // 32-bit positions, the digit's shift and mask read once rather than per key.
     let next = counts;
     let mut sum = 0u32;
@@ -1000,12 +1022,95 @@ fn scatter<K: SortKey>(src: &[K], dst: &mut [K], digit: Digit, counts: &mut LsdC
         sum = sum.wrapping_add(c);
     }
     let (shift, mask) = (digit.shift, digit.mask());
-    for &k in src {
-        let b = ((bits(k) >> shift) as usize) & mask;
-        let p = next[b];
-        dst[p as usize] = k;
-        next[b] = p.wrapping_add(1);
+    for block in src.chunks(AHEAD_STEP) {
+        for &k in block {
+            let b = ((bits(k) >> shift) as usize) & mask;
+            let p = next[b];
+            dst[p as usize] = k;
+            next[b] = p.wrapping_add(1);
+        }
+        prefetch.step();
     }
+}
+
+/// Keys an LSD pass moves between two steps of its [`Prefetch`].
+const AHEAD_STEP: usize = 64;
+
+/// Where the bucket sorted after this one lies: its keys and the region they go to. The LSD
+/// passes of the bucket before it load both into L2 a few lines at a time (see [`Prefetch`]),
+/// so that the next bucket's first reads and writes need not wait on memory: its regions lie
+/// far from the current ones, where the hardware prefetcher does not look.
+#[derive(Clone, Copy, Debug)]
+struct Ahead {
+    /// Address and length in bytes of each region.
+    regions: [(usize, usize); 2],
+}
+
+impl Ahead {
+    /// Nothing to load.
+    const NONE: Ahead = Ahead {
+        regions: [(0, 0); 2],
+    };
+
+    /// The bucket whose keys are `from`, sorted into (or through) `to`.
+    fn of<K>(from: &[K], to: &[K]) -> Ahead {
+        Ahead {
+            regions: [
+                (from.as_ptr() as usize, size_of_val(from)),
+                (to.as_ptr() as usize, size_of_val(to)),
+            ],
+        }
+    }
+}
+
+/// For each bucket of `pairs` (its keys and their destination), where the next one lies.
+fn next_buckets<K>(pairs: &[(&mut [K], &mut [K])]) -> Vec<Ahead> {
+    let mut aheads: Vec<Ahead> = pairs.iter().skip(1).map(|(f, t)| Ahead::of(f, t)).collect();
+    aheads.push(Ahead::NONE);
+    aheads
+}
+
+/// The cache lines of an [`Ahead`], prefetched a few at each [`Prefetch::step`].
+struct Prefetch {
+    lines: Chain<StepBy<Range<usize>>, StepBy<Range<usize>>>,
+    per_step: usize,
+}
+
+impl Prefetch {
+    /// Spreads the lines of `ahead` evenly over `steps` steps.
+    fn spread(ahead: Ahead, steps: usize) -> Prefetch {
+        let [(a, a_len), (b, b_len)] = ahead.regions;
+        let lines = (a..a + a_len).step_by(64).chain((b..b + b_len).step_by(64));
+        let per_step = (a_len.div_ceil(64) + b_len.div_ceil(64)).div_ceil(steps.max(1));
+        Prefetch { lines, per_step }
+    }
+
+    /// Prefetches the next few lines.
+    #[inline]
+    fn step(&mut self) {
+        for addr in self.next_lines() {
+            prefetch_line(addr);
+        }
+    }
+
+    /// The lines of the next step.
+    fn next_lines(&mut self) -> impl Iterator<Item = usize> + '_ {
+        self.lines.by_ref().take(self.per_step)
+    }
+}
+
+/// Asks for the cache line at `addr` to be loaded into L2 (the current bucket keeps L1).
+#[inline(always)]
+fn prefetch_line(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it never faults and changes no memory, whatever the
+    // address.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T1>(addr as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
 }
 
 /// Scatters `src` into `dst` by `digit` (one MSD split of a whole run on one thread).
@@ -1492,7 +1597,8 @@ fn par_split_by<K: SortKey, B: Bucketer>(
             if from.len() > big {
                 par_sort_into(from, to, !result_in_dst);
             } else {
-                sort_into(from, to, !result_in_dst, inner);
+                // No prefetching here: the bucket after this one may go to another thread.
+                sort_into(from, to, !result_in_dst, inner, Ahead::NONE);
             }
         });
 }
@@ -1770,7 +1876,13 @@ mod tests {
                     .collect();
                 let mut src = keys.clone();
                 let mut dst = vec![0u32; keys.len()];
-                lsd(&mut src, &mut dst, result_in_dst, varying_bits(&keys));
+                lsd(
+                    &mut src,
+                    &mut dst,
+                    result_in_dst,
+                    varying_bits(&keys),
+                    Ahead::NONE,
+                );
                 let got = if result_in_dst { &dst } else { &src };
                 assert_eq!(
                     patterns(got),
@@ -1831,9 +1943,59 @@ mod tests {
         for result_in_dst in [false, true] {
             let mut src = pairs.clone();
             let mut dst = vec![KeyValue { key: 0, value: 0 }; pairs.len()];
-            lsd(&mut src, &mut dst, result_in_dst, mask);
+            lsd(&mut src, &mut dst, result_in_dst, mask, Ahead::NONE);
             assert_eq!(if result_in_dst { dst } else { src }, want);
         }
+    }
+
+    #[test]
+    fn each_bucket_prefetches_every_line_of_the_next_over_its_passes() {
+        let (mut keys, mut out) = (vec![0u32; 4000], vec![0u32; 4000]);
+        let (mut pairs, mut rest) = (Vec::new(), (&mut keys[..], &mut out[..]));
+        for len in [1000, 3000] {
+            let (k, k_rest) = std::mem::take(&mut rest.0).split_at_mut(len);
+            let (o, o_rest) = std::mem::take(&mut rest.1).split_at_mut(len);
+            pairs.push((k, o));
+            rest = (k_rest, o_rest);
+        }
+        let aheads = next_buckets(&pairs);
+        assert_eq!(aheads.len(), 2);
+        assert_eq!(
+            aheads[1].regions,
+            Ahead::NONE.regions,
+            "the last has none after it"
+        );
+        let (next_keys, next_out) = (&pairs[1].0, &pairs[1].1);
+        assert_eq!(aheads[0].regions, Ahead::of(next_keys, next_out).regions);
+        // The first bucket's two passes, a step every `AHEAD_STEP` keys, reach every line.
+        let steps = 2 * 1000usize.div_ceil(AHEAD_STEP);
+        let mut prefetch = Prefetch::spread(aheads[0], steps);
+        let mut fetched: Vec<usize> = (0..steps)
+            .flat_map(|_| prefetch.next_lines().collect::<Vec<_>>())
+            .collect();
+        assert_eq!(
+            prefetch.next_lines().count(),
+            0,
+            "nothing left after the last step"
+        );
+        fetched.sort_unstable();
+        fetched.dedup();
+        for region in [&next_keys[..], &next_out[..]] {
+            let start = region.as_ptr() as usize;
+            let end = start + size_of_val(region);
+            let lines = (start / 64..end.div_ceil(64)).count();
+            let covered = fetched
+                .iter()
+                .filter(|&&a| a >= start && a < end)
+                .map(|a| a / 64)
+                .collect::<std::collections::BTreeSet<_>>();
+            assert!(
+                covered.len() + 1 >= lines,
+                "{} of {lines} lines",
+                covered.len()
+            );
+        }
+        assert_eq!(Prefetch::spread(Ahead::NONE, 10).next_lines().count(), 0);
     }
 
     #[test]
