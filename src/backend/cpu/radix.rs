@@ -29,10 +29,12 @@
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
 //!    at cache rather than memory speed. LSD passes over digits that do not vary within the
-//!    bucket are skipped. Keys wider than two passes (u64 keys) are sorted by their top 22
-//!    varying bits only, which tell nearly all of a bucket's keys apart; one more read finds
-//!    the few runs of keys that share them and sorts each run on its own, where three more
-//!    passes would move every key. Each thread keeps its counters and a spare buffer from one bucket to
+//!    bucket are skipped. Keys that would need more than three passes (u64 keys) are sorted by
+//!    their top 22 varying bits only, which tell nearly all of a bucket's keys apart; one more
+//!    read finds the few runs of keys that share them and sorts each run on its own, where
+//!    three more passes would move every key. Such a bucket counts its keys' exact varying
+//!    bits as it counts their digits, and plans again where the bits it inherited were too
+//!    many. Each thread keeps its counters and a spare buffer from one bucket to
 //!    the next; the passes go through the spare buffer, which stays in the cache, so that the
 //!    result lands where it belongs without a copy. The bucket's other half, not touched since
 //!    long before, is first read in order, which brings it into the cache at streaming speed
@@ -218,7 +220,7 @@ fn bits<K: SortKey>(key: K) -> u64 {
 }
 
 /// A digit: `width` bits of a key's ordered bits, starting at bit `shift`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Digit {
     shift: u32,
     width: u32,
@@ -564,17 +566,21 @@ fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usi
 /// whose counters would cost more than the keys), and the varying bits below them that the
 /// passes leave to [`finish_runs`] (0 where they sort every varying bit).
 ///
-/// Keys that vary in more bits than two passes cover (64-bit keys: five more passes after a
-/// split) are sorted by their top varying bits only, where those are enough to tell nearly all
-/// keys apart even if the keys spread over them evenly at best: [`TIE_MARGIN_BITS`] more
-/// bits than the count of keys takes. The rare runs of keys that share them are then finished
-/// on their own, which costs one read, where three or more passes would each move every key.
+/// Keys that vary in more bits than three passes cover (64-bit keys: five more passes after a
+/// split) are sorted by the top varying bits that two passes cover, where those are enough to
+/// tell nearly all keys apart even if the keys spread over them evenly at best:
+/// [`TIE_MARGIN_BITS`] more bits than the count of keys takes. The rare runs of keys that
+/// share them are then finished on their own, which costs one read, where three or more
+/// passes would each move every key. (Where three passes cover the varying bits, as for
+/// 32-bit keys in buckets of the usual size, the keys keep their passes: where their top bits
+/// are crowded, as in a bucket of float keys, runs of ties would cost more than the one pass
+/// saved.)
 fn lsd_plan(mask: u64, len: usize) -> (Vec<Digit>, u64) {
     let (lo, hi) = span(mask);
     let len_bits = usize::BITS - len.leading_zeros();
     let max_width = len_bits.clamp(u64::BITS / MAX_PASSES as u32, LSD_MAX_BITS);
     let top = 2 * max_width;
-    let lo = if hi - lo > top && top >= len_bits + TIE_MARGIN_BITS {
+    let lo = if hi - lo > 3 * max_width && top >= len_bits + TIE_MARGIN_BITS {
         hi - top
     } else {
         lo
@@ -661,9 +667,10 @@ type LsdCounts = [u32; MAX_BUCKETS];
 const _: () = assert!(LSD_BYTES <= u32::MAX as usize);
 
 /// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys` (at most
-/// [`LSD_BYTES`] of them), in one read, into `counts` (one histogram per digit). Only the
-/// counters of each digit's values are cleared and counted.
-fn histograms<K: SortKey>(keys: &[K], digits: &[Digit], counts: &mut [LsdCounts]) {
+/// [`LSD_BYTES`] of them, not none), in one read, into `counts` (one histogram per digit),
+/// and the bits in which the keys differ from the first. Only the counters of each digit's
+/// values are cleared and counted.
+fn histograms<K: SortKey>(keys: &[K], digits: &[Digit], counts: &mut [LsdCounts]) -> u64 {
     for (c, d) in counts.iter_mut().zip(digits) {
         c[..d.buckets()].fill(0);
     }
@@ -685,18 +692,22 @@ fn count_digits<K: SortKey, const N: usize>(
     keys: &[K],
     digits: &[Digit],
     counts: &mut [LsdCounts],
-) {
+) -> u64 {
     let digits: &[Digit; N] = digits.try_into().expect("N digits");
     let counts: &mut [LsdCounts; N] = (&mut counts[..N]).try_into().expect("N histograms");
     // Shifts and masks in locals rather than read through `digits` for every key.
     let shifts: [u32; N] = std::array::from_fn(|i| digits[i].shift);
     let masks: [usize; N] = std::array::from_fn(|i| digits[i].mask());
+    let reference = bits(keys[0]);
+    let mut differ = 0;
     for &k in keys {
         let x = bits(k);
+        differ |= x ^ reference;
         for i in 0..N {
             counts[i][((x >> shifts[i]) as usize) & masks[i]] += 1;
         }
     }
+    differ
 }
 
 /// Exclusive prefix sums: where each bucket starts.
@@ -894,10 +905,25 @@ fn touch<K: SortKey>(buf: &[K]) {
 /// the ties then finished run by run: see [`lsd_plan`]), with `dst` and this thread's spare
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
 fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64, ahead: Ahead) {
-    let (digits, low) = lsd_plan(mask, src.len());
+    let (mut digits, mut low) = lsd_plan(mask, src.len());
     with_lsd_work(src.len(), src[0], |all_counts, spare| {
+        let exact = histograms(src, &digits, &mut all_counts[..digits.len()]);
+        // `mask` may hold bits in which this bucket's keys agree (inherited from a split by
+        // a prefix map, of float or skewed keys). Passes planned from it that leave the low
+        // bits to `finish_runs` might sort by top bits that all keys share and leave it all
+        // the work; where the exact bits plan otherwise, count again by their plan.
+        let exact_plan = if exact == 0 {
+            (Vec::new(), 0)
+        } else {
+            lsd_plan(exact, src.len())
+        };
+        if low != 0 && exact_plan.0 != digits {
+            (digits, low) = exact_plan;
+            if !digits.is_empty() {
+                histograms(src, &digits, &mut all_counts[..digits.len()]);
+            }
+        }
         let counts = &mut all_counts[..digits.len()];
-        histograms(src, &digits, counts);
         let n = src.len() as u32;
         // Digits whose value every key shares need no pass.
         let passes: Vec<(Digit, &mut LsdCounts)> = digits
@@ -1902,50 +1928,79 @@ mod tests {
         assert_eq!(low, (1 << 42) - 1);
         // Holes in the mask stay holes in what is left.
         assert_eq!(lsd_plan(0xffff_ffff_0000_ff00, 1 << 14).1, 0x3ff_0000_ff00);
-        // 22 bits: two passes sort them all.
+        // 22 bits: two passes sort them all; 32 bits: three passes.
         let (digits, low) = lsd_plan(0x3f_ffff, 1 << 14);
         assert_eq!((digits.len(), low), (2, 0));
-        // 2^18 keys: 22 bits would leave too many ties, so all 32 get passes.
-        let (digits, low) = lsd_plan(u64::from(u32::MAX), 1 << 18);
+        let (digits, low) = lsd_plan(u64::from(u32::MAX), 1 << 14);
         assert_eq!((digits.len(), low), (3, 0));
+        // 2^18 keys: 22 bits would leave too many ties, so all 64 get passes.
+        let (digits, low) = lsd_plan(u64::MAX, 1 << 18);
+        assert_eq!((digits.len(), low), (6, 0));
     }
 
-    #[test]
-    fn runs_left_tied_by_the_top_bits_are_finished_stably() {
-        // 3000 pairs whose 32-bit keys an LSD sort covers only in their top 22 bits: keys
-        // share those bits in groups of 1 to 300 (finished by insertion, by std's sort and by
-        // radix), and their 10 low bits take few values, so that equal keys share runs.
-        let r = lcg(3000, 17);
+    /// 3000 keys whose top 22 of `width` bits are shared in groups of 1 to 300 keys (runs
+    /// for insertion, for std's sort and for radix), and whose low bits take few values, so
+    /// that equal keys share runs.
+    fn grouped_keys(width: u32) -> Vec<u64> {
         let group = |x: u64| match x % 8 {
             0..=3 => x % 2000,       // mostly alone
             4 | 5 => 2000 + x % 300, // runs of a few keys
             6 => 2300 + x % 40,      // runs of a few dozen
             _ => 2340 + x % 2,       // two runs of about 190
         };
-        let pairs: Vec<KeyValue> = r
+        // Groups spread over the top 22 bits (an odd multiplier is a bijection).
+        lcg(3000, 17)
+            .iter()
+            .map(|&x| {
+                let top = group(x >> 8).wrapping_mul(0x9e37_79b1) & 0x3f_ffff;
+                top << (width - 22) | (x >> 3) & 0x7
+            })
+            .collect()
+    }
+
+    #[test]
+    fn runs_left_tied_by_the_top_bits_are_finished_stably() {
+        let pairs: Vec<KeyValue> = grouped_keys(32)
             .iter()
             .enumerate()
-            .map(|(i, &x)| KeyValue {
-                // Groups spread over the top 22 bits (an odd multiplier is a bijection).
-                key: ((group(x >> 8) as u32).wrapping_mul(0x9e37_79b1) & 0x3f_ffff) << 10
-                    | (x as u32 >> 3) & 0x7,
+            .map(|(i, &k)| KeyValue {
+                key: k as u32,
                 value: i as u32,
             })
             .collect();
-        let mask = varying_bits(&pairs);
+        let low = 0x3ff;
+        // What LSD passes over the top bits leave: keys in order of those bits, ties in input
+        // order.
+        let mut v = pairs.clone();
+        v.sort_by_key(|p| p.key & !low);
+        let mut scratch = v.clone();
+        finish_runs(&mut v, &mut scratch, u64::from(low));
+        let mut want = pairs;
+        want.sort_by_key(|p| p.key);
+        assert_eq!(v, want);
+    }
+
+    #[test]
+    fn lsd_finishes_the_runs_its_passes_leave_tied() {
+        let keys = grouped_keys(64);
+        let mask = varying_bits(&keys);
         assert_ne!(
-            lsd_plan(mask, pairs.len()).1,
+            lsd_plan(mask, keys.len()).1,
             0,
             "the low bits are left to runs"
         );
-        let mut want = pairs.clone();
-        want.sort_by_key(|p| p.key);
         for result_in_dst in [false, true] {
-            let mut src = pairs.clone();
-            let mut dst = vec![KeyValue { key: 0, value: 0 }; pairs.len()];
+            let mut src = keys.clone();
+            let mut dst = vec![0u64; keys.len()];
             lsd(&mut src, &mut dst, result_in_dst, mask, Ahead::NONE);
-            assert_eq!(if result_in_dst { dst } else { src }, want);
+            let got = if result_in_dst { &dst } else { &src };
+            assert_eq!(patterns(got), expected(&keys), "in dst {result_in_dst}");
         }
+        // Given a mask far wider than its keys' bits, it sorts them all the same.
+        let narrow: Vec<u64> = keys.iter().map(|&k| k >> 40).collect();
+        let (mut src, mut dst) = (narrow.clone(), vec![0u64; narrow.len()]);
+        lsd(&mut src, &mut dst, true, u64::MAX, Ahead::NONE);
+        assert_eq!(patterns(&dst), expected(&narrow));
     }
 
     #[test]
