@@ -566,13 +566,13 @@ fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usi
 /// whose counters would cost more than the keys), and the varying bits below them that the
 /// passes leave to [`finish_runs`] (0 where they sort every varying bit).
 ///
-/// Keys that vary in more bits than three passes cover (64-bit keys: five more passes after a
-/// split) are sorted by the top varying bits that two passes cover, where those are enough to
+/// Keys that vary in more bits than three of the widest passes cover (64-bit keys: five more
+/// passes after a split) are sorted by the top varying bits that two passes cover, where those
+/// are enough to
 /// tell nearly all keys apart even if the keys spread over them evenly at best:
 /// [`TIE_MARGIN_BITS`] more bits than the count of keys takes. The rare runs of keys that
 /// share them are then finished on their own, which costs one read, where three or more
-/// passes would each move every key. (Where three passes cover the varying bits, as for
-/// 32-bit keys in buckets of the usual size, the keys keep their passes: where their top bits
+/// passes would each move every key. (32-bit keys keep their passes: where their top bits
 /// are crowded, as in a bucket of float keys, runs of ties would cost more than the one pass
 /// saved.)
 fn lsd_plan(mask: u64, len: usize) -> (Vec<Digit>, u64) {
@@ -580,7 +580,7 @@ fn lsd_plan(mask: u64, len: usize) -> (Vec<Digit>, u64) {
     let len_bits = usize::BITS - len.leading_zeros();
     let max_width = len_bits.clamp(u64::BITS / MAX_PASSES as u32, LSD_MAX_BITS);
     let top = 2 * max_width;
-    let lo = if hi - lo > 3 * max_width && top >= len_bits + TIE_MARGIN_BITS {
+    let lo = if hi - lo > 3 * LSD_MAX_BITS && top >= len_bits + TIE_MARGIN_BITS {
         hi - top
     } else {
         lo
@@ -1933,6 +1933,9 @@ mod tests {
         assert_eq!((digits.len(), low), (2, 0));
         let (digits, low) = lsd_plan(u64::from(u32::MAX), 1 << 14);
         assert_eq!((digits.len(), low), (3, 0));
+        // Nor are short runs of 32-bit keys, whose passes are narrower.
+        let (digits, low) = lsd_plan(u64::from(u32::MAX), 300);
+        assert_eq!((digits.len(), low), (4, 0));
         // 2^18 keys: 22 bits would leave too many ties, so all 64 get passes.
         let (digits, low) = lsd_plan(u64::MAX, 1 << 18);
         assert_eq!((digits.len(), low), (6, 0));
