@@ -734,7 +734,8 @@ fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 ///
 /// `mask` comes from the split's histogram pass, so the bucket needs no pass of its own to find
 /// its varying bits: LSD passes over bits that happen not to vary within the bucket are skipped
-/// by their histograms, and a further split checks its top bit (see [`Check`]).
+/// by their histograms, and a further split checks its top bit (see [`Check`]). `ahead` is
+/// the bucket this thread sorts next, which the LSD passes prefetch (see [`Ahead`]).
 fn sort_into<K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
@@ -837,7 +838,8 @@ fn partition_around<K: SortKey>(
     true
 }
 
-/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says).
+/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says);
+/// an LSD sort prefetches `ahead`.
 fn sort_varying<K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
@@ -904,6 +906,7 @@ fn touch<K: SortKey>(buf: &[K]) {
 /// LSD radix sort of `src` over the varying bits `mask` (of wide keys, over their top bits,
 /// the ties then finished run by run: see [`lsd_plan`]), with `dst` and this thread's spare
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
+/// Its passes prefetch the bucket `ahead`.
 fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64, ahead: Ahead) {
     let (mut digits, mut low) = lsd_plan(mask, src.len());
     with_lsd_work(src.len(), src[0], |all_counts, spare| {
