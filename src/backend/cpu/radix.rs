@@ -27,24 +27,22 @@
 //!    read-for-ownership nor a partial line per key. On sorted stretches, where consecutive
 //!    keys share a bucket, the bucket's position stays in a register.
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
-//!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs
-//!    at cache rather than memory speed. LSD passes over digits that do not vary within the
-//!    bucket are skipped. Keys that would need more than three passes (u64 keys) are sorted by
-//!    their top 22 varying bits only, which tell nearly all of a bucket's keys apart; one more
-//!    read finds the few runs of keys that share them and sorts each run on its own, where
-//!    three more passes would move every key. Such a bucket counts its keys' exact varying
-//!    bits as it counts their digits, and plans again where the bits it inherited were too
-//!    many. Each thread keeps its counters and a spare buffer from one bucket to
-//!    the next; the passes go through the spare buffer, which stays in the cache, so that the
-//!    result lands where it belongs without a copy. The bucket's other half, not touched since
-//!    long before, is first read in order, which brings it into the cache at streaming speed
-//!    rather than line by line through the scatter's random writes. On one thread, the passes
-//!    of each bucket also prefetch the next bucket's keys and destination into L2, a few lines
-//!    every 64 keys. A bucket far larger than
-//!    the split aimed for, most of it one value (skewed inputs), is partitioned around that
-//!    value in one pass, stably, and only the keys on either side of it are sorted on; other
-//!    buckets still too large for the cache are split again; buckets of a few dozen keys use
-//!    std's stable sort.
+//!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs at
+//!    cache rather than memory speed. LSD passes over digits that do not vary within the bucket are
+//!    skipped. Keys that would need more than three passes (u64 keys) are sorted by their top 22
+//!    varying bits only, which tell nearly all of a bucket's keys apart; one more read finds the
+//!    few runs of keys that share them and sorts each run on its own, where three more passes would
+//!    move every key. Such a bucket counts its keys' exact varying bits as it counts their digits,
+//!    and plans again where the bits it inherited were too many. Each thread keeps its counters and
+//!    a spare buffer from one bucket to the next; the passes go through the spare buffer, which
+//!    stays in the cache, so that the result lands where it belongs without a copy. The bucket's
+//!    other half, not touched since long before, is first read in order, which brings it into the
+//!    cache at streaming speed rather than line by line through the scatter's random writes. On one
+//!    thread, the passes of each bucket also prefetch the next bucket's keys and destination into
+//!    L2, a few lines every 64 keys. A bucket far larger than the split aimed for, most of it one
+//!    value (skewed inputs), is partitioned around that value in one pass, stably, and only the
+//!    keys on either side of it are sorted on; other buckets still too large for the cache are
+//!    split again; buckets of a few dozen keys use std's stable sort.
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
@@ -568,8 +566,7 @@ fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usi
 ///
 /// Keys that vary in more bits than three of the widest passes cover (64-bit keys: five more
 /// passes after a split) are sorted by the top varying bits that two passes cover, where those
-/// are enough to
-/// tell nearly all keys apart even if the keys spread over them evenly at best:
+/// are enough to tell nearly all keys apart even if the keys spread over them evenly at best:
 /// [`TIE_MARGIN_BITS`] more bits than the count of keys takes. The rare runs of keys that
 /// share them are then finished on their own, which costs one read, where three or more
 /// passes would each move every key. (32-bit keys keep their passes: where their top bits
