@@ -29,8 +29,8 @@
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs at
 //!    cache rather than memory speed. LSD passes over digits that do not vary within the bucket are
-//!    skipped. Keys that would need more than three passes (u64 keys) are sorted by their top 22
-//!    varying bits only, which tell nearly all of a bucket's keys apart; one more read finds the
+//!    skipped. Keys that would need more than three passes (u64 keys) are sorted by their top
+//!    varying bits only (22 of them in a bucket of the usual size), which tell nearly all of a bucket's keys apart; one more read finds the
 //!    few runs of keys that share them and sorts each run on its own, where three more passes would
 //!    move every key. Such a bucket counts its keys' exact varying bits as it counts their digits,
 //!    and plans again where the bits it inherited were too many. Each thread keeps its counters and
@@ -566,8 +566,9 @@ fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usi
 ///
 /// Keys that vary in more bits than three of the widest passes cover (64-bit keys: five more
 /// passes after a split) are sorted by the top varying bits that two passes cover, where those
-/// are enough to tell nearly all keys apart even if the keys spread over them evenly at best:
-/// [`TIE_MARGIN_BITS`] more bits than the count of keys takes. The rare runs of keys that
+/// are enough to tell nearly all keys apart where the keys spread evenly over them:
+/// [`TIE_MARGIN_BITS`] more bits than the count of keys takes. (Where the keys crowd into a
+/// few values of those bits, the runs take the work instead, at the cost of one more read.) The rare runs of keys that
 /// share them are then finished on their own, which costs one read, where three or more
 /// passes would each move every key. (32-bit keys keep their passes: where their top bits
 /// are crowded, as in a bucket of float keys, runs of ties would cost more than the one pass
@@ -595,8 +596,25 @@ fn lsd_plan(mask: u64, len: usize) -> (Vec<Digit>, u64) {
     (digits, mask & ((1 << lo) - 1))
 }
 
+/// The plan of an LSD sort of `len` keys whose exact varying bits `exact` its histogram pass
+/// found, where the `planned` digits and low bits (from bits the keys were known to vary in
+/// at most) would leave runs to [`finish_runs`] and the exact bits plan otherwise; `None`
+/// where the planned passes stand.
+fn plan_again(planned: (&[Digit], u64), exact: u64, len: usize) -> Option<(Vec<Digit>, u64)> {
+    let (digits, low) = planned;
+    if low == 0 {
+        return None;
+    }
+    let plan = if exact == 0 {
+        (Vec::new(), 0)
+    } else {
+        lsd_plan(exact, len)
+    };
+    (plan.0 != digits || plan.1 != low).then_some(plan)
+}
+
 /// How many more top bits than a count of keys takes an LSD sort must cover to leave the
-/// rest of the bits to [`finish_runs`]: at worst (keys spread evenly over those bits) about
+/// rest of the bits to [`finish_runs`]: where the keys spread evenly over those bits, about
 /// one key in 2^this shares them with another.
 const TIE_MARGIN_BITS: u32 = 6;
 
@@ -673,6 +691,7 @@ fn histograms<K: SortKey>(keys: &[K], digits: &[Digit], counts: &mut [LsdCounts]
     }
     // A fixed number of digits per call lets the compiler unroll the per-key loop.
     match digits.len() {
+        0 => varying_bits(keys),
         1 => count_digits::<K, 1>(keys, digits, counts),
         2 => count_digits::<K, 2>(keys, digits, counts),
         3 => count_digits::<K, 3>(keys, digits, counts),
@@ -912,14 +931,10 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64,
         // a prefix map, of float or skewed keys). Passes planned from it that leave the low
         // bits to `finish_runs` might sort by top bits that all keys share and leave it all
         // the work; where the exact bits plan otherwise, count again by their plan.
-        let exact_plan = if exact == 0 {
-            (Vec::new(), 0)
-        } else {
-            lsd_plan(exact, src.len())
-        };
-        if low != 0 && exact_plan.0 != digits {
-            (digits, low) = exact_plan;
-            if !digits.is_empty() {
+        if let Some(plan) = plan_again((&digits, low), exact, src.len()) {
+            let recount = plan.0 != digits;
+            (digits, low) = plan;
+            if recount {
                 histograms(src, &digits, &mut all_counts[..digits.len()]);
             }
         }
@@ -1065,7 +1080,8 @@ const AHEAD_STEP: usize = 64;
 /// Where the bucket sorted after this one lies: its keys and the region they go to. The LSD
 /// passes of the bucket before it load both into L2 a few lines at a time (see [`Prefetch`]),
 /// so that the next bucket's first reads and writes need not wait on memory: its regions lie
-/// far from the current ones, where the hardware prefetcher does not look.
+/// the hardware prefetcher does not load ahead: the current bucket's scattered writes give it
+/// no stream to follow.
 #[derive(Clone, Copy, Debug)]
 struct Ahead {
     /// Address and length in bytes of each region.
@@ -1078,8 +1094,12 @@ impl Ahead {
         regions: [(0, 0); 2],
     };
 
-    /// The bucket whose keys are `from`, sorted into (or through) `to`.
+    /// The bucket whose keys are `from`, sorted into (or through) `to`; nothing for a bucket
+    /// too large for an LSD sort in cache, whose lines would only evict the current bucket's.
     fn of<K>(from: &[K], to: &[K]) -> Ahead {
+        if size_of_val(from) > LSD_BYTES {
+            return Ahead::NONE;
+        }
         Ahead {
             regions: [
                 (from.as_ptr() as usize, size_of_val(from)),
@@ -1105,10 +1125,15 @@ struct Prefetch {
 impl Prefetch {
     /// Spreads the lines of `ahead` evenly over `steps` steps.
     fn spread(ahead: Ahead, steps: usize) -> Prefetch {
-        let [(a, a_len), (b, b_len)] = ahead.regions;
-        let lines = (a..a + a_len).step_by(64).chain((b..b + b_len).step_by(64));
-        let per_step = (a_len.div_ceil(64) + b_len.div_ceil(64)).div_ceil(steps.max(1));
-        Prefetch { lines, per_step }
+        // Each region's lines, from the one holding its first byte.
+        let [a, b] = ahead
+            .regions
+            .map(|(at, len)| (at & !63..at + len).step_by(64));
+        let per_step = (a.len() + b.len()).div_ceil(steps.max(1));
+        Prefetch {
+            lines: a.chain(b),
+            per_step,
+        }
     }
 
     /// Prefetches the next few lines.
@@ -1129,8 +1154,8 @@ impl Prefetch {
 #[inline(always)]
 fn prefetch_line(addr: usize) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it never faults and changes no memory, whatever the
-    // address.
+    // SAFETY: `prefetch` needs SSE, which every x86_64 CPU has; and a prefetch is only a
+    // hint: it never faults and changes no memory, whatever the address.
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
         _mm_prefetch::<_MM_HINT_T1>(addr as *const i8);
@@ -1936,8 +1961,8 @@ mod tests {
         // Nor are short runs of 32-bit keys, whose passes are narrower.
         let (digits, low) = lsd_plan(u64::from(u32::MAX), 300);
         assert_eq!((digits.len(), low), (4, 0));
-        // 2^18 keys: 22 bits would leave too many ties, so all 64 get passes.
-        let (digits, low) = lsd_plan(u64::MAX, 1 << 18);
+        // 2^16 keys: 22 bits would leave too many ties, so all 64 get passes.
+        let (digits, low) = lsd_plan(u64::MAX, 1 << 16);
         assert_eq!((digits.len(), low), (6, 0));
     }
 
@@ -1959,6 +1984,26 @@ mod tests {
                 top << (width - 22) | (x >> 3) & 0x7
             })
             .collect()
+    }
+
+    #[test]
+    fn a_bucket_plans_again_from_the_bits_its_keys_exactly_vary_in() {
+        let len = 1 << 14;
+        let wide = lsd_plan(u64::MAX, len);
+        let planned = (&wide.0[..], wide.1);
+        // Keys varying in their low 40 bits only: the passes move to those bits' top 22.
+        let (digits, low) = plan_again(planned, (1 << 40) - 1, len).expect("a new plan");
+        assert_eq!(digits.last().map(|d| d.shift + d.width), Some(40));
+        assert_eq!(low, (1 << 18) - 1);
+        // Keys varying in 20 bits: passes cover them all, no runs.
+        let (digits, low) = plan_again(planned, 0xf_ffff, len).expect("a new plan");
+        assert_eq!((digits.len(), low), (2, 0));
+        // Keys all equal: nothing to do.
+        assert_eq!(plan_again(planned, 0, len), Some((Vec::new(), 0)));
+        // The planned bits were exact, or leave no runs: the plan stands.
+        assert_eq!(plan_again(planned, u64::MAX, len), None);
+        let narrow = lsd_plan(0xf_ffff, len);
+        assert_eq!(plan_again((&narrow.0, narrow.1), 0xff, len), None);
     }
 
     #[test]
@@ -2008,9 +2053,9 @@ mod tests {
 
     #[test]
     fn each_bucket_prefetches_every_line_of_the_next_over_its_passes() {
-        let (mut keys, mut out) = (vec![0u32; 4000], vec![0u32; 4000]);
+        let (mut keys, mut out) = (vec![0u32; 300], vec![0u32; 300]);
         let (mut pairs, mut rest) = (Vec::new(), (&mut keys[..], &mut out[..]));
-        for len in [1000, 3000] {
+        for len in [100, 200] {
             let (k, k_rest) = std::mem::take(&mut rest.0).split_at_mut(len);
             let (o, o_rest) = std::mem::take(&mut rest.1).split_at_mut(len);
             pairs.push((k, o));
@@ -2026,7 +2071,7 @@ mod tests {
         let (next_keys, next_out) = (&pairs[1].0, &pairs[1].1);
         assert_eq!(aheads[0].regions, Ahead::of(next_keys, next_out).regions);
         // The first bucket's two passes, a step every `AHEAD_STEP` keys, reach every line.
-        let steps = 2 * 1000usize.div_ceil(AHEAD_STEP);
+        let steps = 2 * 100usize.div_ceil(AHEAD_STEP);
         let mut prefetch = Prefetch::spread(aheads[0], steps);
         let mut fetched: Vec<usize> = (0..steps)
             .flat_map(|_| prefetch.next_lines().collect::<Vec<_>>())
@@ -2044,16 +2089,14 @@ mod tests {
             let lines = (start / 64..end.div_ceil(64)).count();
             let covered = fetched
                 .iter()
-                .filter(|&&a| a >= start && a < end)
-                .map(|a| a / 64)
-                .collect::<std::collections::BTreeSet<_>>();
-            assert!(
-                covered.len() + 1 >= lines,
-                "{} of {lines} lines",
-                covered.len()
-            );
+                .filter(|&&a| a / 64 >= start / 64 && a < end)
+                .count();
+            assert_eq!(covered, lines);
         }
         assert_eq!(Prefetch::spread(Ahead::NONE, 10).next_lines().count(), 0);
+        // A bucket too large for an LSD sort is not prefetched.
+        let large = vec![0u32; LSD_BYTES / 4 + 1];
+        assert_eq!(Ahead::of(&large, &large).regions, Ahead::NONE.regions);
     }
 
     #[test]
