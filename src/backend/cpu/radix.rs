@@ -932,7 +932,8 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64,
         // bits to `finish_runs` might sort by top bits that all keys share and leave it all
         // the work; where the exact bits plan otherwise, count again by their plan.
         if let Some(plan) = plan_again((&digits, low), exact, src.len()) {
-            let recount = plan.0 != digits;
+            // Keys all equal (no digits) need no count at all.
+            let recount = plan.0 != digits && !plan.0.is_empty();
             (digits, low) = plan;
             if recount {
                 histograms(src, &digits, &mut all_counts[..digits.len()]);
