@@ -21,7 +21,9 @@
 //!    into the scratch buffer. Where a sample shows those bits unevenly spread (float
 //!    exponents, skewed keys), so that some buckets would not fit the cache, the buckets are
 //!    instead ranges of a 16-bit prefix chosen from the sample to hold about equal shares,
-//!    looked up in a table. Large splits go through *software write-combining*: each bucket
+//!    looked up in a table; a prefix whose keys alone would not fit the cache (the top
+//!    exponents of f64 keys) gets several buckets, chosen by the bits below it. Each bucket
+//!    knows the bits its keys share, so its sort plans its passes over the rest. Large splits go through *software write-combining*: each bucket
 //!    gathers its keys in a cache-line buffer that is written out as a whole line, with
 //!    non-temporal stores once the data cannot stay in cache, so the scatter pays neither a
 //!    read-for-ownership nor a partial line per key. On sorted stretches, where consecutive
@@ -400,8 +402,8 @@ trait Bucketer: Sync {
     fn buckets(&self) -> usize;
     /// The bucket of `key`, below [`MAX_BUCKETS`]; buckets follow the key order.
     fn of<K: SortKey>(&self, key: K) -> usize;
-    /// Bits in which all keys of one bucket agree.
-    fn fixed_bits(&self) -> u64;
+    /// Bits in which all keys of `bucket` agree.
+    fn fixed_bits(&self, bucket: usize) -> u64;
 }
 
 impl Bucketer for Digit {
@@ -414,7 +416,7 @@ impl Bucketer for Digit {
         Digit::of(*self, key)
     }
 
-    fn fixed_bits(&self) -> u64 {
+    fn fixed_bits(&self, _bucket: usize) -> u64 {
         ((1 << self.width) - 1) << self.shift
     }
 }
@@ -424,34 +426,96 @@ impl Bucketer for Digit {
 /// Float keys (whose exponent bits are far from uniform) and skewed keys would otherwise
 /// crowd into a few buckets of a plain digit, each too large for the cache, and need another
 /// pass through memory.
-struct PrefixMap {
+///
+/// A prefix whose keys would overflow the cache (the top exponents of f64 keys) is spread over
+/// several buckets by the bits below it: `2^extra` buckets, one for each value of its next
+/// `extra` bits. Without them, over half of uniform f64 keys fall into prefixes each holding
+/// dozens of buckets' worth, and need a second split through memory. Finding a key's bucket
+/// then costs a few more instructions, so only a map that `SPREAD`s a prefix reads the bits
+/// below it.
+struct PrefixMap<const SPREAD: bool> {
     shift: u32,
-    /// The bucket of each prefix value; its length is a power of two.
+    /// For each prefix value, its first bucket (the low [`MAP_BASE_BITS`]) and the count of
+    /// the bits below the prefix that choose among its buckets (the bits above); the table's
+    /// length is a power of two.
     table: Vec<u16>,
     buckets: usize,
+    /// The bits in which the keys of each bucket agree.
+    fixed: Vec<u64>,
 }
 
-impl Bucketer for PrefixMap {
+/// Bits of a [`PrefixMap`] table entry that hold the prefix's first bucket.
+const MAP_BASE_BITS: u32 = MAX_DIGIT_BITS;
+const _: () = assert!(MAP_BASE_BITS + (SPLIT_MAX_BITS + 1).ilog2() < u16::BITS);
+
+/// A [`PrefixMap`] table entry: the prefix's first bucket and the count of the bits below the
+/// prefix that choose among its buckets.
+#[inline(always)]
+fn map_entry(e: u16) -> (usize, u32) {
+    (
+        usize::from(e) & ((1 << MAP_BASE_BITS) - 1),
+        u32::from(e >> MAP_BASE_BITS),
+    )
+}
+
+/// The [`PrefixMap`] table entry of a prefix whose buckets start at `first`, chosen among by
+/// `extra` bits.
+fn map_entry_of(first: usize, extra: u32) -> u16 {
+    debug_assert!(first < 1 << MAP_BASE_BITS);
+    (first | (extra as usize) << MAP_BASE_BITS) as u16
+}
+
+impl PrefixMap<true> {
+    /// Whether the map spreads some prefix over several buckets.
+    fn spreads(&self) -> bool {
+        self.table.iter().any(|&e| map_entry(e).1 > 0)
+    }
+
+    /// The same map, for one that [`spreads`](Self::spreads) no prefix.
+    fn plain(self) -> PrefixMap<false> {
+        debug_assert!(!self.spreads());
+        let PrefixMap {
+            shift,
+            table,
+            buckets,
+            fixed,
+        } = self;
+        PrefixMap {
+            shift,
+            table,
+            buckets,
+            fixed,
+        }
+    }
+}
+
+impl<const SPREAD: bool> Bucketer for PrefixMap<SPREAD> {
     fn buckets(&self) -> usize {
         self.buckets
     }
 
     #[inline(always)]
     fn of<K: SortKey>(&self, key: K) -> usize {
-        let prefix = (bits(key) >> self.shift) as usize & (self.table.len() - 1);
-        usize::from(self.table[prefix]) & (MAX_BUCKETS - 1)
+        let x = bits(key);
+        let prefix = (x >> self.shift) as usize & (self.table.len() - 1);
+        let (base, extra) = map_entry(self.table[prefix]);
+        if !SPREAD {
+            return base & (MAX_BUCKETS - 1);
+        }
+        let below = (x >> (self.shift - extra)) as usize & ((1 << extra) - 1);
+        (base + below) & (MAX_BUCKETS - 1)
     }
 
-    fn fixed_bits(&self) -> u64 {
-        // A bucket holds a range of prefixes, which may differ in any prefix bit.
-        0
+    fn fixed_bits(&self, bucket: usize) -> u64 {
+        self.fixed[bucket]
     }
 }
 
 /// The bucketer [`choose_split`] picks.
 enum Split {
     Digit(Digit),
-    Map(PrefixMap),
+    Map(PrefixMap<false>),
+    Spread(PrefixMap<true>),
 }
 
 /// The widest prefix a [`PrefixMap`] reads (its table then takes 128 KiB).
@@ -517,46 +581,147 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     if plain <= samples / 8 {
         return Split::Digit(digit);
     }
-    let (map, sums) = prefix_map(&counts, shift, digit.buckets());
+    let (map, sums) = prefix_map(&counts, shift, shift - lo, digit.buckets(), too_big);
     if plain.saturating_sub(oversized(&mut sums.into_iter())) <= samples / 8 {
         return Split::Digit(digit);
     }
-    Split::Map(map)
+    if map.spreads() {
+        Split::Spread(map)
+    } else {
+        Split::Map(map.plain())
+    }
 }
 
 /// The [`PrefixMap`] over the prefixes at `shift` (as many as `counts` has entries, a power of
 /// two, at least 2) into at most `buckets` (at least 2) buckets, and the sampled keys in each
-/// bucket, given the sampled keys of each prefix in `counts`.
+/// bucket, given the sampled keys of each prefix in `counts`. A prefix with more than `too_big`
+/// sampled keys may be spread by up to `room` bits below it (the varying bits below `shift`).
 ///
 /// Consecutive prefixes share a bucket until it would get more than its share of the sample
-/// still to place, which leaves buckets for the rest even after heavy prefixes. The top
-/// prefix bit always starts a new bucket: the top varying bit is both clear and set in some
-/// keys, so at least two buckets get keys and the recursion makes progress even where the
-/// sample missed the keys that differ.
-fn prefix_map(counts: &[u32], shift: u32, buckets: usize) -> (PrefixMap, Vec<usize>) {
+/// still to place, which leaves buckets for the rest even after heavy prefixes. A prefix too
+/// big for one bucket gets buckets of its own, about one per share of the sample (see
+/// [`heavy_bits`]), its sampled keys counted as spread evenly over them. The top prefix bit
+/// always starts a new bucket: the top varying bit is both clear and set in some keys, so at
+/// least two buckets get keys and the recursion makes progress even where the sample missed
+/// the keys that differ.
+fn prefix_map(
+    counts: &[u32],
+    shift: u32,
+    room: u32,
+    buckets: usize,
+    too_big: usize,
+) -> (PrefixMap<true>, Vec<usize>) {
     let half = counts.len() / 2;
+    let extra = heavy_bits(counts, room.min(SPLIT_MAX_BITS), buckets, too_big);
+    // Buckets owed to heavy prefixes still ahead: their own, and one for the light prefixes
+    // after each.
+    let owed = |e: u32| if e > 0 { (1 << e) + 1 } else { 0 };
+    let mut reserved: usize = extra.iter().map(|&e| owed(e)).sum();
     let mut table = vec![0u16; counts.len()];
     let mut sums = vec![0usize];
-    let mut left: usize = counts.iter().map(|&c| c as usize).sum();
-    for (i, (t, &c)) in table.iter_mut().zip(counts).enumerate() {
+    let mut left: usize = counts
+        .iter()
+        .zip(&extra)
+        .filter(|&(_, &e)| e == 0)
+        .map(|(&c, _)| c as usize)
+        .sum();
+    // Whether the last bucket belongs to a heavy prefix, so that the next prefix needs a new one.
+    let mut closed = false;
+    for (i, ((t, &c), &e)) in table.iter_mut().zip(counts).zip(&extra).enumerate() {
         let c = c as usize;
         let held = sums[sums.len() - 1];
+        if e > 0 {
+            reserved -= owed(e);
+            if i == half || closed || held > 0 {
+                sums.push(0);
+            }
+            let first = sums.len() - 1;
+            *t = map_entry_of(first, e);
+            sums[first] = c >> e;
+            sums.extend(std::iter::repeat_n(c >> e, (1 << e) - 1));
+            closed = true;
+            continue;
+        }
         // Buckets left after this one, one of them kept for the upper half.
-        let spare = buckets - sums.len() - usize::from(i < half);
-        if i == half || (held > 0 && spare > 0 && held + c > (held + left).div_ceil(spare + 1)) {
+        let spare = buckets - sums.len() - reserved - usize::from(i < half);
+        if i == half
+            || closed
+            || (held > 0 && spare > 0 && held + c > (held + left).div_ceil(spare + 1))
+        {
             sums.push(0);
         }
-        *t = (sums.len() - 1) as u16;
+        closed = false;
+        *t = map_entry_of(sums.len() - 1, 0);
         let last = sums.len() - 1;
         sums[last] += c;
         left -= c;
     }
+    debug_assert!(sums.len() <= buckets, "{} buckets of {buckets}", sums.len());
+    let fixed = fixed_bits_of_buckets(&table, shift, sums.len());
     let map = PrefixMap {
         shift,
         table,
         buckets: sums.len(),
+        fixed,
     };
     (map, sums)
+}
+
+/// For each prefix of [`prefix_map`], the count of the bits below it that spread it over
+/// buckets of its own: none for a prefix of at most `too_big` sampled keys; for a larger one
+/// with `s` shares of the sample, about `log2(s)` of them (at least one, at most `room`), so
+/// that its buckets get about a share each. Where those buckets would leave too few for the
+/// rest (each heavy prefix takes its own and one more for the light prefixes after it, plus
+/// the first and the upper half's), shares and `too_big` are doubled until they fit.
+fn heavy_bits(counts: &[u32], room: u32, buckets: usize, too_big: usize) -> Vec<u32> {
+    let total: usize = counts.iter().map(|&c| c as usize).sum();
+    let mut share = total.div_ceil(buckets).max(1);
+    let mut too_big = too_big;
+    loop {
+        let extra: Vec<u32> = counts
+            .iter()
+            .map(|&c| match c as usize {
+                c if c <= too_big => 0,
+                c => (c / share).max(2).ilog2().min(room),
+            })
+            .collect();
+        let used: usize = extra
+            .iter()
+            .filter(|&&e| e > 0)
+            .map(|&e| (1usize << e) + 1)
+            .sum();
+        if used + 2 <= buckets {
+            return extra;
+        }
+        share *= 2;
+        too_big = 2 * too_big.max(1);
+    }
+}
+
+/// The bits in which all keys of each of `buckets` buckets agree, given the [`PrefixMap`]
+/// `table` over the prefixes at `shift`: those above the highest bit in which the smallest and
+/// the largest key that the bucket can hold differ.
+fn fixed_bits_of_buckets(table: &[u16], shift: u32, buckets: usize) -> Vec<u64> {
+    let mut lowest = vec![u64::MAX; buckets];
+    let mut highest = vec![0u64; buckets];
+    for (prefix, &e) in table.iter().enumerate() {
+        let (first, extra) = map_entry(e);
+        let below = shift - extra;
+        for sub in 0..1u64 << extra {
+            let low = (prefix as u64) << shift | sub << below;
+            let b = first + sub as usize;
+            lowest[b] = lowest[b].min(low);
+            highest[b] = highest[b].max(low | ((1 << below) - 1));
+        }
+    }
+    lowest
+        .iter()
+        .zip(&highest)
+        .map(|(&lo, &hi)| match lo ^ hi {
+            0 => u64::MAX,
+            differ => !(u64::MAX >> differ.leading_zeros()),
+        })
+        .collect()
 }
 
 /// The LSD passes of a sort of `len` keys varying in `mask`: their digits, least significant
@@ -883,6 +1048,7 @@ fn split_once<K: SortKey>(
     match choose_split(src, mask, 1) {
         Split::Digit(digit) => split_then_sort(src, dst, result_in_dst, &digit, mask, check),
         Split::Map(map) => split_then_sort(src, dst, result_in_dst, &map, mask, check),
+        Split::Spread(map) => split_then_sort(src, dst, result_in_dst, &map, mask, check),
     }
 }
 
@@ -901,10 +1067,11 @@ fn split_then_sort<K: SortKey, B: Bucketer>(
         return;
     }
     split(src, dst, digit, &counts);
-    let inner = exact & !digit.fixed_bits();
-    let pairs = bucket_pairs(dst, src, &counts[..digit.buckets()]);
+    let counts = &counts[..digit.buckets()];
+    let inner = inner_masks(digit, exact, counts);
+    let pairs = bucket_pairs(dst, src, counts);
     let aheads = next_buckets(&pairs);
-    for ((from, to), ahead) in pairs.into_iter().zip(aheads) {
+    for (((from, to), ahead), inner) in pairs.into_iter().zip(aheads).zip(inner) {
         sort_into(from, to, !result_in_dst, inner, ahead);
     }
 }
@@ -1190,6 +1357,15 @@ fn bucket_regions<'a, K>(mut buf: &'a mut [K], counts: &[usize]) -> Vec<&'a mut 
             buf = tail;
             head
         })
+        .collect()
+}
+
+/// The bits in which the keys of each non-empty bucket of a split by `digit` may vary (of the
+/// bits `exact` in which the keys of the split vary), in the order of [`bucket_pairs`].
+fn inner_masks<B: Bucketer>(digit: &B, exact: u64, counts: &[usize]) -> Vec<u64> {
+    (0..counts.len())
+        .filter(|&b| counts[b] > 0)
+        .map(|b| exact & !digit.fixed_bits(b))
         .collect()
 }
 
@@ -1606,6 +1782,7 @@ fn par_split<K: SortKey>(
     match choose_split(src, mask, rayon::current_num_threads()) {
         Split::Digit(digit) => par_split_by(src, dst, result_in_dst, &digit, mask, check),
         Split::Map(map) => par_split_by(src, dst, result_in_dst, &map, mask, check),
+        Split::Spread(map) => par_split_by(src, dst, result_in_dst, &map, mask, check),
     }
 }
 
@@ -1641,11 +1818,12 @@ fn par_split_by<K: SortKey, B: Bucketer>(
         .map(|b| chunk_counts.iter().map(|c| c[b]).sum())
         .collect();
     let big = (n / (2 * threads)).max(PAR_MIN);
-    let inner = exact & !digit.fixed_bits();
+    let inner = inner_masks(digit, exact, &totals);
     bucket_pairs(dst, src, &totals)
         .into_par_iter()
+        .zip(inner)
         .with_max_len(1)
-        .for_each(|(from, to)| {
+        .for_each(|((from, to), inner)| {
             if from.len() > big {
                 par_sort_into(from, to, !result_in_dst);
             } else {
@@ -2205,6 +2383,27 @@ mod tests {
         });
     }
 
+    /// Asserts that the prefix map `split` of `keys` makes buckets that follow the key order,
+    /// none with more than a `fraction`th of the keys.
+    fn assert_even_buckets_in_order<K: SortKey>(split: &Split, keys: &[K], fraction: usize) {
+        let bucket = |k: K| match split {
+            Split::Map(map) => map.of(k),
+            Split::Spread(map) => map.of(k),
+            Split::Digit(_) => panic!("a plain digit for uneven keys"),
+        };
+        let mut counts = vec![0; MAX_BUCKETS];
+        keys.iter().for_each(|&k| counts[bucket(k)] += 1);
+        let largest = counts.iter().max().copied().unwrap_or(0);
+        assert!(
+            largest * fraction < keys.len(),
+            "largest bucket {largest} of {}",
+            keys.len()
+        );
+        let mut sorted = keys.to_vec();
+        sorted.sort_by(K::sort_cmp);
+        assert!(sorted.windows(2).all(|w| bucket(w[0]) <= bucket(w[1])));
+    }
+
     #[test]
     fn uneven_top_bits_get_a_prefix_map_with_even_buckets() {
         // Floats like the uniform generator's: most keys share the top exponents.
@@ -2213,18 +2412,23 @@ mod tests {
             .iter()
             .map(|&x| ((x >> 40) as i64 - (1 << 23)) as f32 / 8.0)
             .collect();
-        let mask = varying_bits(&floats);
-        let Split::Map(map) = choose_split(&floats, mask, 1) else {
-            panic!("a plain digit for uneven floats");
-        };
-        let (counts, _) = histogram_and_bits(&floats, &map, 0);
-        let largest = counts.iter().max().copied().unwrap_or(0);
-        assert!(largest * 8 < n, "largest bucket {largest} of {n}");
-        // Buckets follow the key order.
-        let mut sorted = floats.clone();
-        sorted.sort_by(f32::total_cmp);
-        assert!(sorted.windows(2).all(|w| map.of(w[0]) <= map.of(w[1])));
+        let split = choose_split(&floats, varying_bits(&floats), 1);
+        assert!(
+            matches!(split, Split::Map(_)),
+            "plain buckets fit the cache"
+        );
+        assert_even_buckets_in_order(&split, &floats, 8);
         check(&floats);
+        // Twice as many keys of twice the width: the top prefixes no longer fit the cache,
+        // and the bits below them spread them over buckets of their own.
+        let doubles: Vec<f64> = lcg(2 * n, 4)
+            .iter()
+            .map(|&x| ((x >> 11) as i64 - (1 << 52)) as f64 / 8.0)
+            .collect();
+        let split = choose_split(&doubles, varying_bits(&doubles), 1);
+        assert!(matches!(split, Split::Spread(_)), "heavy prefixes spread");
+        assert_even_buckets_in_order(&split, &doubles, 32);
+        check(&doubles);
         // Keys the sample misses (between the samples, smaller than the rest) still sort.
         let hidden: Vec<u32> = (0..n as u32)
             .map(|i| if i % 16 == 1 { i } else { 1 << 31 | 5 })
@@ -2265,29 +2469,118 @@ mod tests {
         check(&fine);
     }
 
+    /// The buckets of `prefix` in `map`: its first and one past its last.
+    fn buckets_of<const S: bool>(map: &PrefixMap<S>, prefix: usize) -> Range<usize> {
+        let (first, extra) = map_entry(map.table[prefix]);
+        first..first + (1 << extra)
+    }
+
     #[test]
     fn prefix_maps_keep_order_and_split_at_the_top_bit() {
-        // Every sampled key in one prefix of the lower half: the upper half still gets its
-        // own bucket.
+        // Every sampled key in one prefix of the lower half: the bits below it spread it over
+        // about one bucket per share, and the upper half still gets its own bucket.
         let mut counts = vec![0u32; 64];
         counts[5] = 1000;
-        let (map, sums) = prefix_map(&counts, 26, 16);
+        let (map, sums) = prefix_map(&counts, 26, 26, 16, 200);
+        let of = |prefix: u64, below: u64| map.of(prefix << 26 | below);
+        assert_eq!(buckets_of(&map, 5), 0..8);
+        let spread: Vec<usize> = (0..8).map(|b| of(5, b << 23 | 12345)).collect();
+        assert_eq!(spread, (0..8).collect::<Vec<_>>());
+        assert!(of(5, (1 << 26) - 1) < of(6, 0));
+        assert!(of(31, (1 << 26) - 1) < of(32, 0));
+        assert_eq!(sums[..8], [125; 8]);
+        // Without varying bits below the prefix, it keeps one bucket.
+        let (map, sums) = prefix_map(&counts, 26, 0, 16, 200);
+        assert!(!map.spreads());
+        assert_eq!(buckets_of(&map, 5), 0..1);
+        assert_eq!(sums[0], 1000);
         assert!(map.table[31] < map.table[32]);
-        assert_eq!(sums.iter().sum::<usize>(), 1000);
-        // A heavy prefix gets a bucket of its own, light ones share, buckets never run out
-        // and follow the prefix order.
+        // Two heavy prefixes among light ones: each gets buckets of its own, about a share
+        // each; light prefixes share buckets, and buckets follow the prefix order.
         let mut counts = vec![1u32; 1 << 12];
         counts[100] = 5000;
         counts[3000] = 7000;
-        let (map, sums) = prefix_map(&counts, 20, 64);
+        let (map, sums) = prefix_map(&counts, 20, 20, 64, 1000);
         assert!(map.buckets <= 64);
-        assert!(map.table.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(sums[usize::from(map.table[100])], 5000);
-        assert_eq!(sums[usize::from(map.table[3000])], 7000);
-        assert!(
-            sums.iter().filter(|&&s| s < 5000).all(|&s| s < 300),
-            "{sums:?}"
-        );
+        for (prefix, held) in [(100, 5000), (3000, 7000)] {
+            let own = buckets_of(&map, prefix);
+            assert_eq!(own.len(), 16, "prefix {prefix}");
+            assert!(sums[own.clone()].iter().all(|&s| s == held / 16));
+            assert!(buckets_of(&map, prefix - 1).end <= own.start);
+            assert_eq!(buckets_of(&map, prefix + 1).start, own.end);
+        }
+        let heavy = |b: usize| {
+            [100, 3000]
+                .iter()
+                .any(|&p| buckets_of(&map, p).contains(&b))
+        };
+        let light: Vec<usize> = (0..map.buckets)
+            .filter(|&b| !heavy(b))
+            .map(|b| sums[b])
+            .collect();
+        assert!(light.iter().all(|&s| s < 300), "{light:?}");
+    }
+
+    #[test]
+    fn prefix_maps_fit_their_buckets_and_know_each_buckets_fixed_bits() {
+        let shift = 20;
+        let mut spread = 0;
+        for (round, &(width, buckets, room)) in [
+            (6, 2, 20),
+            (6, 16, 20),
+            (6, 3, 5),
+            (10, 16, 20),
+            (12, 64, 0),
+            (12, 64, 3),
+            (16, 2048, 11),
+            (16, 1024, 20),
+        ]
+        .iter()
+        .enumerate()
+        {
+            // One prefix in 97 holds up to 200,000 sampled keys, the others a few or none.
+            let counts: Vec<u32> = lcg(1 << width, round as u64)
+                .iter()
+                .enumerate()
+                .map(|(p, &x)| match p % 97 {
+                    5 => 1000 + (x >> 32) as u32 % 200_000,
+                    _ => (x >> 62) as u32,
+                })
+                .collect();
+            let (map, sums) = prefix_map(&counts, shift, room, buckets, 1000);
+            let what = format!("width {width}, {buckets} buckets, room {room}");
+            assert!(
+                map.buckets <= buckets && sums.len() == map.buckets,
+                "{what}"
+            );
+            assert!(sums.iter().sum::<usize>() <= counts.iter().map(|&c| c as usize).sum());
+            // Each prefix's buckets come after the last one's; the upper half starts anew.
+            for p in 1..counts.len() {
+                let (before, here) = (buckets_of(&map, p - 1), buckets_of(&map, p));
+                assert!(before.end - 1 <= here.start, "{what}: prefix {p}");
+                assert!(here.end <= map.buckets, "{what}: prefix {p}");
+                if p == counts.len() / 2 {
+                    assert!(before.end <= here.start, "{what}: the upper half");
+                }
+            }
+            // Keys that share a bucket agree in its fixed bits, and buckets follow key order.
+            let mut keys: Vec<u64> = lcg(20_000, 7 + round as u64)
+                .iter()
+                .map(|&x| x >> (64 - shift - width))
+                .collect();
+            keys.sort_unstable();
+            let mut first_of = vec![None; map.buckets];
+            for (&k, b) in keys.iter().zip(keys.iter().map(|&k| map.of(k))) {
+                let first = *first_of[b].get_or_insert(k);
+                assert_eq!((first ^ k) & map.fixed_bits(b), 0, "{what}: bucket {b}");
+            }
+            assert!(
+                keys.windows(2).all(|w| map.of(w[0]) <= map.of(w[1])),
+                "{what}"
+            );
+            spread += usize::from((0..counts.len()).any(|p| buckets_of(&map, p).len() > 1));
+        }
+        assert!(spread >= 4, "only {spread} maps spread a heavy prefix");
     }
 
     #[test]
