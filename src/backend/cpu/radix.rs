@@ -550,8 +550,9 @@ fn sample<K: SortKey>(keys: &[K]) -> impl Iterator<Item = K> + '_ {
 /// The bucketer of an MSD split of `keys` (varying in `mask`, not 0) on `threads` threads:
 /// the plain `digit` from [`split_digit`], unless a sample shows that a [`PrefixMap`] would
 /// keep a good share of the keys (an eighth or more) out of buckets too large for
-/// [`LSD_BYTES`], which would cost those keys another pass through memory. (Where one value
-/// holds many keys, no split helps, and the plain digit is cheaper to compute.)
+/// [`LSD_BYTES`], which would cost those keys another pass through memory; and a map that
+/// spreads heavy prefixes only where it keeps another such share out. (Where one value holds
+/// many keys, no split helps, and the plain digit is cheaper to compute.)
 fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     let digit = split_digit(mask, keys.len(), threads);
     let (lo, hi) = span(mask);
@@ -581,15 +582,30 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     if plain <= samples / 8 {
         return Split::Digit(digit);
     }
-    let (map, sums) = prefix_map(&counts, shift, shift - lo, digit.buckets(), too_big);
-    if plain.saturating_sub(oversized(&mut sums.into_iter())) <= samples / 8 {
-        return Split::Digit(digit);
-    }
-    if map.spreads() {
-        Split::Spread(map)
-    } else {
+    // Each choice must keep an eighth of the sample more out of oversized buckets than the
+    // cheaper one before it.
+    let (map, sums) = prefix_map(&counts, shift, 0, digit.buckets(), too_big);
+    let mapped = oversized(&mut sums.into_iter());
+    let mut best = if plain.saturating_sub(mapped) > samples / 8 {
         Split::Map(map.plain())
+    } else {
+        Split::Digit(digit)
+    };
+    let (spread, _) = prefix_map(&counts, shift, shift - lo, digit.buckets(), too_big);
+    if spread.spreads() {
+        // Counted for real: a prefix of one value (skewed or few-unique keys) keeps all its
+        // keys in one of its buckets, however many it gets.
+        let mut sums = vec![0; spread.buckets()];
+        sample(keys).for_each(|k| sums[spread.of(k)] += 1);
+        if plain
+            .min(mapped)
+            .saturating_sub(oversized(&mut sums.into_iter()))
+            > samples / 8
+        {
+            best = Split::Spread(spread);
+        }
     }
+    best
 }
 
 /// The [`PrefixMap`] over the prefixes at `shift` (as many as `counts` has entries, a power of
@@ -2434,12 +2450,20 @@ mod tests {
             .map(|i| if i % 16 == 1 { i } else { 1 << 31 | 5 })
             .collect();
         check(&hidden);
-        // Uniform integers keep the plain digit.
+        // Uniform integers keep the plain digit; so do keys of a few values, each too big
+        // for a bucket, whose prefixes no bits below them would spread.
         let ints: Vec<u32> = lcg(n, 5).iter().map(|&x| x as u32).collect();
         assert!(matches!(
             choose_split(&ints, varying_bits(&ints), 1),
             Split::Digit(_)
         ));
+        let values = lcg(16, 6);
+        let few: Vec<u64> = lcg(n, 7).iter().map(|&x| values[x as usize % 16]).collect();
+        assert!(matches!(
+            choose_split(&few, varying_bits(&few), 1),
+            Split::Digit(_)
+        ));
+        check(&few);
     }
 
     #[test]
