@@ -591,6 +591,13 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     } else {
         Split::Digit(digit)
     };
+    // Spreading can only keep keys out of oversized buckets where some are left in them, and
+    // only where the keys of a heavy prefix differ in the bits below it that it would read.
+    if mapped <= samples / 8
+        || !heavy_prefixes_vary_below(keys, &counts, shift, shift - lo, too_big)
+    {
+        return best;
+    }
     let (spread, _) = prefix_map(&counts, shift, shift - lo, digit.buckets(), too_big);
     if spread.spreads() {
         // Counted for real: a prefix of one value (skewed or few-unique keys) keeps all its
@@ -606,6 +613,36 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
         }
     }
     best
+}
+
+/// Whether the sampled keys of some prefix at `shift` (whose sampled keys `counts` holds) with
+/// more than `too_big` of them differ in the bits just below it that a [`PrefixMap`] spreading
+/// it by up to `room` bits would read. Where every such prefix holds one value (few-unique or
+/// skewed keys), spreading it makes empty buckets and a dearer lookup for every key.
+fn heavy_prefixes_vary_below<K: SortKey>(
+    keys: &[K],
+    counts: &[u32],
+    shift: u32,
+    room: u32,
+    too_big: usize,
+) -> bool {
+    let below = shift - room.min(SPLIT_MAX_BITS);
+    if below == shift {
+        return false;
+    }
+    let heavy: Vec<usize> = (0..counts.len())
+        .filter(|&p| counts[p] as usize > too_big)
+        .collect();
+    let mut first = vec![None; heavy.len()];
+    sample(keys).any(|k| {
+        let x = bits(k);
+        let prefix = (x >> shift) as usize & (counts.len() - 1);
+        heavy.binary_search(&prefix).is_ok_and(|i| {
+            // Keys of one prefix agree above `shift`: any difference is in the bits below.
+            let f: u64 = *first[i].get_or_insert(x);
+            (f ^ x) >> below != 0
+        })
+    })
 }
 
 /// The [`PrefixMap`] over the prefixes at `shift` (as many as `counts` has entries, a power of
@@ -2543,6 +2580,35 @@ mod tests {
             .map(|b| sums[b])
             .collect();
         assert!(light.iter().all(|&s| s < 300), "{light:?}");
+    }
+
+    #[test]
+    fn only_heavy_prefixes_that_vary_just_below_are_worth_spreading() {
+        let varies = |keys: &[u64], room: u32| {
+            let mut counts = vec![0u32; 256];
+            sample(keys).for_each(|k| counts[(k >> 40) as usize & 255] += 1);
+            heavy_prefixes_vary_below(keys, &counts, 40, room, 100)
+        };
+        let n = 40_000;
+        let two_values: Vec<u64> = (0..n).map(|i| [5u64, 9][i % 2] << 40).collect();
+        assert!(!varies(&two_values, 40));
+        let spread: Vec<u64> = (0..n).map(|i| 5 << 40 | (i as u64 % 3) << 38).collect();
+        assert!(varies(&spread, 40));
+        assert!(!varies(&spread, 0));
+        // Differences far below the bits a map would read do not count.
+        let low: Vec<u64> = (0..n).map(|i| 5 << 40 | i as u64 % 3).collect();
+        assert!(!varies(&low, 40));
+        // Nor do those of light prefixes.
+        let light: Vec<u64> = (0..n)
+            .map(|i| {
+                if i % 64 == 0 {
+                    7 << 40 | (i as u64) << 20
+                } else {
+                    5 << 40
+                }
+            })
+            .collect();
+        assert!(!varies(&light, 40));
     }
 
     #[test]
