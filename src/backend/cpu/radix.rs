@@ -591,10 +591,10 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     } else {
         Split::Digit(digit)
     };
-    // Spreading can only keep keys out of oversized buckets where some are left in them, and
-    // only where the keys of a heavy prefix differ in the bits below it that it would read.
+    // Spreading can only take out of oversized buckets the keys of heavy prefixes that differ
+    // in the bits below them; it pays only where those are another good share.
     if mapped <= samples / 8
-        || !heavy_prefixes_vary_below(keys, &counts, shift, shift - lo, too_big)
+        || spreadable_samples(keys, &counts, shift, shift - lo, too_big) <= samples / 8
     {
         return best;
     }
@@ -615,34 +615,42 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     best
 }
 
-/// Whether the sampled keys of some prefix at `shift` (whose sampled keys `counts` holds) with
-/// more than `too_big` of them differ in the bits just below it that a [`PrefixMap`] spreading
-/// it by up to `room` bits would read. Where every such prefix holds one value (few-unique or
-/// skewed keys), spreading it makes empty buckets and a dearer lookup for every key.
-fn heavy_prefixes_vary_below<K: SortKey>(
+/// The sampled keys (of those that `counts` holds by prefix at `shift`) that a [`PrefixMap`]
+/// spreading prefixes by up to `room` bits could move out of oversized buckets: the keys of
+/// each prefix with more than `too_big` of them whose sampled keys differ in the bits just
+/// below it that the map would read. A prefix of one value (few-unique or skewed keys) keeps
+/// all its keys in one bucket however many it is given.
+fn spreadable_samples<K: SortKey>(
     keys: &[K],
     counts: &[u32],
     shift: u32,
     room: u32,
     too_big: usize,
-) -> bool {
+) -> usize {
     let below = shift - room.min(SPLIT_MAX_BITS);
     if below == shift {
-        return false;
+        return 0;
     }
     let heavy: Vec<usize> = (0..counts.len())
         .filter(|&p| counts[p] as usize > too_big)
         .collect();
     let mut first = vec![None; heavy.len()];
-    sample(keys).any(|k| {
+    let mut varies = vec![false; heavy.len()];
+    for k in sample(keys) {
         let x = bits(k);
         let prefix = (x >> shift) as usize & (counts.len() - 1);
-        heavy.binary_search(&prefix).is_ok_and(|i| {
-            // Keys of one prefix agree above `shift`: any difference is in the bits below.
+        if let Ok(i) = heavy.binary_search(&prefix) {
+            // Keys of one prefix agree from `shift` up: any difference is in the bits below.
             let f: u64 = *first[i].get_or_insert(x);
-            (f ^ x) >> below != 0
-        })
-    })
+            varies[i] |= (f ^ x) >> below != 0;
+        }
+    }
+    heavy
+        .iter()
+        .zip(&varies)
+        .filter(|&(_, &v)| v)
+        .map(|(&p, _)| counts[p] as usize)
+        .sum()
 }
 
 /// The [`PrefixMap`] over the prefixes at `shift` (as many as `counts` has entries, a power of
@@ -2584,21 +2592,33 @@ mod tests {
 
     #[test]
     fn only_heavy_prefixes_that_vary_just_below_are_worth_spreading() {
-        let varies = |keys: &[u64], room: u32| {
+        // Keys per prefix above bit 40, with prefixes of more than 100 sampled keys heavy.
+        let spreadable = |keys: &[u64], room: u32| {
             let mut counts = vec![0u32; 256];
             sample(keys).for_each(|k| counts[(k >> 40) as usize & 255] += 1);
-            heavy_prefixes_vary_below(keys, &counts, 40, room, 100)
+            let n = spreadable_samples(keys, &counts, 40, room, 100);
+            (n, sample(keys).count())
         };
         let n = 40_000;
         let two_values: Vec<u64> = (0..n).map(|i| [5u64, 9][i % 2] << 40).collect();
-        assert!(!varies(&two_values, 40));
+        assert_eq!(spreadable(&two_values, 40).0, 0);
         let spread: Vec<u64> = (0..n).map(|i| 5 << 40 | (i as u64 % 3) << 38).collect();
-        assert!(varies(&spread, 40));
-        assert!(!varies(&spread, 0));
+        let (held, samples) = spreadable(&spread, 40);
+        assert_eq!(held, samples);
+        assert_eq!(spreadable(&spread, 0).0, 0);
         // Differences far below the bits a map would read do not count.
         let low: Vec<u64> = (0..n).map(|i| 5 << 40 | i as u64 % 3).collect();
-        assert!(!varies(&low, 40));
-        // Nor do those of light prefixes.
+        assert_eq!(spreadable(&low, 40).0, 0);
+        // Half the keys in a heavy prefix of one value, half in one that varies.
+        let mixed: Vec<u64> = (0..n)
+            .map(|i| match i % 2 {
+                0 => 5 << 40,
+                _ => 9 << 40 | (i as u64 % 7) << 36,
+            })
+            .collect();
+        let (held, samples) = spreadable(&mixed, 40);
+        assert_eq!(held, samples / 2);
+        // Light prefixes do not count.
         let light: Vec<u64> = (0..n)
             .map(|i| {
                 if i % 64 == 0 {
@@ -2608,7 +2628,7 @@ mod tests {
                 }
             })
             .collect();
-        assert!(!varies(&light, 40));
+        assert_eq!(spreadable(&light, 40).0, 0);
     }
 
     #[test]
