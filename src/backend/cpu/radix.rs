@@ -23,28 +23,30 @@
 //!    instead ranges of a 16-bit prefix chosen from the sample to hold about equal shares,
 //!    looked up in a table; a prefix whose keys alone would not fit the cache (the top
 //!    exponents of f64 keys) gets several buckets, chosen by the bits below it. Each bucket
-//!    knows the bits its keys share, so its sort plans its passes over the rest. Large splits go through *software write-combining*: each bucket
-//!    gathers its keys in a cache-line buffer that is written out as a whole line, with
-//!    non-temporal stores once the data cannot stay in cache, so the scatter pays neither a
-//!    read-for-ownership nor a partial line per key. On sorted stretches, where consecutive
-//!    keys share a bucket, the bucket's position stays in a register.
+//!    knows the bits its keys share, so its sort plans its passes over the rest. Large splits
+//!    go through *software write-combining*: each bucket gathers its keys in a cache-line
+//!    buffer that is written out as a whole line, with non-temporal stores once the data
+//!    cannot stay in cache, so the scatter pays neither a read-for-ownership nor a partial
+//!    line per key. On sorted stretches, where consecutive keys share a bucket, the bucket's
+//!    position stays in a register.
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs at
 //!    cache rather than memory speed. LSD passes over digits that do not vary within the bucket are
 //!    skipped. Keys that would need more than three passes (u64 keys) are sorted by their top
-//!    varying bits only (22 of them in a bucket of the usual size), which tell nearly all of a bucket's keys apart; one more read finds the
-//!    few runs of keys that share them and sorts each run on its own, where three more passes would
-//!    move every key. Such a bucket counts its keys' exact varying bits as it counts their digits,
-//!    and plans again where the bits it inherited were too many. Each thread keeps its counters and
-//!    a spare buffer from one bucket to the next; the passes go through the spare buffer, which
-//!    stays in the cache, so that the result lands where it belongs without a copy. The bucket's
-//!    other half, not touched since long before, is first read in order, which brings it into the
-//!    cache at streaming speed rather than line by line through the scatter's random writes. On one
-//!    thread, the passes of each bucket also prefetch the next bucket's keys and destination into
-//!    L2, a few lines every 64 keys. A bucket far larger than the split aimed for, most of it one
-//!    value (skewed inputs), is partitioned around that value in one pass, stably, and only the
-//!    keys on either side of it are sorted on; other buckets still too large for the cache are
-//!    split again; buckets of a few dozen keys use std's stable sort.
+//!    varying bits only (22 of them in a bucket of the usual size), which tell nearly all of a
+//!    bucket's keys apart; one more read finds the few runs of keys that share them and sorts each
+//!    run on its own, where three more passes would move every key. Such a bucket counts its keys'
+//!    exact varying bits as it counts their digits, and plans again where the bits it inherited
+//!    were too many. Each thread keeps its counters and a spare buffer from one bucket to the next;
+//!    the passes go through the spare buffer, which stays in the cache, so that the result lands
+//!    where it belongs without a copy. The bucket's other half, not touched since long before, is
+//!    first read in order, which brings it into the cache at streaming speed rather than line by
+//!    line through the scatter's random writes. On one thread, the passes of each bucket also
+//!    prefetch the next bucket's keys and destination into L2, a few lines every 64 keys. A bucket
+//!    far larger than the split aimed for, most of it one value (skewed inputs), is partitioned
+//!    around that value in one pass, stably, and only the keys on either side of it are sorted on;
+//!    other buckets still too large for the cache are split again; buckets of a few dozen keys use
+//!    std's stable sort.
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
@@ -674,10 +676,8 @@ fn prefix_map(
 ) -> (PrefixMap<true>, Vec<usize>) {
     let half = counts.len() / 2;
     let extra = heavy_bits(counts, room.min(SPLIT_MAX_BITS), buckets, too_big);
-    // Buckets owed to heavy prefixes still ahead: their own, and one for the light prefixes
-    // after each.
-    let owed = |e: u32| if e > 0 { (1 << e) + 1 } else { 0 };
-    let mut reserved: usize = extra.iter().map(|&e| owed(e)).sum();
+    // Buckets owed to heavy prefixes still ahead.
+    let mut reserved: usize = extra.iter().map(|&e| buckets_owed(e)).sum();
     let mut table = vec![0u16; counts.len()];
     let mut sums = vec![0usize];
     let mut left: usize = counts
@@ -692,7 +692,7 @@ fn prefix_map(
         let c = c as usize;
         let held = sums[sums.len() - 1];
         if e > 0 {
-            reserved -= owed(e);
+            reserved -= buckets_owed(e);
             if i == half || closed || held > 0 {
                 sums.push(0);
             }
@@ -746,17 +746,19 @@ fn heavy_bits(counts: &[u32], room: u32, buckets: usize, too_big: usize) -> Vec<
                 c => (c / share).max(2).ilog2().min(room),
             })
             .collect();
-        let used: usize = extra
-            .iter()
-            .filter(|&&e| e > 0)
-            .map(|&e| (1usize << e) + 1)
-            .sum();
+        let used: usize = extra.iter().map(|&e| buckets_owed(e)).sum();
         if used + 2 <= buckets {
             return extra;
         }
         share *= 2;
         too_big = 2 * too_big.max(1);
     }
+}
+
+/// The buckets a prefix spread by `extra` bits takes in a [`PrefixMap`]: its own, and one for
+/// the light prefixes after it; none for a prefix not spread.
+fn buckets_owed(extra: u32) -> usize {
+    if extra > 0 { (1 << extra) + 1 } else { 0 }
 }
 
 /// The bits in which all keys of each of `buckets` buckets agree, given the [`PrefixMap`]
@@ -790,15 +792,14 @@ fn fixed_bits_of_buckets(table: &[u16], shift: u32, buckets: usize) -> Vec<u64> 
 /// whose counters would cost more than the keys), and the varying bits below them that the
 /// passes leave to [`finish_runs`] (0 where they sort every varying bit).
 ///
-/// Keys that vary in more bits than three of the widest passes cover (64-bit keys: five more
-/// passes after a split) are sorted by the top varying bits that two passes cover, where those
-/// are enough to tell nearly all keys apart where the keys spread evenly over them:
-/// [`TIE_MARGIN_BITS`] more bits than the count of keys takes. (Where the keys crowd into a
-/// few values of those bits, the runs take the work instead, at the cost of one more read.) The rare runs of keys that
-/// share them are then finished on their own, which costs one read, where three or more
-/// passes would each move every key. (32-bit keys keep their passes: where their top bits
-/// are crowded, as in a bucket of float keys, runs of ties would cost more than the one pass
-/// saved.)
+/// Keys that vary in more bits than three of the widest passes cover (64-bit keys: five more passes
+/// after a split) are sorted by the top varying bits that two passes cover, where those are enough
+/// to tell nearly all keys apart where the keys spread evenly over them: [`TIE_MARGIN_BITS`] more
+/// bits than the count of keys takes. (Where the keys crowd into a few values of those bits, the
+/// runs take the work instead, at the cost of one more read.) The rare runs of keys that share them
+/// are then finished on their own, which costs one read, where three or more passes would each move
+/// every key. (32-bit keys keep their passes: where their top bits are crowded, as in a bucket of
+/// float keys, runs of ties would cost more than the one pass saved.)
 fn lsd_plan(mask: u64, len: usize) -> (Vec<Digit>, u64) {
     let (lo, hi) = span(mask);
     let len_bits = usize::BITS - len.leading_zeros();
@@ -2607,7 +2608,7 @@ mod tests {
         assert_eq!(held, samples);
         assert_eq!(spreadable(&spread, 0).0, 0);
         // Differences far below the bits a map would read do not count.
-        let low: Vec<u64> = (0..n).map(|i| 5 << 40 | i as u64 % 3).collect();
+        let low: Vec<u64> = (0..n).map(|i| (5 << 40) | (i as u64 % 3)).collect();
         assert_eq!(spreadable(&low, 40).0, 0);
         // Half the keys in a heavy prefix of one value, half in one that varies.
         let mixed: Vec<u64> = (0..n)
