@@ -551,10 +551,11 @@ fn sample<K: SortKey>(keys: &[K]) -> impl Iterator<Item = K> + '_ {
 
 /// The bucketer of an MSD split of `keys` (varying in `mask`, not 0) on `threads` threads:
 /// the plain `digit` from [`split_digit`], unless a sample shows that a [`PrefixMap`] would
-/// keep a good share of the keys (an eighth or more) out of buckets too large for
-/// [`LSD_BYTES`], which would cost those keys another pass through memory; and a map that
-/// spreads heavy prefixes only where it keeps another such share out. (Where one value holds
-/// many keys, no split helps, and the plain digit is cheaper to compute.)
+/// keep a good share of the keys (an eighth or more) out of costly buckets (see
+/// [`costly_samples`]), each of which would cost its keys another pass through memory; and a
+/// map that spreads heavy prefixes only where it keeps another such share out. (Where each
+/// large value already has a bucket of its own, no split helps, and the plain digit is
+/// cheaper to compute.)
 fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     let digit = split_digit(mask, keys.len(), threads);
     let (lo, hi) = span(mask);
@@ -573,48 +574,72 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     }
     // Sampled keys in buckets that would overflow the cache.
     let too_big = samples * LSD_BYTES / size_of_val(keys);
-    let oversized =
-        |sums: &mut dyn Iterator<Item = usize>| -> usize { sums.filter(|&s| s > too_big).sum() };
-    let group = 1usize << (width - digit.width);
-    let plain = oversized(
-        &mut counts
-            .chunks(group)
-            .map(|c| c.iter().map(|&x| x as usize).sum()),
-    );
+    let plain = costly_samples(keys, &digit, too_big);
     if plain <= samples / 8 {
         return Split::Digit(digit);
     }
-    // Each choice must keep an eighth of the sample more out of oversized buckets than the
+    // Each choice must keep an eighth of the sample more out of costly buckets than the
     // cheaper one before it.
-    let (map, sums) = prefix_map(&counts, shift, 0, digit.buckets(), too_big);
-    let mapped = oversized(&mut sums.into_iter());
+    let map = prefix_map(&counts, shift, 0, digit.buckets(), too_big)
+        .0
+        .plain();
+    let mapped = costly_samples(keys, &map, too_big);
     let mut best = if plain.saturating_sub(mapped) > samples / 8 {
-        Split::Map(map.plain())
+        Split::Map(map)
     } else {
         Split::Digit(digit)
     };
-    // Spreading can only take out of oversized buckets the keys of heavy prefixes that differ
+    // Spreading can only take out of costly buckets the keys of heavy prefixes that differ
     // in the bits below them; it pays only where those are another good share.
     if mapped <= samples / 8
         || spreadable_samples(keys, &counts, shift, shift - lo, too_big) <= samples / 8
     {
         return best;
     }
-    let (spread, _) = prefix_map(&counts, shift, shift - lo, digit.buckets(), too_big);
-    if spread.spreads() {
-        // Counted for real: a prefix of one value (skewed or few-unique keys) keeps all its
-        // keys in one of its buckets, however many it gets.
-        let mut sums = vec![0; spread.buckets()];
-        sample(keys).for_each(|k| sums[spread.of(k)] += 1);
-        if plain
+    let spread = prefix_map(&counts, shift, shift - lo, digit.buckets(), too_big).0;
+    if spread.spreads()
+        && plain
             .min(mapped)
-            .saturating_sub(oversized(&mut sums.into_iter()))
+            .saturating_sub(costly_samples(keys, &spread, too_big))
             > samples / 8
-        {
-            best = Split::Spread(spread);
-        }
+    {
+        best = Split::Spread(spread);
     }
     best
+}
+
+/// The sampled keys of `keys` that `bucketer` would put in costly buckets: those with more
+/// than `too_big` sampled keys (too many for [`LSD_BYTES`], so another pass through memory),
+/// unless one value holds most of them. A bucket of one value is found sorted in one read,
+/// however large, and one that a value dominates is partitioned around it in one pass (see
+/// [`dominant_value`]); a bucket of a few large values (few-unique float keys, whose values
+/// crowd the top bits) needs a split of its own.
+fn costly_samples<K: SortKey, B: Bucketer>(keys: &[K], bucketer: &B, too_big: usize) -> usize {
+    let buckets = bucketer.buckets();
+    // Boyer-Moore majority vote in each bucket, then the votes of each bucket's candidate.
+    let (mut held, mut candidate, mut lead) =
+        (vec![0; buckets], vec![0; buckets], vec![0; buckets]);
+    for k in sample(keys) {
+        let (b, x) = (bucketer.of(k), bits(k));
+        held[b] += 1;
+        if lead[b] == 0 {
+            candidate[b] = x;
+        }
+        lead[b] = if candidate[b] == x {
+            lead[b] + 1
+        } else {
+            lead[b] - 1
+        };
+    }
+    let mut votes = vec![0; buckets];
+    for k in sample(keys) {
+        let b = bucketer.of(k);
+        votes[b] += usize::from(candidate[b] == bits(k));
+    }
+    (0..buckets)
+        .filter(|&b| held[b] > too_big && 2 * votes[b] <= held[b])
+        .map(|b| held[b])
+        .sum()
 }
 
 /// The sampled keys (of those that `counts` holds by prefix at `shift`) that a [`PrefixMap`]
@@ -1920,7 +1945,7 @@ fn chunk_regions<'a, K>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::KeyValue;
+    use crate::data::{Distribution, KeyData, KeyType, KeyValue, generate};
     use proptest::prelude::*;
 
     /// Bit patterns of `keys`, so that NaNs compare equal to themselves.
@@ -2589,6 +2614,69 @@ mod tests {
             .map(|b| sums[b])
             .collect();
         assert!(light.iter().all(|&s| s < 300), "{light:?}");
+    }
+
+    #[test]
+    fn costly_buckets_are_large_and_not_held_by_one_value() {
+        // 16 buckets by the top 4 bits; every run of 16 keys (the sample reads such runs)
+        // gives 4 keys to each of four buckets: one value; one value in 3 keys of 4; two
+        // values half and half; four values.
+        let keys: Vec<u32> = (0..4096u32)
+            .map(|i| match i % 16 {
+                j @ 0..4 => 1 << 28 | (j / 4),
+                j @ 4..8 => 2 << 28 | u32::from(j == 7),
+                j @ 8..12 => 3 << 28 | (j % 2),
+                j => 5 << 28 | j,
+            })
+            .collect();
+        let digit = Digit {
+            shift: 28,
+            width: 4,
+        };
+        let per_bucket = sample(&keys).count() / 4;
+        assert_eq!(per_bucket, 64);
+        // Only the buckets of two and of four values cost a split, and only when too big.
+        assert_eq!(costly_samples(&keys, &digit, 40), 2 * per_bucket);
+        assert_eq!(costly_samples(&keys, &digit, per_bucket), 0);
+    }
+
+    #[test]
+    fn few_values_crowded_in_the_top_bits_get_buckets_of_their_own() {
+        // Few-unique floats as the generator makes them: their exponents crowd the 16 values
+        // into a few buckets of the plain digit, several values in some of them.
+        let KeyData::F32(floats) = generate(KeyType::F32, Distribution::FewUnique, 16_000, 42)
+        else {
+            unreachable!("f32 keys")
+        };
+        let mask = varying_bits(&floats);
+        // Keys in buckets of more than one value, each such bucket a split of its own.
+        let mixed = |bucket: &dyn Fn(f32) -> usize| {
+            let mut values: Vec<Vec<u32>> = vec![Vec::new(); MAX_BUCKETS];
+            let mut held = vec![0; MAX_BUCKETS];
+            for &k in &floats {
+                let b = bucket(k);
+                held[b] += 1;
+                if !values[b].contains(&k.to_bits()) {
+                    values[b].push(k.to_bits());
+                }
+            }
+            (0..MAX_BUCKETS)
+                .filter(|&b| values[b].len() > 1)
+                .map(|b| held[b])
+                .sum::<usize>()
+        };
+        let digit = split_digit(mask, floats.len(), 1);
+        assert!(mixed(&|k| digit.of(k)) > floats.len() / 8);
+        let mapped = match choose_split(&floats, mask, 1) {
+            Split::Map(map) => mixed(&|k| map.of(k)),
+            Split::Spread(map) => mixed(&|k| map.of(k)),
+            Split::Digit(_) => panic!("a plain digit for crowded values"),
+        };
+        assert!(
+            mapped <= floats.len() / 8,
+            "{mapped} keys in buckets of several values"
+        );
+        check(&floats);
     }
 
     #[test]
