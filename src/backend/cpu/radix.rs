@@ -1074,36 +1074,55 @@ fn partition_around<K: SortKey>(
     value: u64,
     mask: u64,
 ) -> bool {
-    let (mut below, mut equal) = (0usize, 0usize);
-    for &k in src.iter() {
-        let b = bits(k);
-        below += usize::from(b < value);
-        equal += usize::from(b == value);
-    }
+    let (below, equal) = count_around(src, value);
     if 2 * equal <= src.len() {
         return false;
     }
-    let (mut next_below, mut next_equal, mut next_above) = (0, below, below + equal);
-    for &k in src.iter() {
-        let b = bits(k);
-        let at = if b < value {
-            &mut next_below
-        } else if b == value {
-            &mut next_equal
-        } else {
-            &mut next_above
-        };
-        dst[*at] = k;
-        *at += 1;
-    }
-    let (dst_below, dst_rest) = dst.split_at_mut(below);
-    let (dst_equal, dst_above) = dst_rest.split_at_mut(equal);
-    let (src_below, src_rest) = src.split_at_mut(below);
-    let (src_equal, src_above) = src_rest.split_at_mut(equal);
+    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
+    scatter_around(src, value, [dst_below, dst_equal, dst_above]);
+    let [src_below, src_equal, src_above] = thirds(src, below, equal);
     sort_into(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
     place(dst_equal, src_equal, !result_in_dst);
     sort_into(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
     true
+}
+
+/// How many of `keys` lie below the key whose ordered bits are `value`, and how many equal it.
+fn count_around<K: SortKey>(keys: &[K], value: u64) -> (usize, usize) {
+    let (mut below, mut equal) = (0, 0);
+    for &k in keys {
+        let b = bits(k);
+        below += usize::from(b < value);
+        equal += usize::from(b == value);
+    }
+    (below, equal)
+}
+
+/// `buf` cut into its first `below` keys, the `equal` keys after them, and the rest.
+fn thirds<K>(buf: &mut [K], below: usize, equal: usize) -> [&mut [K]; 3] {
+    let (low, rest) = buf.split_at_mut(below);
+    let (middle, high) = rest.split_at_mut(equal);
+    [low, middle, high]
+}
+
+/// Moves `keys`, stably, into `parts`: those below the key whose ordered bits are `value`,
+/// those equal to it, and those above it, each part exactly as long as its keys.
+fn scatter_around<K: SortKey>(keys: &[K], value: u64, parts: [&mut [K]; 3]) {
+    let [below, equal, above] = parts;
+    let (mut next_below, mut next_equal, mut next_above) = (0, 0, 0);
+    for &k in keys {
+        let b = bits(k);
+        if b < value {
+            below[next_below] = k;
+            next_below += 1;
+        } else if b == value {
+            equal[next_equal] = k;
+            next_equal += 1;
+        } else {
+            above[next_above] = k;
+            next_above += 1;
+        }
+    }
 }
 
 /// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says);
@@ -1850,11 +1869,68 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
         par_place(src, dst, result_in_dst);
         return;
     }
-    // No `partition_around` here, unlike `sort_into`: it would take one thread two passes
-    // over a bucket this large, where the parallel split below shares them out. (Tried on
-    // 16 threads: with the partition here, skewed keys were slower in three runs in four, by
-    // up to 18 %, and few-unique keys too.)
+    // A bucket this large that one value holds (of skewed keys) would otherwise take a
+    // parallel split for each level of bits the value shares with its neighbours.
+    if let Some(value) = dominant_value(src)
+        && par_partition_around(src, dst, result_in_dst, value, mask)
+    {
+        return;
+    }
     par_split(src, dst, result_in_dst, mask, Check::Exact);
+}
+
+/// [`partition_around`] on all threads: each chunk of `src` counts its keys below and equal
+/// to `value`, then moves them into a region of its own in each of the three parts, in chunk
+/// order, so that the partition stays stable. The parts below and above are then sorted on.
+fn par_partition_around<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    value: u64,
+    mask: u64,
+) -> bool {
+    let chunk = chunk_len(src.len(), rayon::current_num_threads());
+    let counts: Vec<(usize, usize)> = src
+        .par_chunks(chunk)
+        .map(|keys| count_around(keys, value))
+        .collect();
+    let below: usize = counts.iter().map(|c| c.0).sum();
+    let equal: usize = counts.iter().map(|c| c.1).sum();
+    if 2 * equal <= src.len() {
+        return false;
+    }
+    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
+    let chunk_lens = src.chunks(chunk).map(<[K]>::len);
+    let above: Vec<usize> = chunk_lens
+        .zip(&counts)
+        .map(|(n, c)| n - c.0 - c.1)
+        .collect();
+    let belows = bucket_regions(dst_below, &counts.iter().map(|c| c.0).collect::<Vec<_>>());
+    let equals = bucket_regions(dst_equal, &counts.iter().map(|c| c.1).collect::<Vec<_>>());
+    let aboves = bucket_regions(dst_above, &above);
+    src.par_chunks(chunk)
+        .zip(belows)
+        .zip(equals)
+        .zip(aboves)
+        .for_each(|(((keys, b), e), a)| scatter_around(keys, value, [b, e, a]));
+    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
+    let [src_below, src_equal, src_above] = thirds(src, below, equal);
+    rayon::join(
+        || par_sort_part(dst_below, src_below, !result_in_dst, mask),
+        || par_sort_part(dst_above, src_above, !result_in_dst, mask),
+    );
+    par_place(dst_equal, src_equal, !result_in_dst);
+    true
+}
+
+/// Sorts a part of a bucket (keys varying in no bits outside `mask`) as [`sort_into`] does,
+/// on all threads where it is large enough to gain from them.
+fn par_sort_part<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
+    if src.len() < PAR_MIN {
+        sort_into(src, dst, result_in_dst, mask, Ahead::NONE);
+    } else {
+        par_sort_into(src, dst, result_in_dst);
+    }
 }
 
 /// One parallel MSD split of `src` (keys varying in `mask`, not 0, as `check` says) into
@@ -2389,32 +2465,78 @@ mod tests {
                 value: 0
             })
         );
-        let mut want = pairs.clone();
-        want.sort_by_key(|p| p.key);
-        for result_in_dst in [false, true] {
-            let (mut src, mut dst) = (pairs.clone(), pairs.clone());
-            let mask = u64::MAX;
-            assert!(partition_around(
-                &mut src,
-                &mut dst,
-                result_in_dst,
-                value,
-                mask
-            ));
-            assert_eq!(if result_in_dst { &dst } else { &src }, &want);
-        }
+        check_partition(&pairs, value, partition_around);
         check_stable(&pairs);
-        // A value the sample favoured but which holds at most half of the keys changes nothing.
-        let halves: Vec<u32> = (0..4000)
-            .map(|i| if i % 2 == 0 { 7 } else { i + 8 })
-            .collect();
-        let (mut src, mut dst) = (halves.clone(), vec![0; halves.len()]);
-        assert!(!partition_around(&mut src, &mut dst, true, 7, u64::MAX));
-        assert_eq!(src, halves);
         // Uniform keys have no dominant value, and small buckets are not looked at.
         let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
         assert_eq!(dominant_value(&uniform), None);
         assert_eq!(dominant_value(&vec![5u32; 4 * BUCKET_KEYS]), None);
+    }
+
+    #[test]
+    fn a_value_holding_most_of_a_large_bucket_is_partitioned_around_on_all_threads() {
+        // Three keys in five are 2^30; three in ten lie just below or above it, in its bucket
+        // of a split by the top bits, and enough of them for parallel sorts of their own;
+        // the rest lie anywhere.
+        let centre = 1u32 << 30;
+        let pairs: Vec<KeyValue> = lcg(40_000, 12)
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let near = (x >> 40) as u32 % (1 << 20) + 1;
+                let key = match x % 20 {
+                    0 | 1 => (x >> 32) as u32,
+                    2..5 => centre - near,
+                    5..8 => centre + near,
+                    _ => centre,
+                };
+                KeyValue {
+                    key,
+                    value: i as u32,
+                }
+            })
+            .collect();
+        let value = bits(KeyValue {
+            key: centre,
+            value: 0,
+        });
+        let below = pairs.iter().filter(|p| p.key < centre).count();
+        assert!(below > 2 * PAR_MIN, "{below} keys below");
+        in_pool(3, || check_partition(&pairs, value, par_partition_around));
+        check_stable(&pairs);
+    }
+
+    /// Checks that `partition` (around the key whose bits are `value`, which holds most of
+    /// `pairs`) sorts `pairs` stably, into either buffer; and that around a value that holds
+    /// only half of the keys, it declines and changes nothing.
+    fn check_partition(
+        pairs: &[KeyValue],
+        value: u64,
+        partition: fn(&mut [KeyValue], &mut [KeyValue], bool, u64, u64) -> bool,
+    ) {
+        let mut want = pairs.to_vec();
+        want.sort_by_key(|p| p.key);
+        for result_in_dst in [false, true] {
+            let (mut src, mut dst) = (pairs.to_vec(), vec![pairs[0]; pairs.len()]);
+            assert!(partition(
+                &mut src,
+                &mut dst,
+                result_in_dst,
+                value,
+                u64::MAX
+            ));
+            assert_eq!(if result_in_dst { &dst } else { &src }, &want);
+        }
+        let halves: Vec<KeyValue> = (0..4000)
+            .map(|i| KeyValue {
+                key: if i % 2 == 0 { 7 } else { i + 8 },
+                value: i,
+            })
+            .collect();
+        let seven = bits(KeyValue { key: 7, value: 0 });
+        let (mut src, mut dst) = (halves.clone(), halves.clone());
+        assert!(!partition(&mut src, &mut dst, true, seven, u64::MAX));
+        assert_eq!(src, halves);
     }
 
     #[test]
