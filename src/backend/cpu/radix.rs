@@ -1870,7 +1870,9 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
         return;
     }
     // A bucket this large that one value holds (of skewed keys) would otherwise take a
-    // parallel split for each level of bits the value shares with its neighbours.
+    // parallel split for each level of bits the value shares with its neighbours. (The
+    // partition must be parallel too: `partition_around` on one thread made skewed keys
+    // slower on 16 threads, in three runs in four by up to 18 %.)
     if let Some(value) = dominant_value(src)
         && par_partition_around(src, dst, result_in_dst, value, mask)
     {
@@ -2745,7 +2747,7 @@ mod tests {
         // values half and half; four values.
         let keys: Vec<u32> = (0..4096u32)
             .map(|i| match i % 16 {
-                j @ 0..4 => 1 << 28 | (j / 4),
+                0..4 => 1 << 28,
                 j @ 4..8 => 2 << 28 | u32::from(j == 7),
                 j @ 8..12 => 3 << 28 | (j % 2),
                 j => 5 << 28 | j,
