@@ -572,7 +572,7 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
         counts[(bits(k) >> shift) as usize & ((1 << width) - 1)] += 1;
         samples += 1;
     }
-    // Sampled keys in buckets that would overflow the cache.
+    // Buckets with more sampled keys than this would overflow the cache.
     let too_big = samples * LSD_BYTES / size_of_val(keys);
     let plain = costly_samples(keys, &digit, too_big);
     if plain <= samples / 8 {
@@ -1353,9 +1353,9 @@ const AHEAD_STEP: usize = 64;
 
 /// Where the bucket sorted after this one lies: its keys and the region they go to. The LSD
 /// passes of the bucket before it load both into L2 a few lines at a time (see [`Prefetch`]),
-/// so that the next bucket's first reads and writes need not wait on memory: its regions lie
-/// the hardware prefetcher does not load ahead: the current bucket's scattered writes give it
-/// no stream to follow.
+/// so that the next bucket's first reads and writes need not wait on memory. The hardware
+/// prefetcher would not load them ahead: the current bucket's scattered writes give it no
+/// stream to follow.
 #[derive(Clone, Copy, Debug)]
 struct Ahead {
     /// Address and length in bytes of each region.
@@ -1892,29 +1892,27 @@ fn par_partition_around<K: SortKey>(
     mask: u64,
 ) -> bool {
     let chunk = chunk_len(src.len(), rayon::current_num_threads());
-    let counts: Vec<(usize, usize)> = src
+    let (belows, equals): (Vec<usize>, Vec<usize>) = src
         .par_chunks(chunk)
         .map(|keys| count_around(keys, value))
-        .collect();
-    let below: usize = counts.iter().map(|c| c.0).sum();
-    let equal: usize = counts.iter().map(|c| c.1).sum();
+        .unzip();
+    let (below, equal) = (belows.iter().sum(), equals.iter().sum());
     if 2 * equal <= src.len() {
         return false;
     }
-    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
-    let chunk_lens = src.chunks(chunk).map(<[K]>::len);
-    let above: Vec<usize> = chunk_lens
-        .zip(&counts)
-        .map(|(n, c)| n - c.0 - c.1)
+    let aboves: Vec<usize> = src
+        .chunks(chunk)
+        .zip(belows.iter().zip(&equals))
+        .map(|(keys, (b, e))| keys.len() - b - e)
         .collect();
-    let belows = bucket_regions(dst_below, &counts.iter().map(|c| c.0).collect::<Vec<_>>());
-    let equals = bucket_regions(dst_equal, &counts.iter().map(|c| c.1).collect::<Vec<_>>());
-    let aboves = bucket_regions(dst_above, &above);
+    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
+    let regions = bucket_regions(dst_below, &belows)
+        .into_iter()
+        .zip(bucket_regions(dst_equal, &equals))
+        .zip(bucket_regions(dst_above, &aboves));
     src.par_chunks(chunk)
-        .zip(belows)
-        .zip(equals)
-        .zip(aboves)
-        .for_each(|(((keys, b), e), a)| scatter_around(keys, value, [b, e, a]));
+        .zip(regions.collect::<Vec<_>>())
+        .for_each(|(keys, ((b, e), a))| scatter_around(keys, value, [b, e, a]));
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let [src_below, src_equal, src_above] = thirds(src, below, equal);
     rayon::join(
