@@ -2495,6 +2495,10 @@ mod tests {
         let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
         assert_eq!(dominant_value(&uniform), None);
         assert_eq!(dominant_value(&vec![5u32; BUCKET_BYTES]), None);
+        // Nor are buckets of fewer keys than the sample reads, however many bytes they hold.
+        let few_wide = vec![5u64; 4 * BUCKET_BYTES / 8 + 1];
+        assert!(few_wide.len() < DOMINANT_SAMPLES);
+        assert_eq!(dominant_value(&few_wide), None);
     }
 
     #[test]
