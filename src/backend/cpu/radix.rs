@@ -1040,7 +1040,8 @@ const DOMINANT_SAMPLES: usize = 64;
 /// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
 /// for the cache is split once more first; [`partition_around`] the value moves each key once.
 fn dominant_value<K: SortKey>(keys: &[K]) -> Option<u64> {
-    // (Tests' tiny buckets may hold fewer keys than the sample reads.)
+    // Small buckets are not looked at, nor (with the tests' tiny thresholds) buckets of fewer
+    // keys than the sample reads.
     if size_of_val(keys) <= 4 * BUCKET_BYTES || keys.len() < DOMINANT_SAMPLES {
         return None;
     }
@@ -2494,7 +2495,10 @@ mod tests {
         // Uniform keys have no dominant value, and small buckets are not looked at.
         let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
         assert_eq!(dominant_value(&uniform), None);
-        assert_eq!(dominant_value(&vec![5u32; BUCKET_BYTES]), None);
+        assert_eq!(
+            dominant_value(&vec![5u32; 4 * BUCKET_BYTES / size_of::<u32>()]),
+            None
+        );
         // Nor are buckets of fewer keys than the sample reads, however many bytes they hold.
         let few_wide = vec![5u64; 4 * BUCKET_BYTES / 8 + 1];
         assert!(few_wide.len() < DOMINANT_SAMPLES);
