@@ -115,6 +115,22 @@ impl Style {
     fn shape(self) -> usize {
         (self.colour + self.colour / PALETTE.len() + self.variant) % 4
     }
+
+    /// Whether this series's bars are hollow: a bar has no shape to change, so where the colours
+    /// repeat (the second eight series, the fourth, ...) the bars are outlined in the colour
+    /// over a pale fill, and no two of the first 16 bar series look alike.
+    fn hollow(self) -> bool {
+        (self.colour / PALETTE.len()) % 2 == 1
+    }
+
+    /// The fill of a hollow bar: the colour 80 % of the way to white.
+    fn pale(self) -> RGBColor {
+        Style {
+            variant: self.variant.max(2),
+            ..self
+        }
+        .rgb()
+    }
 }
 
 /// A value with its 95 % confidence interval where known.
@@ -697,10 +713,10 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> D
             for p in &series.points {
                 let x0 = p.x - slot * count as f64 / 2.0 + slot * i as f64;
                 let inset = slot * 0.08;
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    [(x0 + inset, 0.0), (x0 + slot - inset, p.y)],
-                    color.filled(),
-                )))?;
+                let corners = [(x0 + inset, 0.0), (x0 + slot - inset, p.y)];
+                for style in bar_styles(series.style) {
+                    chart.draw_series(std::iter::once(Rectangle::new(corners, style)))?;
+                }
                 draw_error_bar(&mut chart, x0 + slot / 2.0, p)?;
             }
         } else {
@@ -782,7 +798,9 @@ fn draw_legend<DB: DrawingBackend>(
     for series in figure.series.iter().take(shown) {
         let color = series.style.rgb();
         if figure.bars {
-            area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], color.filled()))?;
+            for style in bar_styles(series.style) {
+                area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], style))?;
+            }
         } else {
             area.draw(&PathElement::new(
                 vec![(4, y), (36, y)],
@@ -849,6 +867,17 @@ fn draw_legend<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// How a bar of a series is drawn, in order: filled in its colour, or for a hollow one (see
+/// [`Style::hollow`]) filled pale and then outlined.
+fn bar_styles(series_style: Style) -> Vec<ShapeStyle> {
+    let color = series_style.rgb();
+    if series_style.hollow() {
+        vec![series_style.pale().filled(), color.stroke_width(2)]
+    } else {
+        vec![color.filled()]
+    }
 }
 
 /// A marker in pixel coordinates, for the legend.
@@ -1012,6 +1041,24 @@ mod tests {
         let (RGBColor(r0, g0, b0), RGBColor(r1, g1, b1)) = (first.rgb(), second.rgb());
         assert!(r1 >= r0 && g1 >= g0 && b1 >= b0 && (r1, g1, b1) != (r0, g0, b0));
         assert_ne!(first.shape(), second.shape());
+    }
+
+    #[test]
+    fn the_first_16_bar_series_never_repeat_colour_and_fill_together() {
+        let looks: Vec<(RGBColor, bool)> = (0..16)
+            .map(|colour| Style { colour, variant: 0 })
+            .map(|s| (s.rgb(), s.hollow()))
+            .collect();
+        for (i, a) in looks.iter().enumerate() {
+            assert!(looks[i + 1..].iter().all(|b| b != a), "series {i} repeats");
+        }
+        // A hollow bar's fill is paler than its outline.
+        let ninth = Style {
+            colour: 8,
+            variant: 0,
+        };
+        let (RGBColor(r, g, b), RGBColor(pr, pg, pb)) = (ninth.rgb(), ninth.pale());
+        assert!(pr > r && pg > g && pb > b);
     }
 
     #[test]
