@@ -1043,15 +1043,19 @@ mod tests {
         assert_ne!(first.shape(), second.shape());
     }
 
-    #[test]
-    fn the_first_16_bar_series_never_repeat_colour_and_fill_together() {
-        let looks: Vec<(RGBColor, bool)> = (0..16)
-            .map(|colour| Style { colour, variant: 0 })
-            .map(|s| (s.rgb(), s.hollow()))
+    /// Asserts that the first `count` plain series differ in `look`.
+    fn assert_plain_series_differ<L: PartialEq>(count: usize, look: impl Fn(Style) -> L) {
+        let looks: Vec<L> = (0..count)
+            .map(|colour| look(Style { colour, variant: 0 }))
             .collect();
         for (i, a) in looks.iter().enumerate() {
             assert!(looks[i + 1..].iter().all(|b| b != a), "series {i} repeats");
         }
+    }
+
+    #[test]
+    fn the_first_16_bar_series_never_repeat_colour_and_fill_together() {
+        assert_plain_series_differ(16, |s| (s.rgb(), s.hollow()));
         // A hollow bar's fill is paler than its outline.
         let ninth = Style {
             colour: 8,
@@ -1063,12 +1067,6 @@ mod tests {
 
     #[test]
     fn the_first_32_plain_series_never_repeat_colour_and_shape_together() {
-        let looks: Vec<(RGBColor, usize)> = (0..32)
-            .map(|colour| Style { colour, variant: 0 })
-            .map(|s| (s.rgb(), s.shape()))
-            .collect();
-        for (i, a) in looks.iter().enumerate() {
-            assert!(looks[i + 1..].iter().all(|b| b != a), "series {i} repeats");
-        }
+        assert_plain_series_differ(32, |s| (s.rgb(), s.shape()));
     }
 }
