@@ -103,11 +103,15 @@ pub struct Style {
 
 impl Style {
     fn rgb(self) -> RGBColor {
-        let RGBColor(r, g, b) = PALETTE[self.colour % PALETTE.len()];
         // Each variant moves the colour 40 % closer to white, up to 80 %.
-        let towards_white = (0.4 * self.variant as f64).min(0.8);
-        let tint = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * towards_white).round() as u8;
-        RGBColor(tint(r), tint(g), tint(b))
+        self.tint((0.4 * self.variant as f64).min(0.8))
+    }
+
+    /// The palette colour moved `share` of the way to white.
+    fn tint(self, share: f64) -> RGBColor {
+        let RGBColor(r, g, b) = PALETTE[self.colour % PALETTE.len()];
+        let towards_white = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * share).round() as u8;
+        RGBColor(towards_white(r), towards_white(g), towards_white(b))
     }
 
     /// The marker shape: colours repeat after eight series, and then the shapes shift, so no
@@ -125,11 +129,7 @@ impl Style {
 
     /// The fill of a hollow bar: the colour 80 % of the way to white.
     fn pale(self) -> RGBColor {
-        Style {
-            variant: self.variant.max(2),
-            ..self
-        }
-        .rgb()
+        self.tint(0.8)
     }
 }
 
