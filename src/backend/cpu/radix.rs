@@ -28,7 +28,10 @@
 //!    buffer that is written out as a whole line, with non-temporal stores once the data
 //!    cannot stay in cache, so the scatter pays neither a read-for-ownership nor a partial
 //!    line per key. On sorted stretches, where consecutive keys share a bucket, the bucket's
-//!    position stays in a register.
+//!    position stays in a register. On one thread, an input too large for the cache is split
+//!    without counting first: each bucket's lines go into a chain of fixed-size blocks, and
+//!    each bucket's sort reads its keys from its blocks and writes them into place (see
+//!    [`blocked`]), which saves the histogram pass, a read of the whole input.
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs at
 //!    cache rather than memory speed. LSD passes over digits that do not vary within the bucket are
@@ -54,7 +57,8 @@
 //! rayon's work stealing; a bucket much larger than a thread's share (skewed inputs) is split
 //! again in parallel instead of being left to one thread.
 //!
-//! The scratch buffer holds one copy of the input. Faulting in the pages of a fresh buffer
+//! The scratch buffer holds one copy of the input (and one block per bucket more, for the
+//! blocked split). Faulting in the pages of a fresh buffer
 //! costs more than a pass (far more in a virtual machine, or without transparent huge pages),
 //! so, as benchmark-grade radix sorts do, the sort **keeps its scratch buffer between calls**:
 //! one buffer, as large as the largest input sorted since it was last freed, made when a
@@ -69,8 +73,9 @@
 //! equal keys.
 
 use std::any::TypeId;
+use std::array;
 use std::cell::RefCell;
-use std::iter::{Chain, StepBy};
+use std::iter::{FlatMap, StepBy};
 use std::mem::{size_of, size_of_val};
 use std::ops::Range;
 use std::sync::{Mutex, PoisonError, TryLockError};
@@ -78,6 +83,8 @@ use std::sync::{Mutex, PoisonError, TryLockError};
 use rayon::prelude::*;
 
 use crate::data::{KeyValue, SortKey};
+
+mod blocked;
 
 /// The widest LSD digit: two passes cover the 22 bits left of a u32 after a split.
 const LSD_MAX_BITS: u32 = 11;
@@ -153,6 +160,11 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         // A split needs only the top varying bit, which a sample nearly always shows; the
         // histogram pass checks it (see `Check`), saving a pass over the keys.
         let sampled = sampled_bits(keys);
+        if sampled != 0 && size_of_val(keys) > NT_BYTES {
+            // Too large for the cache: a split into blocks saves the histogram pass too.
+            blocked::sort(keys, sampled);
+            return;
+        }
         if sampled != 0 {
             with_scratch(keys.len(), keys[0], false, |scratch| {
                 split_once(keys, scratch, false, sampled, Check::Guess)
@@ -935,40 +947,48 @@ fn histogram_and_bits<K: SortKey, B: Bucketer>(
 type LsdCounts = [u32; MAX_BUCKETS];
 const _: () = assert!(LSD_BYTES <= u32::MAX as usize);
 
-/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among `keys` (at most
-/// [`LSD_BYTES`] of them, not none), in one read, into `counts` (one histogram per digit),
-/// and the bits in which the keys differ from the first. Only the counters of each digit's
-/// values are cleared and counted.
-fn histograms<K: SortKey>(keys: &[K], digits: &[Digit], counts: &mut [LsdCounts]) -> u64 {
+/// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among the keys of
+/// `chunks` (at most [`LSD_BYTES`] of them, not none), in one read, into `counts` (one
+/// histogram per digit), and the bits in which the keys differ from the first. Only the
+/// counters of each digit's values are cleared and counted.
+fn histograms<K: SortKey>(chunks: &[&[K]], digits: &[Digit], counts: &mut [LsdCounts]) -> u64 {
     for (c, d) in counts.iter_mut().zip(digits) {
         c[..d.buckets()].fill(0);
     }
+    let Some(&first) = chunks.iter().find_map(|c| c.first()) else {
+        return 0;
+    };
+    let reference = bits(first);
     // A fixed number of digits per call lets the compiler unroll the per-key loop.
-    match digits.len() {
-        0 => varying_bits(keys),
-        1 => count_digits::<K, 1>(keys, digits, counts),
-        2 => count_digits::<K, 2>(keys, digits, counts),
-        3 => count_digits::<K, 3>(keys, digits, counts),
-        4 => count_digits::<K, 4>(keys, digits, counts),
-        5 => count_digits::<K, 5>(keys, digits, counts),
-        6 => count_digits::<K, 6>(keys, digits, counts),
-        7 => count_digits::<K, 7>(keys, digits, counts),
-        _ => count_digits::<K, MAX_PASSES>(keys, digits, counts),
-    }
+    let count: fn(&[K], &[Digit], &mut [LsdCounts], u64) -> u64 = match digits.len() {
+        0 => |keys, _, _, reference| bits_differing(keys, reference),
+        1 => count_digits::<K, 1>,
+        2 => count_digits::<K, 2>,
+        3 => count_digits::<K, 3>,
+        4 => count_digits::<K, 4>,
+        5 => count_digits::<K, 5>,
+        6 => count_digits::<K, 6>,
+        7 => count_digits::<K, 7>,
+        _ => count_digits::<K, MAX_PASSES>,
+    };
+    chunks.iter().fold(0, |differ, keys| {
+        differ | count(keys, digits, counts, reference)
+    })
 }
 
-/// The body of [`histograms`] for exactly `N` digits.
+/// The body of [`histograms`] for exactly `N` digits, over one chunk of keys: adds to
+/// `counts`, and returns the bits in which the keys differ from `reference`.
 fn count_digits<K: SortKey, const N: usize>(
     keys: &[K],
     digits: &[Digit],
     counts: &mut [LsdCounts],
+    reference: u64,
 ) -> u64 {
     let digits: &[Digit; N] = digits.try_into().expect("N digits");
     let counts: &mut [LsdCounts; N] = (&mut counts[..N]).try_into().expect("N histograms");
     // Shifts and masks in locals rather than read through `digits` for every key.
     let shifts: [u32; N] = std::array::from_fn(|i| digits[i].shift);
     let masks: [usize; N] = std::array::from_fn(|i| digits[i].mask());
-    let reference = bits(keys[0]);
     let mut differ = 0;
     for &k in keys {
         let x = bits(k);
@@ -1030,6 +1050,11 @@ fn sort_into<K: SortKey>(
     sort_varying(src, dst, result_in_dst, mask, Check::Guess, ahead);
 }
 
+/// Buckets up to this size are not looked at for a value that holds most of them: a split
+/// aims at buckets a quarter as large.
+const DOMINANT_BYTES: usize = 4 * BUCKET_BYTES;
+const _: () = assert!(DOMINANT_BYTES <= LSD_BYTES);
+
 /// Keys read to look for a value that holds most of a bucket.
 const DOMINANT_SAMPLES: usize = 64;
 
@@ -1040,28 +1065,41 @@ const DOMINANT_SAMPLES: usize = 64;
 /// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
 /// for the cache is split once more first; [`partition_around`] the value moves each key once.
 fn dominant_value<K: SortKey>(keys: &[K]) -> Option<u64> {
+    dominant_value_in(&[keys])
+}
+
+/// [`dominant_value`] of the keys of `chunks`, taken in order.
+fn dominant_value_in<K: SortKey>(chunks: &[&[K]]) -> Option<u64> {
+    let n: usize = chunks.iter().map(|c| c.len()).sum();
     // Small buckets are not looked at, nor (with the tests' tiny thresholds) buckets of fewer
     // keys than the sample reads.
-    if size_of_val(keys) <= 4 * BUCKET_BYTES || keys.len() < DOMINANT_SAMPLES {
+    if n * size_of::<K>() <= DOMINANT_BYTES || n < DOMINANT_SAMPLES {
         return None;
     }
-    let step = keys.len() / DOMINANT_SAMPLES;
-    let sample = || {
-        keys.iter()
-            .step_by(step)
-            .take(DOMINANT_SAMPLES)
-            .map(|&k| bits(k))
-    };
+    let step = n / DOMINANT_SAMPLES;
+    let mut sample = Vec::with_capacity(DOMINANT_SAMPLES);
+    // `at`: where the next sampled key lies, counted from the start of the chunk.
+    let mut at = 0;
+    'fill: for chunk in chunks {
+        while at < chunk.len() {
+            if sample.len() == DOMINANT_SAMPLES {
+                break 'fill;
+            }
+            sample.push(bits(chunk[at]));
+            at += step;
+        }
+        at -= chunk.len();
+    }
     // Boyer-Moore majority vote: the only value that can hold more than half of the sample.
     let (mut candidate, mut lead) = (0, 0usize);
-    for b in sample() {
+    for &b in &sample {
         if lead == 0 {
             candidate = b;
         }
         lead = if b == candidate { lead + 1 } else { lead - 1 };
     }
-    let held = sample().filter(|&b| b == candidate).count();
-    (2 * held > DOMINANT_SAMPLES).then_some(candidate)
+    let held = sample.iter().filter(|&&b| b == candidate).count();
+    (2 * held > sample.len()).then_some(candidate)
 }
 
 /// Sorts `src` (its result in `dst` when `result_in_dst`, else in `src`) by a stable
@@ -1201,30 +1239,8 @@ fn touch<K: SortKey>(buf: &[K]) {
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
 /// Its passes prefetch the bucket `ahead`.
 fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64, ahead: Ahead) {
-    let (mut digits, mut low) = lsd_plan(mask, src.len());
-    with_lsd_work(src.len(), src[0], |all_counts, spare| {
-        let exact = histograms(src, &digits, &mut all_counts[..digits.len()]);
-        // `mask` may hold bits in which this bucket's keys agree (inherited from a split by
-        // a prefix map, of float or skewed keys). Passes planned from it that leave the low
-        // bits to `finish_runs` might sort by top bits that all keys share and leave it all
-        // the work; where the exact bits plan otherwise, count again by their plan.
-        if let Some(plan) = plan_again((&digits, low), exact, src.len()) {
-            // Keys all equal (no digits) need no count at all.
-            let recount = plan.0 != digits && !plan.0.is_empty();
-            (digits, low) = plan;
-            if recount {
-                histograms(src, &digits, &mut all_counts[..digits.len()]);
-            }
-        }
-        let counts = &mut all_counts[..digits.len()];
-        let n = src.len() as u32;
-        // Digits whose value every key shares need no pass.
-        let passes: Vec<(Digit, &mut LsdCounts)> = digits
-            .iter()
-            .zip(counts.iter_mut())
-            .filter(|(d, c)| !c[..d.buckets()].contains(&n))
-            .map(|(&d, c)| (d, c))
-            .collect();
+    let low = with_lsd_work(src.len(), src[0], |all_counts, spare| {
+        let (passes, low) = counted_passes(&[&*src], mask, all_counts);
         let result = if result_in_dst { Buf::Dst } else { Buf::Src };
         let (targets, copy_back) = pass_targets(passes.len(), result);
         if targets.contains(&Buf::Dst) {
@@ -1233,13 +1249,12 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64,
             // otherwise fault in its lines one by one, in random order, each a wait on memory.
             touch(dst);
         }
-        let steps = targets.len() * src.len().div_ceil(AHEAD_STEP);
-        let mut prefetch = Prefetch::spread(ahead, steps);
+        let mut prefetch = Prefetch::spread(ahead, pass_steps(targets.len(), src.len()));
         let mut bufs = LsdBufs { src, dst, spare };
         let mut from = Buf::Src;
         for ((digit, counts), &to) in passes.into_iter().zip(&targets) {
             let (keys, out) = bufs.pair(from, to);
-            scatter(keys, out, digit, counts, &mut prefetch);
+            scatter(&[keys], out, digit, counts, &mut prefetch);
             from = to;
         }
         if copy_back {
@@ -1247,6 +1262,7 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64,
         } else if targets.is_empty() {
             place(bufs.src, bufs.dst, result_in_dst);
         }
+        low
     });
     if low != 0 {
         // After the workspace is given back: a long run is sorted by `sort_into`, which
@@ -1258,6 +1274,45 @@ fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64,
         };
         finish_runs(result, free, low);
     }
+}
+
+/// The passes of an LSD sort of the keys of `chunks` (at most [`LSD_BYTES`], not none), which
+/// vary in no bits outside `mask`: each digit with its histogram (in `all_counts`), skipping
+/// digits whose value every key shares, and the low bits the passes leave to
+/// [`finish_runs`] (see [`lsd_plan`]).
+fn counted_passes<'c, K: SortKey>(
+    chunks: &[&[K]],
+    mask: u64,
+    all_counts: &'c mut [LsdCounts],
+) -> (Vec<(Digit, &'c mut LsdCounts)>, u64) {
+    let len = chunks.iter().map(|c| c.len()).sum();
+    let (mut digits, mut low) = lsd_plan(mask, len);
+    let exact = histograms(chunks, &digits, &mut all_counts[..digits.len()]);
+    // `mask` may hold bits in which these keys agree (inherited from a split by a prefix
+    // map, of float or skewed keys). Passes planned from it that leave the low bits to
+    // `finish_runs` might sort by top bits that all keys share and leave it all the work;
+    // where the exact bits plan otherwise, count again by their plan.
+    if let Some(plan) = plan_again((&digits, low), exact, len) {
+        // Keys all equal (no digits) need no count at all.
+        let recount = plan.0 != digits && !plan.0.is_empty();
+        (digits, low) = plan;
+        if recount {
+            histograms(chunks, &digits, &mut all_counts[..digits.len()]);
+        }
+    }
+    let n = len as u32;
+    let passes = digits
+        .iter()
+        .zip(all_counts.iter_mut())
+        .filter(|(d, c)| !c[..d.buckets()].contains(&n))
+        .map(|(&d, c)| (d, c))
+        .collect();
+    (passes, low)
+}
+
+/// The [`Prefetch`] steps of `passes` LSD passes over `len` keys.
+fn pass_steps(passes: usize, len: usize) -> usize {
+    passes * len.div_ceil(AHEAD_STEP)
 }
 
 /// The three buffers an LSD sort moves keys between.
@@ -1323,10 +1378,10 @@ impl<K> LsdBufs<'_, K> {
     }
 }
 
-/// Scatters `src` into `dst` by `digit`, stably; `counts` is the histogram of that digit, and
-/// is used up (turned into the positions of the keys).
+/// Scatters the keys of `chunks` (in order) into `dst` by `digit`, stably; `counts` is the
+/// histogram of that digit, and is used up (turned into the positions of the keys).
 fn scatter<K: SortKey>(
-    src: &[K],
+    chunks: &[&[K]],
     dst: &mut [K],
     digit: Digit,
     counts: &mut LsdCounts,
@@ -1341,7 +1396,7 @@ fn scatter<K: SortKey>(
         sum = sum.wrapping_add(c);
     }
     let (shift, mask) = (digit.shift, digit.mask());
-    for block in src.chunks(AHEAD_STEP) {
+    for block in chunks.iter().flat_map(|c| c.chunks(AHEAD_STEP)) {
         for &k in block {
             let b = ((bits(k) >> shift) as usize) & mask;
             let p = next[b];
@@ -1355,35 +1410,47 @@ fn scatter<K: SortKey>(
 /// Keys an LSD pass moves between two steps of its [`Prefetch`].
 const AHEAD_STEP: usize = 64;
 
-/// Where the bucket sorted after this one lies: its keys and the region they go to. The LSD
-/// passes of the bucket before it load both into L2 a few lines at a time (see [`Prefetch`]),
-/// so that the next bucket's first reads and writes need not wait on memory. The hardware
-/// prefetcher would not load them ahead: the current bucket's scattered writes give it no
-/// stream to follow.
+/// Where the bucket sorted after this one lies: its keys (in one slice, or in the blocks of a
+/// blocked split) and the region they go to. The LSD passes of the bucket before it load them
+/// into L2 a few lines at a time (see [`Prefetch`]), so that the next bucket's first reads and
+/// writes need not wait on memory. The hardware prefetcher would not load them ahead: the
+/// current bucket's scattered writes give it no stream to follow.
 #[derive(Clone, Copy, Debug)]
 struct Ahead {
-    /// Address and length in bytes of each region.
-    regions: [(usize, usize); 2],
+    /// Address and length in bytes of each region; unused ones are empty.
+    regions: [(usize, usize); AHEAD_REGIONS],
 }
+
+/// The most regions an [`Ahead`] names: the destination, and the keys of a bucket in as many
+/// chunks as a blocked split leaves a bucket small enough for the in-cache sort (its blocks,
+/// the last one part-filled, and its last line).
+const AHEAD_REGIONS: usize = LSD_BYTES / blocked::BLOCK_BYTES + 3;
 
 impl Ahead {
     /// Nothing to load.
     const NONE: Ahead = Ahead {
-        regions: [(0, 0); 2],
+        regions: [(0, 0); AHEAD_REGIONS],
     };
 
     /// The bucket whose keys are `from`, sorted into (or through) `to`; nothing for a bucket
     /// too large for an LSD sort in cache, whose lines would only evict the current bucket's.
     fn of<K>(from: &[K], to: &[K]) -> Ahead {
-        if size_of_val(from) > LSD_BYTES {
+        Ahead::of_chunks(&[from], to)
+    }
+
+    /// [`Ahead::of`] a bucket whose keys lie in `chunks` (only the first few of them where
+    /// there are more than an `Ahead` holds).
+    fn of_chunks<K>(chunks: &[&[K]], to: &[K]) -> Ahead {
+        if size_of_val(to) > LSD_BYTES {
             return Ahead::NONE;
         }
-        Ahead {
-            regions: [
-                (from.as_ptr() as usize, size_of_val(from)),
-                (to.as_ptr() as usize, size_of_val(to)),
-            ],
+        let mut ahead = Ahead::NONE;
+        let keys = chunks.iter().copied().take(AHEAD_REGIONS - 1);
+        let regions = keys.chain(std::iter::once(to));
+        for (slot, region) in ahead.regions.iter_mut().zip(regions) {
+            *slot = (region.as_ptr() as usize, size_of_val(region));
         }
+        ahead
     }
 }
 
@@ -1394,9 +1461,16 @@ fn next_buckets<K>(pairs: &[(&mut [K], &mut [K])]) -> Vec<Ahead> {
     aheads
 }
 
+/// The addresses of the cache lines of each region of an [`Ahead`], in turn.
+type AheadLines = FlatMap<
+    array::IntoIter<(usize, usize), AHEAD_REGIONS>,
+    StepBy<Range<usize>>,
+    fn((usize, usize)) -> StepBy<Range<usize>>,
+>;
+
 /// The cache lines of an [`Ahead`], prefetched a few at each [`Prefetch::step`].
 struct Prefetch {
-    lines: Chain<StepBy<Range<usize>>, StepBy<Range<usize>>>,
+    lines: AheadLines,
     per_step: usize,
 }
 
@@ -1404,13 +1478,12 @@ impl Prefetch {
     /// Spreads the lines of `ahead` evenly over `steps` steps.
     fn spread(ahead: Ahead, steps: usize) -> Prefetch {
         // Each region's lines, from the one holding its first byte.
-        let [a, b] = ahead
-            .regions
-            .map(|(at, len)| (at & !63..at + len).step_by(64));
-        let per_step = (a.len() + b.len()).div_ceil(steps.max(1));
+        let lines_of: fn((usize, usize)) -> StepBy<Range<usize>> =
+            |(at, len)| (at & !63..at + len).step_by(64);
+        let total: usize = ahead.regions.map(|r| lines_of(r).len()).iter().sum();
         Prefetch {
-            lines: a.chain(b),
-            per_step,
+            lines: ahead.regions.into_iter().flat_map(lines_of),
+            per_step: total.div_ceil(steps.max(1)),
         }
     }
 
@@ -2029,11 +2102,11 @@ mod tests {
     use proptest::prelude::*;
 
     /// Bit patterns of `keys`, so that NaNs compare equal to themselves.
-    fn patterns<K: SortKey>(keys: &[K]) -> Vec<u64> {
+    pub(super) fn patterns<K: SortKey>(keys: &[K]) -> Vec<u64> {
         keys.iter().map(|k| k.checksum_bits()).collect()
     }
 
-    fn expected<K: SortKey>(keys: &[K]) -> Vec<u64> {
+    pub(super) fn expected<K: SortKey>(keys: &[K]) -> Vec<u64> {
         let mut v = keys.to_vec();
         v.sort_unstable_by(K::sort_cmp);
         patterns(&v)
@@ -2141,7 +2214,7 @@ mod tests {
     }
 
     /// Checks that pairs come out sorted by key with equal keys in input order.
-    fn check_stable(pairs: &[KeyValue]) {
+    pub(super) fn check_stable(pairs: &[KeyValue]) {
         let mut want = pairs.to_vec();
         want.sort_by_key(|p| p.key);
         let mut v = pairs.to_vec();
@@ -2155,7 +2228,7 @@ mod tests {
     }
 
     /// Deterministic pseudo-random numbers for the larger cases.
-    fn lcg(n: usize, seed: u64) -> Vec<u64> {
+    pub(super) fn lcg(n: usize, seed: u64) -> Vec<u64> {
         let mut x = seed;
         (0..n)
             .map(|_| {
@@ -2336,7 +2409,7 @@ mod tests {
     /// 3000 keys whose top 22 of `width` bits are shared in groups of 1 to 300 keys (runs
     /// for insertion, for std's sort and for radix), and whose low bits take few values, so
     /// that equal keys share runs.
-    fn grouped_keys(width: u32) -> Vec<u64> {
+    pub(super) fn grouped_keys(width: u32) -> Vec<u64> {
         let group = |x: u64| match x % 8 {
             0..=3 => x % 2000,       // mostly alone
             4 | 5 => 2000 + x % 300, // runs of a few keys

@@ -1,0 +1,425 @@
+//! The split of a large input on one thread, made without a histogram pass.
+//!
+//! A split into contiguous buckets must count every bucket's keys before it can place any,
+//! which costs a read of the whole input: on one thread at 2^24 u32 keys, about a seventh of
+//! the sort. This split needs no count. Each bucket's keys go, a cache line at a time through
+//! the usual write-combining buffer, into a chain of fixed-size blocks of the scratch buffer,
+//! taken from it in turn as buckets fill them (bucket `b` starts in block `b`). The counts
+//! come out of the scatter itself, so each bucket then knows where its keys belong in the
+//! input buffer, and its in-cache sort reads them straight from its blocks: its first LSD pass
+//! gathers them as it scatters, and its last writes them into place.
+//!
+//! The price is room: the last block of each bucket is part-filled, so the scratch buffer
+//! holds one block per bucket more than the input (an eighth more, at the usual sizes).
+
+use std::mem::{size_of, size_of_val};
+
+use super::{
+    Ahead, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, Prefetch, SortKey, Split, bits, choose_split,
+    counted_passes, dominant_value_in, finish_runs, in_runs, line_len, pass_steps, same_top_bit,
+    scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence, stream_line, touch,
+    with_lsd_work, with_scratch,
+};
+
+/// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
+/// aims at, so that part-filled blocks waste little.
+#[cfg(not(test))]
+pub(super) const BLOCK_BYTES: usize = 1 << 13;
+/// Tiny blocks in tests, so that small inputs fill chains of many.
+#[cfg(test)]
+pub(super) const BLOCK_BYTES: usize = 1 << 7;
+
+const _: () = assert!(BLOCK_BYTES.is_multiple_of(64));
+// A bucket's keys waiting in its line are counted in a byte.
+const _: () = assert!(line_len::<u8>() <= u8::MAX as usize);
+
+/// Keys of `K` per block: a whole number of cache lines.
+const fn block_len<K>() -> usize {
+    let size = size_of::<K>();
+    if size == 0 || size > BLOCK_BYTES {
+        1
+    } else {
+        BLOCK_BYTES / size
+    }
+}
+
+/// Sorts `keys`, more than [`super::NT_BYTES`] of them, on the calling thread, by one split
+/// into blocks: `sampled` holds the top bit in which they vary, as a sample shows it (see
+/// [`Check`]).
+pub(super) fn sort<K: SortKey>(keys: &mut [K], sampled: u64) {
+    match choose_split(keys, sampled, 1) {
+        Split::Digit(digit) => split_by(keys, &digit, sampled),
+        Split::Map(map) => split_by(keys, &map, sampled),
+        Split::Spread(map) => split_by(keys, &map, sampled),
+    }
+}
+
+/// [`sort`] by the bucketer `digit`.
+fn split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
+    let n = keys.len();
+    if in_runs(keys, digit) {
+        // Sorted stretches: the contiguous split keeps each run's position in a register.
+        with_scratch(n, keys[0], false, |scratch| {
+            split_then_sort(keys, scratch, false, digit, sampled, Check::Guess)
+        });
+        return;
+    }
+    let room = n + digit.buckets() * block_len::<K>() + line_len::<K>();
+    with_scratch(room, keys[0], false, |scratch| {
+        let blocks = Blocks::scatter(keys, scratch, digit);
+        let exact = blocks.exact;
+        if !same_top_bit(sampled, exact) {
+            // The sample missed a higher varying bit: split again, by the exact bits.
+            drop(blocks);
+            sort_varying(
+                keys,
+                &mut scratch[..n],
+                false,
+                exact,
+                Check::Exact,
+                Ahead::NONE,
+            );
+            return;
+        }
+        blocks.sort_buckets_into(keys, digit);
+    });
+}
+
+/// The keys of a split, each bucket's in a chain of blocks and a last, part-filled line.
+struct Blocks<'p, K> {
+    /// The blocks, from the first 64-byte boundary of the scratch buffer.
+    pool: &'p [K],
+    /// Keys of each bucket.
+    counts: Vec<usize>,
+    /// For each block, the next block of its bucket's chain.
+    next: Vec<u32>,
+    /// The write-combining buffer, one line per bucket from `line_start`: each bucket's last
+    /// keys, fewer than a line, that never filled a line to write out.
+    lines: Vec<K>,
+    line_start: usize,
+    /// The bits in which the keys differ from the first.
+    exact: u64,
+}
+
+impl<'p, K: SortKey> Blocks<'p, K> {
+    /// Scatters `src` by `digit` into blocks of `scratch`, which must hold one block per
+    /// bucket and one line more than `src`.
+    fn scatter<B: Bucketer>(src: &[K], scratch: &'p mut [K], digit: &B) -> Blocks<'p, K> {
+        let (line, len, buckets) = (line_len::<K>(), block_len::<K>(), digit.buckets());
+        let skip = scratch.as_ptr().align_offset(64);
+        let (skip, aligned) = if skip < line {
+            (skip, true)
+        } else {
+            (0, false)
+        };
+        let pool = &mut scratch[skip..];
+        let streaming = aligned && size_of::<K>() * line == 64;
+        let mut lines = vec![src[0]; (buckets + 1) * line];
+        let line_start = lines.as_ptr().align_offset(64).min(line);
+        let buf = &mut lines[line_start..line_start + buckets * line];
+        // Per bucket: its keys waiting in its line (the only count the loop reads for every
+        // key, one byte each, so that the counts stay in L1 beside the lines) and its keys
+        // written out; where its next line goes, and its chain's last block.
+        let mut waiting = vec![0u8; buckets];
+        let mut written = vec![0; buckets];
+        let mut at: Vec<usize> = (0..buckets).map(|b| b * len).collect();
+        let mut last: Vec<u32> = (0..buckets as u32).collect();
+        let mut next = vec![u32::MAX; pool.len() / len];
+        let mut free = buckets;
+        let reference = bits(src[0]);
+        let mut differ = 0;
+        for &k in src {
+            differ |= bits(k) ^ reference;
+            let b = digit.of(k);
+            let p = usize::from(waiting[b]);
+            buf[b * line + p] = k;
+            if p + 1 < line {
+                waiting[b] = (p + 1) as u8;
+                continue;
+            }
+            waiting[b] = 0;
+            written[b] += line;
+            let w = at[b];
+            let (out, full) = (&mut pool[w..w + line], &buf[b * line..(b + 1) * line]);
+            if streaming {
+                stream_line(out, full);
+            } else {
+                out.copy_from_slice(full);
+            }
+            at[b] = if (w + line).is_multiple_of(len) {
+                // A full block: the chain goes on in the next free one.
+                next[last[b] as usize] = free as u32;
+                last[b] = free as u32;
+                free += 1;
+                (free - 1) * len
+            } else {
+                w + line
+            };
+        }
+        let counts = written
+            .iter()
+            .zip(&waiting)
+            .map(|(&w, &part)| w + usize::from(part))
+            .collect();
+        if streaming {
+            store_fence();
+        }
+        Blocks {
+            pool,
+            counts,
+            next,
+            lines,
+            line_start,
+            exact: differ,
+        }
+    }
+
+    /// The keys of `bucket`, in input order.
+    fn chunks(&self, bucket: usize) -> Vec<&[K]> {
+        let (line, len) = (line_len::<K>(), block_len::<K>());
+        let count = self.counts[bucket];
+        let full = count - count % line;
+        let mut chunks = Vec::with_capacity(full / len + 2);
+        let (mut block, mut done) = (bucket, 0);
+        while done < full {
+            let take = (full - done).min(len);
+            chunks.push(&self.pool[block * len..block * len + take]);
+            done += take;
+            block = self.next[block] as usize;
+        }
+        let part = self.line_start + bucket * line;
+        chunks.push(&self.lines[part..part + count % line]);
+        chunks
+    }
+
+    /// Sorts every bucket into its place in `keys` (as long as the keys scattered), the split
+    /// having been made by `digit`.
+    fn sort_buckets_into<B: Bucketer>(&self, keys: &mut [K], digit: &B) {
+        let filled: Vec<usize> = (0..self.counts.len())
+            .filter(|&b| self.counts[b] > 0)
+            .collect();
+        let mut spill = Vec::new();
+        let mut rest = keys;
+        for (i, &b) in filled.iter().enumerate() {
+            let (out, later) = std::mem::take(&mut rest).split_at_mut(self.counts[b]);
+            let ahead = match filled.get(i + 1) {
+                Some(&after) => Ahead::of_chunks(&self.chunks(after), &later[..self.counts[after]]),
+                None => Ahead::NONE,
+            };
+            let mask = self.exact & !digit.fixed_bits(b);
+            sort_bucket(&self.chunks(b), out, mask, ahead, &mut spill);
+            rest = later;
+        }
+    }
+}
+
+/// Sorts the keys of `chunks` (not none), which vary in no bits outside `mask`, into `out`;
+/// `spill` is room to grow for the buckets that need a buffer as long as themselves.
+///
+/// A bucket for the in-cache sort is sorted straight from its blocks. The few others are
+/// gathered into place and left to [`sort_into`]: buckets too small for radix, and those (of
+/// skewed keys) too large for the cache or mostly one value.
+fn sort_bucket<K: SortKey>(
+    chunks: &[&[K]],
+    out: &mut [K],
+    mask: u64,
+    ahead: Ahead,
+    spill: &mut Vec<K>,
+) {
+    if mask == 0 {
+        // All keys equal.
+        gather(chunks, out);
+        return;
+    }
+    if out.len() > BUCKET_SMALL
+        && size_of_val(out) <= LSD_BYTES
+        && dominant_value_in(chunks).is_none()
+    {
+        lsd(chunks, out, mask, ahead, spill);
+        return;
+    }
+    gather(chunks, out);
+    if out.len() <= BUCKET_SMALL {
+        small_sort(out);
+        return;
+    }
+    sort_into(out, room(spill, out.len(), out[0]), false, mask, ahead);
+}
+
+/// The first `n` keys of `spill`, grown with copies of `fill` where it is shorter.
+fn room<K: SortKey>(spill: &mut Vec<K>, n: usize, fill: K) -> &mut [K] {
+    if spill.len() < n {
+        spill.resize(n, fill);
+    }
+    &mut spill[..n]
+}
+
+/// Copies the keys of `chunks`, in order, into `out` (exactly as long).
+fn gather<K: SortKey>(chunks: &[&[K]], out: &mut [K]) {
+    let mut at = 0;
+    for chunk in chunks {
+        out[at..at + chunk.len()].copy_from_slice(chunk);
+        at += chunk.len();
+    }
+}
+
+/// LSD radix sort of the keys of `chunks` (which vary in no bits outside `mask`, not 0) into
+/// `out`, as [`super::lsd`] sorts a bucket held in one slice: the first pass reads the blocks,
+/// and the passes alternate between `out` and this thread's spare buffer so that the last one
+/// lands in `out`.
+fn lsd<K: SortKey>(chunks: &[&[K]], out: &mut [K], mask: u64, ahead: Ahead, spill: &mut Vec<K>) {
+    let n = out.len();
+    let low = with_lsd_work(n, out[0], |all_counts, spare| {
+        let (passes, low) = counted_passes(chunks, mask, all_counts);
+        let count = passes.len();
+        if count == 0 {
+            gather(chunks, out);
+            return low;
+        }
+        // As in `super::lsd`: `out` has not been touched since the input was read.
+        touch(out);
+        let mut prefetch = Prefetch::spread(ahead, pass_steps(count, n));
+        for (i, (digit, counts)) in passes.into_iter().enumerate() {
+            let into_out = (count - i) % 2 == 1;
+            match (i, into_out) {
+                (0, true) => scatter(chunks, out, digit, counts, &mut prefetch),
+                (0, false) => scatter(chunks, spare, digit, counts, &mut prefetch),
+                (_, true) => scatter(&[&*spare], out, digit, counts, &mut prefetch),
+                (_, false) => scatter(&[&*out], spare, digit, counts, &mut prefetch),
+            }
+        }
+        low
+    });
+    if low != 0 {
+        finish_runs(out, room(spill, n, out[0]), low);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{check_stable, expected, grouped_keys, lcg, patterns};
+    use super::super::{Digit, NT_BYTES, dominant_value, radix_sort, varying_bits};
+    use super::*;
+    use crate::data::KeyValue;
+
+    /// The keys of `src` in `bucket` of `digit`, in input order.
+    fn bucket_of<K: SortKey>(src: &[K], digit: Digit, bucket: usize) -> Vec<u64> {
+        let keys: Vec<K> = src
+            .iter()
+            .copied()
+            .filter(|&k| digit.of(k) == bucket)
+            .collect();
+        patterns(&keys)
+    }
+
+    #[test]
+    fn each_bucket_keeps_its_keys_in_input_order_along_its_chain_of_blocks() {
+        // 16 buckets of about 300 keys: chains of about ten blocks, and a part line each.
+        let keys: Vec<u32> = lcg(5000, 8).iter().map(|&x| x as u32).collect();
+        let digit = Digit {
+            shift: 28,
+            width: 4,
+        };
+        let room = keys.len() + 16 * block_len::<u32>() + line_len::<u32>();
+        // One key in, so that the blocks must skip to a 64-byte boundary.
+        let mut scratch = vec![0u32; room + 1];
+        let blocks = Blocks::scatter(&keys, &mut scratch[1..], &digit);
+        assert_eq!(blocks.exact, varying_bits(&keys));
+        assert_eq!(blocks.counts.iter().sum::<usize>(), keys.len());
+        for b in 0..16 {
+            let chunks = blocks.chunks(b);
+            assert!(chunks.len() > 5, "bucket {b} in {} chunks", chunks.len());
+            assert!(chunks[..chunks.len() - 1].iter().all(|c| c.len() % 16 == 0));
+            assert!(chunks.last().unwrap().len() < 16, "a part line");
+            assert_eq!(patterns(&chunks.concat()), bucket_of(&keys, digit, b));
+        }
+    }
+
+    #[test]
+    fn lsd_from_blocks_lands_in_place_after_any_number_of_passes() {
+        let keys: Vec<u32> = lcg(3000, 5).iter().map(|&x| x as u32).collect();
+        let cut = |keys: &[u32]| -> Vec<Vec<u32>> {
+            // Uneven chunks, as a chain of blocks and a part line leave them.
+            let mut rest = keys;
+            let mut chunks: Vec<Vec<u32>> = [0, 1000, 64, 1, 900, 0]
+                .iter()
+                .map(|&len| {
+                    let (chunk, after) = rest.split_at(len);
+                    rest = after;
+                    chunk.to_vec()
+                })
+                .collect();
+            chunks.push(rest.to_vec());
+            chunks
+        };
+        // No pass (all keys equal), and one, two and three passes.
+        for mask in [0, 0xff_u32, 0x3f_ffff, 0xffff_ffff] {
+            let masked: Vec<u32> = keys.iter().map(|&k| k & mask).collect();
+            let chunks = cut(&masked);
+            let chunks: Vec<&[u32]> = chunks.iter().map(Vec::as_slice).collect();
+            let mut out = vec![7u32; masked.len()];
+            let mut spill = Vec::new();
+            // All equal: bits they might vary in, in none of which they do.
+            let mask = varying_bits(&masked).max(0xff);
+            lsd(&chunks, &mut out, mask, Ahead::NONE, &mut spill);
+            assert_eq!(patterns(&out), expected(&masked), "mask {mask:#x}");
+        }
+        // Wide keys: passes over the top bits, the runs they leave tied finished in `spill`.
+        let wide = grouped_keys(64);
+        let chunks: Vec<&[u64]> = wide.chunks(700).collect();
+        let mut out = vec![0u64; wide.len()];
+        let mut spill = Vec::new();
+        lsd(
+            &chunks,
+            &mut out,
+            varying_bits(&wide),
+            Ahead::NONE,
+            &mut spill,
+        );
+        assert_eq!(patterns(&out), expected(&wide));
+        assert_eq!(spill.len(), wide.len(), "the runs had room to be sorted");
+    }
+
+    #[test]
+    fn large_inputs_sort_through_blocks_stably_whatever_their_buckets() {
+        let n = 3 * NT_BYTES / 8 + 777;
+        let r = lcg(n, 12);
+        // Pairs: the order of equal keys survives the blocks and the buckets' passes.
+        let pairs: Vec<KeyValue> = r
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| KeyValue {
+                key: (x as u32) & 0xf00f_00ff,
+                value: i as u32,
+            })
+            .collect();
+        check_stable(&pairs);
+        // Buckets of every kind: empty, a few keys, in-cache sized, and one that a value
+        // crowds (every other key is 5).
+        let mixed: Vec<u32> = r
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| if i % 2 == 0 { 5 } else { (x as u32) >> (i % 7) })
+            .collect();
+        let mut v = mixed.clone();
+        radix_sort(&mut v);
+        assert_eq!(patterns(&v), expected(&mixed));
+    }
+
+    #[test]
+    fn a_bucket_in_blocks_is_looked_at_for_a_dominant_value_as_in_one_slice() {
+        let r = lcg(1000, 4);
+        for every in [4, 2, 1] {
+            // Value 9 at three keys in four, at every other key, and at none.
+            let keys: Vec<u32> = (0..r.len())
+                .map(|i| if i % 4 < 4 - every { 9 } else { r[i] as u32 })
+                .collect();
+            let whole = dominant_value(&keys);
+            for len in [1, 7, 64, 333] {
+                let chunks: Vec<&[u32]> = keys.chunks(len).collect();
+                assert_eq!(dominant_value_in(&chunks), whole, "chunks of {len}");
+            }
+            assert_eq!(whole.is_some(), every == 1, "9 in {} of 4", 4 - every);
+        }
+    }
+}
