@@ -2305,18 +2305,20 @@ mod tests {
         check_stable(&pairs);
     }
 
-    #[test]
-    fn large_pairs_stay_stable() {
-        let r = lcg(WC_BYTES / 8 + 999, 2);
-        let pairs: Vec<KeyValue> = r
-            .iter()
+    /// Pairs keyed by the bits `mask` of each of `r`, valued by their input position.
+    pub(super) fn numbered_pairs(r: &[u64], mask: u32) -> Vec<KeyValue> {
+        r.iter()
             .enumerate()
             .map(|(i, &x)| KeyValue {
-                key: (x as u32) & 0xff00_0fff,
+                key: (x as u32) & mask,
                 value: i as u32,
             })
-            .collect();
-        check_stable(&pairs);
+            .collect()
+    }
+
+    #[test]
+    fn large_pairs_stay_stable() {
+        check_stable(&numbered_pairs(&lcg(WC_BYTES / 8 + 999, 2), 0xff00_0fff));
     }
 
     #[test]

@@ -297,10 +297,11 @@ fn lsd<K: SortKey>(chunks: &[&[K]], out: &mut [K], mask: u64, ahead: Ahead, spil
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{check_stable, expected, grouped_keys, lcg, patterns};
+    use super::super::tests::{
+        check_stable, expected, grouped_keys, lcg, numbered_pairs, patterns,
+    };
     use super::super::{Digit, NT_BYTES, dominant_value, radix_sort, varying_bits};
     use super::*;
-    use crate::data::KeyValue;
 
     /// The keys of `src` in `bucket` of `digit`, in input order.
     fn bucket_of<K: SortKey>(src: &[K], digit: Digit, bucket: usize) -> Vec<u64> {
@@ -385,15 +386,7 @@ mod tests {
         let n = 3 * NT_BYTES / 8 + 777;
         let r = lcg(n, 12);
         // Pairs: the order of equal keys survives the blocks and the buckets' passes.
-        let pairs: Vec<KeyValue> = r
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| KeyValue {
-                key: (x as u32) & 0xf00f_00ff,
-                value: i as u32,
-            })
-            .collect();
-        check_stable(&pairs);
+        check_stable(&numbered_pairs(&r, 0xf00f_00ff));
         // Buckets of every kind: empty, a few keys, in-cache sized, and one that a value
         // crowds (every other key is 5).
         let mixed: Vec<u32> = r
