@@ -58,10 +58,9 @@
 //! again in parallel instead of being left to one thread.
 //!
 //! The scratch buffer holds one copy of the input (and one block per bucket more, for the
-//! blocked split). Faulting in the pages of a fresh buffer
-//! costs more than a pass (far more in a virtual machine, or without transparent huge pages),
-//! so, as benchmark-grade radix sorts do, the sort **keeps its scratch buffer between calls**:
-//! one buffer, as large as the largest input sorted since it was last freed, made when a
+//! blocked split). Faulting in the pages of a fresh buffer costs more than a pass (far more in
+//! a virtual machine, or without transparent huge pages), so, as benchmark-grade radix sorts
+//! do, the sort **keeps its scratch buffer between calls**: one buffer, as large as the largest input sorted since it was last freed, made when a
 //! larger one is needed (marked for transparent huge pages on Linux and written once, in
 //! parallel in the parallel sort, so that its pages are resident before the first scatter).
 //! [`release_scratch`] frees it; sortmark calls it when a case's repetitions are done, so the
@@ -158,7 +157,7 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
     }
     if size_of_val(keys) > LSD_BYTES {
         // A split needs only the top varying bit, which a sample nearly always shows; the
-        // histogram pass checks it (see `Check`), saving a pass over the keys.
+        // split's first pass checks it (see `Check`), saving a pass over the keys.
         let sampled = sampled_bits(keys);
         if sampled != 0 && size_of_val(keys) > NT_BYTES {
             // Too large for the cache: a split into blocks saves the histogram pass too.
@@ -1053,7 +1052,6 @@ fn sort_into<K: SortKey>(
 /// Buckets up to this size are not looked at for a value that holds most of them: a split
 /// aims at buckets a quarter as large.
 const DOMINANT_BYTES: usize = 4 * BUCKET_BYTES;
-const _: () = assert!(DOMINANT_BYTES <= LSD_BYTES);
 
 /// Keys read to look for a value that holds most of a bucket.
 const DOMINANT_SAMPLES: usize = 64;

@@ -10,7 +10,8 @@
 //! gathers them as it scatters, and its last writes them into place.
 //!
 //! The price is room: the last block of each bucket is part-filled, so the scratch buffer
-//! holds one block per bucket more than the input (an eighth more, at the usual sizes).
+//! holds one block per bucket more than the input (a quarter more for 2^24 u32 keys, less for
+//! larger inputs, whose buckets are capped at 2^11).
 
 use std::mem::{size_of, size_of_val};
 
@@ -124,6 +125,8 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         let mut written = vec![0; buckets];
         let mut at: Vec<usize> = (0..buckets).map(|b| b * len).collect();
         let mut last: Vec<u32> = (0..buckets as u32).collect();
+        // A bucket takes a new block for each block it fills: at most `n / len` in all, on top
+        // of the first `buckets`, which `scratch` has room for.
         let mut next = vec![u32::MAX; pool.len() / len];
         let mut free = buckets;
         let reference = bits(src[0]);
@@ -200,14 +203,18 @@ impl<'p, K: SortKey> Blocks<'p, K> {
             .collect();
         let mut spill = Vec::new();
         let mut rest = keys;
+        let mut chunks = filled.first().map(|&b| self.chunks(b));
         for (i, &b) in filled.iter().enumerate() {
             let (out, later) = std::mem::take(&mut rest).split_at_mut(self.counts[b]);
-            let ahead = match filled.get(i + 1) {
-                Some(&after) => Ahead::of_chunks(&self.chunks(after), &later[..self.counts[after]]),
+            let next = filled.get(i + 1).map(|&after| (after, self.chunks(after)));
+            let ahead = match &next {
+                Some((after, keys)) => Ahead::of_chunks(keys, &later[..self.counts[*after]]),
                 None => Ahead::NONE,
             };
             let mask = self.exact & !digit.fixed_bits(b);
-            sort_bucket(&self.chunks(b), out, mask, ahead, &mut spill);
+            let these = chunks.take().expect("the chunks of every filled bucket");
+            sort_bucket(&these, out, mask, ahead, &mut spill);
+            chunks = next.map(|(_, keys)| keys);
             rest = later;
         }
     }
