@@ -57,15 +57,15 @@
 //! rayon's work stealing; a bucket much larger than a thread's share (skewed inputs) is split
 //! again in parallel instead of being left to one thread.
 //!
-//! The scratch buffer holds one copy of the input (and one block per bucket more, for the
-//! blocked split). Faulting in the pages of a fresh buffer costs more than a pass (far more in
-//! a virtual machine, or without transparent huge pages), so, as benchmark-grade radix sorts
-//! do, the sort **keeps its scratch buffer between calls**: one buffer, as large as the largest input sorted since it was last freed, made when a
-//! larger one is needed (marked for transparent huge pages on Linux and written once, in
-//! parallel in the parallel sort, so that its pages are resident before the first scatter).
-//! [`release_scratch`] frees it; sortmark calls it when a case's repetitions are done, so the
-//! warm-up run pays the page faults and the timed runs do not. A sort that finds the buffer
-//! in use by another sort running at the same time allocates its own, as does a key type
+//! The scratch buffer holds one copy of the input (and one block per bucket more, for the blocked
+//! split). Faulting in the pages of a fresh buffer costs more than a pass (far more in a virtual
+//! machine, or without transparent huge pages), so, as benchmark-grade radix sorts do, the sort
+//! **keeps its scratch buffer between calls**: one buffer, as large as the largest input sorted
+//! since it was last freed, made when a larger one is needed (marked for transparent huge pages on
+//! Linux and written once, in parallel in the parallel sort, so that its pages are resident before
+//! the first scatter). [`release_scratch`] frees it; sortmark calls it when a case's repetitions
+//! are done, so the warm-up run pays the page faults and the timed runs do not. A sort that finds
+//! the buffer in use by another sort running at the same time allocates its own, as does a key type
 //! other than sortmark's own.
 //!
 //! Every pass is stable, so [`KeyValue`](crate::data::KeyValue) pairs keep the input order of
