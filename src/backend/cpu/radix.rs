@@ -159,15 +159,15 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         // A split needs only the top varying bit, which a sample nearly always shows; the
         // split's first pass checks it (see `Check`), saving a pass over the keys.
         let sampled = sampled_bits(keys);
-        if sampled != 0 && size_of_val(keys) > NT_BYTES {
-            // Too large for the cache: a split into blocks saves the histogram pass too.
-            blocked::sort(keys, sampled);
-            return;
-        }
         if sampled != 0 {
-            with_scratch(keys.len(), keys[0], false, |scratch| {
-                split_once(keys, scratch, false, sampled, Check::Guess)
-            });
+            if size_of_val(keys) > NT_BYTES {
+                // Too large for the cache: a split into blocks saves the histogram pass too.
+                blocked::sort(keys, sampled);
+            } else {
+                with_scratch(keys.len(), keys[0], false, |scratch| {
+                    split_once(keys, scratch, false, sampled, Check::Guess)
+                });
+            }
             return;
         }
     }
@@ -1588,9 +1588,7 @@ fn scatter_combined<K: SortKey, B: Bucketer>(
     let buckets = digit.buckets();
     assert_eq!(regions.len(), buckets);
     let line = line_len::<K>();
-    // One line per bucket, the block aligned to a cache line.
-    let mut store = vec![fill; (buckets + 1) * line];
-    let skip = store.as_ptr().align_offset(64).min(line);
+    let (mut store, skip) = line_buffers(buckets, fill);
     let buf = &mut store[skip..skip + buckets * line];
     // Positions count keys from address 0, so that `pos % line == 0` at line boundaries
     // whenever the destination is aligned to the key size (see `write_line`).
@@ -1634,6 +1632,15 @@ fn scatter_combined<K: SortKey, B: Bucketer>(
     if streaming {
         store_fence();
     }
+}
+
+/// The write-combining buffers of a scatter into `buckets` buckets, one line of keys each,
+/// filled with `fill`: the storage, and where the first line starts, on a cache-line boundary.
+fn line_buffers<K: SortKey>(buckets: usize, fill: K) -> (Vec<K>, usize) {
+    let line = line_len::<K>();
+    let store = vec![fill; (buckets + 1) * line];
+    let skip = store.as_ptr().align_offset(64).min(line);
+    (store, skip)
 }
 
 /// Whether consecutive keys at the start of `src` mostly fall in the same bucket of `digit`.

@@ -17,9 +17,9 @@ use std::mem::{size_of, size_of_val};
 
 use super::{
     Ahead, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, Prefetch, SortKey, Split, bits, choose_split,
-    counted_passes, dominant_value_in, finish_runs, in_runs, line_len, pass_steps, same_top_bit,
-    scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence, stream_line, touch,
-    with_lsd_work, with_scratch,
+    counted_passes, dominant_value_in, finish_runs, in_runs, line_buffers, line_len, pass_steps,
+    same_top_bit, scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence,
+    stream_line, touch, with_lsd_work, with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -115,8 +115,7 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         };
         let pool = &mut scratch[skip..];
         let streaming = aligned && size_of::<K>() * line == 64;
-        let mut lines = vec![src[0]; (buckets + 1) * line];
-        let line_start = lines.as_ptr().align_offset(64).min(line);
+        let (mut lines, line_start) = line_buffers(buckets, src[0]);
         let buf = &mut lines[line_start..line_start + buckets * line];
         // Per bucket: its keys waiting in its line (the only count the loop reads for every
         // key, one byte each, so that the counts stay in L1 beside the lines) and its keys
