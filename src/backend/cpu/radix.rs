@@ -49,7 +49,8 @@
 //!    far larger than the split aimed for, most of it one value (skewed inputs), is partitioned
 //!    around that value in one pass, stably, and only the keys on either side of it are sorted on;
 //!    other buckets still too large for the cache are split again; buckets of a few dozen keys use
-//!    std's stable sort.
+//!    std's stable sort. On a CPU with AVX-512, buckets of 32-bit keys alone (not pairs) are
+//!    instead sorted by a quicksort that works on sixteen keys per instruction (see [`vector`]).
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
@@ -84,6 +85,7 @@ use rayon::prelude::*;
 use crate::data::{KeyValue, SortKey};
 
 mod blocked;
+mod vector;
 
 /// The widest LSD digit: two passes cover the 22 bits left of a u32 after a split.
 const LSD_MAX_BITS: u32 = 11;
@@ -1237,6 +1239,10 @@ fn touch<K: SortKey>(buf: &[K]) {
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
 /// Its passes prefetch the bucket `ahead`.
 fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64, ahead: Ahead) {
+    if vector::sorts::<K>() {
+        vector::sort_slice(src, dst, result_in_dst, ahead);
+        return;
+    }
     let low = with_lsd_work(src.len(), src[0], |all_counts, spare| {
         let (passes, low) = counted_passes(&[&*src], mask, all_counts);
         let result = if result_in_dst { Buf::Dst } else { Buf::Src };

@@ -1,0 +1,1144 @@
+//! The in-cache sort of a bucket of 32-bit keys on a CPU with AVX-512: a quicksort whose
+//! partitions and leaves work on sixteen keys at a time.
+//!
+//! After the split, a bucket of u32 keys still varies in about 21 bits, which the LSD sort
+//! covers in two scatter passes and a histogram read: about a dozen scalar operations per key,
+//! most of them loads and stores that wait on one another. Sixteen lanes do better:
+//!
+//! - a **partition** compares sixteen keys with the pivot at once and moves those at most the
+//!   pivot to the front of the other buffer and the rest to its back, each group packed by one
+//!   compress instruction;
+//! - a segment of at most [`LEAF_MAX`] keys is a **leaf**: up to eight registers, sorted by a
+//!   bitonic network of minimum and maximum instructions and written where the bucket belongs.
+//!
+//! The partitions are out of place, between two buffers as long as the bucket (its
+//! destination and a spare one), so a segment occupies the same range in both, and each leaf
+//! reads whichever buffer holds it and writes the destination. The first partition reads the
+//! bucket's keys where they are (the blocks of a blocked split, or one of the two buffers) and
+//! maps signed and float keys to their ordered bits ([`SortKey::ordered_bits`]); the leaves map
+//! them back as they write. Keys are compared as unsigned integers, so the sort is not stable:
+//! it serves keys alone, where equal keys cannot be told apart, and never pairs.
+//!
+//! A segment whose pivot turns out to be its largest key is partitioned again below it, and
+//! the keys equal to the pivot are written out at once, so a run of equal keys costs two passes
+//! at most; a segment still unsorted after [`DEPTH_LIMIT`] partitions (a pattern that defeats
+//! the pivots) is finished by std's sort.
+//!
+//! The pivot of a segment is the median of 16 of its keys, or of three in a segment of at most
+//! [`CHEAP_PIVOT_MAX`]. Like the LSD sort, the partitions prefetch the next bucket a few lines
+//! at a time (see [`Ahead`]).
+//!
+//! **Where it runs.** The radix sort hands it every bucket it would otherwise sort by LSD
+//! passes in the cache, with one exception: in the one-thread blocked split, buckets of up to
+//! twice the size a split aims for keep the LSD sort that reads them from their blocks. On the
+//! 16-core device the quicksort sorted a lone 2^13-key bucket 1.4 times as fast as the LSD
+//! sort, and made the one-thread sort of 2^26 keys (buckets of 128 KiB) 10 % faster, but inside
+//! the blocked split of 2^24 keys (buckets of 32 KiB) its buckets took 5 to 10 % longer than
+//! the LSD sort's, for reasons not yet found.
+//!
+//! The algorithm is written once over [`Lanes`], sixteen lanes and the operations the sort
+//! needs. `Avx512` runs it; the tests also run it on a plain-array model of the same
+//! operations, so that its logic is checked on every machine and its instructions wherever
+//! the CPU has them. Setting `SORTMARK_RADIX_VECTOR=off` in the environment keeps the scalar
+//! LSD sort, to compare the two on one machine.
+
+use std::any::TypeId;
+use std::ptr;
+use std::sync::OnceLock;
+
+use super::{Ahead, Prefetch};
+use crate::data::SortKey;
+use Order::Unsigned;
+
+/// Segments of at most this many keys (eight registers) are sorted by a network in registers.
+const LEAF_MAX: usize = 128;
+
+/// Partitions a segment may go through before std's sort finishes it; a balanced quicksort of
+/// the largest bucket ([`super::LSD_BYTES`] of keys) needs about 12.
+const DEPTH_LIMIT: usize = 48;
+
+/// Segments of at most this many keys take the median of three keys as their pivot: a
+/// median of 16 costs more than its better split saves there.
+const CHEAP_PIVOT_MAX: usize = 512;
+
+/// The sort's limits. Leaves of 128 keys rather than 64, and pivots of three keys for short
+/// segments, each made the in-cache sort faster on the 16-core device.
+const LIMITS: Limits = Limits {
+    depth: DEPTH_LIMIT,
+    leaf: LEAF_MAX,
+    cheap_pivot: CHEAP_PIVOT_MAX,
+};
+
+/// Keys a partition moves between two steps of the prefetch of the next bucket.
+const PREFETCH_KEYS: usize = 64;
+
+/// How a key's 32 bits map to their order (see [`SortKey::ordered_bits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    /// u32: the bits are the order.
+    Unsigned,
+    /// i32: the sign bit flipped.
+    Signed,
+    /// f32: negative values flipped whole, positive ones their sign bit set.
+    Float,
+}
+
+const SIGN: u32 = 1 << 31;
+
+/// The [`Order`] of `K`'s bits, for the key types this sort serves.
+fn order_of<K: SortKey>() -> Option<Order> {
+    let id = TypeId::of::<K>();
+    if id == TypeId::of::<u32>() {
+        Some(Order::Unsigned)
+    } else if id == TypeId::of::<i32>() {
+        Some(Order::Signed)
+    } else if id == TypeId::of::<f32>() {
+        Some(Order::Float)
+    } else {
+        None
+    }
+}
+
+/// The key whose ordered bits are `bits`: the scalar inverse of [`to_ordered`].
+fn from_ordered_bits(bits: u32, order: Order) -> u32 {
+    match order {
+        Order::Unsigned => bits,
+        Order::Signed => bits ^ SIGN,
+        Order::Float if bits & SIGN != 0 => bits ^ SIGN,
+        Order::Float => !bits,
+    }
+}
+
+/// Whether [`sort_chunks`] and [`sort_slice`] sort keys of type `K` on this machine: 32-bit
+/// keys alone, on a CPU with AVX-512, unless `SORTMARK_RADIX_VECTOR=off`.
+pub(super) fn sorts<K: SortKey>() -> bool {
+    order_of::<K>().is_some() && enabled()
+}
+
+/// Whether this CPU runs `Avx512` and the environment allows it; asked once.
+fn enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| {
+        let allowed = std::env::var("SORTMARK_RADIX_VECTOR").map_or(true, |v| v != "off");
+        allowed && avx512::available()
+    })
+}
+
+/// Sorts the keys of `chunks` (together as many as `out` holds) into `out`, with `spare`, as
+/// long, for room. Only for keys and machines that [`sorts`] allows.
+pub(super) fn sort_chunks<K: SortKey>(
+    chunks: &[&[K]],
+    out: &mut [K],
+    spare: &mut [K],
+    ahead: Ahead,
+) {
+    let order = order_of::<K>().expect("called only for the key types `sorts` allows");
+    let n = out.len();
+    assert_eq!(spare.len(), n);
+    assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), n);
+    let mut step = prefetch_step(ahead, n);
+    let sources = chunks.iter().map(|c| (c.as_ptr().cast::<u32>(), c.len()));
+    let buffers = (out.as_mut_ptr().cast(), spare.as_mut_ptr().cast());
+    // SAFETY: `K` is a plain 32-bit type (`order_of`), so its slices are slices of u32. The
+    // chunks are read-only and apart from `out` and `spare`, which are apart from each other
+    // and each as long as the chunks together. The caller checked for AVX-512 (`sorts`).
+    unsafe { avx512::sort(sources, buffers, n, true, order, LIMITS, &mut step) }
+}
+
+/// Sorts `src`, with `dst` (as long) for room; the result ends in `dst` when `result_in_dst`,
+/// else in `src`. Only for keys and machines that [`sorts`] allows.
+pub(super) fn sort_slice<K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    ahead: Ahead,
+) {
+    let order = order_of::<K>().expect("called only for the key types `sorts` allows");
+    let n = src.len();
+    assert_eq!(dst.len(), n);
+    let mut step = prefetch_step(ahead, n);
+    let (x, y) = (
+        src.as_mut_ptr().cast::<u32>(),
+        dst.as_mut_ptr().cast::<u32>(),
+    );
+    let sources = std::iter::once((x.cast_const(), n));
+    // SAFETY: as in `sort_chunks`; the one chunk is `x` itself, which `sort_lanes` reads
+    // only before it first writes `x`.
+    unsafe { avx512::sort(sources, (x, y), n, !result_in_dst, order, LIMITS, &mut step) }
+}
+
+/// One step of the prefetch of the bucket `ahead`, spread over the partitions of a sort of
+/// `n` keys: about one pass over them for each level of partitions above the leaves.
+fn prefetch_step(ahead: Ahead, n: usize) -> impl FnMut() {
+    let levels = (n / LEAF_MAX).max(2).ilog2() as usize;
+    let mut prefetch = Prefetch::spread(ahead, levels * n.div_ceil(PREFETCH_KEYS));
+    move || prefetch.step()
+}
+
+/// Sixteen 32-bit lanes and the operations the sort is written in.
+trait Lanes: Copy {
+    /// Every lane `x`.
+    fn splat(x: u32) -> Self;
+    /// The lanes of `lanes`.
+    fn from_array(lanes: &[u32; 16]) -> Self;
+    /// The lanes as an array.
+    fn to_array(self) -> [u32; 16];
+    /// The first `count` (at most 16) lanes read from `src`, the others `fill`.
+    ///
+    /// # Safety
+    /// `src` is valid for reading `count` u32s.
+    unsafe fn load(src: *const u32, count: usize, fill: u32) -> Self;
+    /// Writes the first `count` (at most 16) lanes to `dst`.
+    ///
+    /// # Safety
+    /// `dst` is valid for writing `count` u32s.
+    unsafe fn store(self, dst: *mut u32, count: usize);
+    /// Lane-wise unsigned minimum.
+    fn min(self, other: Self) -> Self;
+    /// Lane-wise unsigned maximum.
+    fn max(self, other: Self) -> Self;
+    /// The maximum of `self` and `other` in the lanes of `max_lanes`, their minimum elsewhere.
+    fn min_max(self, other: Self, max_lanes: u16) -> Self;
+    /// Lane `i` of the result is lane `index[i]` (below 16) of `self`.
+    fn permute(self, index: Self) -> Self;
+    /// Bit `i` set where lane `i` is at most `pivot`'s, unsigned.
+    fn at_most(self, pivot: Self) -> u16;
+    /// The lanes of `lanes` moved, in order, to the front; the others 0.
+    fn compress(self, lanes: u16) -> Self;
+    /// Lane-wise exclusive or.
+    fn xor(self, other: Self) -> Self;
+    /// Lane-wise or.
+    fn or(self, other: Self) -> Self;
+    /// Each lane's top bit copied into all of its bits.
+    fn sign_fill(self) -> Self;
+}
+
+/// The bit mask of the first `count` lanes.
+#[inline(always)]
+fn first(count: usize) -> u16 {
+    if count >= 16 {
+        u16::MAX
+    } else {
+        (1 << count) - 1
+    }
+}
+
+/// Keys in `order` mapped to their ordered bits.
+#[inline(always)]
+fn to_ordered<V: Lanes>(keys: V, order: Order) -> V {
+    match order {
+        Order::Unsigned => keys,
+        Order::Signed => keys.xor(V::splat(SIGN)),
+        Order::Float => keys.xor(keys.sign_fill().or(V::splat(SIGN))),
+    }
+}
+
+/// Ordered bits mapped back to keys in `order`.
+#[inline(always)]
+fn from_ordered<V: Lanes>(bits: V, order: Order) -> V {
+    match order {
+        Order::Unsigned => bits,
+        Order::Signed => bits.xor(V::splat(SIGN)),
+        Order::Float => bits.xor(bits.sign_fill().xor(V::splat(u32::MAX)).or(V::splat(SIGN))),
+    }
+}
+
+/// A range of keys still to sort, and the buffer that holds it.
+#[derive(Clone, Copy, Default)]
+struct Segment {
+    start: usize,
+    end: usize,
+    /// In the second buffer (`y`) rather than the first (`x`).
+    in_y: bool,
+    /// Partitions it has been through.
+    depth: usize,
+}
+
+/// The sort of the module docs over the lanes `V`: sorts the `n` keys read from `sources`
+/// (address and length of each chunk, in order), in `order`, into the buffer `x` when
+/// `out_is_x`, else into `y`, using both buffers (`n` u32s each) for room. A segment
+/// partitioned `limit` times is finished by std's sort.
+///
+/// # Safety
+/// `x` and `y` are valid for reading and writing `n` u32s and do not overlap; the chunks are
+/// valid for reading, add up to `n` u32s, and do not overlap `y` (they may be `x`, which is
+/// written only after they are last read).
+#[inline(always)]
+unsafe fn sort_lanes<V: Lanes, I>(
+    sources: I,
+    (x, y): (*mut u32, *mut u32),
+    n: usize,
+    out_is_x: bool,
+    order: Order,
+    limits: Limits,
+    step: &mut impl FnMut(),
+) where
+    I: Iterator<Item = (*const u32, usize)> + Clone,
+{
+    let out = if out_is_x { x } else { y };
+    unsafe {
+        if n <= limits.leaf {
+            gather(sources, y);
+            leaf::<V>(y, out, n, order, order);
+            return;
+        }
+        // The first partition reads the chunks, raw keys, into `y`.
+        let pivot = pivot_of::<V, _>(sources.clone(), n, order);
+        let root = Segment {
+            start: 0,
+            end: n,
+            in_y: false,
+            depth: 0,
+        };
+        let mut stack = [Segment::default(); DEPTH_LIMIT + 2];
+        let mut waiting = 0;
+        let parts = partition_segment::<V, _>(sources, y, out, n, pivot, (order, order), step);
+        for child in children(root, parts) {
+            stack[waiting] = child;
+            waiting += 1;
+        }
+        while waiting > 0 {
+            waiting -= 1;
+            let seg = stack[waiting];
+            let (from, to) = if seg.in_y { (y, x) } else { (x, y) };
+            let len = seg.end - seg.start;
+            let (from, to, dest) = (from.add(seg.start), to.add(seg.start), out.add(seg.start));
+            if len <= limits.leaf {
+                leaf::<V>(from, dest, len, Order::Unsigned, order);
+                continue;
+            }
+            if seg.depth >= limits.depth.min(DEPTH_LIMIT) {
+                finish_with_std(from, dest, len, order);
+                continue;
+            }
+            let pivot = if len <= limits.cheap_pivot {
+                median_of_three(from, len)
+            } else {
+                pivot_of::<V, _>(std::iter::once((from.cast_const(), len)), len, Unsigned)
+            };
+            let whole = std::iter::once((from.cast_const(), len));
+            let parts =
+                partition_segment::<V, _>(whole, to, dest, len, pivot, (Unsigned, order), step);
+            for child in children(seg, parts) {
+                stack[waiting] = child;
+                waiting += 1;
+            }
+        }
+    }
+}
+
+/// How deep and how fine [`sort_lanes`] partitions.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// Partitions a segment may go through before std's sort finishes it.
+    depth: usize,
+    /// The longest segment sorted as a leaf, at most [`LEAF_MAX`].
+    leaf: usize,
+    /// The longest segment whose pivot is the median of three keys rather than of 16.
+    cheap_pivot: usize,
+}
+
+/// The median of the keys at a quarter, half and three quarters of the `len` at `src`.
+///
+/// # Safety
+/// `src` is valid for reading `len` u32s, `len` at least 4.
+#[inline(always)]
+unsafe fn median_of_three(src: *const u32, len: usize) -> u32 {
+    let [a, b, c] = [len / 4, len / 2, len / 4 * 3].map(|i| unsafe { src.add(i).read() });
+    a.max(b).min(a.min(b).max(c))
+}
+
+/// The result of [`partition_segment`]: how many keys went to the front, and whether the
+/// others are done (all equal, and written out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Parts {
+    below: usize,
+    rest_done: bool,
+}
+
+/// The segments left to sort once `seg` is partitioned into `parts` (in the other buffer).
+fn children(seg: Segment, parts: Parts) -> impl Iterator<Item = Segment> {
+    let middle = seg.start + parts.below;
+    let child = |start, end| Segment {
+        start,
+        end,
+        in_y: !seg.in_y,
+        depth: seg.depth + 1,
+    };
+    let front = (parts.below > 0).then(|| child(seg.start, middle));
+    let back = (!parts.rest_done && middle < seg.end).then(|| child(middle, seg.end));
+    front.into_iter().chain(back)
+}
+
+/// Copies the keys of `sources` to `dst`, in order.
+///
+/// # Safety
+/// As for [`sort_lanes`]; `dst` has room for them all.
+#[inline(always)]
+unsafe fn gather<I: Iterator<Item = (*const u32, usize)>>(sources: I, dst: *mut u32) {
+    let mut at = 0;
+    for (src, len) in sources {
+        unsafe { ptr::copy_nonoverlapping(src, dst.add(at), len) };
+        at += len;
+    }
+}
+
+/// A pivot for the `n` keys of `sources` (more than 16, in `load` order): the median of 16
+/// evenly spaced ones, as ordered bits.
+///
+/// # Safety
+/// As for [`sort_lanes`].
+#[inline(always)]
+unsafe fn pivot_of<V: Lanes, I>(sources: I, n: usize, load: Order) -> u32
+where
+    I: Iterator<Item = (*const u32, usize)>,
+{
+    let mut samples = [0u32; 16];
+    let (mut taken, mut base) = (0, 0);
+    for (src, len) in sources {
+        while taken < 16 {
+            let at = (2 * taken + 1) * n / 32;
+            if at >= base + len {
+                break;
+            }
+            samples[taken] = unsafe { *src.add(at - base) };
+            taken += 1;
+        }
+        base += len;
+    }
+    let mut regs = [to_ordered(V::from_array(&samples), load)];
+    sort_regs::<V, 1>(&mut regs);
+    regs[0].to_array()[7]
+}
+
+/// Partitions the `n` keys of `sources` (in `order.0`) into `dst`, as ordered bits: those at
+/// most `pivot` to the front, the others to the back. When that moves them all (the pivot is
+/// their largest), partitions them again below the pivot and writes the keys equal to it
+/// (in `order.1`) into their place in `out`, which may be the buffer the keys are read from.
+///
+/// # Safety
+/// As for [`sort_lanes`]; `dst` and `out` have room for `n` keys, and `dst` overlaps no chunk.
+#[inline(always)]
+unsafe fn partition_segment<V: Lanes, I>(
+    sources: I,
+    dst: *mut u32,
+    out: *mut u32,
+    n: usize,
+    pivot: u32,
+    order: (Order, Order),
+    step: &mut impl FnMut(),
+) -> Parts
+where
+    I: Iterator<Item = (*const u32, usize)> + Clone,
+{
+    unsafe {
+        let below = partition::<V, _>(sources.clone(), dst, n, pivot, order.0, step);
+        if below < n {
+            return Parts {
+                below,
+                rest_done: false,
+            };
+        }
+        let below = match pivot.checked_sub(1) {
+            Some(under) => partition::<V, _>(sources, dst, n, under, order.0, step),
+            None => 0,
+        };
+        let key = from_ordered_bits(pivot, order.1);
+        for i in below..n {
+            out.add(i).write(key);
+        }
+        Parts {
+            below,
+            rest_done: true,
+        }
+    }
+}
+
+/// Moves the `n` keys of `sources` (in `load` order), as ordered bits, into `dst`: those at
+/// most `pivot` packed at the front in order, the others at the back. Returns how many went
+/// to the front.
+///
+/// # Safety
+/// As for [`partition_segment`].
+#[inline(always)]
+unsafe fn partition<V: Lanes, I>(
+    sources: I,
+    dst: *mut u32,
+    n: usize,
+    pivot: u32,
+    load: Order,
+    step: &mut impl FnMut(),
+) -> usize
+where
+    I: Iterator<Item = (*const u32, usize)>,
+{
+    let pivot = V::splat(pivot);
+    let (mut below, mut above) = (0, n);
+    let mut place = |keys: V, count: usize| {
+        let low = keys.at_most(pivot) & first(count);
+        let low_count = low.count_ones() as usize;
+        let high_count = count - low_count;
+        above -= high_count;
+        unsafe {
+            keys.compress(low).store(dst.add(below), low_count);
+            keys.compress(!low & first(count))
+                .store(dst.add(above), high_count);
+        }
+        below += low_count;
+    };
+    for (src, len) in sources {
+        let mut i = 0;
+        while i + 64 <= len {
+            for lane in (i..i + 64).step_by(16) {
+                place(
+                    to_ordered(unsafe { V::load(src.add(lane), 16, 0) }, load),
+                    16,
+                );
+            }
+            step();
+            i += 64;
+        }
+        while i + 16 <= len {
+            place(to_ordered(unsafe { V::load(src.add(i), 16, 0) }, load), 16);
+            i += 16;
+        }
+        if i < len {
+            let count = len - i;
+            place(
+                to_ordered(unsafe { V::load(src.add(i), count, 0) }, load),
+                count,
+            );
+        }
+    }
+    debug_assert_eq!(below, above);
+    below
+}
+
+/// Sorts the `len` (at most [`LEAF_MAX`]) keys at `src`, in `load` order, into `out` (which
+/// may be `src`), in `store` order.
+///
+/// # Safety
+/// `src` is valid for reading and `out` for writing `len` u32s.
+#[inline(always)]
+unsafe fn leaf<V: Lanes>(src: *const u32, out: *mut u32, len: usize, load: Order, store: Order) {
+    unsafe {
+        match len.div_ceil(16) {
+            0 => {}
+            1 => leaf_of::<V, 1>(src, out, len, load, store),
+            2 => leaf_of::<V, 2>(src, out, len, load, store),
+            3 | 4 => leaf_of::<V, 4>(src, out, len, load, store),
+            _ => leaf_of::<V, 8>(src, out, len, load, store),
+        }
+    }
+}
+
+/// [`leaf`] in `R` registers; lanes past `len` hold the largest ordered bits.
+#[inline(always)]
+unsafe fn leaf_of<V: Lanes, const R: usize>(
+    src: *const u32,
+    out: *mut u32,
+    len: usize,
+    load: Order,
+    store: Order,
+) {
+    let count = |r: usize| len.saturating_sub(16 * r).min(16);
+    let fill = from_ordered_bits(u32::MAX, load);
+    let mut regs = [V::splat(fill); R];
+    for (r, keys) in regs.iter_mut().enumerate() {
+        *keys = to_ordered(unsafe { V::load(src.add(16 * r), count(r), fill) }, load);
+    }
+    sort_regs::<V, R>(&mut regs);
+    for (r, keys) in regs.into_iter().enumerate() {
+        unsafe { from_ordered(keys, store).store(out.add(16 * r), count(r)) };
+    }
+}
+
+/// Sorts the `len` ordered bits at `src` with std's sort and writes them, as keys in `store`
+/// order, to `out` (which may be `src`).
+///
+/// # Safety
+/// `src` is valid for reading and writing `len` u32s, `out` for writing them.
+unsafe fn finish_with_std(src: *mut u32, out: *mut u32, len: usize, store: Order) {
+    unsafe {
+        std::slice::from_raw_parts_mut(src, len).sort_unstable();
+        for i in 0..len {
+            out.add(i)
+                .write(from_ordered_bits(src.add(i).read(), store));
+        }
+    }
+}
+
+/// Sorts the `16 * R` lanes of `regs` (lane `i` of register `r` is key `16 * r + i`)
+/// ascending, by a bitonic network: `R` is 1, 2 or 4.
+#[inline(always)]
+fn sort_regs<V: Lanes, const R: usize>(regs: &mut [V; R]) {
+    const { assert!(R == 1 || R == 2 || R == 4 || R == 8) };
+    stage::<V, R, 2, 1>(regs);
+    stage::<V, R, 4, 2>(regs);
+    stage::<V, R, 4, 1>(regs);
+    stage::<V, R, 8, 4>(regs);
+    stage::<V, R, 8, 2>(regs);
+    stage::<V, R, 8, 1>(regs);
+    stage::<V, R, 16, 8>(regs);
+    stage::<V, R, 16, 4>(regs);
+    stage::<V, R, 16, 2>(regs);
+    stage::<V, R, 16, 1>(regs);
+    if R >= 2 {
+        stage::<V, R, 32, 16>(regs);
+        stage::<V, R, 32, 8>(regs);
+        stage::<V, R, 32, 4>(regs);
+        stage::<V, R, 32, 2>(regs);
+        stage::<V, R, 32, 1>(regs);
+    }
+    if R >= 4 {
+        stage::<V, R, 64, 32>(regs);
+        stage::<V, R, 64, 16>(regs);
+        stage::<V, R, 64, 8>(regs);
+        stage::<V, R, 64, 4>(regs);
+        stage::<V, R, 64, 2>(regs);
+        stage::<V, R, 64, 1>(regs);
+    }
+    if R >= 8 {
+        stage::<V, R, 128, 64>(regs);
+        stage::<V, R, 128, 32>(regs);
+        stage::<V, R, 128, 16>(regs);
+        stage::<V, R, 128, 8>(regs);
+        stage::<V, R, 128, 4>(regs);
+        stage::<V, R, 128, 2>(regs);
+        stage::<V, R, 128, 1>(regs);
+    }
+}
+
+/// One stage of the bitonic network: key `i` is compared with key `i ^ J`, and of the two,
+/// the one at the lower index takes the smaller where `i & K` is 0 (an ascending run), the
+/// larger otherwise.
+#[inline(always)]
+fn stage<V: Lanes, const R: usize, const K: usize, const J: usize>(regs: &mut [V; R]) {
+    if J >= 16 {
+        // Whole registers against whole registers.
+        let step = J / 16;
+        for a in (0..R).filter(|a| a & step == 0) {
+            let b = a | step;
+            let (low, high) = (regs[a].min(regs[b]), regs[a].max(regs[b]));
+            let ascending = (16 * a) & K == 0;
+            (regs[a], regs[b]) = if ascending { (low, high) } else { (high, low) };
+        }
+    } else {
+        // Lanes against lanes of the same register.
+        let partners = V::from_array(&const { partner_lanes(J) });
+        let max_lanes: [u16; R] = const { max_lanes::<R>(K, J) };
+        for (keys, max_lanes) in regs.iter_mut().zip(max_lanes) {
+            *keys = keys.min_max(keys.permute(partners), max_lanes);
+        }
+    }
+}
+
+/// The permutation that brings lane `i ^ j` to lane `i`.
+const fn partner_lanes(j: usize) -> [u32; 16] {
+    let mut index = [0; 16];
+    let mut i = 0;
+    while i < 16 {
+        index[i] = (i ^ j) as u32;
+        i += 1;
+    }
+    index
+}
+
+/// For a [`stage`] within registers, the lanes of each of `R` registers that take the larger
+/// key of their pair.
+const fn max_lanes<const R: usize>(k: usize, j: usize) -> [u16; R] {
+    let mut masks = [0; R];
+    let mut r = 0;
+    while r < R {
+        let mut lane = 0;
+        while lane < 16 {
+            let i = 16 * r + lane;
+            let ascending = i & k == 0;
+            let lower = i & j == 0;
+            if lower != ascending {
+                masks[r] |= 1 << lane;
+            }
+            lane += 1;
+        }
+        r += 1;
+    }
+    masks
+}
+
+/// The lanes of AVX-512: sixteen u32 in a `zmm` register.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{Lanes, Limits, Order, first, sort_lanes};
+
+    /// Whether this CPU has the instructions [`sort`] uses.
+    pub(super) fn available() -> bool {
+        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("popcnt")
+    }
+
+    /// [`sort_lanes`] on AVX-512, with its whole algorithm compiled for it.
+    ///
+    /// # Safety
+    /// As for [`sort_lanes`]; the CPU has AVX-512 ([`available`]).
+    #[target_feature(enable = "avx512f,popcnt")]
+    pub(super) unsafe fn sort<I>(
+        sources: I,
+        (x, y): (*mut u32, *mut u32),
+        n: usize,
+        out_is_x: bool,
+        order: Order,
+        limits: Limits,
+        step: &mut impl FnMut(),
+    ) where
+        I: Iterator<Item = (*const u32, usize)> + Clone,
+    {
+        unsafe { sort_lanes::<Avx512, I>(sources, (x, y), n, out_is_x, order, limits, step) }
+    }
+
+    /// Sixteen u32 lanes in a `zmm` register. Its operations are only ever inlined into
+    /// [`sort`], whose target features make them single instructions.
+    #[derive(Clone, Copy)]
+    pub(super) struct Avx512(__m512i);
+
+    // SAFETY (every block below): the intrinsics need AVX-512F, which `sort`, the only
+    // function these are inlined into, enables.
+    impl Lanes for Avx512 {
+        #[inline(always)]
+        fn splat(x: u32) -> Self {
+            Avx512(unsafe { _mm512_set1_epi32(x as i32) })
+        }
+        #[inline(always)]
+        fn from_array(lanes: &[u32; 16]) -> Self {
+            Avx512(unsafe { _mm512_loadu_epi32(lanes.as_ptr().cast()) })
+        }
+        #[inline(always)]
+        fn to_array(self) -> [u32; 16] {
+            let mut lanes = [0u32; 16];
+            unsafe { _mm512_storeu_epi32(lanes.as_mut_ptr().cast(), self.0) };
+            lanes
+        }
+        #[inline(always)]
+        unsafe fn load(src: *const u32, count: usize, fill: u32) -> Self {
+            unsafe {
+                if count >= 16 {
+                    Avx512(_mm512_loadu_epi32(src.cast()))
+                } else {
+                    let fill = _mm512_set1_epi32(fill as i32);
+                    Avx512(_mm512_mask_loadu_epi32(fill, first(count), src.cast()))
+                }
+            }
+        }
+        #[inline(always)]
+        unsafe fn store(self, dst: *mut u32, count: usize) {
+            unsafe { _mm512_mask_storeu_epi32(dst.cast(), first(count), self.0) }
+        }
+        #[inline(always)]
+        fn min(self, other: Self) -> Self {
+            Avx512(unsafe { _mm512_min_epu32(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn max(self, other: Self) -> Self {
+            Avx512(unsafe { _mm512_max_epu32(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn min_max(self, other: Self, max_lanes: u16) -> Self {
+            unsafe {
+                let low = _mm512_min_epu32(self.0, other.0);
+                Avx512(_mm512_mask_max_epu32(low, max_lanes, self.0, other.0))
+            }
+        }
+        #[inline(always)]
+        fn permute(self, index: Self) -> Self {
+            Avx512(unsafe { _mm512_permutexvar_epi32(index.0, self.0) })
+        }
+        #[inline(always)]
+        fn at_most(self, pivot: Self) -> u16 {
+            unsafe { _mm512_cmple_epu32_mask(self.0, pivot.0) }
+        }
+        #[inline(always)]
+        fn compress(self, lanes: u16) -> Self {
+            Avx512(unsafe { _mm512_maskz_compress_epi32(lanes, self.0) })
+        }
+        #[inline(always)]
+        fn xor(self, other: Self) -> Self {
+            Avx512(unsafe { _mm512_xor_si512(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn or(self, other: Self) -> Self {
+            Avx512(unsafe { _mm512_or_si512(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn sign_fill(self) -> Self {
+            Avx512(unsafe { _mm512_srai_epi32::<31>(self.0) })
+        }
+    }
+}
+
+/// No AVX-512 off x86-64: [`sorts`] is always false.
+#[cfg(not(target_arch = "x86_64"))]
+mod avx512 {
+    use super::{Limits, Order};
+
+    pub(super) fn available() -> bool {
+        false
+    }
+
+    pub(super) unsafe fn sort<I>(
+        _: I,
+        _: (*mut u32, *mut u32),
+        _: usize,
+        _: bool,
+        _: Order,
+        _: Limits,
+        _: &mut impl FnMut(),
+    ) {
+        unreachable!("`sorts` is false without AVX-512")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::array;
+
+    use super::super::tests::lcg;
+    use super::*;
+
+    /// The lanes as a plain array, each operation written out as the AVX-512 manual defines
+    /// its instruction: the sort's logic, checked on every machine.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Model([u32; 16]);
+
+    impl Model {
+        fn map(self, other: Self, f: impl Fn(u32, u32) -> u32) -> Self {
+            Model(array::from_fn(|i| f(self.0[i], other.0[i])))
+        }
+    }
+
+    impl Lanes for Model {
+        fn splat(x: u32) -> Self {
+            Model([x; 16])
+        }
+        fn from_array(lanes: &[u32; 16]) -> Self {
+            Model(*lanes)
+        }
+        fn to_array(self) -> [u32; 16] {
+            self.0
+        }
+        unsafe fn load(src: *const u32, count: usize, fill: u32) -> Self {
+            Model(array::from_fn(|i| {
+                if i < count {
+                    unsafe { src.add(i).read() }
+                } else {
+                    fill
+                }
+            }))
+        }
+        unsafe fn store(self, dst: *mut u32, count: usize) {
+            for (i, &lane) in self.0.iter().enumerate().take(count) {
+                unsafe { dst.add(i).write(lane) };
+            }
+        }
+        fn min(self, other: Self) -> Self {
+            self.map(other, u32::min)
+        }
+        fn max(self, other: Self) -> Self {
+            self.map(other, u32::max)
+        }
+        fn min_max(self, other: Self, max_lanes: u16) -> Self {
+            Model(array::from_fn(|i| {
+                let (a, b) = (self.0[i], other.0[i]);
+                if max_lanes >> i & 1 == 1 {
+                    a.max(b)
+                } else {
+                    a.min(b)
+                }
+            }))
+        }
+        fn permute(self, index: Self) -> Self {
+            Model(array::from_fn(|i| self.0[index.0[i] as usize % 16]))
+        }
+        fn at_most(self, pivot: Self) -> u16 {
+            (0..16)
+                .filter(|&i| self.0[i] <= pivot.0[i])
+                .map(|i| 1 << i)
+                .sum()
+        }
+        fn compress(self, lanes: u16) -> Self {
+            let mut packed = [0; 16];
+            let kept = (0..16).filter(|&i| lanes >> i & 1 == 1).map(|i| self.0[i]);
+            for (slot, lane) in packed.iter_mut().zip(kept) {
+                *slot = lane;
+            }
+            Model(packed)
+        }
+        fn xor(self, other: Self) -> Self {
+            self.map(other, |a, b| a ^ b)
+        }
+        fn or(self, other: Self) -> Self {
+            self.map(other, |a, b| a | b)
+        }
+        fn sign_fill(self) -> Self {
+            Model(self.0.map(|a| ((a as i32) >> 31) as u32))
+        }
+    }
+
+    /// Runs `check` with the model lanes, and with AVX-512 where this CPU has it.
+    fn on_every_lanes(check: impl Fn(&dyn Fn(&[&[u32]], &mut [u32], Order, Limits))) {
+        check(&|chunks, out, order, limits| sort_with::<Model>(chunks, out, order, limits));
+        #[cfg(target_arch = "x86_64")]
+        if avx512::available() {
+            check(&|chunks, out, order, limits| {
+                let mut spare = vec![0; out.len()];
+                let sources = chunks.iter().map(|c| (c.as_ptr(), c.len()));
+                let (n, buffers) = (out.len(), (out.as_mut_ptr(), spare.as_mut_ptr()));
+                unsafe { avx512::sort(sources, buffers, n, true, order, limits, &mut || {}) };
+            });
+        } else {
+            eprintln!("no AVX-512 on this CPU: the sort ran on the model lanes only");
+        }
+    }
+
+    /// The sort on lanes `V`, from `chunks` into `out`, within `limits`.
+    fn sort_with<V: Lanes>(chunks: &[&[u32]], out: &mut [u32], order: Order, limits: Limits) {
+        let mut spare = vec![0; out.len()];
+        let sources = chunks.iter().map(|c| (c.as_ptr(), c.len()));
+        let buffers = (out.as_mut_ptr(), spare.as_mut_ptr());
+        let n = out.len();
+        unsafe { sort_lanes::<V, _>(sources, buffers, n, true, order, limits, &mut || {}) };
+    }
+
+    /// The ordered bits of `key` in `order`, as [`SortKey::ordered_bits`] gives them.
+    fn ordered(key: u32, order: Order) -> u32 {
+        match order {
+            Order::Unsigned => key,
+            Order::Signed => (key as i32).ordered_bits(),
+            Order::Float => f32::from_bits(key).ordered_bits(),
+        }
+    }
+
+    /// `keys` sorted by their ordered bits in `order`, with std's sort.
+    fn reference(keys: &[u32], order: Order) -> Vec<u32> {
+        let mut sorted = keys.to_vec();
+        sorted.sort_by_key(|&k| ordered(k, order));
+        sorted
+    }
+
+    /// Inputs of many lengths and shapes, the awkward ones included.
+    fn inputs() -> Vec<Vec<u32>> {
+        let mut all = Vec::new();
+        for n in (0..=70).chain([100, 129, 500, 1000, 4097, 20_000]) {
+            let random: Vec<u32> = lcg(n, n as u64 + 1).iter().map(|&x| x as u32).collect();
+            all.push(random.clone());
+            all.push(random.iter().map(|x| x % 3).collect());
+            all.push(random.iter().map(|x| x % 2 * u32::MAX).collect());
+            all.push(vec![7; n]);
+            all.push((0..n as u32).collect());
+            all.push((0..n as u32).rev().collect());
+            all.push(random.iter().map(|x| x >> 20 << 20).collect());
+        }
+        all
+    }
+
+    /// Each leaf size, with pivots of three keys and of sixteen.
+    fn every_limits() -> Vec<Limits> {
+        [(64, 0), (128, 0), (32, 1000), (64, 200)]
+            .map(|(leaf, cheap_pivot)| Limits {
+                depth: DEPTH_LIMIT,
+                leaf,
+                cheap_pivot,
+            })
+            .to_vec()
+    }
+
+    /// Splits `keys` into uneven chunks, empty ones among them.
+    fn chunked(keys: &[u32]) -> Vec<&[u32]> {
+        let mut chunks = Vec::new();
+        let mut rest = keys;
+        for size in [0, 1, 17, 0, 100, 33].iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (chunk, later) = rest.split_at(rest.len().min(*size));
+            chunks.push(chunk);
+            rest = later;
+        }
+        chunks
+    }
+
+    #[test]
+    fn every_network_sorts_every_input_of_zeros_and_ones() {
+        // A comparator network sorts every input if it sorts every input of 0s and 1s.
+        for pattern in 0..=u16::MAX {
+            let lanes = array::from_fn(|i| u32::from(pattern >> i & 1 == 1));
+            let mut regs = [Model(lanes)];
+            sort_regs::<Model, 1>(&mut regs);
+            let ones = pattern.count_ones() as usize;
+            let expected: [u32; 16] = array::from_fn(|i| u32::from(i >= 16 - ones));
+            assert_eq!(regs[0].0, expected, "pattern {pattern:016b}");
+        }
+        for seed in 0..2000u64 {
+            let bits = lcg(4, seed);
+            let lanes = |r: usize| Model(array::from_fn(|i| (bits[r] >> i & 1) as u32));
+            let mut two = [lanes(0), lanes(1)];
+            let mut four = [lanes(0), lanes(1), lanes(2), lanes(3)];
+            sort_regs::<Model, 2>(&mut two);
+            sort_regs::<Model, 4>(&mut four);
+            let flat = |regs: &[Model]| regs.iter().flat_map(|m| m.0).collect::<Vec<u32>>();
+            assert!(flat(&two).is_sorted(), "seed {seed}");
+            assert!(flat(&four).is_sorted(), "seed {seed}");
+            let ones: u32 = (0..4).map(|r| lanes(r).0.iter().sum::<u32>()).sum();
+            assert_eq!(flat(&four).iter().sum::<u32>(), ones, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn sorts_every_shape_from_chunks_in_every_key_order() {
+        on_every_lanes(|sort| {
+            for keys in inputs() {
+                for order in [Order::Unsigned, Order::Signed, Order::Float] {
+                    for limits in every_limits() {
+                        let mut out = vec![0; keys.len()];
+                        sort(&chunked(&keys), &mut out, order, limits);
+                        let n = keys.len();
+                        assert_eq!(
+                            out,
+                            reference(&keys, order),
+                            "{order:?}, {n} keys, {limits:?}"
+                        );
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn floats_sort_as_their_total_order_with_every_special_value() {
+        let specials = [
+            0.0f32,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            f32::MAX,
+            f32::MIN,
+            1e-45,
+            -1e-45,
+        ];
+        let nans = [
+            f32::NAN.to_bits(),
+            (-f32::NAN).to_bits(),
+            0x7fc0_0001,
+            0xffff_ffff,
+        ];
+        let mut keys: Vec<u32> = specials.iter().map(|f| f.to_bits()).chain(nans).collect();
+        let random = lcg(300, 99);
+        keys.extend(random.iter().map(|&x| (x as f32 - 2e18).to_bits()));
+        keys = keys.iter().cycle().take(keys.len() * 3).copied().collect();
+        on_every_lanes(|sort| {
+            let mut out = vec![0; keys.len()];
+            sort(&[&keys], &mut out, Order::Float, every_limits()[0]);
+            let expected: Vec<u32> = {
+                let mut floats: Vec<f32> = keys.iter().map(|&k| f32::from_bits(k)).collect();
+                floats.sort_by(f32::total_cmp);
+                floats.iter().map(|f| f.to_bits()).collect()
+            };
+            assert_eq!(out, expected);
+        });
+    }
+
+    #[test]
+    fn a_segment_too_deep_is_finished_by_std_sort() {
+        // With a limit of 2, every input over a few hundred keys reaches it.
+        let keys: Vec<u32> = lcg(5000, 3).iter().map(|&x| x as u32).collect();
+        on_every_lanes(|sort| {
+            for order in [Order::Unsigned, Order::Float] {
+                let mut out = vec![0; keys.len()];
+                sort(
+                    &[&keys],
+                    &mut out,
+                    order,
+                    Limits {
+                        depth: 2,
+                        ..every_limits()[0]
+                    },
+                );
+                assert_eq!(out, reference(&keys, order));
+            }
+        });
+    }
+
+    #[test]
+    fn a_partition_keeps_the_order_of_the_keys_below_the_pivot() {
+        let keys: Vec<u32> = (0..100).map(|i| (i * 37) % 100).collect();
+        let mut dst = vec![0; 100];
+        let sources = chunked(&keys).into_iter().map(|c| (c.as_ptr(), c.len()));
+        let below = unsafe {
+            partition::<Model, _>(sources, dst.as_mut_ptr(), 100, 49, Unsigned, &mut || {})
+        };
+        assert_eq!(below, 50);
+        let expected: Vec<u32> = keys.iter().copied().filter(|&k| k <= 49).collect();
+        assert_eq!(dst[..50], expected);
+        assert!(dst[50..].iter().all(|&k| k > 49));
+    }
+
+    #[test]
+    fn keys_equal_to_a_largest_pivot_are_written_out_at_once() {
+        let keys = [5u32, 9, 9, 1, 9, 9, 9, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 3];
+        let (mut dst, mut out) = ([0; 18], [0; 18]);
+        let sources = std::iter::once((keys.as_ptr(), keys.len()));
+        let parts = unsafe {
+            partition_segment::<Model, _>(
+                sources,
+                dst.as_mut_ptr(),
+                out.as_mut_ptr(),
+                18,
+                9,
+                (Unsigned, Order::Signed),
+                &mut || {},
+            )
+        };
+        assert_eq!(
+            parts,
+            Parts {
+                below: 4,
+                rest_done: true
+            }
+        );
+        assert_eq!(dst[..4], [5, 1, 0, 3]);
+        assert!(out[4..].iter().all(|&k| k == 9 ^ SIGN));
+    }
+
+    #[test]
+    fn the_scalar_inverse_matches_sortkey() {
+        for bits in lcg(1000, 5)
+            .iter()
+            .map(|&x| x as u32)
+            .chain([0, SIGN, u32::MAX, SIGN - 1])
+        {
+            assert_eq!(
+                from_ordered_bits(bits, Order::Signed),
+                i32::from_ordered_bits(bits.into()) as u32
+            );
+            assert_eq!(
+                from_ordered_bits(bits, Order::Float),
+                f32::from_ordered_bits(bits.into()).to_bits()
+            );
+            for order in [Order::Unsigned, Order::Signed, Order::Float] {
+                let lanes = Model::splat(bits);
+                assert_eq!(
+                    from_ordered(lanes, order).0[0],
+                    from_ordered_bits(bits, order)
+                );
+                assert_eq!(ordered(from_ordered_bits(bits, order), order), bits);
+                assert_eq!(
+                    to_ordered(Model::splat(from_ordered_bits(bits, order)), order).0[0],
+                    bits
+                );
+            }
+        }
+    }
+}
