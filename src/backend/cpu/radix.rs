@@ -56,7 +56,9 @@
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
 //! chunk order, so the split stays stable). The buckets are then spread over the threads by
 //! rayon's work stealing; a bucket much larger than a thread's share (skewed inputs) is split
-//! again in parallel instead of being left to one thread.
+//! again in parallel instead of being left to one thread. An input too large for the cache, on
+//! few enough threads that each can keep chains of blocks of its own, is split as on one
+//! thread, without the histogram pass: each thread into its own chains (see [`blocked`]).
 //!
 //! The scratch buffer holds one copy of the input (and one block per bucket more, for the blocked
 //! split). Faulting in the pages of a fresh buffer costs more than a pass (far more in a virtual
@@ -199,6 +201,11 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     // As in `radix_sort`: the varying bits from a sample, checked by the histogram pass.
     let sampled = sampled_bits(keys);
     if sampled != 0 {
+        if size_of_val(keys) > NT_BYTES {
+            // As on one thread: a split into blocks saves the histogram pass.
+            blocked::par_sort(keys, sampled);
+            return;
+        }
         with_scratch(keys.len(), keys[0], true, |scratch| {
             par_split(keys, scratch, false, sampled, Check::Guess)
         });
@@ -2123,7 +2130,7 @@ mod tests {
         patterns(&v)
     }
 
-    fn in_pool(threads: usize, f: impl FnOnce() + Send) {
+    pub(super) fn in_pool(threads: usize, f: impl FnOnce() + Send) {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()

@@ -1,4 +1,5 @@
-//! The split of a large input on one thread, made without a histogram pass.
+//! The split of a large input, made without a histogram pass: on one thread, and on a few
+//! threads where each thread's chains fit beside the input ([`par_sort`]).
 //!
 //! A split into contiguous buckets must count every bucket's keys before it can place any,
 //! which costs a read of the whole input: on one thread at 2^24 u32 keys, about a seventh of
@@ -11,15 +12,20 @@
 //!
 //! The price is room: the last block of each bucket is part-filled, so the scratch buffer
 //! holds one block per bucket more than the input (a quarter more for 2^24 u32 keys, less for
-//! larger inputs, whose buckets are capped at 2^11).
+//! larger inputs, whose buckets are capped at 2^11). In the parallel sort each thread splits
+//! its own chunk into chains of its own, so that room is paid once per thread, and the split
+//! is made this way only where it stays under [`PAR_ROOM`].
 
 use std::mem::{size_of, size_of_val};
 
+use rayon::prelude::*;
+
 use super::{
-    Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, Prefetch, SortKey, Split, bits,
-    choose_split, counted_passes, dominant_value_in, finish_runs, in_runs, line_buffers, line_len,
-    pass_steps, same_top_bit, scatter, small_sort, sort_into, sort_varying, split_then_sort,
-    store_fence, stream_line, touch, vector, with_lsd_work, with_scratch,
+    Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, PAR_MIN, Prefetch, SortKey,
+    Split, bits, bucket_regions, choose_split, chunk_len, counted_passes, dominant_value_in,
+    finish_runs, in_runs, line_buffers, line_len, par_radix_sort, pass_steps, same_top_bit,
+    scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence, stream_line, touch,
+    vector, with_lsd_work, with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -71,7 +77,7 @@ fn split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
         });
         return;
     }
-    let room = n + digit.buckets() * block_len::<K>() + line_len::<K>();
+    let room = n + room_beyond::<K>(digit.buckets());
     with_scratch(room, keys[0], false, |scratch| {
         let blocks = Blocks::scatter(keys, scratch, digit);
         let exact = blocks.exact;
@@ -90,6 +96,114 @@ fn split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
         }
         blocks.sort_buckets_into(keys, digit);
     });
+}
+
+/// The most room the threads' chains of blocks may take beyond the input, as a fraction of it:
+/// five eighths, enough for two threads at 2^24 keys (a half, and a line per thread) and for
+/// eight at 2^26.
+#[cfg(not(test))]
+const PAR_ROOM: (usize, usize) = (5, 8);
+/// In tests, whose blocks are large beside their buckets, eight times the input.
+#[cfg(test)]
+const PAR_ROOM: (usize, usize) = (8, 1);
+
+/// Sorts `keys`, more than [`super::NT_BYTES`] of them, on the current rayon pool by one split
+/// into blocks: each thread scatters its chunk of the keys into chains of its own, and the
+/// buckets are then sorted, spread over the threads, from the chains of every chunk (in chunk
+/// order, so the split stays stable). `sampled` is as for [`sort`].
+///
+/// Each thread's chains take one block per bucket more than its chunk, so where that room
+/// would exceed [`PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
+/// to keep buckets large), and for sorted stretches, the counting split of
+/// [`super::par_split`] makes the split instead.
+pub(super) fn par_sort<K: SortKey>(keys: &mut [K], sampled: u64) {
+    match choose_split(keys, sampled, rayon::current_num_threads()) {
+        Split::Digit(digit) => par_split_by(keys, &digit, sampled),
+        Split::Map(map) => par_split_by(keys, &map, sampled),
+        Split::Spread(map) => par_split_by(keys, &map, sampled),
+    }
+}
+
+/// [`par_sort`] by the bucketer `digit`.
+fn par_split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
+    let n = keys.len();
+    let chunk = chunk_len(n, rayon::current_num_threads());
+    let parts = n.div_ceil(chunk);
+    if in_runs(keys, digit) || !chains_fit::<K>(n, parts, digit.buckets()) {
+        with_scratch(n, keys[0], true, |scratch| {
+            super::par_split_by(keys, scratch, false, digit, sampled, Check::Guess)
+        });
+        return;
+    }
+    let room = chunk + room_beyond::<K>(digit.buckets());
+    with_scratch(parts * room, keys[0], true, |scratch| {
+        let splits: Vec<Blocks<K>> = keys
+            .par_chunks(chunk)
+            .zip(scratch.par_chunks_mut(room))
+            .map(|(keys, pool)| Blocks::scatter(keys, pool, digit))
+            .collect();
+        // Each chunk's bits are those in which its keys differ from its first.
+        let reference = bits(keys[0]);
+        let exact = splits
+            .iter()
+            .zip(keys.chunks(chunk))
+            .fold(0, |m, (split, keys)| {
+                m | split.exact | (bits(keys[0]) ^ reference)
+            });
+        if !same_top_bit(sampled, exact) {
+            drop(splits);
+            super::par_split(keys, &mut scratch[..n], false, exact, Check::Exact);
+            return;
+        }
+        par_sort_buckets_into(&splits, keys, digit, exact);
+    });
+}
+
+/// Whether `parts` chunks of `n` keys, each split into `buckets` chains of blocks, take no
+/// more room beyond the keys than [`PAR_ROOM`] allows.
+fn chains_fit<K>(n: usize, parts: usize, buckets: usize) -> bool {
+    parts * room_beyond::<K>(buckets) * PAR_ROOM.1 <= n * PAR_ROOM.0
+}
+
+/// The room a split into `buckets` chains of blocks needs beyond the keys it scatters.
+fn room_beyond<K>(buckets: usize) -> usize {
+    buckets * block_len::<K>() + line_len::<K>()
+}
+
+/// Sorts every bucket of the chunks' `splits` (made by `digit`, the keys varying in `exact`)
+/// into its place in `keys`, the buckets spread over the threads. A bucket much larger than a
+/// thread's share (of skewed keys) is gathered and sorted on all threads.
+fn par_sort_buckets_into<K: SortKey, B: Bucketer>(
+    splits: &[Blocks<K>],
+    keys: &mut [K],
+    digit: &B,
+    exact: u64,
+) {
+    let buckets = digit.buckets();
+    let totals: Vec<usize> = (0..buckets)
+        .map(|b| splits.iter().map(|split| split.counts[b]).sum())
+        .collect();
+    let big = (keys.len() / (2 * rayon::current_num_threads())).max(PAR_MIN);
+    bucket_regions(keys, &totals)
+        .into_par_iter()
+        .enumerate()
+        .with_max_len(1)
+        .filter(|(_, out)| !out.is_empty())
+        .for_each_init(Vec::new, |spill, (b, out)| {
+            let chunks: Vec<&[K]> = splits
+                .iter()
+                .flat_map(|split| split.chunks(b))
+                .filter(|chunk| !chunk.is_empty())
+                .collect();
+            if out.len() > big {
+                gather(&chunks, out);
+                par_radix_sort(out);
+            } else {
+                // No prefetching here: the bucket after this one may go to another thread.
+                let mask = exact & !digit.fixed_bits(b);
+                sort_bucket(&chunks, out, mask, Ahead::NONE, spill);
+            }
+        });
 }
 
 /// The keys of a split, each bucket's in a chain of blocks and a last, part-filled line.
@@ -317,10 +431,11 @@ fn lsd<K: SortKey>(chunks: &[&[K]], out: &mut [K], mask: u64, ahead: Ahead, spil
 #[cfg(test)]
 mod tests {
     use super::super::tests::{
-        check_stable, expected, grouped_keys, lcg, numbered_pairs, patterns,
+        check_stable, expected, grouped_keys, in_pool, lcg, numbered_pairs, patterns,
     };
-    use super::super::{Digit, NT_BYTES, dominant_value, radix_sort, varying_bits};
+    use super::super::{Digit, NT_BYTES, dominant_value, radix_sort, sampled_bits, varying_bits};
     use super::*;
+    use crate::data::KeyValue;
 
     /// The keys of `src` in `bucket` of `digit`, in input order.
     fn bucket_of<K: SortKey>(src: &[K], digit: Digit, bucket: usize) -> Vec<u64> {
@@ -416,6 +531,62 @@ mod tests {
         let mut v = mixed.clone();
         radix_sort(&mut v);
         assert_eq!(patterns(&v), expected(&mixed));
+    }
+
+    /// Whether the chains of `threads` threads' splits of `keys` fit [`PAR_ROOM`].
+    fn fit_on<K: SortKey>(keys: &[K], threads: usize) -> bool {
+        let buckets = match choose_split(keys, sampled_bits(keys), threads) {
+            Split::Digit(digit) => digit.buckets(),
+            Split::Map(map) => map.buckets(),
+            Split::Spread(map) => map.buckets(),
+        };
+        let parts = keys.len().div_ceil(chunk_len(keys.len(), threads));
+        chains_fit::<K>(keys.len(), parts, buckets)
+    }
+
+    /// `keys` sorted by [`par_sort`] on `threads` threads, as bit patterns.
+    fn par_sorted<K: SortKey>(keys: &[K], threads: usize) -> Vec<u64> {
+        let mut v = keys.to_vec();
+        let sampled = sampled_bits(&v);
+        in_pool(threads, || par_sort(&mut v, sampled));
+        patterns(&v)
+    }
+
+    #[test]
+    fn on_two_threads_a_large_input_sorts_through_each_threads_blocks() {
+        let n = 3 * NT_BYTES / 8 + 777;
+        let r = lcg(n, 21);
+        let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+        let floats: Vec<f64> = r.iter().map(|&x| (x as f64) - 1e18).collect();
+        // Every other key 5: a bucket of half the keys, sorted on all threads.
+        let crowded: Vec<u32> = r
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| if i % 2 == 0 { 5 } else { (x as u32) >> (i % 7) })
+            .collect();
+        assert!(fit_on(&uniform, 2) && fit_on(&floats, 2) && fit_on(&crowded, 2));
+        assert_eq!(par_sorted(&uniform, 2), expected(&uniform));
+        assert_eq!(par_sorted(&floats, 2), expected(&floats));
+        assert_eq!(par_sorted(&crowded, 2), expected(&crowded));
+        // Equal keys keep their input order across the two threads' chains.
+        let pairs = numbered_pairs(&r, 0x3ff);
+        assert!(fit_on(&pairs, 2));
+        let mut v = pairs.clone();
+        let sampled = sampled_bits(&v);
+        in_pool(2, || par_sort(&mut v, sampled));
+        let mut want: Vec<KeyValue> = pairs.clone();
+        want.sort_by_key(|p| p.key);
+        assert_eq!(v, want);
+    }
+
+    #[test]
+    fn with_too_many_threads_for_their_chains_the_counting_split_sorts() {
+        let keys: Vec<u32> = lcg(3 * NT_BYTES / 8 + 777, 22)
+            .iter()
+            .map(|&x| x as u32)
+            .collect();
+        assert!(!fit_on(&keys, 8));
+        assert_eq!(par_sorted(&keys, 8), expected(&keys));
     }
 
     #[test]
