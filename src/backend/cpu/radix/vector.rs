@@ -29,12 +29,12 @@
 //! at a time (see [`Ahead`]).
 //!
 //! **Where it runs.** The radix sort hands it every bucket it would otherwise sort by LSD
-//! passes in the cache, with one exception: in the one-thread blocked split, buckets of up to
-//! twice the size a split aims for keep the LSD sort that reads them from their blocks. On the
-//! 16-core device the quicksort sorted a lone 2^13-key bucket 1.4 times as fast as the LSD
-//! sort, and made the one-thread sort of 2^26 keys (buckets of 128 KiB) 10 % faster, but inside
-//! the blocked split of 2^24 keys (buckets of 32 KiB) its buckets took 5 to 10 % longer than
-//! the LSD sort's, for reasons not yet found.
+//! passes in the cache, with one exception: after a split into blocks, buckets of up to twice
+//! the size a split aims for keep the LSD sort that reads them from their blocks. On the
+//! 16-core device the quicksort sorted 2^13-key inputs one after another 1.4 times as fast as
+//! the LSD sort, and made the one-thread sort of 2^26 keys (buckets of 128 KiB) about 10 %
+//! faster, but inside the blocked split of 2^24 keys (buckets of 32 KiB) its buckets took 5 to
+//! 10 % longer than the LSD sort's, for reasons not yet found.
 //!
 //! The algorithm is written once over [`Lanes`], sixteen lanes and the operations the sort
 //! needs. `Avx512` runs it; the tests also run it on a plain-array model of the same
@@ -256,8 +256,8 @@ struct Segment {
 
 /// The sort of the module docs over the lanes `V`: sorts the `n` keys read from `sources`
 /// (address and length of each chunk, in order), in `order`, into the buffer `x` when
-/// `out_is_x`, else into `y`, using both buffers (`n` u32s each) for room. A segment
-/// partitioned `limit` times is finished by std's sort.
+/// `out_is_x`, else into `y`, using both buffers (`n` u32s each) for room, partitioning
+/// within `limits`; `step` is called every [`PREFETCH_KEYS`] keys a partition moves.
 ///
 /// # Safety
 /// `x` and `y` are valid for reading and writing `n` u32s and do not overlap; the chunks are
