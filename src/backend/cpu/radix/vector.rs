@@ -569,43 +569,27 @@ unsafe fn finish_with_std(src: *mut u32, out: *mut u32, len: usize, store: Order
 }
 
 /// Sorts the `16 * R` lanes of `regs` (lane `i` of register `r` is key `16 * r + i`)
-/// ascending, by a bitonic network: `R` is 1, 2 or 4.
+/// ascending, by a bitonic network: `R` is 1, 2, 4 or 8.
 #[inline(always)]
 fn sort_regs<V: Lanes, const R: usize>(regs: &mut [V; R]) {
     const { assert!(R == 1 || R == 2 || R == 4 || R == 8) };
-    stage::<V, R, 2, 1>(regs);
-    stage::<V, R, 4, 2>(regs);
-    stage::<V, R, 4, 1>(regs);
-    stage::<V, R, 8, 4>(regs);
-    stage::<V, R, 8, 2>(regs);
-    stage::<V, R, 8, 1>(regs);
-    stage::<V, R, 16, 8>(regs);
-    stage::<V, R, 16, 4>(regs);
-    stage::<V, R, 16, 2>(regs);
-    stage::<V, R, 16, 1>(regs);
+    // The stages that merge runs of K / 2 keys into runs of K: key i against key i ^ J, for
+    // each J from K / 2 down to 1.
+    macro_rules! merge {
+        ($k:literal: $($j:literal)+) => { $( stage::<V, R, $k, $j>(regs); )+ };
+    }
+    merge!(2: 1);
+    merge!(4: 2 1);
+    merge!(8: 4 2 1);
+    merge!(16: 8 4 2 1);
     if R >= 2 {
-        stage::<V, R, 32, 16>(regs);
-        stage::<V, R, 32, 8>(regs);
-        stage::<V, R, 32, 4>(regs);
-        stage::<V, R, 32, 2>(regs);
-        stage::<V, R, 32, 1>(regs);
+        merge!(32: 16 8 4 2 1);
     }
     if R >= 4 {
-        stage::<V, R, 64, 32>(regs);
-        stage::<V, R, 64, 16>(regs);
-        stage::<V, R, 64, 8>(regs);
-        stage::<V, R, 64, 4>(regs);
-        stage::<V, R, 64, 2>(regs);
-        stage::<V, R, 64, 1>(regs);
+        merge!(64: 32 16 8 4 2 1);
     }
     if R >= 8 {
-        stage::<V, R, 128, 64>(regs);
-        stage::<V, R, 128, 32>(regs);
-        stage::<V, R, 128, 16>(regs);
-        stage::<V, R, 128, 8>(regs);
-        stage::<V, R, 128, 4>(regs);
-        stage::<V, R, 128, 2>(regs);
-        stage::<V, R, 128, 1>(regs);
+        merge!(128: 64 32 16 8 4 2 1);
     }
 }
 
