@@ -951,7 +951,7 @@ mod tests {
     }
 
     #[test]
-    fn every_network_sorts_every_input_of_zeros_and_ones() {
+    fn networks_sort_every_16_lane_input_of_zeros_and_ones_and_random_wider_ones() {
         // A comparator network sorts every input if it sorts every input of 0s and 1s.
         for pattern in 0..=u16::MAX {
             let lanes = array::from_fn(|i| u32::from(pattern >> i & 1 == 1));
@@ -966,11 +966,14 @@ mod tests {
             let lanes = |r: usize| Model(array::from_fn(|i| (bits[r] >> i & 1) as u32));
             let mut two = [lanes(0), lanes(1)];
             let mut four = [lanes(0), lanes(1), lanes(2), lanes(3)];
+            let mut eight = [0, 1, 2, 3, 3, 2, 1, 0].map(lanes);
             sort_regs::<Model, 2>(&mut two);
             sort_regs::<Model, 4>(&mut four);
+            sort_regs::<Model, 8>(&mut eight);
             let flat = |regs: &[Model]| regs.iter().flat_map(|m| m.0).collect::<Vec<u32>>();
             assert!(flat(&two).is_sorted(), "seed {seed}");
             assert!(flat(&four).is_sorted(), "seed {seed}");
+            assert!(flat(&eight).is_sorted(), "seed {seed}");
             let ones: u32 = (0..4).map(|r| lanes(r).0.iter().sum::<u32>()).sum();
             assert_eq!(flat(&four).iter().sum::<u32>(), ones, "seed {seed}");
         }
