@@ -1174,8 +1174,9 @@ fn scatter_around<K: SortKey>(keys: &[K], value: u64, parts: [&mut [K]; 3]) {
     }
 }
 
-/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says);
-/// an LSD sort prefetches `ahead`.
+/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says):
+/// in the cache by the [`vector`] sort where it runs, else by an LSD sort; either prefetches
+/// `ahead`.
 fn sort_varying<K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
@@ -1185,7 +1186,11 @@ fn sort_varying<K: SortKey>(
     ahead: Ahead,
 ) {
     if size_of_val(src) <= LSD_BYTES {
-        lsd(src, dst, result_in_dst, mask, ahead);
+        if vector::sorts::<K>() {
+            vector::sort_slice(src, dst, result_in_dst, ahead);
+        } else {
+            lsd(src, dst, result_in_dst, mask, ahead);
+        }
         return;
     }
     split_once(src, dst, result_in_dst, mask, check);
@@ -1246,10 +1251,6 @@ fn touch<K: SortKey>(buf: &[K]) {
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
 /// Its passes prefetch the bucket `ahead`.
 fn lsd<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64, ahead: Ahead) {
-    if vector::sorts::<K>() {
-        vector::sort_slice(src, dst, result_in_dst, ahead);
-        return;
-    }
     let low = with_lsd_work(src.len(), src[0], |all_counts, spare| {
         let (passes, low) = counted_passes(&[&*src], mask, all_counts);
         let result = if result_in_dst { Buf::Dst } else { Buf::Src };

@@ -364,10 +364,7 @@ fn sort_bucket<K: SortKey>(
         });
         return;
     }
-    if out.len() > BUCKET_SMALL
-        && size_of_val(out) <= LSD_BYTES
-        && dominant_value_in(chunks).is_none()
-    {
+    if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES && dominant_value_in(chunks).is_none() {
         lsd(chunks, out, mask, ahead, spill);
         return;
     }
