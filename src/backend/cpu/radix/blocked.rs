@@ -23,9 +23,9 @@ use rayon::prelude::*;
 use super::{
     Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, PAR_MIN, Prefetch, SortKey,
     Split, bits, bucket_regions, choose_split, chunk_len, counted_passes, dominant_value_in,
-    finish_runs, in_runs, line_buffers, line_len, par_radix_sort, pass_steps, same_top_bit,
-    scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence, stream_line, touch,
-    vector, with_lsd_work, with_scratch,
+    finish_runs, has_bmi2, in_runs, line_buffers, line_len, par_radix_sort, pass_steps,
+    same_top_bit, scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence,
+    stream_line, touch, vector, with_lsd_work, with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -226,6 +226,25 @@ impl<'p, K: SortKey> Blocks<'p, K> {
     /// Scatters `src` by `digit` into blocks of `scratch`, which must hold one block per
     /// bucket and one line more than `src`.
     fn scatter<B: Bucketer>(src: &[K], scratch: &'p mut [K], digit: &B) -> Blocks<'p, K> {
+        #[cfg(target_arch = "x86_64")]
+        if has_bmi2() {
+            #[target_feature(enable = "bmi2")]
+            unsafe fn bmi2<'p, K: SortKey, B: Bucketer>(
+                src: &[K],
+                scratch: &'p mut [K],
+                digit: &B,
+            ) -> Blocks<'p, K> {
+                Blocks::scatter_loop(src, scratch, digit)
+            }
+            // SAFETY: the CPU has BMI2 (just checked).
+            return unsafe { bmi2(src, scratch, digit) };
+        }
+        Blocks::scatter_loop(src, scratch, digit)
+    }
+
+    /// The body of [`Blocks::scatter`] (see [`super::has_bmi2`]).
+    #[inline(always)]
+    fn scatter_loop<B: Bucketer>(src: &[K], scratch: &'p mut [K], digit: &B) -> Blocks<'p, K> {
         let (line, len, buckets) = (line_len::<K>(), block_len::<K>(), digit.buckets());
         let skip = scratch.as_ptr().align_offset(64);
         let (skip, aligned) = if skip < line {
