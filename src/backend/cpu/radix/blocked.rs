@@ -16,16 +16,17 @@
 //! its own chunk into chains of its own, so that room is paid once per thread, and the split
 //! is made this way only where it stays under [`PAR_ROOM`].
 
+use std::array;
 use std::mem::{size_of, size_of_val};
 
 use rayon::prelude::*;
 
 use super::{
-    Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, PAR_MIN, Prefetch, SortKey,
-    Split, bits, bucket_regions, choose_split, chunk_len, counted_passes, dominant_value_in,
-    finish_runs, has_bmi2, in_runs, line_buffers, line_len, par_radix_sort, pass_steps,
-    same_top_bit, scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence,
-    stream_line, touch, vector, with_lsd_work, with_scratch,
+    Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Prefetch,
+    SortKey, Split, bits, bucket_regions, choose_split, chunk_len, counted_passes,
+    dominant_value_in, finish_runs, has_bmi2, in_runs, line_buffers, line_len, par_radix_sort,
+    pass_steps, same_top_bit, scatter, small_sort, sort_into, sort_varying, split_then_sort,
+    store_fence, stream_line, touch, vector, with_lsd_work, with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -254,15 +255,18 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         };
         let pool = &mut scratch[skip..];
         let streaming = aligned && size_of::<K>() * line == 64;
-        let (mut lines, line_start) = line_buffers(buckets, src[0]);
-        let buf = &mut lines[line_start..line_start + buckets * line];
+        // One line per possible bucket, and the per-bucket state in arrays of
+        // [`MAX_BUCKETS`], so that indexing them by a bucket (below `MAX_BUCKETS`) needs no
+        // bounds check in the loop; only the first `buckets` entries are used.
+        let (mut lines, line_start) = line_buffers(MAX_BUCKETS, src[0]);
+        let buf = &mut lines[line_start..line_start + MAX_BUCKETS * line];
         // Per bucket: its keys waiting in its line (the only count the loop reads for every
         // key, one byte each, so that the counts stay in L1 beside the lines) and its keys
         // written out; where its next line goes, and its chain's last block.
-        let mut waiting = vec![0u8; buckets];
-        let mut written = vec![0; buckets];
-        let mut at: Vec<usize> = (0..buckets).map(|b| b * len).collect();
-        let mut last: Vec<u32> = (0..buckets as u32).collect();
+        let mut waiting = Box::new([0u8; MAX_BUCKETS]);
+        let mut written = Box::new([0; MAX_BUCKETS]);
+        let mut at: Box<[usize; MAX_BUCKETS]> = Box::new(array::from_fn(|b| b * len));
+        let mut last: Box<[u32; MAX_BUCKETS]> = Box::new(array::from_fn(|b| b as u32));
         // A bucket takes a new block for each block it fills: at most `n / len` in all, on top
         // of the first `buckets`, which `scratch` has room for.
         let mut next = vec![u32::MAX; pool.len() / len];
@@ -272,7 +276,8 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         for &k in src {
             differ |= bits(k) ^ reference;
             let b = digit.of(k);
-            let p = usize::from(waiting[b]);
+            // `p` is below `line`; the mask says so to the compiler.
+            let p = usize::from(waiting[b]) & (line - 1);
             buf[b * line + p] = k;
             if p + 1 < line {
                 waiting[b] = (p + 1) as u8;
@@ -297,9 +302,9 @@ impl<'p, K: SortKey> Blocks<'p, K> {
                 w + line
             };
         }
-        let counts = written
+        let counts = written[..buckets]
             .iter()
-            .zip(&waiting)
+            .zip(&waiting[..buckets])
             .map(|(&w, &part)| w + usize::from(part))
             .collect();
         if streaming {
