@@ -255,14 +255,14 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         };
         let pool = &mut scratch[skip..];
         let streaming = aligned && size_of::<K>() * line == 64;
-        // One line per possible bucket, and the per-bucket state in arrays of
-        // [`MAX_BUCKETS`], so that indexing them by a bucket (below `MAX_BUCKETS`) needs no
-        // bounds check in the loop; only the first `buckets` entries are used.
+        // Per bucket: its line of the write-combining buffer; its keys waiting in that line
+        // (the only count the loop reads for every key, one byte each, so that the counts
+        // stay in L1 beside the lines) and its keys written out; where its next line goes,
+        // and its chain's last block. All are sized for [`MAX_BUCKETS`] buckets, of which only
+        // the first `buckets` are used, so that indexing them by a bucket (always below
+        // `MAX_BUCKETS`) needs no bounds check in the loop.
         let (mut lines, line_start) = line_buffers(MAX_BUCKETS, src[0]);
         let buf = &mut lines[line_start..line_start + MAX_BUCKETS * line];
-        // Per bucket: its keys waiting in its line (the only count the loop reads for every
-        // key, one byte each, so that the counts stay in L1 beside the lines) and its keys
-        // written out; where its next line goes, and its chain's last block.
         let mut waiting = Box::new([0u8; MAX_BUCKETS]);
         let mut written = Box::new([0; MAX_BUCKETS]);
         let mut at: Box<[usize; MAX_BUCKETS]> = Box::new(array::from_fn(|b| b * len));
@@ -276,7 +276,8 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         for &k in src {
             differ |= bits(k) ^ reference;
             let b = digit.of(k);
-            // `p` is below `line`; the mask says so to the compiler.
+            // `p` is below `line`, a power of two: the mask changes nothing but tells the
+            // compiler so.
             let p = usize::from(waiting[b]) & (line - 1);
             buf[b * line + p] = k;
             if p + 1 < line {
