@@ -46,10 +46,12 @@
 //!    first read in order, which brings it into the cache at streaming speed rather than line by
 //!    line through the scatter's random writes. On one thread, the passes of each bucket also
 //!    prefetch the next bucket's keys and destination into L2, a few lines every 64 keys. A bucket
-//!    far larger than the split aimed for, most of it one value (skewed inputs), is partitioned
-//!    around that value in one pass, stably, and only the keys on either side of it are sorted on;
-//!    other buckets still too large for the cache are split again; buckets of a few dozen keys use
-//!    std's stable sort. On a CPU with AVX-512, buckets of 32-bit keys alone (not pairs) are
+//!    far larger than the split aimed for, most of it one value (skewed inputs) or all of it two
+//!    or three values (few-unique inputs), is partitioned around that value (or the middle one)
+//!    in one pass, stably, and only the keys on either side of it are sorted on; other buckets
+//!    still too large for the cache are split again; buckets of a few dozen keys use std's
+//!    stable sort. (Where a split would put several large values in one bucket, a prefix map
+//!    that gives each its own is chosen instead where it can.) On a CPU with AVX-512, buckets of 32-bit keys alone (not pairs) are
 //!    instead sorted by a quicksort that works on sixteen keys per instruction (see [`vector`]).
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
@@ -630,15 +632,17 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
     best
 }
 
-/// The sampled keys of `keys` that `bucketer` would put in costly buckets: those with more
-/// than `too_big` sampled keys (too many for [`LSD_BYTES`], so another pass through memory),
-/// unless one value holds most of them. A bucket of one value is found sorted in one read,
-/// however large, and one that a value dominates is partitioned around it in one pass (see
-/// [`dominant_value`]); a bucket of a few large values (few-unique float keys, whose values
-/// crowd the top bits) needs a split of its own.
+/// The sampled keys of `keys` that `bucketer` would put in costly buckets: those whose keys,
+/// other than those of the value that holds most of them, are more than `too_big` sampled
+/// keys (too many for [`LSD_BYTES`], so another pass through memory). A bucket of one value
+/// is found sorted in one read, however large, and one that a value dominates is partitioned
+/// around it in one pass, the rest sorted in the cache (see [`pivot`]); but a bucket of two
+/// or more large values (few-unique float keys, whose values crowd the top bits) costs at
+/// least another pass through memory, which a split that gives each value a bucket saves.
 fn costly_samples<K: SortKey, B: Bucketer>(keys: &[K], bucketer: &B, too_big: usize) -> usize {
     let buckets = bucketer.buckets();
-    // Boyer-Moore majority vote in each bucket, then the votes of each bucket's candidate.
+    // Boyer-Moore majority vote in each bucket, then the votes of each bucket's candidate
+    // (where no value holds most of a bucket, they leave more than half of it).
     let (mut held, mut candidate, mut lead) =
         (vec![0; buckets], vec![0; buckets], vec![0; buckets]);
     for k in sample(keys) {
@@ -659,7 +663,7 @@ fn costly_samples<K: SortKey, B: Bucketer>(keys: &[K], bucketer: &B, too_big: us
         votes[b] += usize::from(candidate[b] == bits(k));
     }
     (0..buckets)
-        .filter(|&b| held[b] > too_big && 2 * votes[b] <= held[b])
+        .filter(|&b| held[b] - votes[b] > too_big)
         .map(|b| held[b])
         .sum()
 }
@@ -1085,52 +1089,89 @@ fn sort_into<K: SortKey>(
         place(src, dst, result_in_dst);
         return;
     }
-    if let Some(value) = dominant_value(src)
-        && partition_around(src, dst, result_in_dst, value, mask)
+    if let Some(pivot) = pivot(src)
+        && partition_around(src, dst, result_in_dst, pivot, mask)
     {
         return;
     }
     sort_varying(src, dst, result_in_dst, mask, Check::Guess, ahead);
 }
 
-/// Buckets up to this size are not looked at for a value that holds most of them: a split
-/// aims at buckets a quarter as large.
-const DOMINANT_BYTES: usize = 4 * BUCKET_BYTES;
+/// Buckets up to this size are not looked at for a value to partition around: a split aims at
+/// buckets a quarter as large.
+const PIVOT_BYTES: usize = 4 * BUCKET_BYTES;
 
-/// Keys read to look for a value that holds most of a bucket.
-const DOMINANT_SAMPLES: usize = 64;
+/// Keys read to look for a value to partition a bucket around.
+const PIVOT_SAMPLES: usize = 64;
 
-/// The ordered bits of a value that seems to hold more than half of `keys`, judged from
-/// [`DOMINANT_SAMPLES`] evenly spaced keys, in buckets so much larger than a split aims for
-/// that one value (of skewed keys) probably crowds them.
+/// A bucket whose sampled keys take at most this many values is taken to hold only those: a
+/// partition around the middle one leaves at most one value on either side.
+const FEW_VALUES: usize = 3;
+
+/// A value to partition a large bucket around (see [`partition_around`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pivot {
+    /// The value's ordered bits.
+    value: u64,
+    /// Whether the sample showed at most [`FEW_VALUES`] values, the pivot the middle one;
+    /// otherwise the pivot seemed to hold more than half of the keys.
+    few: bool,
+}
+
+impl Pivot {
+    /// Whether a partition pays, with `equal` of the bucket's `n` keys equal to the pivot.
+    ///
+    /// A bucket of a few values is left with at most one value on either side (each found
+    /// sorted in one read), whatever share the pivot holds. Otherwise the keys on either side
+    /// still need sorting, and moving them all once more pays only where the pivot's keys,
+    /// which need no sorting, are more than half of them.
+    fn pays(self, equal: usize, n: usize) -> bool {
+        if self.few { equal > 0 } else { 2 * equal > n }
+    }
+}
+
+/// The value to partition `keys` around, judged from [`PIVOT_SAMPLES`] evenly spaced keys, in
+/// buckets so much larger than a split aims for that a few values probably crowd them: the
+/// middle one of the sampled values where they are at most [`FEW_VALUES`] (few-unique keys,
+/// two or three of whose values can share a bucket of a split by the top bits, as float keys
+/// do), else a value that seems to hold more than half of the keys (skewed keys).
 ///
 /// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
 /// for the cache is split once more first; [`partition_around`] the value moves each key once.
-fn dominant_value<K: SortKey>(keys: &[K]) -> Option<u64> {
-    dominant_value_in(&[keys])
+fn pivot<K: SortKey>(keys: &[K]) -> Option<Pivot> {
+    pivot_in(&[keys])
 }
 
-/// [`dominant_value`] of the keys of `chunks`, taken in order.
-fn dominant_value_in<K: SortKey>(chunks: &[&[K]]) -> Option<u64> {
+/// [`pivot`] of the keys of `chunks`, taken in order.
+fn pivot_in<K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> {
     let n: usize = chunks.iter().map(|c| c.len()).sum();
     // Small buckets are not looked at, nor (with the tests' tiny thresholds) buckets of fewer
     // keys than the sample reads.
-    if n * size_of::<K>() <= DOMINANT_BYTES || n < DOMINANT_SAMPLES {
+    if n * size_of::<K>() <= PIVOT_BYTES || n < PIVOT_SAMPLES {
         return None;
     }
-    let step = n / DOMINANT_SAMPLES;
-    let mut sample = Vec::with_capacity(DOMINANT_SAMPLES);
+    let step = n / PIVOT_SAMPLES;
+    let mut sample = Vec::with_capacity(PIVOT_SAMPLES);
     // `at`: where the next sampled key lies, counted from the start of the chunk.
     let mut at = 0;
     'fill: for chunk in chunks {
         while at < chunk.len() {
-            if sample.len() == DOMINANT_SAMPLES {
+            if sample.len() == PIVOT_SAMPLES {
                 break 'fill;
             }
             sample.push(bits(chunk[at]));
             at += step;
         }
         at -= chunk.len();
+    }
+    let mut values = sample.clone();
+    values.sort_unstable();
+    values.dedup();
+    if values.len() <= FEW_VALUES {
+        return Some(Pivot {
+            value: values[values.len() / 2],
+            few: true,
+        });
     }
     // Boyer-Moore majority vote: the only value that can hold more than half of the sample.
     let (mut candidate, mut lead) = (0, 0usize);
@@ -1141,25 +1182,29 @@ fn dominant_value_in<K: SortKey>(chunks: &[&[K]]) -> Option<u64> {
         lead = if b == candidate { lead + 1 } else { lead - 1 };
     }
     let held = sample.iter().filter(|&&b| b == candidate).count();
-    (2 * held > sample.len()).then_some(candidate)
+    (2 * held > sample.len()).then_some(Pivot {
+        value: candidate,
+        few: false,
+    })
 }
 
 /// Sorts `src` (its result in `dst` when `result_in_dst`, else in `src`) by a stable
-/// three-way partition around the key whose ordered bits are `value`: the keys below it,
-/// the keys equal to it (sorted already), and the keys above it, in one pass into `dst`; the
-/// keys below and above it (varying in no bits outside `mask`) are then sorted on.
+/// three-way partition around the key whose ordered bits are `pivot.value`: the keys below
+/// it, the keys equal to it (sorted already), and the keys above it, in one pass into `dst`;
+/// the keys below and above it (varying in no bits outside `mask`) are then sorted on.
 ///
-/// Returns false, having changed nothing, where `value` holds at most half of the keys after
-/// all: the first of the two reads only counts.
+/// Returns false, having changed nothing, where the partition does not pay after all (see
+/// [`Pivot::pays`]): the first of the two reads only counts.
 fn partition_around<K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
-    value: u64,
+    pivot: Pivot,
     mask: u64,
 ) -> bool {
+    let value = pivot.value;
     let (below, equal) = count_around(src, value);
-    if 2 * equal <= src.len() {
+    if !pivot.pays(equal, src.len()) {
         return false;
     }
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
@@ -2098,8 +2143,8 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
     // parallel split for each level of bits the value shares with its neighbours. (The
     // partition must be parallel too: `partition_around` on one thread made skewed keys
     // slower on 16 threads, in three runs in four by up to 18 %.)
-    if let Some(value) = dominant_value(src)
-        && par_partition_around(src, dst, result_in_dst, value, mask)
+    if let Some(pivot) = pivot(src)
+        && par_partition_around(src, dst, result_in_dst, pivot, mask)
     {
         return;
     }
@@ -2113,16 +2158,17 @@ fn par_partition_around<K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
-    value: u64,
+    pivot: Pivot,
     mask: u64,
 ) -> bool {
+    let value = pivot.value;
     let chunk = chunk_len(src.len(), rayon::current_num_threads());
     let (belows, equals): (Vec<usize>, Vec<usize>) = src
         .par_chunks(chunk)
         .map(|keys| count_around(keys, value))
         .unzip();
     let (below, equal) = (belows.iter().sum(), equals.iter().sum());
-    if 2 * equal <= src.len() {
+    if !pivot.pays(equal, src.len()) {
         return false;
     }
     let aboves: Vec<usize> = src
@@ -2712,27 +2758,73 @@ mod tests {
                 value: i as u32,
             })
             .collect();
-        let value = dominant_value(&pairs).expect("1000 holds two keys in three");
-        assert_eq!(
-            value,
-            bits(KeyValue {
-                key: 1000,
-                value: 0
-            })
-        );
-        check_partition(&pairs, value, partition_around);
+        let found = pivot(&pairs).expect("1000 holds two keys in three");
+        let value = bits(KeyValue {
+            key: 1000,
+            value: 0,
+        });
+        assert_eq!(found, Pivot { value, few: false });
+        check_partition(&pairs, found, partition_around);
         check_stable(&pairs);
-        // Uniform keys have no dominant value, and small buckets are not looked at.
+        // Uniform keys have no value to partition around, and small buckets are not looked at.
         let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
-        assert_eq!(dominant_value(&uniform), None);
+        assert_eq!(pivot(&uniform), None);
         assert_eq!(
-            dominant_value(&vec![5u32; 4 * BUCKET_BYTES / size_of::<u32>()]),
+            pivot(&vec![5u32; 4 * BUCKET_BYTES / size_of::<u32>()]),
             None
         );
         // Nor are buckets of fewer keys than the sample reads, however many bytes they hold.
         let few_wide = vec![5u64; 4 * BUCKET_BYTES / 8 + 1];
-        assert!(few_wide.len() < DOMINANT_SAMPLES);
-        assert_eq!(dominant_value(&few_wide), None);
+        assert!(few_wide.len() < PIVOT_SAMPLES);
+        assert_eq!(pivot(&few_wide), None);
+    }
+
+    #[test]
+    fn a_bucket_of_a_few_values_is_partitioned_around_the_middle_one() {
+        // Keys 3, 7 and 11 in shares of two, one and two fifths: no value holds most of them.
+        let r = lcg(4000, 13);
+        let keyed = |values: &[u32]| -> Vec<KeyValue> {
+            r.iter()
+                .enumerate()
+                .map(|(i, &x)| KeyValue {
+                    key: values[(x >> 33) as usize % values.len()],
+                    value: i as u32,
+                })
+                .collect()
+        };
+        let three = keyed(&[3, 3, 7, 11, 11]);
+        let seven = bits(KeyValue { key: 7, value: 0 });
+        let found = pivot(&three).expect("a bucket of three values");
+        assert_eq!(
+            found,
+            Pivot {
+                value: seven,
+                few: true
+            }
+        );
+        // The partition pays though 7 holds a fifth of the keys: 3 and 11 are left on either
+        // side, each found sorted in one read.
+        for result_in_dst in [false, true] {
+            let (mut src, mut dst) = (three.clone(), three.clone());
+            assert!(partition_around(
+                &mut src,
+                &mut dst,
+                result_in_dst,
+                found,
+                u64::MAX
+            ));
+            let mut want = three.clone();
+            want.sort_by_key(|p| p.key);
+            assert_eq!(if result_in_dst { &dst } else { &src }, &want);
+        }
+        // Of two values, the upper one.
+        let two = keyed(&[3, 11]);
+        let eleven = bits(KeyValue { key: 11, value: 0 });
+        assert_eq!(pivot(&two).map(|p| p.value), Some(eleven));
+        check_stable(&two);
+        check_stable(&three);
+        // Four values in equal shares are too many, and none holds most of them.
+        assert_eq!(pivot(&keyed(&[3, 7, 11, 15])), None);
     }
 
     #[test]
@@ -2758,23 +2850,28 @@ mod tests {
                 }
             })
             .collect();
-        let value = bits(KeyValue {
-            key: centre,
-            value: 0,
-        });
+        let centre_pivot = Pivot {
+            value: bits(KeyValue {
+                key: centre,
+                value: 0,
+            }),
+            few: false,
+        };
         let below = pairs.iter().filter(|p| p.key < centre).count();
         assert!(below > 2 * PAR_MIN, "{below} keys below");
-        in_pool(3, || check_partition(&pairs, value, par_partition_around));
+        in_pool(3, || {
+            check_partition(&pairs, centre_pivot, par_partition_around)
+        });
         check_stable(&pairs);
     }
 
-    /// Checks that `partition` (around the key whose bits are `value`, which holds most of
-    /// `pairs`) sorts `pairs` stably, into either buffer; and that around a value that holds
-    /// only half of the keys, it declines and changes nothing.
+    /// Checks that `partition` (around `pivot`, a value that holds most of `pairs`) sorts
+    /// `pairs` stably, into either buffer; and that around a value that holds only half of
+    /// the keys (of many values), it declines and changes nothing.
     fn check_partition(
         pairs: &[KeyValue],
-        value: u64,
-        partition: fn(&mut [KeyValue], &mut [KeyValue], bool, u64, u64) -> bool,
+        pivot: Pivot,
+        partition: fn(&mut [KeyValue], &mut [KeyValue], bool, Pivot, u64) -> bool,
     ) {
         let mut want = pairs.to_vec();
         want.sort_by_key(|p| p.key);
@@ -2784,7 +2881,7 @@ mod tests {
                 &mut src,
                 &mut dst,
                 result_in_dst,
-                value,
+                pivot,
                 u64::MAX
             ));
             assert_eq!(if result_in_dst { &dst } else { &src }, &want);
@@ -2795,7 +2892,10 @@ mod tests {
                 value: i,
             })
             .collect();
-        let seven = bits(KeyValue { key: 7, value: 0 });
+        let seven = Pivot {
+            value: bits(KeyValue { key: 7, value: 0 }),
+            few: false,
+        };
         let (mut src, mut dst) = (halves.clone(), halves.clone());
         assert!(!partition(&mut src, &mut dst, true, seven, u64::MAX));
         assert_eq!(src, halves);
@@ -3046,7 +3146,7 @@ mod tests {
     }
 
     #[test]
-    fn costly_buckets_are_large_and_not_held_by_one_value() {
+    fn costly_buckets_are_those_with_too_many_keys_outside_their_commonest_value() {
         // 16 buckets by the top 4 bits; every run of 16 keys (the sample reads such runs)
         // gives 4 keys to each of four buckets: one value; one value in 3 keys of 4; two
         // values half and half; four values.
@@ -3064,8 +3164,10 @@ mod tests {
         };
         let per_bucket = sample(&keys).count() / 4;
         assert_eq!(per_bucket, 64);
-        // Only the buckets of two and of four values cost a split, and only when too big.
-        assert_eq!(costly_samples(&keys, &digit, 40), 2 * per_bucket);
+        // Keys outside the commonest value: none, a quarter, a half, three quarters.
+        assert_eq!(costly_samples(&keys, &digit, 40), per_bucket);
+        assert_eq!(costly_samples(&keys, &digit, 20), 2 * per_bucket);
+        assert_eq!(costly_samples(&keys, &digit, 10), 3 * per_bucket);
         assert_eq!(costly_samples(&keys, &digit, per_bucket), 0);
     }
 

@@ -23,10 +23,10 @@ use rayon::prelude::*;
 
 use super::{
     Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Prefetch,
-    SortKey, Split, bits, bucket_regions, choose_split, chunk_len, counted_passes,
-    dominant_value_in, finish_runs, has_bmi2, in_runs, line_buffers, line_len, par_radix_sort,
-    pass_steps, same_top_bit, scatter, small_sort, sort_into, sort_varying, split_then_sort,
-    store_fence, stream_line, touch, vector, with_lsd_work, with_scratch,
+    SortKey, Split, bits, bucket_regions, choose_split, chunk_len, counted_passes, finish_runs,
+    has_bmi2, in_runs, line_buffers, line_len, par_radix_sort, pass_steps, pivot_in, same_top_bit,
+    scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence, stream_line, touch,
+    vector, with_lsd_work, with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -389,7 +389,7 @@ fn sort_bucket<K: SortKey>(
         });
         return;
     }
-    if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES && dominant_value_in(chunks).is_none() {
+    if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES && pivot_in(chunks).is_none() {
         lsd(chunks, out, mask, ahead, spill);
         return;
     }
@@ -455,7 +455,7 @@ mod tests {
     use super::super::tests::{
         check_stable, expected, grouped_keys, in_pool, lcg, numbered_pairs, patterns,
     };
-    use super::super::{Digit, NT_BYTES, dominant_value, radix_sort, sampled_bits, varying_bits};
+    use super::super::{Digit, NT_BYTES, pivot, radix_sort, sampled_bits, varying_bits};
     use super::*;
     use crate::data::KeyValue;
 
@@ -612,17 +612,17 @@ mod tests {
     }
 
     #[test]
-    fn a_bucket_in_blocks_is_looked_at_for_a_dominant_value_as_in_one_slice() {
+    fn a_bucket_in_blocks_is_looked_at_for_a_pivot_as_in_one_slice() {
         let r = lcg(1000, 4);
         for every in [4, 2, 1] {
             // Value 9 at three keys in four, at every other key, and at none.
             let keys: Vec<u32> = (0..r.len())
                 .map(|i| if i % 4 < 4 - every { 9 } else { r[i] as u32 })
                 .collect();
-            let whole = dominant_value(&keys);
+            let whole = pivot(&keys);
             for len in [1, 7, 64, 333] {
                 let chunks: Vec<&[u32]> = keys.chunks(len).collect();
-                assert_eq!(dominant_value_in(&chunks), whole, "chunks of {len}");
+                assert_eq!(pivot_in(&chunks), whole, "chunks of {len}");
             }
             assert_eq!(whole.is_some(), every == 1, "9 in {} of 4", 4 - every);
         }
