@@ -24,9 +24,9 @@ use rayon::prelude::*;
 use super::{
     Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Prefetch,
     SortKey, Split, bits, bucket_regions, choose_split, chunk_len, counted_passes, finish_runs,
-    has_bmi2, in_runs, line_buffers, line_len, par_radix_sort, pass_steps, pivot_in, same_top_bit,
-    scatter, small_sort, sort_into, sort_varying, split_then_sort, store_fence, stream_line, touch,
-    vector, with_lsd_work, with_scratch,
+    has_bmi2, line_buffers, line_len, par_radix_sort, pass_steps, pivot_in, same_top_bit, scatter,
+    small_sort, sort_into, sort_varying, store_fence, stream_line, touch, vector, with_lsd_work,
+    with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -60,6 +60,12 @@ const fn block_len<K>() -> usize {
 /// Sorts `keys`, more than [`super::NT_BYTES`] of them, on the calling thread, by one split
 /// into blocks: `sampled` holds the top bit in which they vary, as a sample shows it (see
 /// [`Check`]).
+///
+/// Sorted stretches (nearly sorted keys) are split into blocks too: their consecutive keys
+/// fill one bucket's line at a time, and the split saves the counting pass as for any keys.
+/// On the 16-core device, nearly sorted keys at 2^24 sorted 20 to 30 % faster so, on one
+/// thread and on four, than by the counting split, which keeps a run's position in a
+/// register.
 pub(super) fn sort<K: SortKey>(keys: &mut [K], sampled: u64) {
     match choose_split(keys, sampled, 1) {
         Split::Digit(digit) => split_by(keys, &digit, sampled),
@@ -71,13 +77,6 @@ pub(super) fn sort<K: SortKey>(keys: &mut [K], sampled: u64) {
 /// [`sort`] by the bucketer `digit`.
 fn split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
     let n = keys.len();
-    if in_runs(keys, digit) {
-        // Sorted stretches: the contiguous split keeps each run's position in a register.
-        with_scratch(n, keys[0], false, |scratch| {
-            split_then_sort(keys, scratch, false, digit, sampled, Check::Guess)
-        });
-        return;
-    }
     let room = n + room_beyond::<K>(digit.buckets());
     with_scratch(room, keys[0], false, |scratch| {
         let blocks = Blocks::scatter(keys, scratch, digit);
@@ -115,8 +114,7 @@ const PAR_ROOM: (usize, usize) = (8, 1);
 ///
 /// Each thread's chains take one block per bucket more than its chunk, so where that room
 /// would exceed [`PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
-/// to keep buckets large), and for sorted stretches, the counting split of
-/// [`super::par_split`] makes the split instead.
+/// to keep buckets large), the counting split of [`super::par_split`] makes the split instead.
 pub(super) fn par_sort<K: SortKey>(keys: &mut [K], sampled: u64) {
     match choose_split(keys, sampled, rayon::current_num_threads()) {
         Split::Digit(digit) => par_split_by(keys, &digit, sampled),
@@ -130,7 +128,7 @@ fn par_split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64
     let n = keys.len();
     let chunk = chunk_len(n, rayon::current_num_threads());
     let parts = n.div_ceil(chunk);
-    if in_runs(keys, digit) || !chains_fit::<K>(n, parts, digit.buckets()) {
+    if !chains_fit::<K>(n, parts, digit.buckets()) {
         with_scratch(n, keys[0], true, |scratch| {
             super::par_split_by(keys, scratch, false, digit, sampled, Check::Guess)
         });
@@ -553,6 +551,31 @@ mod tests {
         let mut v = mixed.clone();
         radix_sort(&mut v);
         assert_eq!(patterns(&v), expected(&mixed));
+    }
+
+    #[test]
+    fn sorted_stretches_sort_through_blocks_stably() {
+        // Pairs in key order, three to a key, then one in a hundred swapped with another.
+        let n = 3 * NT_BYTES / 8 + 777;
+        let r = lcg(n / 100, 31);
+        let mut pairs: Vec<KeyValue> = (0..n)
+            .map(|i| KeyValue {
+                key: (i / 3) as u32 * 4099,
+                value: i as u32,
+            })
+            .collect();
+        for (j, &x) in r.iter().enumerate() {
+            pairs.swap(j * 100, x as usize % n);
+        }
+        let sampled = sampled_bits(&pairs);
+        let in_runs = match choose_split(&pairs, sampled, 1) {
+            Split::Digit(digit) => super::super::in_runs(&pairs, &digit),
+            Split::Map(map) => super::super::in_runs(&pairs, &map),
+            Split::Spread(map) => super::super::in_runs(&pairs, &map),
+        };
+        assert!(in_runs, "consecutive keys mostly in one bucket");
+        assert!(fit_on(&pairs, 2));
+        check_stable(&pairs);
     }
 
     /// Whether the chains of `threads` threads' splits of `keys` fit [`PAR_ROOM`].
