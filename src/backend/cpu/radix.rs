@@ -295,7 +295,9 @@ fn presorted<K: SortKey>(keys: &mut [K]) -> bool {
         Some(true) => true,
         Some(false) => {
             keys.reverse();
-            restore_ties(keys);
+            if K::KEY_TYPE.has_values() {
+                restore_ties(keys);
+            }
             true
         }
         None => false,
@@ -303,7 +305,8 @@ fn presorted<K: SortKey>(keys: &mut [K]) -> bool {
 }
 
 /// After reversing descending keys, puts each run of equal keys back in its input order,
-/// which keeps the sort stable.
+/// which keeps the sort stable. Only elements that carry a value need it: keys alone that
+/// sort equal are the same bits, so it would be a read of every key that changes nothing.
 fn restore_ties<K: SortKey>(keys: &mut [K]) {
     let mut start = 0;
     for i in 1..=keys.len() {
@@ -336,7 +339,9 @@ fn par_presorted<K: SortKey>(keys: &mut [K], threads: usize) -> bool {
         .par_iter_mut()
         .zip(back.par_iter_mut().rev())
         .for_each(|(a, b)| std::mem::swap(a, b));
-    par_restore_ties(keys, chunk);
+    if K::KEY_TYPE.has_values() {
+        par_restore_ties(keys, chunk);
+    }
     true
 }
 
