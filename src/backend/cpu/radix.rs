@@ -51,8 +51,9 @@
 //!    in one pass, stably, and only the keys on either side of it are sorted on; other buckets
 //!    still too large for the cache are split again; buckets of a few dozen keys use std's
 //!    stable sort. (Where a split would put several large values in one bucket, a prefix map
-//!    that gives each its own is chosen instead where it can.) On a CPU with AVX-512, buckets of 32-bit keys alone (not pairs) are
-//!    instead sorted by a quicksort that works on sixteen keys per instruction (see [`vector`]).
+//!    that gives each its own is chosen instead where it can.) On a CPU with AVX-512, buckets of
+//!    32-bit keys alone (not pairs) are instead sorted by a quicksort that works on sixteen keys
+//!    per instruction (see [`vector`]).
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in
@@ -638,12 +639,14 @@ fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
 }
 
 /// The sampled keys of `keys` that `bucketer` would put in costly buckets: those whose keys,
-/// other than those of the value that holds most of them, are more than `too_big` sampled
-/// keys (too many for [`LSD_BYTES`], so another pass through memory). A bucket of one value
-/// is found sorted in one read, however large, and one that a value dominates is partitioned
-/// around it in one pass, the rest sorted in the cache (see [`pivot`]); but a bucket of two
-/// or more large values (few-unique float keys, whose values crowd the top bits) costs at
-/// least another pass through memory, which a split that gives each value a bucket saves.
+/// other than those of their commonest value (as a majority vote finds it), are more than
+/// `too_big` sampled keys (too many for [`LSD_BYTES`], so another pass through memory).
+///
+/// A bucket of one value is found sorted in one read, however large, and one that a value
+/// dominates is partitioned around it in one pass, the rest sorted in the cache (see
+/// [`pivot`]); but a bucket of two or more large values (few-unique float keys, whose values
+/// crowd the top bits) costs at least another pass through memory, which a split that gives
+/// each value a bucket of its own saves.
 fn costly_samples<K: SortKey, B: Bucketer>(keys: &[K], bucketer: &B, too_big: usize) -> usize {
     let buckets = bucketer.buckets();
     // Boyer-Moore majority vote in each bucket, then the votes of each bucket's candidate
