@@ -1172,8 +1172,10 @@ fn pivot_in<K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> {
         }
         at -= chunk.len();
     }
+    // Sorted, the sample shows its distinct values in order, and a value that holds more than
+    // half of it is the one in the middle.
+    sample.sort_unstable();
     let mut values = sample.clone();
-    values.sort_unstable();
     values.dedup();
     if values.len() <= FEW_VALUES {
         return Some(Pivot {
@@ -1181,17 +1183,10 @@ fn pivot_in<K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> {
             few: true,
         });
     }
-    // Boyer-Moore majority vote: the only value that can hold more than half of the sample.
-    let (mut candidate, mut lead) = (0, 0usize);
-    for &b in &sample {
-        if lead == 0 {
-            candidate = b;
-        }
-        lead = if b == candidate { lead + 1 } else { lead - 1 };
-    }
-    let held = sample.iter().filter(|&&b| b == candidate).count();
+    let middle = sample[sample.len() / 2];
+    let held = sample.iter().filter(|&&b| b == middle).count();
     (2 * held > sample.len()).then_some(Pivot {
-        value: candidate,
+        value: middle,
         few: false,
     })
 }
