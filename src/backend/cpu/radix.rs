@@ -45,12 +45,14 @@
 //!    where it belongs without a copy. The bucket's other half, not touched since long before, is
 //!    first read in order, which brings it into the cache at streaming speed rather than line by
 //!    line through the scatter's random writes. On one thread, the passes of each bucket also
-//!    prefetch the next bucket's keys and destination into L2, a few lines every 64 keys. A bucket
-//!    far larger than the split aimed for, most of it one value (skewed inputs) or all of it two
-//!    or three values (few-unique inputs), is partitioned around that value (or the middle one)
-//!    in one pass, stably, and only the keys on either side of it are sorted on; other buckets
-//!    still too large for the cache are split again; buckets of a few dozen keys use std's
-//!    stable sort. (Where a split would put several large values in one bucket, a prefix map
+//!    prefetch the next bucket's keys and destination into L2, a few lines every 64 keys. A pass
+//!    in which one digit value is common (skewed keys) fills each bucket from both ends at once,
+//!    so that consecutive keys seldom wait on the same bucket's place. A bucket far larger than
+//!    the split aimed for, most of it one value (skewed inputs) or all of it two or three values
+//!    (few-unique inputs), is partitioned around that value (or the middle one) in one pass,
+//!    stably (keys alone equal to it, all the same bits, are written as copies of one rather
+//!    than moved), and only the keys on either side of it are sorted on; other buckets still too
+//!    large for the cache are split again; buckets of a few dozen keys use std's stable sort. (Where a split would put several large values in one bucket, a prefix map
 //!    that gives each its own is chosen instead where it can.) On a CPU with AVX-512, buckets of
 //!    32-bit keys alone (not pairs) are instead sorted by a quicksort that works on sixteen keys
 //!    per instruction (see [`vector`]).
@@ -1210,13 +1212,33 @@ fn partition_around<K: SortKey>(
     if !pivot.pays(equal, src.len()) {
         return false;
     }
-    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
-    scatter_around(src, value, [dst_below, dst_equal, dst_above]);
+    let pivot_key = equal_key(src, value);
+    let mut parts = thirds(dst, below, equal);
+    scatter_around(src, value, &mut parts, &mut [0; 3]);
+    let [dst_below, dst_equal, dst_above] = parts;
     let [src_below, src_equal, src_above] = thirds(src, below, equal);
     sort_into(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
-    place(dst_equal, src_equal, !result_in_dst);
+    match pivot_key {
+        Some(key) if result_in_dst => dst_equal.fill(key),
+        Some(key) => src_equal.fill(key),
+        None => place(dst_equal, src_equal, !result_in_dst),
+    }
     sort_into(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
     true
+}
+
+/// For keys alone, one of `keys` whose ordered bits are `value` (some must be); `None` for
+/// elements that carry values.
+///
+/// Keys alone that sort equal are the same bits, so a partition need not move the keys equal
+/// to its pivot: [`scatter_around`] skips them, and their part of the result is filled with
+/// copies of this one, a write where moving them is a read and a write, twice. Most of a
+/// bucket of skewed keys is the pivot's.
+fn equal_key<K: SortKey>(keys: &[K], value: u64) -> Option<K> {
+    if K::KEY_TYPE.has_values() {
+        return None;
+    }
+    keys.iter().copied().find(|&k| bits(k) == value)
 }
 
 /// How many of `keys` lie below the key whose ordered bits are `value`, and how many equal it.
@@ -1238,21 +1260,29 @@ fn thirds<K>(buf: &mut [K], below: usize, equal: usize) -> [&mut [K]; 3] {
 }
 
 /// Moves `keys`, stably, into `parts`: those below the key whose ordered bits are `value`,
-/// those equal to it, and those above it, each part exactly as long as its keys.
-fn scatter_around<K: SortKey>(keys: &[K], value: u64, parts: [&mut [K]; 3]) {
+/// those equal to it, and those above it, each part from its place in `at` on, which is moved
+/// on past them. Keys alone equal to `value` are not moved (see [`equal_key`]): their part is
+/// left as it was.
+fn scatter_around<K: SortKey>(
+    keys: &[K],
+    value: u64,
+    parts: &mut [&mut [K]; 3],
+    at: &mut [usize; 3],
+) {
     let [below, equal, above] = parts;
-    let (mut next_below, mut next_equal, mut next_above) = (0, 0, 0);
+    let move_equal = K::KEY_TYPE.has_values();
+    let [next_below, next_equal, next_above] = at;
     for &k in keys {
         let b = bits(k);
         if b < value {
-            below[next_below] = k;
-            next_below += 1;
-        } else if b == value {
-            equal[next_equal] = k;
-            next_equal += 1;
-        } else {
-            above[next_above] = k;
-            next_above += 1;
+            below[*next_below] = k;
+            *next_below += 1;
+        } else if b > value {
+            above[*next_above] = k;
+            *next_above += 1;
+        } else if move_equal {
+            equal[*next_equal] = k;
+            *next_equal += 1;
         }
     }
 }
@@ -1511,11 +1541,16 @@ fn scatter_loop<K: SortKey>(
 ) {
     // 32-bit positions, the digit's shift and mask read once rather than per key.
     let next = counts;
-    let mut sum = 0u32;
+    let (mut sum, mut most) = (0u32, 0u32);
     for s in &mut next[..digit.buckets()] {
         let c = *s;
         *s = sum;
         sum = sum.wrapping_add(c);
+        most = most.max(c);
+    }
+    if most as usize * CROWDED > sum as usize {
+        scatter_both_ends(chunks, dst, digit, next, sum, prefetch);
+        return;
     }
     let (shift, mask) = (digit.shift, digit.mask());
     for block in chunks.iter().flat_map(|c| c.chunks(AHEAD_STEP)) {
@@ -1531,6 +1566,96 @@ fn scatter_loop<K: SortKey>(
         }
         prefetch.step();
     }
+}
+
+/// A digit value held by more than one key in this many makes a pass *crowded*: consecutive
+/// keys then often share a bucket, and each waits for the previous one's update of the
+/// bucket's place (a store read back), which [`scatter_both_ends`] halves.
+const CROWDED: usize = 16;
+
+/// [`scatter_loop`] for a crowded digit (see [`CROWDED`]), `next` already turned into the
+/// buckets' first places and `len` the keys' count: the first half of the keys fills each
+/// bucket from its first place forwards while the second half, read backwards, fills it from
+/// its end backwards, in turn, so that two consecutive keys update different places. Each
+/// half lands in input order, and they meet exactly, so the pass stays stable.
+///
+/// On a 2-core Xeon, one thread, skewed u32 keys at 2^24 sorted about 7 % faster with the
+/// second of their two passes made this way, and 6 % faster again with the first too. Passes
+/// of evenly spread keys keep the plain loop, which was about 1 % faster for them.
+#[inline(always)]
+fn scatter_both_ends<K: SortKey>(
+    chunks: &[&[K]],
+    dst: &mut [K],
+    digit: Digit,
+    next: &mut LsdCounts,
+    len: u32,
+    prefetch: &mut Prefetch,
+) {
+    let (shift, mask, buckets) = (digit.shift, digit.mask(), digit.buckets());
+    // One past the last place of each bucket: the first place of the next.
+    let mut ends = [0u32; MAX_BUCKETS];
+    ends[..buckets - 1].copy_from_slice(&next[1..buckets]);
+    ends[buckets - 1] = len;
+    let (front, back) = halves(chunks, len as usize / 2);
+    let (mut fronts, mut backs) = (front.into_iter(), back.into_iter().rev());
+    let (mut ahead, mut behind): (&[K], &[K]) = (&[], &[]);
+    loop {
+        ahead = next_nonempty(ahead, &mut fronts);
+        behind = next_nonempty(behind, &mut backs);
+        if ahead.is_empty() {
+            break;
+        }
+        // The second half is at least as long as the first: `behind` has keys too.
+        let m = ahead.len().min(behind.len()).min(AHEAD_STEP / 2);
+        let (these, later) = ahead.split_at(m);
+        let (earlier, those) = behind.split_at(behind.len() - m);
+        for (&k, &j) in these.iter().zip(those.iter().rev()) {
+            place_key(k, dst, next, shift, mask);
+            place_key_back(j, dst, &mut ends, shift, mask);
+        }
+        (ahead, behind) = (later, earlier);
+        prefetch.step();
+    }
+    // The middle key, where the count is odd.
+    for &j in behind
+        .iter()
+        .rev()
+        .chain(backs.flat_map(|c| c.iter().rev()))
+    {
+        place_key_back(j, dst, &mut ends, shift, mask);
+    }
+}
+
+/// `keys` where it has any left, else the next of `rest` that has, else an empty slice.
+fn next_nonempty<'a, K>(keys: &'a [K], rest: &mut impl Iterator<Item = &'a [K]>) -> &'a [K] {
+    if keys.is_empty() {
+        rest.find(|c| !c.is_empty()).unwrap_or(&[])
+    } else {
+        keys
+    }
+}
+
+/// The keys of `chunks` cut in two, the first `half` keys and the rest, each as chunks.
+fn halves<'a, K>(chunks: &[&'a [K]], half: usize) -> (Vec<&'a [K]>, Vec<&'a [K]>) {
+    let (mut front, mut back) = (Vec::new(), Vec::new());
+    let mut left = half;
+    for &chunk in chunks {
+        let (first, rest) = chunk.split_at(left.min(chunk.len()));
+        left -= first.len();
+        front.push(first);
+        back.push(rest);
+    }
+    (front, back)
+}
+
+/// Writes `k` to the place before the last one taken of its bucket of the digit
+/// `(shift, mask)` in `dst`, counting down from its end in `ends`.
+#[inline(always)]
+fn place_key_back<K: SortKey>(k: K, dst: &mut [K], ends: &mut LsdCounts, shift: u32, mask: usize) {
+    let b = ((bits(k) >> shift) as usize) & mask;
+    let p = ends[b].wrapping_sub(1);
+    dst[p as usize] = k;
+    ends[b] = p;
 }
 
 /// Keys the per-key loops of the in-cache sort ([`scatter_loop`], [`count_loop`]) take in one
@@ -2179,6 +2304,7 @@ fn par_partition_around<K: SortKey>(
         .zip(belows.iter().zip(&equals))
         .map(|(keys, (b, e))| keys.len() - b - e)
         .collect();
+    let pivot_key = equal_key(src, value);
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let regions = bucket_regions(dst_below, &belows)
         .into_iter()
@@ -2186,14 +2312,20 @@ fn par_partition_around<K: SortKey>(
         .zip(bucket_regions(dst_above, &aboves));
     src.par_chunks(chunk)
         .zip(regions.collect::<Vec<_>>())
-        .for_each(|(keys, ((b, e), a))| scatter_around(keys, value, [b, e, a]));
+        .for_each(|(keys, ((b, e), a))| scatter_around(keys, value, &mut [b, e, a], &mut [0; 3]));
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let [src_below, src_equal, src_above] = thirds(src, below, equal);
     rayon::join(
         || par_sort_part(dst_below, src_below, !result_in_dst, mask),
         || par_sort_part(dst_above, src_above, !result_in_dst, mask),
     );
-    par_place(dst_equal, src_equal, !result_in_dst);
+    match pivot_key {
+        Some(key) => {
+            let equal = if result_in_dst { dst_equal } else { src_equal };
+            equal.par_chunks_mut(chunk).for_each(|part| part.fill(key));
+        }
+        None => par_place(dst_equal, src_equal, !result_in_dst),
+    }
     true
 }
 
@@ -2780,6 +2912,113 @@ mod tests {
         let few_wide = vec![5u64; 4 * BUCKET_BYTES / 8 + 1];
         assert!(few_wide.len() < PIVOT_SAMPLES);
         assert_eq!(pivot(&few_wide), None);
+    }
+
+    /// One LSD pass over `chunks` by `digit`, as the in-cache sort makes it, into a fresh
+    /// buffer, with the largest share of one digit value as `most / len`.
+    fn one_pass<K: SortKey>(chunks: &[&[K]], digit: Digit) -> (Vec<K>, usize) {
+        let len: usize = chunks.iter().map(|c| c.len()).sum();
+        let mut counts = vec![[0u32; MAX_BUCKETS]];
+        histograms(chunks, &[digit], &mut counts);
+        let most = *counts[0].iter().max().unwrap() as usize;
+        let first = chunks.iter().find_map(|c| c.first()).copied().unwrap();
+        let mut out = vec![first; len];
+        let mut prefetch = Prefetch::spread(Ahead::NONE, 1);
+        scatter(chunks, &mut out, digit, &mut counts[0], &mut prefetch);
+        (out, most)
+    }
+
+    #[test]
+    fn a_crowded_pass_fills_each_bucket_from_both_ends_stably() {
+        let r = lcg(3001, 17);
+        let digit = Digit { shift: 4, width: 8 };
+        // Half the keys share one digit value; the rest spread over all 256.
+        for (crowd, crowded) in [(2, true), (1000, false)] {
+            let pairs: Vec<KeyValue> = r
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| KeyValue {
+                    key: if x % crowd == 0 {
+                        0x5a0 | (x >> 60) as u32
+                    } else {
+                        x as u32
+                    },
+                    value: i as u32,
+                })
+                .collect();
+            let mut want = pairs.clone();
+            want.sort_by_key(|p| (p.key >> 4) & 0xff);
+            // Uneven chunks, empty ones among them, an odd count of keys in all.
+            let mut rest = &pairs[..];
+            let mut chunks = Vec::new();
+            for len in [0, 700, 1, 0, 999, 64, 5] {
+                let (chunk, after) = rest.split_at(len);
+                chunks.push(chunk);
+                rest = after;
+            }
+            chunks.push(rest);
+            for portable in [false, true] {
+                PORTABLE_LOOPS.set(portable);
+                let (out, most) = one_pass(&chunks, digit);
+                assert_eq!(most * CROWDED > pairs.len(), crowded);
+                assert_eq!(out, want, "crowded {crowded}, portable {portable}");
+                let (whole, _) = one_pass(&[&pairs[..]], digit);
+                assert_eq!(whole, want);
+            }
+            PORTABLE_LOOPS.set(false);
+        }
+        // One key, and two: the middle key and the halves of the smallest inputs.
+        for n in [1, 2, 3] {
+            let keys: Vec<u32> = (0..n as u32).rev().map(|k| k << 4).collect();
+            let (out, _) = one_pass(&[&keys[..]], digit);
+            assert_eq!(patterns(&out), expected(&keys));
+        }
+    }
+
+    #[test]
+    fn keys_alone_equal_to_the_pivot_are_written_as_copies_of_one() {
+        let r = lcg(4000, 19);
+        // Two keys in three are 1000; the rest lie on both sides of it.
+        let keys: Vec<u32> = r
+            .iter()
+            .map(|&x| {
+                if x % 3 == 0 {
+                    (x >> 40) as u32 % 2000
+                } else {
+                    1000
+                }
+            })
+            .collect();
+        let found = pivot(&keys).expect("1000 holds two keys in three");
+        assert_eq!(equal_key(&keys, found.value), Some(1000));
+        let partitions: [(usize, fn(&mut [u32], &mut [u32], bool, Pivot, u64) -> bool); 2] =
+            [(1, partition_around), (3, par_partition_around)];
+        for (threads, partition) in partitions {
+            for result_in_dst in [false, true] {
+                let (mut src, mut dst) = (keys.clone(), vec![7u32; keys.len()]);
+                in_pool(threads, || {
+                    assert!(partition(
+                        &mut src,
+                        &mut dst,
+                        result_in_dst,
+                        found,
+                        u64::MAX
+                    ))
+                });
+                let result = if result_in_dst { &dst } else { &src };
+                assert_eq!(
+                    patterns(result),
+                    expected(&keys),
+                    "{threads} threads, result in dst {result_in_dst}"
+                );
+            }
+        }
+        // Elements with values move: equal keys are told apart by their values.
+        let pair = KeyValue {
+            key: 1000,
+            value: 0,
+        };
+        assert_eq!(equal_key(&[pair], bits(pair)), None);
     }
 
     #[test]

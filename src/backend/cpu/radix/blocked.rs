@@ -22,11 +22,11 @@ use std::mem::{size_of, size_of_val};
 use rayon::prelude::*;
 
 use super::{
-    Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Prefetch,
-    SortKey, Split, bits, bucket_regions, choose_split, chunk_len, counted_passes, finish_runs,
-    has_bmi2, line_buffers, line_len, par_radix_sort, pass_steps, pivot_in, same_top_bit, scatter,
-    small_sort, sort_into, sort_varying, store_fence, stream_line, touch, vector, with_lsd_work,
-    with_scratch,
+    Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Pivot,
+    Prefetch, SortKey, Split, bits, bucket_regions, choose_split, chunk_len, count_around,
+    counted_passes, finish_runs, has_bmi2, line_buffers, line_len, par_radix_sort, pass_steps,
+    pivot_in, same_top_bit, scatter, small_sort, sort_into, sort_varying, store_fence, stream_line,
+    thirds, touch, vector, with_lsd_work, with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -380,6 +380,17 @@ fn sort_bucket<K: SortKey>(
         gather(chunks, out);
         return;
     }
+    if let Some(pivot) = pivot_in(chunks) {
+        // A bucket of one value (few-unique keys) is found sorted in one read, cheaper than
+        // any partition.
+        if ascending(chunks) {
+            gather(chunks, out);
+            return;
+        }
+        if partition_into(chunks, out, pivot, mask, spill) {
+            return;
+        }
+    }
     let bytes = size_of_val(out);
     if vector::sorts::<K>() && bytes > VECTOR_MIN_BYTES && bytes <= LSD_BYTES {
         with_lsd_work(out.len(), out[0], |_, spare| {
@@ -387,7 +398,7 @@ fn sort_bucket<K: SortKey>(
         });
         return;
     }
-    if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES && pivot_in(chunks).is_none() {
+    if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES {
         lsd(chunks, out, mask, ahead, spill);
         return;
     }
@@ -399,12 +410,129 @@ fn sort_bucket<K: SortKey>(
     sort_into(out, room(spill, out.len(), out[0]), false, mask, ahead);
 }
 
+/// Sorts the keys of `chunks`, which vary in no bits outside `mask`, into `out` by a stable
+/// partition around `pivot`, as [`super::partition_around`] sorts a bucket held in one slice,
+/// but straight from the blocks: the keys below and above the pivot go into place, and are
+/// then sorted there, with `spill` as room.
+///
+/// Returns false, having changed nothing, where the partition does not pay after all: for
+/// elements that carry values, whose partition first counts. Keys alone are partitioned in
+/// one read whatever it finds (see [`split_keys_around`]).
+fn partition_into<K: SortKey>(
+    chunks: &[&[K]],
+    out: &mut [K],
+    pivot: Pivot,
+    mask: u64,
+    spill: &mut Vec<K>,
+) -> bool {
+    let value = pivot.value;
+    let (below, equal) = if K::KEY_TYPE.has_values() {
+        let (below, equal) = chunks.iter().fold((0, 0), |(below, equal), chunk| {
+            let (b, e) = count_around(chunk, value);
+            (below + b, equal + e)
+        });
+        if !pivot.pays(equal, out.len()) {
+            return false;
+        }
+        let mut at = [0, below, below + equal];
+        for chunk in chunks {
+            split_around(chunk, value, out, &mut at);
+        }
+        (below, equal)
+    } else {
+        split_keys_around(chunks, value, out)
+    };
+    let [out_below, _, out_above] = thirds(out, below, equal);
+    for side in [out_below, out_above] {
+        if !side.is_empty() {
+            sort_into(
+                side,
+                room(spill, side.len(), side[0]),
+                false,
+                mask,
+                Ahead::NONE,
+            );
+        }
+    }
+    true
+}
+
+/// Moves `keys`, stably, into `out`: those below the key whose ordered bits are `value` from
+/// `at[0]` on, those equal to it from `at[1]`, those above it from `at[2]`, moving each place
+/// on past the keys written there. Branch-free: the place of each key is chosen, not branched
+/// to, since keys on either side of a large share of equal keys follow no pattern that a
+/// branch predictor could learn.
+fn split_around<K: SortKey>(keys: &[K], value: u64, out: &mut [K], at: &mut [usize; 3]) {
+    let [mut below, mut equal, mut above] = *at;
+    for &k in keys {
+        let b = bits(k);
+        let (lt, gt) = (b < value, b > value);
+        let i = if lt {
+            below
+        } else if gt {
+            above
+        } else {
+            equal
+        };
+        out[i] = k;
+        below += usize::from(lt);
+        above += usize::from(gt);
+        equal += usize::from(!lt && !gt);
+    }
+    *at = [below, equal, above];
+}
+
+/// Partitions the keys alone of `chunks`, some of which have the ordered bits `value`, into
+/// `out` in one read, without counting first: the keys below `value` from the front, those
+/// above it from the back (in reverse order, which for keys alone, about to be sorted, makes
+/// no difference), and the equal keys, which are all the same bits, written as copies of one
+/// into the gap left between. Returns how many keys are below and how many equal.
+///
+/// Branch-free: each key is written at both the front and the back, and only the right side
+/// moves on. The other write lands where a later key or the equal keys will overwrite it:
+/// at least one key equals `value`, so the two sides never meet.
+fn split_keys_around<K: SortKey>(chunks: &[&[K]], value: u64, out: &mut [K]) -> (usize, usize) {
+    let n = out.len();
+    let (mut front, mut back) = (0, n);
+    let mut equal_key = None;
+    for chunk in chunks {
+        for &k in *chunk {
+            let b = bits(k);
+            let (lt, gt) = (b < value, b > value);
+            out[front] = k;
+            out[back - 1] = k;
+            front += usize::from(lt);
+            back -= usize::from(gt);
+        }
+        if equal_key.is_none() {
+            equal_key = chunk.iter().copied().find(|&k| bits(k) == value);
+        }
+    }
+    if let Some(key) = equal_key {
+        out[front..back].fill(key);
+    }
+    (front, back - front)
+}
+
 /// The first `n` keys of `spill`, grown with copies of `fill` where it is shorter.
 fn room<K: SortKey>(spill: &mut Vec<K>, n: usize, fill: K) -> &mut [K] {
     if spill.len() < n {
         spill.resize(n, fill);
     }
     &mut spill[..n]
+}
+
+/// Whether the keys of `chunks`, taken in order, are in ascending order.
+fn ascending<K: SortKey>(chunks: &[&[K]]) -> bool {
+    let mut last = 0;
+    chunks.iter().all(|chunk| {
+        let sorted =
+            chunk.first().is_none_or(|&k| bits(k) >= last) && chunk.is_sorted_by_key(|&k| bits(k));
+        if let Some(&k) = chunk.last() {
+            last = bits(k);
+        }
+        sorted
+    })
 }
 
 /// Copies the keys of `chunks`, in order, into `out` (exactly as long).
@@ -632,6 +760,75 @@ mod tests {
             .collect();
         assert!(!fit_on(&keys, 8));
         assert_eq!(par_sorted(&keys, 8), expected(&keys));
+    }
+
+    #[test]
+    fn a_bucket_in_blocks_that_one_value_crowds_is_partitioned_from_its_blocks() {
+        let r = lcg(2000, 6);
+        // 9 at three keys in four, the rest on both sides of it.
+        let keys: Vec<u32> = r
+            .iter()
+            .map(|&x| if x % 4 == 0 { (x >> 40) as u32 % 20 } else { 9 })
+            .collect();
+        let pairs = numbered_pairs(&keys.iter().map(|&k| u64::from(k)).collect::<Vec<_>>(), !0);
+        for len in [1, 64, 333, 2000] {
+            let chunks: Vec<&[u32]> = keys.chunks(len).collect();
+            let pivot = pivot_in(&chunks).expect("9 holds three keys in four");
+            let mut out = vec![0u32; keys.len()];
+            let (below, equal) = split_keys_around(&chunks, pivot.value, &mut out);
+            assert_eq!(below, keys.iter().filter(|&&k| k < 9).count());
+            assert_eq!(equal, keys.iter().filter(|&&k| k == 9).count());
+            assert!(out[below..below + equal].iter().all(|&k| k == 9));
+            let mut out = vec![0u32; keys.len()];
+            assert!(partition_into(
+                &chunks,
+                &mut out,
+                pivot,
+                u64::MAX,
+                &mut Vec::new()
+            ));
+            assert_eq!(patterns(&out), expected(&keys), "chunks of {len}");
+            // Pairs keep their input order among equal keys.
+            let chunks: Vec<&[KeyValue]> = pairs.chunks(len).collect();
+            let pivot = pivot_in(&chunks).expect("9 holds three keys in four");
+            let mut out = vec![pairs[0]; pairs.len()];
+            assert!(partition_into(
+                &chunks,
+                &mut out,
+                pivot,
+                u64::MAX,
+                &mut Vec::new()
+            ));
+            let mut want = pairs.clone();
+            want.sort_by_key(|p| p.key);
+            assert_eq!(out, want, "pairs in chunks of {len}");
+        }
+        // Where 9 turns out to hold only half of the pairs, their partition declines.
+        let halves: Vec<KeyValue> = (0..2000)
+            .map(|i| KeyValue {
+                key: if i % 2 == 0 { 9 } else { i + 10 },
+                value: i,
+            })
+            .collect();
+        let nine = Pivot {
+            value: bits(halves[0]),
+            few: false,
+        };
+        let mut out = halves.clone();
+        assert!(!partition_into(
+            &[&halves[..]],
+            &mut out,
+            nine,
+            u64::MAX,
+            &mut Vec::new()
+        ));
+        // A bucket of one value is found in order, and only copied.
+        let one = vec![9u32; 1000];
+        let chunks: Vec<&[u32]> = one.chunks(77).collect();
+        assert!(ascending(&chunks) && !ascending(&keys.chunks(77).collect::<Vec<_>>()));
+        let mut out = vec![0u32; one.len()];
+        sort_bucket(&chunks, &mut out, u64::MAX, Ahead::NONE, &mut Vec::new());
+        assert_eq!(out, one);
     }
 
     #[test]
