@@ -1212,16 +1212,16 @@ fn partition_around<K: SortKey>(
     if !pivot.pays(equal, src.len()) {
         return false;
     }
-    let pivot_key = equal_key(src, value);
-    let mut parts = thirds(dst, below, equal);
-    scatter_around(src, value, &mut parts, &mut [0; 3]);
-    let [dst_below, dst_equal, dst_above] = parts;
+    split_around(src, value, dst, &mut [0, below, below + equal]);
+    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let [src_below, src_equal, src_above] = thirds(src, below, equal);
     sort_into(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
-    match pivot_key {
-        Some(key) if result_in_dst => dst_equal.fill(key),
-        Some(key) => src_equal.fill(key),
-        None => place(dst_equal, src_equal, !result_in_dst),
+    if result_in_dst || K::KEY_TYPE.has_values() {
+        place(dst_equal, src_equal, !result_in_dst);
+    } else {
+        // Keys alone equal to the pivot are the same bits (see `equal_key`): copies of one
+        // are a write, where a copy of `dst_equal` would read it too.
+        src_equal.fill(dst_equal[0]);
     }
     sort_into(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
     true
@@ -1233,7 +1233,7 @@ fn partition_around<K: SortKey>(
 /// Keys alone that sort equal are the same bits, so a partition need not move the keys equal
 /// to its pivot: [`scatter_around`] skips them, and their part of the result is filled with
 /// copies of this one, a write where moving them is a read and a write, twice. Most of a
-/// bucket of skewed keys is the pivot's.
+/// large bucket of skewed keys is the pivot's.
 fn equal_key<K: SortKey>(keys: &[K], value: u64) -> Option<K> {
     if K::KEY_TYPE.has_values() {
         return None;
@@ -1260,31 +1260,51 @@ fn thirds<K>(buf: &mut [K], below: usize, equal: usize) -> [&mut [K]; 3] {
 }
 
 /// Moves `keys`, stably, into `parts`: those below the key whose ordered bits are `value`,
-/// those equal to it, and those above it, each part from its place in `at` on, which is moved
-/// on past them. Keys alone equal to `value` are not moved (see [`equal_key`]): their part is
-/// left as it was.
-fn scatter_around<K: SortKey>(
-    keys: &[K],
-    value: u64,
-    parts: &mut [&mut [K]; 3],
-    at: &mut [usize; 3],
-) {
+/// those equal to it, and those above it, each part exactly as long as its keys. Keys alone
+/// equal to `value` are not moved (see [`equal_key`]): their part is left as it was.
+fn scatter_around<K: SortKey>(keys: &[K], value: u64, parts: [&mut [K]; 3]) {
     let [below, equal, above] = parts;
     let move_equal = K::KEY_TYPE.has_values();
-    let [next_below, next_equal, next_above] = at;
+    let (mut next_below, mut next_equal, mut next_above) = (0, 0, 0);
     for &k in keys {
         let b = bits(k);
         if b < value {
-            below[*next_below] = k;
-            *next_below += 1;
+            below[next_below] = k;
+            next_below += 1;
         } else if b > value {
-            above[*next_above] = k;
-            *next_above += 1;
+            above[next_above] = k;
+            next_above += 1;
         } else if move_equal {
-            equal[*next_equal] = k;
-            *next_equal += 1;
+            equal[next_equal] = k;
+            next_equal += 1;
         }
     }
+}
+
+/// Moves `keys`, stably, into `out`: those below the key whose ordered bits are `value` from
+/// `at[0]` on, those equal to it from `at[1]`, those above it from `at[2]`, moving each place
+/// on past the keys written there. Branch-free: the place of each key is chosen, not branched
+/// to, since keys on either side of a large share of equal keys follow no pattern that a
+/// branch predictor could learn. ([`scatter_around`] writes the parts of one chunk of a
+/// parallel partition, which lie apart.)
+fn split_around<K: SortKey>(keys: &[K], value: u64, out: &mut [K], at: &mut [usize; 3]) {
+    let [mut below, mut equal, mut above] = *at;
+    for &k in keys {
+        let b = bits(k);
+        let (lt, gt) = (b < value, b > value);
+        let i = if lt {
+            below
+        } else if gt {
+            above
+        } else {
+            equal
+        };
+        out[i] = k;
+        below += usize::from(lt);
+        above += usize::from(gt);
+        equal += usize::from(!lt && !gt);
+    }
+    *at = [below, equal, above];
 }
 
 /// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says):
@@ -2312,7 +2332,7 @@ fn par_partition_around<K: SortKey>(
         .zip(bucket_regions(dst_above, &aboves));
     src.par_chunks(chunk)
         .zip(regions.collect::<Vec<_>>())
-        .for_each(|(keys, ((b, e), a))| scatter_around(keys, value, &mut [b, e, a], &mut [0; 3]));
+        .for_each(|(keys, ((b, e), a))| scatter_around(keys, value, [b, e, a]));
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let [src_below, src_equal, src_above] = thirds(src, below, equal);
     rayon::join(

@@ -25,8 +25,8 @@ use super::{
     Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Pivot,
     Prefetch, SortKey, Split, bits, bucket_regions, choose_split, chunk_len, count_around,
     counted_passes, finish_runs, has_bmi2, line_buffers, line_len, par_radix_sort, pass_steps,
-    pivot_in, same_top_bit, scatter, small_sort, sort_into, sort_varying, store_fence, stream_line,
-    thirds, touch, vector, with_lsd_work, with_scratch,
+    pivot_in, same_top_bit, scatter, small_sort, sort_into, sort_varying, split_around,
+    store_fence, stream_line, thirds, touch, vector, with_lsd_work, with_scratch,
 };
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
@@ -455,31 +455,6 @@ fn partition_into<K: SortKey>(
         }
     }
     true
-}
-
-/// Moves `keys`, stably, into `out`: those below the key whose ordered bits are `value` from
-/// `at[0]` on, those equal to it from `at[1]`, those above it from `at[2]`, moving each place
-/// on past the keys written there. Branch-free: the place of each key is chosen, not branched
-/// to, since keys on either side of a large share of equal keys follow no pattern that a
-/// branch predictor could learn.
-fn split_around<K: SortKey>(keys: &[K], value: u64, out: &mut [K], at: &mut [usize; 3]) {
-    let [mut below, mut equal, mut above] = *at;
-    for &k in keys {
-        let b = bits(k);
-        let (lt, gt) = (b < value, b > value);
-        let i = if lt {
-            below
-        } else if gt {
-            above
-        } else {
-            equal
-        };
-        out[i] = k;
-        below += usize::from(lt);
-        above += usize::from(gt);
-        equal += usize::from(!lt && !gt);
-    }
-    *at = [below, equal, above];
 }
 
 /// Partitions the keys alone of `chunks`, some of which have the ordered bits `value`, into
