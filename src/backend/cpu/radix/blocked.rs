@@ -57,7 +57,7 @@ const fn block_len<K>() -> usize {
     }
 }
 
-/// Sorts `keys`, more than [`super::NT_BYTES`] of them, on the calling thread, by one split
+/// Sorts `keys`, more than [`super::BLOCKED_BYTES`] of them, on the calling thread, by one split
 /// into blocks: `sampled` holds the top bit in which they vary, as a sample shows it (see
 /// [`Check`]).
 ///
