@@ -132,18 +132,13 @@ const LSD_BYTES: usize = 1 << 20;
 /// Splits of more than this many bytes go through write-combining buffers.
 #[cfg(not(test))]
 const WC_BYTES: usize = 1 << 22;
-/// Splits of more than this many bytes write whole lines with non-temporal stores.
+/// Splits of more than this many bytes write whole lines with non-temporal stores, on any
+/// number of threads (see [`streams`]).
 #[cfg(not(test))]
 const NT_BYTES: usize = 1 << 25;
-/// On one thread, inputs of more than this many bytes are split into blocks (see [`blocked`]),
-/// whose lines are written out with non-temporal stores, rather than through the counting
-/// split. On a 2-core Xeon, one thread, u32 keys at 2^21, 2^22 and 2^23 sorted at 206, 199 and
-/// 239 Mkeys/s this way, against 168, 99 and 96 through the counting split, whose
-/// write-combining lines are plain stores below [`NT_BYTES`] (u64, f32 and pairs at 2^22: about
-/// twice as fast too); at 2^19 and 2^20, where the counting split writes no lines, both ways
-/// ran alike.
+/// The L2 cache of one core of the 16-core device and of the 2-core Xeon: 2 MiB.
 #[cfg(not(test))]
-const BLOCKED_BYTES: usize = WC_BYTES;
+const L2_BYTES: usize = 1 << 21;
 /// Below this length the parallel sort runs the single-threaded one.
 #[cfg(not(test))]
 const PAR_MIN: usize = 1 << 16;
@@ -160,7 +155,7 @@ const WC_BYTES: usize = 1 << 12;
 #[cfg(test)]
 const NT_BYTES: usize = 1 << 14;
 #[cfg(test)]
-const BLOCKED_BYTES: usize = 1 << 13;
+const L2_BYTES: usize = 1 << 13;
 #[cfg(test)]
 const PAR_MIN: usize = 1 << 10;
 
@@ -180,7 +175,7 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         // split's first pass checks it (see `Check`), saving a pass over the keys.
         let sampled = sampled_bits(keys);
         if sampled != 0 {
-            if size_of_val(keys) > BLOCKED_BYTES {
+            if streams(size_of_val(keys), 1) {
                 // Too large for the cache: a split into blocks saves the histogram pass too.
                 blocked::sort(keys, sampled);
             } else {
@@ -217,7 +212,7 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     // As in `radix_sort`: the varying bits from a sample, checked by the histogram pass.
     let sampled = sampled_bits(keys);
     if sampled != 0 {
-        if size_of_val(keys) > NT_BYTES {
+        if streams(size_of_val(keys), threads) {
             // As on one thread: a split into blocks saves the histogram pass.
             blocked::par_sort(keys, sampled);
             return;
@@ -234,6 +229,22 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     with_scratch(keys.len(), keys[0], true, |scratch| {
         par_split(keys, scratch, false, mask, Check::Exact)
     });
+}
+
+/// Whether a split of `bytes` on `threads` threads writes its lines with non-temporal
+/// stores (and, of a whole input, on one thread or a few, into blocks): where the input is
+/// larger than the threads' L2 caches hold, and always above [`NT_BYTES`]. Its lines' plain
+/// stores would each read a line from memory first, and the keys would not stay in the
+/// cache for their buckets' sorts anyway.
+///
+/// On 16 threads this is [`NT_BYTES`], as it was for any number of threads. Below it, on a
+/// 2-core Xeon, u32 keys at 2^21, 2^22 and 2^23 sorted at 206, 199 and 239 Mkeys/s on one
+/// thread this way, against 168, 99 and 96 with plain stores through the counting split (u64,
+/// f32 and pairs at 2^22 about twice as fast too); on two threads at 376, 383 and 415 against
+/// 333, 236 and 189 (u64 and pairs at 2^22 about twice as fast, skewed u32 within the noise).
+/// At 2^19 and 2^20 on one thread, both ran alike.
+fn streams(bytes: usize, threads: usize) -> bool {
+    bytes > (threads * L2_BYTES).clamp(WC_BYTES, NT_BYTES)
 }
 
 /// Whether the varying bits handed to a split are exact or only a guess: from a sample, which
@@ -1848,7 +1859,7 @@ fn split<K: SortKey, B: Bucketer>(src: &[K], dst: &mut [K], digit: &B, counts: &
         return;
     }
     let mut regions = bucket_regions(dst, &counts[..digit.buckets()]);
-    scatter_combined(src, &mut regions, digit, bytes > NT_BYTES);
+    scatter_combined(src, &mut regions, digit, streams(bytes, 1));
 }
 
 /// `buf` cut into consecutive buckets whose sizes are `counts`.
@@ -2409,7 +2420,7 @@ fn par_split_by<K: SortKey, B: Bucketer>(
         return;
     }
     let regions = chunk_regions(dst, &chunk_counts, digit.buckets());
-    let streaming = size_of_val(src) > NT_BYTES;
+    let streaming = streams(size_of_val(src), threads);
     src.par_chunks(chunk)
         .zip(regions)
         .for_each(|(keys, mut regions)| scatter_combined(keys, &mut regions, digit, streaming));

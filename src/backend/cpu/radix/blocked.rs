@@ -57,8 +57,8 @@ const fn block_len<K>() -> usize {
     }
 }
 
-/// Sorts `keys`, more than [`super::BLOCKED_BYTES`] of them, on the calling thread, by one split
-/// into blocks: `sampled` holds the top bit in which they vary, as a sample shows it (see
+/// Sorts `keys`, too many for the cache (see [`super::streams`]), on the calling thread, by
+/// one split into blocks: `sampled` holds the top bit in which they vary, as a sample shows it (see
 /// [`Check`]).
 ///
 /// Sorted stretches (nearly sorted keys) are split into blocks too: their consecutive keys
@@ -107,10 +107,10 @@ const PAR_ROOM: (usize, usize) = (5, 8);
 #[cfg(test)]
 const PAR_ROOM: (usize, usize) = (8, 1);
 
-/// Sorts `keys`, more than [`super::NT_BYTES`] of them, on the current rayon pool by one split
-/// into blocks: each thread scatters its chunk of the keys into chains of its own, and the
-/// buckets are then sorted, spread over the threads, from the chains of every chunk (in chunk
-/// order, so the split stays stable). `sampled` is as for [`sort`].
+/// Sorts `keys`, too many for the cache (see [`super::streams`]), on the current rayon pool,
+/// by one split into blocks: each thread scatters its chunk of the keys into chains of its
+/// own, and the buckets are then sorted, spread over the threads, from the chains of every
+/// chunk (in chunk order, so the split stays stable). `sampled` is as for [`sort`].
 ///
 /// Each thread's chains take one block per bucket more than its chunk, so where that room
 /// would exceed [`PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
