@@ -52,10 +52,11 @@
 //!    (few-unique inputs), is partitioned around that value (or the middle one) in one pass,
 //!    stably (keys alone equal to it, all the same bits, are written as copies of one rather
 //!    than moved), and only the keys on either side of it are sorted on; other buckets still too
-//!    large for the cache are split again; buckets of a few dozen keys use std's stable sort. (Where a split would put several large values in one bucket, a prefix map
-//!    that gives each its own is chosen instead where it can.) On a CPU with AVX-512, buckets of
-//!    32-bit keys alone (not pairs) are instead sorted by a quicksort that works on sixteen keys
-//!    per instruction (see [`vector`]).
+//!    large for the cache are split again; buckets of a few dozen keys use std's stable sort.
+//!    (Where a split would put several large values in one bucket, a prefix map that gives each
+//!    its own is chosen instead where it can.) On a CPU with AVX-512, buckets of 32-bit keys
+//!    alone (not pairs) are instead sorted by a quicksort that works on sixteen keys per
+//!    instruction (see [`vector`]).
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in

@@ -58,8 +58,8 @@ const fn block_len<K>() -> usize {
 }
 
 /// Sorts `keys`, too many for the cache (see [`super::streams`]), on the calling thread, by
-/// one split into blocks: `sampled` holds the top bit in which they vary, as a sample shows it (see
-/// [`Check`]).
+/// one split into blocks: `sampled` holds the top bit in which they vary, as a sample shows
+/// it (see [`Check`]).
 ///
 /// Sorted stretches (nearly sorted keys) are split into blocks too: their consecutive keys
 /// fill one bucket's line at a time, and the split saves the counting pass as for any keys.
