@@ -1250,18 +1250,15 @@ fn partition_around<K: SortKey>(
     true
 }
 
-/// For keys alone, one of `keys` whose ordered bits are `value` (some must be); `None` for
-/// elements that carry values.
+/// For keys alone, the key whose ordered bits are `value`; `None` for elements that carry
+/// values, which that value does not make.
 ///
 /// Keys alone that sort equal are the same bits, so a partition need not move the keys equal
 /// to its pivot: [`scatter_around`] skips them, and their part of the result is filled with
 /// copies of this one, a write where moving them is a read and a write, twice. Most of a
 /// large bucket of skewed keys is the pivot's.
-fn equal_key<K: SortKey>(keys: &[K], value: u64) -> Option<K> {
-    if K::KEY_TYPE.has_values() {
-        return None;
-    }
-    keys.iter().copied().find(|&k| bits(k) == value)
+fn equal_key<K: SortKey>(value: u64) -> Option<K> {
+    (!K::KEY_TYPE.has_values()).then(|| K::from_ordered_bits(value))
 }
 
 /// How many of `keys` lie below the key whose ordered bits are `value`, and how many equal it.
@@ -2347,7 +2344,7 @@ fn par_partition_around<K: SortKey>(
         .zip(belows.iter().zip(&equals))
         .map(|(keys, (b, e))| keys.len() - b - e)
         .collect();
-    let pivot_key = equal_key(src, value);
+    let pivot_key = equal_key::<K>(value);
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let regions = bucket_regions(dst_below, &belows)
         .into_iter()
@@ -3033,7 +3030,7 @@ mod tests {
             })
             .collect();
         let found = pivot(&keys).expect("1000 holds two keys in three");
-        assert_eq!(equal_key(&keys, found.value), Some(1000));
+        assert_eq!(equal_key::<u32>(found.value), Some(1000));
         let partitions: [(usize, fn(&mut [u32], &mut [u32], bool, Pivot, u64) -> bool); 2] =
             [(1, partition_around), (3, par_partition_around)];
         for (threads, partition) in partitions {
@@ -3061,7 +3058,7 @@ mod tests {
             key: 1000,
             value: 0,
         };
-        assert_eq!(equal_key(&[pair], bits(pair)), None);
+        assert_eq!(equal_key::<KeyValue>(bits(pair)), None);
     }
 
     #[test]

@@ -460,8 +460,8 @@ fn partition_into<K: SortKey>(
 /// Partitions the keys alone of `chunks`, some of which have the ordered bits `value`, into
 /// `out` in one read, without counting first: the keys below `value` from the front, those
 /// above it from the back (in reverse order, which for keys alone, about to be sorted, makes
-/// no difference), and the equal keys, which are all the same bits, written as copies of one
-/// into the gap left between. Returns how many keys are below and how many equal.
+/// no difference), and the equal keys, which are all the same bits, written into the gap left
+/// between as the key that `value` makes. Returns how many keys are below and how many equal.
 ///
 /// Branch-free: each key is written at both the front and the back, and only the right side
 /// moves on. The other write lands where a later key or the equal keys will overwrite it:
@@ -469,7 +469,6 @@ fn partition_into<K: SortKey>(
 fn split_keys_around<K: SortKey>(chunks: &[&[K]], value: u64, out: &mut [K]) -> (usize, usize) {
     let n = out.len();
     let (mut front, mut back) = (0, n);
-    let mut equal_key = None;
     for chunk in chunks {
         for &k in *chunk {
             let b = bits(k);
@@ -479,13 +478,8 @@ fn split_keys_around<K: SortKey>(chunks: &[&[K]], value: u64, out: &mut [K]) -> 
             front += usize::from(lt);
             back -= usize::from(gt);
         }
-        if equal_key.is_none() {
-            equal_key = chunk.iter().copied().find(|&k| bits(k) == value);
-        }
     }
-    if let Some(key) = equal_key {
-        out[front..back].fill(key);
-    }
+    out[front..back].fill(K::from_ordered_bits(value));
     (front, back - front)
 }
 
