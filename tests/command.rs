@@ -255,7 +255,7 @@ fn an_unknown_placeholder_is_a_definition_error() {
 
 #[test]
 fn the_shipped_definitions_with_peers_are_valid() {
-    for name in ["cudamark.toml", "gpu-vs-cub.toml"] {
+    for name in ["cpu.toml", "cudamark.toml", "gpu-vs-cub.toml"] {
         let def = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("reports")
             .join(name);
