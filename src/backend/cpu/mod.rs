@@ -1,6 +1,7 @@
 //! CPU sorts: std's, rayon's and sortmark's own radix sort, run inside a rayon thread pool
 //! per thread count.
 
+mod pages;
 pub mod radix;
 
 use std::collections::HashMap;
@@ -118,7 +119,8 @@ impl ThreadPools {
 }
 
 /// Measures one CPU case: every repetition sorts a fresh copy of `input` (the copy is not
-/// timed) inside `pool`, and every output, warm-ups included, is verified.
+/// timed, and its buffer asks for huge pages, see `pages.rs`) inside `pool`, and every
+/// output, warm-ups included, is verified.
 pub fn measure(
     algorithm: CpuAlgorithm,
     input: &KeyData,
@@ -150,7 +152,7 @@ pub fn measure_with<K: SortKey>(
     sort: impl Fn(&mut [K]) + Sync,
 ) -> Measurement {
     let input_checksum = checksum(input);
-    let mut work = input.to_vec();
+    let mut work = pages::huge_page_copy(input);
     let mut last: Option<Verification> = None;
     let samples = repeat(settings, || {
         work.copy_from_slice(input);

@@ -90,6 +90,7 @@ use std::sync::{Mutex, PoisonError, TryLockError};
 
 use rayon::prelude::*;
 
+use super::pages::advise_huge_pages;
 use crate::data::{KeyValue, SortKey};
 
 mod blocked;
@@ -2246,44 +2247,6 @@ fn resident_vec<T: Copy + Send + Sync>(n: usize, parallel: bool, fill: impl Fn()
     }
     v
 }
-
-/// Asks Linux to back the (still untouched) allocation of `buf` with transparent huge pages,
-/// which cuts its page faults 512-fold where THP is in `madvise` mode. Only a hint: failure
-/// is ignored, and other systems skip it.
-fn advise_huge_pages<K>(buf: &Vec<K>) {
-    const HUGE: usize = 2 << 20;
-    let start = (buf.as_ptr() as usize).next_multiple_of(HUGE);
-    let end = (buf.as_ptr() as usize + buf.capacity() * size_of::<K>()) / HUGE * HUGE;
-    if end > start {
-        madvise_hugepage(start, end - start);
-    }
-}
-
-/// `madvise(addr, len, MADV_HUGEPAGE)`.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn madvise_hugepage(addr: usize, len: usize) {
-    const SYS_MADVISE: usize = 28;
-    const MADV_HUGEPAGE: usize = 14;
-    // SAFETY: `madvise(MADV_HUGEPAGE)` changes no memory contents and no mapping the program
-    // can observe; it only marks `addr..addr + len` (a page-aligned range inside our own
-    // allocation) as eligible for huge pages. The syscall clobbers only rax, rcx and r11.
-    unsafe {
-        std::arch::asm!(
-            "syscall",
-            inlateout("rax") SYS_MADVISE => _,
-            in("rdi") addr,
-            in("rsi") len,
-            in("rdx") MADV_HUGEPAGE,
-            lateout("rcx") _,
-            lateout("r11") _,
-            options(nostack),
-        );
-    }
-}
-
-/// Elsewhere there is no hint to give.
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-fn madvise_hugepage(_addr: usize, _len: usize) {}
 
 /// [`place`] for large runs, copying in parallel.
 fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
