@@ -8,6 +8,9 @@
 
 use std::mem::size_of;
 
+/// Bytes of a huge page on x86-64.
+const HUGE_PAGE: usize = 2 << 20;
+
 /// A copy of `src` in an allocation marked for huge pages before it is written.
 pub fn huge_page_copy<K: Copy>(src: &[K]) -> Vec<K> {
     let mut copy = Vec::with_capacity(src.len());
@@ -20,9 +23,8 @@ pub fn huge_page_copy<K: Copy>(src: &[K]) -> Vec<K> {
 /// which cuts its page faults 512-fold where THP is in `madvise` mode. Only a hint: failure
 /// is ignored, and other systems skip it.
 pub(crate) fn advise_huge_pages<K>(buf: &Vec<K>) {
-    const HUGE: usize = 2 << 20;
-    let start = (buf.as_ptr() as usize).next_multiple_of(HUGE);
-    let end = (buf.as_ptr() as usize + buf.capacity() * size_of::<K>()) / HUGE * HUGE;
+    let start = (buf.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
+    let end = (buf.as_ptr() as usize + buf.capacity() * size_of::<K>()) / HUGE_PAGE * HUGE_PAGE;
     if end > start {
         madvise_hugepage(start, end - start);
     }
@@ -53,6 +55,7 @@ fn madvise_hugepage(addr: usize, len: usize) {
 /// Elsewhere there is no hint to give.
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 fn madvise_hugepage(_addr: usize, _len: usize) {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,9 +74,8 @@ mod tests {
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     #[test]
     fn a_huge_page_copy_is_advised_for_huge_pages() {
-        const HUGE: usize = 2 << 20;
-        let copy = huge_page_copy(&vec![7u8; 4 * HUGE]);
-        let inside = (copy.as_ptr() as usize).next_multiple_of(HUGE);
+        let copy = huge_page_copy(&vec![7u8; 4 * HUGE_PAGE]);
+        let inside = (copy.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
         let mut in_mapping = false;
         let mut flags = None;
