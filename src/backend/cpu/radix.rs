@@ -2655,6 +2655,17 @@ mod tests {
             .collect()
     }
 
+    /// `n` numbered pairs, every other one (the first among them) keyed `key`, the others
+    /// keyed apart from each other above it: a value that holds half of them.
+    pub(super) fn half_one_key(n: u32, key: u32) -> Vec<KeyValue> {
+        (0..n)
+            .map(|i| KeyValue {
+                key: if i % 2 == 0 { key } else { key + 1 + i },
+                value: i,
+            })
+            .collect()
+    }
+
     #[test]
     fn large_pairs_stay_stable() {
         check_stable(&numbered_pairs(&lcg(WC_BYTES / 8 + 999, 2), 0xff00_0fff));
@@ -3131,12 +3142,7 @@ mod tests {
             ));
             assert_eq!(if result_in_dst { &dst } else { &src }, &want);
         }
-        let halves: Vec<KeyValue> = (0..4000)
-            .map(|i| KeyValue {
-                key: if i % 2 == 0 { 7 } else { i + 8 },
-                value: i,
-            })
-            .collect();
+        let halves = half_one_key(4000, 7);
         let seven = Pivot {
             value: bits(KeyValue { key: 7, value: 0 }),
             few: false,

@@ -548,7 +548,7 @@ fn lsd<K: SortKey>(chunks: &[&[K]], out: &mut [K], mask: u64, ahead: Ahead, spil
 #[cfg(test)]
 mod tests {
     use super::super::tests::{
-        check_stable, expected, grouped_keys, in_pool, lcg, numbered_pairs, patterns,
+        check_stable, expected, grouped_keys, half_one_key, in_pool, lcg, numbered_pairs, patterns,
     };
     use super::super::{Digit, NT_BYTES, pivot, radix_sort, sampled_bits, varying_bits};
     use super::*;
@@ -773,12 +773,7 @@ mod tests {
             assert_eq!(out, want, "pairs in chunks of {len}");
         }
         // Where 9 turns out to hold only half of the pairs, their partition declines.
-        let halves: Vec<KeyValue> = (0..2000)
-            .map(|i| KeyValue {
-                key: if i % 2 == 0 { 9 } else { i + 10 },
-                value: i,
-            })
-            .collect();
+        let halves = half_one_key(2000, 9);
         let nine = Pivot {
             value: bits(halves[0]),
             few: false,
