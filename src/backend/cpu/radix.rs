@@ -29,9 +29,10 @@
 //!    cannot stay in cache, so the scatter pays neither a read-for-ownership nor a partial
 //!    line per key. On sorted stretches, where consecutive keys share a bucket, the bucket's
 //!    position stays in a register. On one thread, an input too large for the cache is split
-//!    without counting first: each bucket's lines go into a chain of fixed-size blocks, and
-//!    each bucket's sort reads its keys from its blocks and writes them into place (see
-//!    [`blocked`]), which saves the histogram pass, a read of the whole input.
+//!    without counting first: each bucket gathers four lines at a time, which go into a chain
+//!    of fixed-size blocks, and each bucket's sort reads its keys from its blocks and writes
+//!    them into place (see [`blocked`]), which saves the histogram pass, a read of the whole
+//!    input.
 //! 3. **Buckets finished in cache.** Each bucket is then finished by an LSD radix sort over its
 //!    remaining varying bits with digits of up to 11 bits (two passes for u32 keys), which runs at
 //!    cache rather than memory speed. LSD passes over digits that do not vary within the bucket are
@@ -98,7 +99,8 @@ mod vector;
 
 /// The widest LSD digit: two passes cover the 22 bits left of a u32 after a split.
 const LSD_MAX_BITS: u32 = 11;
-/// The widest MSD digit: its 2^11 write-combining lines (128 KiB) stay in L2.
+/// The widest MSD digit: its 2^11 write-combining buffers (128 KiB of single lines, 512 KiB of
+/// the four lines a bucket of the blocked split gathers) stay in L2.
 const SPLIT_MAX_BITS: u32 = 11;
 /// The widest digit of either kind.
 const MAX_DIGIT_BITS: u32 = if LSD_MAX_BITS > SPLIT_MAX_BITS {
@@ -1945,7 +1947,7 @@ fn scatter_combined_loop<K: SortKey, B: Bucketer>(
     let buckets = digit.buckets();
     assert_eq!(regions.len(), buckets);
     let line = line_len::<K>();
-    let (mut store, skip) = line_buffers(buckets, fill);
+    let (mut store, skip) = line_buffers(buckets, line, fill);
     let buf = &mut store[skip..skip + buckets * line];
     // Positions count keys from address 0, so that `pos % line == 0` at line boundaries
     // whenever the destination is aligned to the key size (see `write_line`).
@@ -1991,11 +1993,12 @@ fn scatter_combined_loop<K: SortKey, B: Bucketer>(
     }
 }
 
-/// The write-combining buffers of a scatter into `buckets` buckets, one line of keys each,
-/// filled with `fill`: the storage, and where the first line starts, on a cache-line boundary.
-fn line_buffers<K: SortKey>(buckets: usize, fill: K) -> (Vec<K>, usize) {
+/// The write-combining buffers of a scatter into `buckets` buckets, `keys` keys each (whole
+/// lines of them), filled with `fill`: the storage, and where the first buffer starts, on a
+/// cache-line boundary.
+fn line_buffers<K: SortKey>(buckets: usize, keys: usize, fill: K) -> (Vec<K>, usize) {
     let line = line_len::<K>();
-    let store = vec![fill; (buckets + 1) * line];
+    let store = vec![fill; buckets * keys + line];
     let skip = store.as_ptr().align_offset(64).min(line);
     (store, skip)
 }
