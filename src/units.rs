@@ -22,7 +22,7 @@ pub fn seconds(s: f64) -> String {
         return "–".to_string();
     }
     let (value, unit) = match s.abs() {
-        x if x == 0.0 => (0.0, "s"),
+        0.0 => (0.0, "s"),
         x if x < 1e-6 => (s * 1e9, "ns"),
         x if x < 1e-3 => (s * 1e6, "µs"),
         x if x < 1.0 => (s * 1e3, "ms"),

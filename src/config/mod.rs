@@ -52,6 +52,10 @@ impl ReportDef {
 }
 
 /// One cell of the notebook.
+///
+/// A definition holds a handful of cells, so the size of a `Sweep` held inline costs nothing
+/// worth the indirection of a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Cell {

@@ -3048,7 +3048,8 @@ mod tests {
             .collect();
         let found = pivot(&keys).expect("1000 holds two keys in three");
         assert_eq!(equal_key::<u32>(found.value), Some(1000));
-        let partitions: [(usize, fn(&mut [u32], &mut [u32], bool, Pivot, u64) -> bool); 2] =
+        type Partition = fn(&mut [u32], &mut [u32], bool, Pivot, u64) -> bool;
+        let partitions: [(usize, Partition); 2] =
             [(1, partition_around), (3, par_partition_around)];
         for (threads, partition) in partitions {
             for result_in_dst in [false, true] {
