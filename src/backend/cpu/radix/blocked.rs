@@ -61,18 +61,12 @@ const VECTOR_MIN_BYTES: usize = 2 * BUCKET_BYTES;
 /// Keys of `K` a bucket gathers before it writes them out: [`GATHER_LINES`] lines where keys
 /// fill lines exactly (one line otherwise), a power of two that divides a block and fits the
 /// byte that counts them.
-const fn gather_len<K>() -> usize {
+fn gather_len<K>() -> usize {
     let line = line_len::<K>();
     if size_of::<K>() * line != 64 {
         return line;
     }
-    let len = line * GATHER_LINES;
-    let len = if len < block_len::<K>() {
-        len
-    } else {
-        block_len::<K>()
-    };
-    if len < 128 { len } else { 128 }
+    (line * GATHER_LINES).min(block_len::<K>()).min(128)
 }
 
 /// Keys of `K` per block: a whole number of cache lines.
@@ -90,7 +84,7 @@ const fn block_len<K>() -> usize {
 /// it (see [`Check`]).
 ///
 /// Sorted stretches (nearly sorted keys) are split into blocks too: their consecutive keys
-/// fill one bucket's line at a time, and the split saves the counting pass as for any keys.
+/// fill one bucket's buffer at a time, and the split saves the counting pass as for any keys.
 /// On the 16-core device, nearly sorted keys at 2^24 sorted 20 to 30 % faster this way, on
 /// one thread and on four, than through the counting split (which keeps a run's position in
 /// a register).
