@@ -24,8 +24,8 @@ use rayon::prelude::*;
 use super::{
     Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Pivot,
     Prefetch, SortKey, Split, bits, bucket_regions, choose_split, chunk_len, count_around,
-    counted_passes, finish_runs, has_bmi2, line_buffers, line_len, par_radix_sort, pass_steps,
-    pivot_in, same_top_bit, scatter, small_sort, sort_into, sort_varying, split_around,
+    counted_passes, finish_runs, has_bmi2, in_runs, line_buffers, line_len, par_radix_sort,
+    pass_steps, pivot_in, same_top_bit, scatter, small_sort, sort_into, sort_varying, split_around,
     store_fence, stream_line, thirds, touch, vector, with_lsd_work, with_scratch,
 };
 
@@ -246,26 +246,47 @@ struct Blocks<'p, K> {
 impl<'p, K: SortKey> Blocks<'p, K> {
     /// Scatters `src` by `digit` into blocks of `scratch`, which must hold one block per
     /// bucket and one line more than `src`.
+    ///
+    /// Input in long runs of keys for one bucket (sorted stretches) takes a loop of its own,
+    /// built apart so that neither loop costs the other its registers: on a 2-core Xeon, one
+    /// loop for both made uniform keys 3 % slower.
     fn scatter<B: Bucketer>(src: &[K], scratch: &'p mut [K], digit: &B) -> Blocks<'p, K> {
+        if in_runs(src, digit) {
+            Blocks::scatter_built::<B, true>(src, scratch, digit)
+        } else {
+            Blocks::scatter_built::<B, false>(src, scratch, digit)
+        }
+    }
+
+    /// [`Blocks::scatter`] in its BMI2 build where the CPU has BMI2 (see [`super::has_bmi2`]).
+    fn scatter_built<B: Bucketer, const RUNS: bool>(
+        src: &[K],
+        scratch: &'p mut [K],
+        digit: &B,
+    ) -> Blocks<'p, K> {
         #[cfg(target_arch = "x86_64")]
         if has_bmi2() {
             #[target_feature(enable = "bmi2")]
-            unsafe fn bmi2<'p, K: SortKey, B: Bucketer>(
+            unsafe fn bmi2<'p, K: SortKey, B: Bucketer, const RUNS: bool>(
                 src: &[K],
                 scratch: &'p mut [K],
                 digit: &B,
             ) -> Blocks<'p, K> {
-                Blocks::scatter_loop(src, scratch, digit)
+                Blocks::scatter_loop::<B, RUNS>(src, scratch, digit)
             }
             // SAFETY: the CPU has BMI2 (just checked).
-            return unsafe { bmi2(src, scratch, digit) };
+            return unsafe { bmi2::<K, B, RUNS>(src, scratch, digit) };
         }
-        Blocks::scatter_loop(src, scratch, digit)
+        Blocks::scatter_loop::<B, RUNS>(src, scratch, digit)
     }
 
-    /// The body of [`Blocks::scatter`] (see [`super::has_bmi2`]).
+    /// The body of [`Blocks::scatter`], its loop the one for runs where `RUNS`.
     #[inline(always)]
-    fn scatter_loop<B: Bucketer>(src: &[K], scratch: &'p mut [K], digit: &B) -> Blocks<'p, K> {
+    fn scatter_loop<B: Bucketer, const RUNS: bool>(
+        src: &[K],
+        scratch: &'p mut [K],
+        digit: &B,
+    ) -> Blocks<'p, K> {
         let (line, len, buckets) = (line_len::<K>(), block_len::<K>(), digit.buckets());
         let gather = gather_len::<K>();
         let skip = scratch.as_ptr().align_offset(64);
@@ -292,39 +313,70 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         // of the first `buckets`, which `scratch` has room for.
         let mut next = vec![u32::MAX; pool.len() / len];
         let mut free = buckets;
+        // Writes the full buffer of bucket `$b` out into the bucket's chain of blocks. (A
+        // macro, not a closure: a closure's captures cost the loops their registers.)
+        macro_rules! flush {
+            ($b:expr) => {{
+                let b = $b;
+                written[b] += gather;
+                let w = at[b];
+                let (out, full) = (&mut pool[w..w + gather], &buf[b * gather..(b + 1) * gather]);
+                if streaming {
+                    for (out, full) in out.chunks_exact_mut(line).zip(full.chunks_exact(line)) {
+                        stream_line(out, full);
+                    }
+                } else {
+                    out.copy_from_slice(full);
+                }
+                at[b] = if (w + gather).is_multiple_of(len) {
+                    // A full block: the chain goes on in the next free one.
+                    next[last[b] as usize] = free as u32;
+                    last[b] = free as u32;
+                    free += 1;
+                    (free - 1) * len
+                } else {
+                    w + gather
+                };
+            }};
+        }
         let reference = bits(src[0]);
         let mut differ = 0;
-        for &k in src {
-            differ |= bits(k) ^ reference;
-            let b = digit.of(k);
-            // `p` is below `gather`, a power of two: the mask changes nothing but tells the
-            // compiler so.
-            let p = usize::from(waiting[b]) & (gather - 1);
-            buf[b * gather + p] = k;
-            if p + 1 < gather {
-                waiting[b] = (p + 1) as u8;
-                continue;
-            }
-            waiting[b] = 0;
-            written[b] += gather;
-            let w = at[b];
-            let (out, full) = (&mut pool[w..w + gather], &buf[b * gather..(b + 1) * gather]);
-            if streaming {
-                for (out, full) in out.chunks_exact_mut(line).zip(full.chunks_exact(line)) {
-                    stream_line(out, full);
+        // `p & (gather - 1)` changes nothing (`gather` is a power of two and `p` below it) but
+        // tells the compiler so.
+        if RUNS {
+            // The run's bucket's count of waiting keys stays in a register, where each key
+            // would otherwise wait for the previous key's store to `waiting`.
+            let (mut run, mut p) = (0, usize::from(waiting[0]));
+            for &k in src {
+                differ |= bits(k) ^ reference;
+                let b = digit.of(k);
+                if b != run {
+                    waiting[run] = p as u8;
+                    (run, p) = (b, usize::from(waiting[b]));
                 }
-            } else {
-                out.copy_from_slice(full);
+                p &= gather - 1;
+                buf[b * gather + p] = k;
+                p += 1;
+                if p < gather {
+                    continue;
+                }
+                p = 0;
+                flush!(b);
             }
-            at[b] = if (w + gather).is_multiple_of(len) {
-                // A full block: the chain goes on in the next free one.
-                next[last[b] as usize] = free as u32;
-                last[b] = free as u32;
-                free += 1;
-                (free - 1) * len
-            } else {
-                w + gather
-            };
+            waiting[run] = p as u8;
+        } else {
+            for &k in src {
+                differ |= bits(k) ^ reference;
+                let b = digit.of(k);
+                let p = usize::from(waiting[b]) & (gather - 1);
+                buf[b * gather + p] = k;
+                if p + 1 < gather {
+                    waiting[b] = (p + 1) as u8;
+                    continue;
+                }
+                waiting[b] = 0;
+                flush!(b);
+            }
         }
         let counts = written[..buckets]
             .iter()
@@ -595,30 +647,44 @@ mod tests {
         // write-combining lines each, of several lines' room.
         let gather = gather_len::<u32>();
         assert!(gather > line_len::<u32>());
-        let keys: Vec<u32> = lcg(5000, 8).iter().map(|&x| x as u32).collect();
         let digit = Digit {
             shift: 28,
             width: 4,
         };
-        let room = keys.len() + 16 * block_len::<u32>() + line_len::<u32>();
-        // One key in, so that the blocks must skip to a 64-byte boundary.
-        let mut scratch = vec![0u32; room + 1];
-        let blocks = Blocks::scatter(&keys, &mut scratch[1..], &digit);
-        assert_eq!(blocks.exact, varying_bits(&keys));
-        assert_eq!(blocks.counts.iter().sum::<usize>(), keys.len());
-        for b in 0..16 {
-            let chunks = blocks.chunks(b);
-            assert!(chunks.len() > 5, "bucket {b} in {} chunks", chunks.len());
-            assert!(
-                chunks[..chunks.len() - 1]
-                    .iter()
-                    .all(|c| c.len() % gather == 0)
-            );
-            assert!(
-                chunks.last().unwrap().len() < gather,
-                "the keys never written out"
-            );
-            assert_eq!(patterns(&chunks.concat()), bucket_of(&keys, digit, b));
+        let scattered: Vec<u32> = lcg(5000, 8).iter().map(|&x| x as u32).collect();
+        // The same number of keys in runs of 37 for one bucket, each bucket visited again and
+        // again with part of a buffer waiting: the loop for runs.
+        let in_runs: Vec<u32> = scattered
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| ((i / 37 * 7 % 16) as u32) << 28 | x >> 4)
+            .collect();
+        for (keys, runs) in [(scattered, false), (in_runs, true)] {
+            assert_eq!(super::super::in_runs(&keys, &digit), runs);
+            let room = keys.len() + 16 * block_len::<u32>() + line_len::<u32>();
+            // One key in, so that the blocks must skip to a 64-byte boundary.
+            let mut scratch = vec![0u32; room + 1];
+            let blocks = Blocks::scatter(&keys, &mut scratch[1..], &digit);
+            assert_eq!(blocks.exact, varying_bits(&keys));
+            assert_eq!(blocks.counts.iter().sum::<usize>(), keys.len());
+            for b in 0..16 {
+                let chunks = blocks.chunks(b);
+                assert!(chunks.len() > 5, "bucket {b} in {} chunks", chunks.len());
+                assert!(
+                    chunks[..chunks.len() - 1]
+                        .iter()
+                        .all(|c| c.len() % gather == 0)
+                );
+                assert!(
+                    chunks.last().unwrap().len() < gather,
+                    "the keys never written out"
+                );
+                assert_eq!(
+                    patterns(&chunks.concat()),
+                    bucket_of(&keys, digit, b),
+                    "bucket {b}, runs {runs}"
+                );
+            }
         }
     }
 
