@@ -3165,19 +3165,7 @@ mod tests {
                 few: true
             }
         );
-        for result_in_dst in [false, true] {
-            let (mut src, mut dst) = (pairs.clone(), pairs.clone());
-            assert!(partition_around(
-                &mut src,
-                &mut dst,
-                result_in_dst,
-                found,
-                u64::MAX
-            ));
-            let mut want = pairs.clone();
-            want.sort_by_key(|p| p.key);
-            assert_eq!(if result_in_dst { &dst } else { &src }, &want);
-        }
+        check_partition(&pairs, found, partition_around);
         check_stable(&pairs);
     }
 
