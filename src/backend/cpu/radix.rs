@@ -1217,8 +1217,6 @@ fn pivot_in<K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> {
     let middle = sample[sample.len() / 2];
     let held = sample.iter().filter(|&&b| b == middle).count();
     if 2 * held > sample.len() {
-        // The crowding value, even among few: a partition around another would leave it to
-        // be partitioned again, its keys moved twice.
         return Some(Pivot { value: middle, few });
     }
     few.then(|| Pivot {
