@@ -82,11 +82,8 @@
 //! equal keys.
 
 use std::any::TypeId;
-use std::array;
 use std::cell::RefCell;
-use std::iter::{FlatMap, StepBy};
 use std::mem::{size_of, size_of_val};
-use std::ops::Range;
 use std::sync::{Mutex, PoisonError, TryLockError};
 
 use rayon::prelude::*;
@@ -1778,16 +1775,15 @@ fn next_buckets<K>(pairs: &[(&mut [K], &mut [K])]) -> Vec<Ahead> {
     aheads
 }
 
-/// The addresses of the cache lines of each region of an [`Ahead`], in turn.
-type AheadLines = FlatMap<
-    array::IntoIter<(usize, usize), AHEAD_REGIONS>,
-    StepBy<Range<usize>>,
-    fn((usize, usize)) -> StepBy<Range<usize>>,
->;
-
 /// The cache lines of an [`Ahead`], prefetched a few at each [`Prefetch::step`].
 struct Prefetch {
-    lines: AheadLines,
+    /// Each region's first line and end, as addresses.
+    regions: [(usize, usize); AHEAD_REGIONS],
+    /// The region whose lines are being prefetched, and its next line.
+    region: usize,
+    next: usize,
+    /// Lines not yet prefetched, and how many each step prefetches.
+    left: usize,
     per_step: usize,
 }
 
@@ -1795,26 +1791,53 @@ impl Prefetch {
     /// Spreads the lines of `ahead` evenly over `steps` steps.
     fn spread(ahead: Ahead, steps: usize) -> Prefetch {
         // Each region's lines, from the one holding its first byte.
-        let lines_of: fn((usize, usize)) -> StepBy<Range<usize>> =
-            |(at, len)| (at & !63..at + len).step_by(64);
-        let total: usize = ahead.regions.map(|r| lines_of(r).len()).iter().sum();
+        let regions = ahead.regions.map(|(at, len)| (at & !63, at + len));
+        let left = regions
+            .iter()
+            .map(|&(first, end)| (end - first).div_ceil(64))
+            .sum();
         Prefetch {
-            lines: ahead.regions.into_iter().flat_map(lines_of),
-            per_step: total.div_ceil(steps.max(1)),
+            regions,
+            region: 0,
+            next: regions[0].0,
+            left,
+            per_step: left.div_ceil(steps.max(1)),
         }
     }
 
-    /// Prefetches the next few lines.
-    #[inline]
+    /// Prefetches the next few lines. Inlined, so that a step with none left (the whole
+    /// bucket's lines asked for already) costs a compare in the loop that steps.
+    #[inline(always)]
     fn step(&mut self) {
-        for addr in self.next_lines() {
-            prefetch_line(addr);
+        if self.left > 0 {
+            self.visit_next(prefetch_line);
+        }
+    }
+
+    /// Calls `visit` with the address of each line of the next step.
+    #[inline(always)]
+    fn visit_next(&mut self, mut visit: impl FnMut(usize)) {
+        let mut lines = self.per_step.min(self.left);
+        self.left -= lines;
+        while lines > 0 {
+            if self.next >= self.regions[self.region].1 {
+                // `left` counted this region's lines and those before: there is another.
+                self.region += 1;
+                self.next = self.regions[self.region].0;
+                continue;
+            }
+            visit(self.next);
+            self.next += 64;
+            lines -= 1;
         }
     }
 
     /// The lines of the next step.
-    fn next_lines(&mut self) -> impl Iterator<Item = usize> + '_ {
-        self.lines.by_ref().take(self.per_step)
+    #[cfg(test)]
+    fn next_lines(&mut self) -> Vec<usize> {
+        let mut lines = Vec::new();
+        self.visit_next(|line| lines.push(line));
+        lines
     }
 }
 
@@ -2442,6 +2465,7 @@ mod tests {
     use crate::data::{Distribution, KeyData, KeyType, KeyValue, generate};
     use proptest::prelude::*;
     use std::cell::Cell;
+    use std::ops::Range;
 
     thread_local! {
         /// Set by a test to run the portable build of the radix loops on its thread, where
@@ -2914,11 +2938,9 @@ mod tests {
         // The first bucket's two passes, a step every `AHEAD_STEP` keys, reach every line.
         let steps = 2 * 100usize.div_ceil(AHEAD_STEP);
         let mut prefetch = Prefetch::spread(aheads[0], steps);
-        let mut fetched: Vec<usize> = (0..steps)
-            .flat_map(|_| prefetch.next_lines().collect::<Vec<_>>())
-            .collect();
+        let mut fetched: Vec<usize> = (0..steps).flat_map(|_| prefetch.next_lines()).collect();
         assert_eq!(
-            prefetch.next_lines().count(),
+            prefetch.next_lines().len(),
             0,
             "nothing left after the last step"
         );
@@ -2934,7 +2956,7 @@ mod tests {
                 .count();
             assert_eq!(covered, lines);
         }
-        assert_eq!(Prefetch::spread(Ahead::NONE, 10).next_lines().count(), 0);
+        assert_eq!(Prefetch::spread(Ahead::NONE, 10).next_lines().len(), 0);
         // A bucket too large for an LSD sort is not prefetched.
         let large = vec![0u32; LSD_BYTES / 4 + 1];
         assert_eq!(Ahead::of(&large, &large).regions, Ahead::NONE.regions);
