@@ -57,7 +57,7 @@
 //!    (Where a split would put several large values in one bucket, a prefix map that gives each
 //!    its own is chosen instead where it can.) On a CPU with AVX-512, buckets of 32-bit keys
 //!    alone (not pairs) are instead sorted by a quicksort that works on sixteen keys per
-//!    instruction (see [`vector`]).
+//!    instruction, in place (see [`vector`]).
 //!
 //! The parallel sort splits the input into one chunk per thread of the current rayon pool; each
 //! chunk histograms and scatters its own keys into disjoint regions of every bucket (regions in

@@ -53,9 +53,9 @@ const _: () = assert!(BLOCK_BYTES.is_multiple_of(64));
 const GATHER_LINES: usize = 4;
 
 /// Buckets up to this size keep the LSD sort that reads them from their blocks, even where
-/// the [`vector`] sort runs: on the 16-core device it sorted such buckets of a blocked split
-/// (2^24 keys, buckets of about [`BUCKET_BYTES`]) 5 to 10 % slower, and larger ones (2^26 keys)
-/// faster.
+/// the [`vector`] sort runs: with it, the one-thread sort of 2^24 u32 keys (buckets of about
+/// [`BUCKET_BYTES`]) ran at 221 Mkeys/s against 261 on a 2-core Xeon, and no faster on the
+/// 16-core device; larger buckets (2^26 keys) it sorts faster.
 const VECTOR_MIN_BYTES: usize = 2 * BUCKET_BYTES;
 
 /// Keys of `K` a bucket gathers before it writes them out: [`GATHER_LINES`] lines where keys
@@ -472,9 +472,7 @@ fn sort_bucket<K: SortKey>(
     }
     let bytes = size_of_val(out);
     if vector::sorts::<K>() && bytes > VECTOR_MIN_BYTES && bytes <= LSD_BYTES {
-        with_lsd_work(out.len(), out[0], |_, spare| {
-            vector::sort_chunks(chunks, out, spare, ahead)
-        });
+        vector::sort_chunks(chunks, out, ahead);
         return;
     }
     if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES {

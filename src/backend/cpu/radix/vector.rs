@@ -6,18 +6,23 @@
 //! most of them loads and stores that wait on one another. Sixteen lanes do better:
 //!
 //! - a **partition** compares sixteen keys with the pivot at once and moves those at most the
-//!   pivot to the front of the other buffer and the rest to its back, each group packed by one
+//!   pivot to the front of the segment and the rest to its back, each group packed by one
 //!   compress instruction;
 //! - a segment of at most [`LEAF_MAX`] keys is a **leaf**: up to eight registers, sorted by a
-//!   bitonic network of minimum and maximum instructions and written where the bucket belongs.
+//!   bitonic network of minimum and maximum instructions and written back in place.
 //!
-//! The partitions are out of place, between two buffers as long as the bucket (its
-//! destination and a spare one), so a segment occupies the same range in both, and each leaf
-//! reads whichever buffer holds it and writes the destination. The first partition reads the
-//! bucket's keys where they are (the blocks of a blocked split, or one of the two buffers) and
-//! maps signed and float keys to their ordered bits ([`SortKey::ordered_bits`]); the leaves map
-//! them back as they write. Keys are compared as unsigned integers, so the sort is not stable:
-//! it serves keys alone, where equal keys cannot be told apart, and never pairs.
+//! The partitions work **in place** (see [`partition_in_place`]), so a bucket of 8K keys
+//! (32 KiB) keeps to L1 once its first partition has read it. That first partition reads the
+//! bucket's keys where they are (the blocks of a blocked split, or the bucket itself), writes
+//! them into the destination and maps signed and float keys to their ordered bits
+//! ([`SortKey::ordered_bits`]); the leaves map them back as they write. Keys are compared as
+//! unsigned integers, so the sort is not stable: it serves keys alone, where equal keys
+//! cannot be told apart, and never pairs.
+//!
+//! Through [`super::radix_sort`], 2^13-key inputs held in the cache sorted one after another
+//! at 2.4 ns a key on a 2-core Xeon with AVX-512, against 2.9 with the partitions between two
+//! buffers that this sort first made, and 3.3 by the LSD sort; on the 16-core device at 4.2
+//! against the LSD sort's 5.3.
 //!
 //! A segment whose pivot turns out to be its largest key is partitioned again below it, and
 //! the keys equal to the pivot are written out at once, so a run of equal keys costs two passes
@@ -30,11 +35,11 @@
 //!
 //! **Where it runs.** The radix sort hands it every bucket it would otherwise sort by LSD
 //! passes in the cache, with one exception: after a split into blocks, buckets of up to twice
-//! the size a split aims for keep the LSD sort that reads them from their blocks. On the
-//! 16-core device the quicksort sorted 2^13-key inputs one after another 1.4 times as fast as
-//! the LSD sort, and made the one-thread sort of 2^26 keys (buckets of 128 KiB) about 10 %
-//! faster, but inside the blocked split of 2^24 keys (buckets of 32 KiB) its buckets took 5 to
-//! 10 % longer than the LSD sort's, for reasons not yet found.
+//! the size a split aims for keep the LSD sort that reads them from their blocks. Inside the
+//! blocked split of 2^24 u32 keys on one thread (buckets of 32 KiB), the quicksort's buckets
+//! still made the whole sort slower, in place too: 221 Mkeys/s against 261 on the 2-core Xeon,
+//! and no faster on the 16-core device, for reasons not yet found; with larger buckets
+//! (2^26 keys, 128 KiB) it was about 10 % faster there.
 //!
 //! The algorithm is written once over [`Lanes`], sixteen lanes and the operations the sort
 //! needs. `Avx512` runs it; the tests also run it on a plain-array model of the same
@@ -43,6 +48,7 @@
 //! LSD sort, to compare the two on one machine.
 
 use std::any::TypeId;
+use std::ops::Range;
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -124,29 +130,32 @@ fn enabled() -> bool {
     })
 }
 
-/// Sorts the keys of `chunks` (together as many as `out` holds) into `out`, with `spare`, as
-/// long, for room. Only for keys and machines that [`sorts`] allows.
-pub(super) fn sort_chunks<K: SortKey>(
-    chunks: &[&[K]],
-    out: &mut [K],
-    spare: &mut [K],
-    ahead: Ahead,
-) {
+/// Sorts the keys of `chunks` (together as many as `out` holds) into `out`. Only for keys
+/// and machines that [`sorts`] allows.
+pub(super) fn sort_chunks<K: SortKey>(chunks: &[&[K]], out: &mut [K], ahead: Ahead) {
     let order = order_of::<K>().expect("called only for the key types `sorts` allows");
     let n = out.len();
-    assert_eq!(spare.len(), n);
     assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), n);
-    let mut step = prefetch_step(ahead, n);
+    let mut prefetch = prefetch_for(ahead, n);
     let sources = chunks.iter().map(|c| (c.as_ptr().cast::<u32>(), c.len()));
-    let buffers = (out.as_mut_ptr().cast(), spare.as_mut_ptr().cast());
     // SAFETY: `K` is a plain 32-bit type (`order_of`), so its slices are slices of u32. The
-    // chunks are read-only and apart from `out` and `spare`, which are apart from each other
-    // and each as long as the chunks together. The caller checked for AVX-512 (`sorts`).
-    unsafe { avx512::sort(sources, buffers, n, true, order, LIMITS, &mut step) }
+    // chunks are read-only and apart from `out`, which is as long as they are together. The
+    // caller checked for AVX-512 (`sorts`).
+    unsafe {
+        avx512::sort(
+            sources,
+            out.as_mut_ptr().cast(),
+            n,
+            false,
+            order,
+            LIMITS,
+            &mut prefetch,
+        )
+    }
 }
 
-/// Sorts `src`, with `dst` (as long) for room; the result ends in `dst` when `result_in_dst`,
-/// else in `src`. Only for keys and machines that [`sorts`] allows.
+/// Sorts `src` into `dst` (as long) when `result_in_dst`, else in place. Only for keys and
+/// machines that [`sorts`] allows.
 pub(super) fn sort_slice<K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
@@ -156,23 +165,23 @@ pub(super) fn sort_slice<K: SortKey>(
     let order = order_of::<K>().expect("called only for the key types `sorts` allows");
     let n = src.len();
     assert_eq!(dst.len(), n);
-    let mut step = prefetch_step(ahead, n);
-    let (x, y) = (
-        src.as_mut_ptr().cast::<u32>(),
-        dst.as_mut_ptr().cast::<u32>(),
-    );
-    let sources = std::iter::once((x.cast_const(), n));
-    // SAFETY: as in `sort_chunks`; the one chunk is `x` itself, which `sort_lanes` reads
-    // only before it first writes `x`.
-    unsafe { avx512::sort(sources, (x, y), n, !result_in_dst, order, LIMITS, &mut step) }
+    let mut prefetch = prefetch_for(ahead, n);
+    let src = src.as_mut_ptr().cast::<u32>();
+    let sources = std::iter::once((src.cast_const(), n));
+    let (out, in_place) = if result_in_dst {
+        (dst.as_mut_ptr().cast(), false)
+    } else {
+        (src, true)
+    };
+    // SAFETY: as in `sort_chunks`; sorted in place, the one chunk is `out` itself.
+    unsafe { avx512::sort(sources, out, n, in_place, order, LIMITS, &mut prefetch) }
 }
 
 /// One step of the prefetch of the bucket `ahead`, spread over the partitions of a sort of
 /// `n` keys: about one pass over them for each level of partitions above the leaves.
-fn prefetch_step(ahead: Ahead, n: usize) -> impl FnMut() {
+fn prefetch_for(ahead: Ahead, n: usize) -> Prefetch {
     let levels = (n / LEAF_MAX).max(2).ilog2() as usize;
-    let mut prefetch = Prefetch::spread(ahead, levels * n.div_ceil(PREFETCH_KEYS));
-    move || prefetch.step()
+    Prefetch::spread(ahead, levels * n.div_ceil(PREFETCH_KEYS))
 }
 
 /// Sixteen 32-bit lanes and the operations the sort is written in.
@@ -243,56 +252,57 @@ fn from_ordered<V: Lanes>(bits: V, order: Order) -> V {
     }
 }
 
-/// A range of keys still to sort, and the buffer that holds it.
+/// A range of the output still to sort, as ordered bits.
 #[derive(Clone, Copy, Default)]
 struct Segment {
     start: usize,
     end: usize,
-    /// In the second buffer (`y`) rather than the first (`x`).
-    in_y: bool,
     /// Partitions it has been through.
     depth: usize,
 }
 
 /// The sort of the module docs over the lanes `V`: sorts the `n` keys read from `sources`
-/// (address and length of each chunk, in order), in `order`, into the buffer `x` when
-/// `out_is_x`, else into `y`, using both buffers (`n` u32s each) for room, partitioning
-/// within `limits`; `step` is called every [`PREFETCH_KEYS`] keys a partition moves.
+/// (address and length of each chunk, in order), in `order`, into `out`, partitioning within
+/// `limits`; `step` is called every [`PREFETCH_KEYS`] keys a partition moves. With `in_place`,
+/// the one chunk is `out` itself; otherwise the first partition moves the keys from the
+/// chunks to `out`. Every later partition works in place.
 ///
 /// # Safety
-/// `x` and `y` are valid for reading and writing `n` u32s and do not overlap; the chunks are
-/// valid for reading, add up to `n` u32s, and do not overlap `y` (they may be `x`, which is
-/// written only after they are last read).
+/// `out` is valid for reading and writing `n` u32s; the chunks are valid for reading and add
+/// up to `n` u32s; they do not overlap `out` unless `in_place`, where they are `out`.
 #[inline(always)]
 unsafe fn sort_lanes<V: Lanes, I>(
     sources: I,
-    (x, y): (*mut u32, *mut u32),
+    out: *mut u32,
     n: usize,
-    out_is_x: bool,
+    in_place: bool,
     order: Order,
     limits: Limits,
-    step: &mut impl FnMut(),
+    prefetch: &mut Prefetch,
 ) where
     I: Iterator<Item = (*const u32, usize)> + Clone,
 {
-    let out = if out_is_x { x } else { y };
     unsafe {
         if n <= limits.leaf {
-            gather(sources, y);
-            leaf::<V>(y, out, n, order, order);
+            if !in_place {
+                gather(sources, out);
+            }
+            leaf::<V>(out, out, n, order, order);
             return;
         }
-        // The first partition reads the chunks, raw keys, into `y`.
         let pivot = pivot_of::<V, _>(sources.clone(), n, order);
+        let parts = if in_place {
+            partition_segment_in_place::<V>(out, n, pivot, (order, order), prefetch)
+        } else {
+            partition_segment::<V, _>(sources, out, n, pivot, (order, order), prefetch)
+        };
         let root = Segment {
             start: 0,
             end: n,
-            in_y: false,
             depth: 0,
         };
         let mut stack = [Segment::default(); DEPTH_LIMIT + 2];
         let mut waiting = 0;
-        let parts = partition_segment::<V, _>(sources, y, out, n, pivot, (order, order), step);
         for child in children(root, parts) {
             stack[waiting] = child;
             waiting += 1;
@@ -300,25 +310,23 @@ unsafe fn sort_lanes<V: Lanes, I>(
         while waiting > 0 {
             waiting -= 1;
             let seg = stack[waiting];
-            let (from, to) = if seg.in_y { (y, x) } else { (x, y) };
             let len = seg.end - seg.start;
-            let (from, to, dest) = (from.add(seg.start), to.add(seg.start), out.add(seg.start));
+            let keys = out.add(seg.start);
             if len <= limits.leaf {
-                leaf::<V>(from, dest, len, Order::Unsigned, order);
+                leaf::<V>(keys, keys, len, Unsigned, order);
                 continue;
             }
             if seg.depth >= limits.depth.min(DEPTH_LIMIT) {
-                finish_with_std(from, dest, len, order);
+                finish_with_std(keys, len, order);
                 continue;
             }
             let pivot = if len <= limits.cheap_pivot {
-                median_of_three(from, len)
+                median_of_three(keys, len)
             } else {
-                pivot_of::<V, _>(std::iter::once((from.cast_const(), len)), len, Unsigned)
+                pivot_of::<V, _>(std::iter::once((keys.cast_const(), len)), len, Unsigned)
             };
-            let whole = std::iter::once((from.cast_const(), len));
             let parts =
-                partition_segment::<V, _>(whole, to, dest, len, pivot, (Unsigned, order), step);
+                partition_segment_in_place::<V>(keys, len, pivot, (Unsigned, order), prefetch);
             for child in children(seg, parts) {
                 stack[waiting] = child;
                 waiting += 1;
@@ -356,13 +364,12 @@ struct Parts {
     rest_done: bool,
 }
 
-/// The segments left to sort once `seg` is partitioned into `parts` (in the other buffer).
+/// The segments left to sort once `seg` is partitioned into `parts`.
 fn children(seg: Segment, parts: Parts) -> impl Iterator<Item = Segment> {
     let middle = seg.start + parts.below;
     let child = |start, end| Segment {
         start,
         end,
-        in_y: !seg.in_y,
         depth: seg.depth + 1,
     };
     let front = (parts.below > 0).then(|| child(seg.start, middle));
@@ -411,28 +418,27 @@ where
     regs[0].to_array()[7]
 }
 
-/// Partitions the `n` keys of `sources` (in `order.0`) into `dst`, as ordered bits: those at
+/// Partitions the `n` keys of `sources` (in `order.0`) into `out`, as ordered bits: those at
 /// most `pivot` to the front, the others to the back. When that moves them all (the pivot is
 /// their largest), partitions them again below the pivot and writes the keys equal to it
-/// (in `order.1`) into their place in `out`, which may be the buffer the keys are read from.
+/// into their place as keys (in `order.1`).
 ///
 /// # Safety
-/// As for [`sort_lanes`]; `dst` and `out` have room for `n` keys, and `dst` overlaps no chunk.
+/// As for [`sort_lanes`]; `out` has room for `n` keys and overlaps no chunk.
 #[inline(always)]
 unsafe fn partition_segment<V: Lanes, I>(
     sources: I,
-    dst: *mut u32,
     out: *mut u32,
     n: usize,
     pivot: u32,
     order: (Order, Order),
-    step: &mut impl FnMut(),
+    prefetch: &mut Prefetch,
 ) -> Parts
 where
     I: Iterator<Item = (*const u32, usize)> + Clone,
 {
     unsafe {
-        let below = partition::<V, _>(sources.clone(), dst, n, pivot, order.0, step);
+        let below = partition::<V, _>(sources.clone(), out, n, pivot, order.0, prefetch);
         if below < n {
             return Parts {
                 below,
@@ -440,17 +446,57 @@ where
             };
         }
         let below = match pivot.checked_sub(1) {
-            Some(under) => partition::<V, _>(sources, dst, n, under, order.0, step),
+            Some(under) => partition::<V, _>(sources, out, n, under, order.0, prefetch),
             None => 0,
         };
-        let key = from_ordered_bits(pivot, order.1);
-        for i in below..n {
-            out.add(i).write(key);
+        write_equal(out, below..n, pivot, order.1)
+    }
+}
+
+/// [`partition_segment`] of the `n` keys at `keys`, in place.
+///
+/// # Safety
+/// `keys` is valid for reading and writing `n` u32s.
+#[inline(always)]
+unsafe fn partition_segment_in_place<V: Lanes>(
+    keys: *mut u32,
+    n: usize,
+    pivot: u32,
+    order: (Order, Order),
+    prefetch: &mut Prefetch,
+) -> Parts {
+    unsafe {
+        let below = partition_in_place::<V>(keys, n, pivot, order.0, prefetch);
+        if below < n {
+            return Parts {
+                below,
+                rest_done: false,
+            };
         }
-        Parts {
-            below,
-            rest_done: true,
-        }
+        // The first partition left them all as ordered bits.
+        let below = match pivot.checked_sub(1) {
+            Some(under) => partition_in_place::<V>(keys, n, under, Unsigned, prefetch),
+            None => 0,
+        };
+        write_equal(keys, below..n, pivot, order.1)
+    }
+}
+
+/// Writes the key whose ordered bits are `pivot` (in `store` order) over `range` of `out`,
+/// the keys equal to a pivot that was their segment's largest: those are done.
+///
+/// # Safety
+/// `out` is valid for writing `range`.
+#[inline(always)]
+unsafe fn write_equal(out: *mut u32, range: Range<usize>, pivot: u32, store: Order) -> Parts {
+    let key = from_ordered_bits(pivot, store);
+    let below = range.start;
+    for i in range {
+        unsafe { out.add(i).write(key) };
+    }
+    Parts {
+        below,
+        rest_done: true,
     }
 }
 
@@ -467,7 +513,7 @@ unsafe fn partition<V: Lanes, I>(
     n: usize,
     pivot: u32,
     load: Order,
-    step: &mut impl FnMut(),
+    prefetch: &mut Prefetch,
 ) -> usize
 where
     I: Iterator<Item = (*const u32, usize)>,
@@ -495,7 +541,7 @@ where
                     16,
                 );
             }
-            step();
+            prefetch.step();
             i += 64;
         }
         while i + 16 <= len {
@@ -512,6 +558,104 @@ where
     }
     debug_assert_eq!(below, above);
     below
+}
+
+/// Vectors of keys an in-place partition reads from one end at a time.
+const UNROLL: usize = 4;
+const _: () = assert!(16 * UNROLL == PREFETCH_KEYS);
+
+/// The keys an in-place partition holds in registers before it writes any: the first and last
+/// [`UNROLL`] vectors and the odd keys at the front.
+const HELD_MAX: usize = 2 * 16 * UNROLL + 15;
+
+/// Moves the `n` keys at `keys` (in `load` order), as ordered bits, within their place: those
+/// at most `pivot` to the front, the others to the back. Returns how many went to the front.
+///
+/// It first holds the vectors at both ends in registers, which leaves room at each end; each
+/// step then reads [`UNROLL`] vectors from the end with less room and writes the keys of each,
+/// compressed, to the front (a whole vector, the lanes past the keys into the room) and the
+/// back. The room at the two ends together stays what the registers hold, at least two steps'
+/// worth, so neither write reaches keys still unread. Fewer than [`HELD_MAX`] keys go through
+/// a buffer on the stack instead.
+///
+/// # Safety
+/// `keys` is valid for reading and writing `n` u32s.
+#[inline(always)]
+unsafe fn partition_in_place<V: Lanes>(
+    keys: *mut u32,
+    n: usize,
+    pivot: u32,
+    load: Order,
+    prefetch: &mut Prefetch,
+) -> usize {
+    unsafe {
+        if n <= HELD_MAX {
+            let mut held = [0u32; HELD_MAX];
+            ptr::copy_nonoverlapping(keys, held.as_mut_ptr(), n);
+            let whole = std::iter::once((held.as_ptr(), n));
+            return partition::<V, _>(whole, keys, n, pivot, load, prefetch);
+        }
+        let pivot = V::splat(pivot);
+        let read = |at: usize, count: usize| to_ordered(V::load(keys.add(at), count, 0), load);
+        let odd = n % 16;
+        // (Loops rather than `array::from_fn`, which is not always inlined, and its
+        // instructions outside this function would be calls.)
+        let (mut front, mut back) = ([V::splat(0); UNROLL], [V::splat(0); UNROLL]);
+        for u in 0..UNROLL {
+            front[u] = read(odd + 16 * u, 16);
+            back[u] = read(n - 16 * (u + 1), 16);
+        }
+        let head = read(0, odd);
+        // Unread keys lie in `left..right`; the front is written up to `ends.0`, the back
+        // from `ends.1`.
+        let (mut left, mut right) = (odd + 16 * UNROLL, n - 16 * UNROLL);
+        let mut ends = (0, n);
+        let place = |lanes: V, count: usize, whole_front: bool, ends: &mut (usize, usize)| {
+            let (below, above) = ends;
+            let low = lanes.at_most(pivot) & first(count);
+            let low_count = low.count_ones() as usize;
+            let high_count = count - low_count;
+            *above -= high_count;
+            let front_count = if whole_front { 16 } else { low_count };
+            lanes.compress(low).store(keys.add(*below), front_count);
+            lanes
+                .compress(!low & first(count))
+                .store(keys.add(*above), high_count);
+            *below += low_count;
+        };
+        while right - left >= 16 * UNROLL {
+            let from_front = left - ends.0 <= ends.1 - right;
+            if from_front {
+                for u in 0..UNROLL {
+                    place(read(left + 16 * u, 16), 16, true, &mut ends);
+                }
+                left += 16 * UNROLL;
+            } else {
+                // From the top down, so that the back's writes stay above what is unread.
+                for u in 1..=UNROLL {
+                    place(read(right - 16 * u, 16), 16, true, &mut ends);
+                }
+                right -= 16 * UNROLL;
+            }
+            prefetch.step();
+        }
+        while right > left {
+            if left - ends.0 <= ends.1 - right {
+                place(read(left, 16), 16, true, &mut ends);
+                left += 16;
+            } else {
+                right -= 16;
+                place(read(right, 16), 16, true, &mut ends);
+            }
+        }
+        // The room left is exactly what the registers hold: no more whole vectors.
+        for lanes in front.iter().chain(&back) {
+            place(*lanes, 16, false, &mut ends);
+        }
+        place(head, odd, false, &mut ends);
+        debug_assert_eq!(ends.0, ends.1);
+        ends.0
+    }
 }
 
 /// Sorts the `len` (at most [`LEAF_MAX`]) keys at `src`, in `load` order, into `out` (which
@@ -553,18 +697,16 @@ unsafe fn leaf_of<V: Lanes, const R: usize>(
     }
 }
 
-/// Sorts the `len` ordered bits at `src` with std's sort and writes them, as keys in `store`
-/// order, to `out` (which may be `src`).
+/// Sorts the `len` ordered bits at `keys` with std's sort and writes them back as keys in
+/// `store` order.
 ///
 /// # Safety
-/// `src` is valid for reading and writing `len` u32s, `out` for writing them.
-unsafe fn finish_with_std(src: *mut u32, out: *mut u32, len: usize, store: Order) {
-    unsafe {
-        std::slice::from_raw_parts_mut(src, len).sort_unstable();
-        for i in 0..len {
-            out.add(i)
-                .write(from_ordered_bits(src.add(i).read(), store));
-        }
+/// `keys` is valid for reading and writing `len` u32s.
+unsafe fn finish_with_std(keys: *mut u32, len: usize, store: Order) {
+    let keys = unsafe { std::slice::from_raw_parts_mut(keys, len) };
+    keys.sort_unstable();
+    for key in keys {
+        *key = from_ordered_bits(*key, store);
     }
 }
 
@@ -654,7 +796,7 @@ const fn max_lanes<const R: usize>(k: usize, j: usize) -> [u16; R] {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::{Lanes, Limits, Order, first, sort_lanes};
+    use super::{Lanes, Limits, Order, Prefetch, first, sort_lanes};
 
     /// Whether this CPU has the instructions [`sort`] uses.
     pub(super) fn available() -> bool {
@@ -668,16 +810,48 @@ mod avx512 {
     #[target_feature(enable = "avx512f,popcnt")]
     pub(super) unsafe fn sort<I>(
         sources: I,
-        (x, y): (*mut u32, *mut u32),
+        out: *mut u32,
         n: usize,
-        out_is_x: bool,
+        in_place: bool,
         order: Order,
         limits: Limits,
-        step: &mut impl FnMut(),
+        prefetch: &mut Prefetch,
     ) where
         I: Iterator<Item = (*const u32, usize)> + Clone,
     {
-        unsafe { sort_lanes::<Avx512, I>(sources, (x, y), n, out_is_x, order, limits, step) }
+        // One copy of the sort for each order, so that the mapping of keys to their order,
+        // and back, is a constant in each.
+        unsafe {
+            match order {
+                Order::Unsigned => sort_lanes::<Avx512, I>(
+                    sources,
+                    out,
+                    n,
+                    in_place,
+                    Order::Unsigned,
+                    limits,
+                    prefetch,
+                ),
+                Order::Signed => sort_lanes::<Avx512, I>(
+                    sources,
+                    out,
+                    n,
+                    in_place,
+                    Order::Signed,
+                    limits,
+                    prefetch,
+                ),
+                Order::Float => sort_lanes::<Avx512, I>(
+                    sources,
+                    out,
+                    n,
+                    in_place,
+                    Order::Float,
+                    limits,
+                    prefetch,
+                ),
+            }
+        }
     }
 
     /// Sixteen u32 lanes in a `zmm` register. Its operations are only ever inlined into
@@ -762,7 +936,7 @@ mod avx512 {
 /// No AVX-512 off x86-64: [`sorts`] is always false.
 #[cfg(not(target_arch = "x86_64"))]
 mod avx512 {
-    use super::{Limits, Order};
+    use super::{Limits, Order, Prefetch};
 
     pub(super) fn available() -> bool {
         false
@@ -770,7 +944,7 @@ mod avx512 {
 
     pub(super) unsafe fn sort<I>(
         _: I,
-        _: (*mut u32, *mut u32),
+        _: *mut u32,
         _: usize,
         _: bool,
         _: Order,
@@ -867,29 +1041,77 @@ mod tests {
         }
     }
 
-    /// Runs `check` with the model lanes, and with AVX-512 where this CPU has it.
+    /// Runs `check` with the model lanes, and with AVX-512 where this CPU has it, each sorting
+    /// from the chunks into the output and (the chunks first copied there) in place.
     fn on_every_lanes(check: impl Fn(&dyn Fn(&[&[u32]], &mut [u32], Order, Limits))) {
-        check(&|chunks, out, order, limits| sort_with::<Model>(chunks, out, order, limits));
+        for in_place in [false, true] {
+            check(&|chunks, out, order, limits| {
+                sort_with::<Model>(chunks, out, in_place, order, limits)
+            });
+        }
         #[cfg(target_arch = "x86_64")]
         if avx512::available() {
-            check(&|chunks, out, order, limits| {
-                let mut spare = vec![0; out.len()];
-                let sources = chunks.iter().map(|c| (c.as_ptr(), c.len()));
-                let (n, buffers) = (out.len(), (out.as_mut_ptr(), spare.as_mut_ptr()));
-                unsafe { avx512::sort(sources, buffers, n, true, order, limits, &mut || {}) };
-            });
+            for in_place in [false, true] {
+                check(&|chunks, out, order, limits| {
+                    let (sources, n) = sources(chunks, out, in_place);
+                    let out = out.as_mut_ptr();
+                    unsafe {
+                        avx512::sort(
+                            sources,
+                            out,
+                            n,
+                            in_place,
+                            order,
+                            limits,
+                            &mut Prefetch::spread(Ahead::NONE, 1),
+                        )
+                    };
+                });
+            }
         } else {
             eprintln!("no AVX-512 on this CPU: the sort ran on the model lanes only");
         }
     }
 
-    /// The sort on lanes `V`, from `chunks` into `out`, within `limits`.
-    fn sort_with<V: Lanes>(chunks: &[&[u32]], out: &mut [u32], order: Order, limits: Limits) {
-        let mut spare = vec![0; out.len()];
-        let sources = chunks.iter().map(|c| (c.as_ptr(), c.len()));
-        let buffers = (out.as_mut_ptr(), spare.as_mut_ptr());
+    /// The sort on lanes `V`, from `chunks` into `out` or, the chunks first copied into `out`,
+    /// in place, within `limits`.
+    fn sort_with<V: Lanes>(
+        chunks: &[&[u32]],
+        out: &mut [u32],
+        in_place: bool,
+        order: Order,
+        limits: Limits,
+    ) {
+        let (sources, n) = sources(chunks, out, in_place);
+        let out = out.as_mut_ptr();
+        unsafe {
+            sort_lanes::<V, _>(
+                sources,
+                out,
+                n,
+                in_place,
+                order,
+                limits,
+                &mut Prefetch::spread(Ahead::NONE, 1),
+            )
+        };
+    }
+
+    /// The chunks to sort into `out` and their length; to sort in place, `out` itself, the
+    /// chunks copied into it.
+    fn sources(
+        chunks: &[&[u32]],
+        out: &mut [u32],
+        in_place: bool,
+    ) -> (std::vec::IntoIter<(*const u32, usize)>, usize) {
         let n = out.len();
-        unsafe { sort_lanes::<V, _>(sources, buffers, n, true, order, limits, &mut || {}) };
+        let listed: Vec<(*const u32, usize)> = if in_place {
+            out.copy_from_slice(&chunks.concat());
+            vec![(out.as_ptr(), n)]
+        } else {
+            chunks.iter().map(|c| (c.as_ptr(), c.len())).collect()
+        };
+        (listed.into_iter(), n)
     }
 
     /// The ordered bits of `key` in `order`, as [`SortKey::ordered_bits`] gives them.
@@ -1064,7 +1286,14 @@ mod tests {
         let mut dst = vec![0; 100];
         let sources = chunked(&keys).into_iter().map(|c| (c.as_ptr(), c.len()));
         let below = unsafe {
-            partition::<Model, _>(sources, dst.as_mut_ptr(), 100, 49, Unsigned, &mut || {})
+            partition::<Model, _>(
+                sources,
+                dst.as_mut_ptr(),
+                100,
+                49,
+                Unsigned,
+                &mut Prefetch::spread(Ahead::NONE, 1),
+            )
         };
         assert_eq!(below, 50);
         let expected: Vec<u32> = keys.iter().copied().filter(|&k| k <= 49).collect();
@@ -1075,28 +1304,70 @@ mod tests {
     #[test]
     fn keys_equal_to_a_largest_pivot_are_written_out_at_once() {
         let keys = [5u32, 9, 9, 1, 9, 9, 9, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 3];
-        let (mut dst, mut out) = ([0; 18], [0; 18]);
+        let mut out = [0; 18];
         let sources = std::iter::once((keys.as_ptr(), keys.len()));
+        let order = (Unsigned, Order::Signed);
         let parts = unsafe {
             partition_segment::<Model, _>(
                 sources,
-                dst.as_mut_ptr(),
                 out.as_mut_ptr(),
                 18,
                 9,
-                (Unsigned, Order::Signed),
-                &mut || {},
+                order,
+                &mut Prefetch::spread(Ahead::NONE, 1),
             )
         };
-        assert_eq!(
-            parts,
-            Parts {
-                below: 4,
-                rest_done: true
-            }
-        );
-        assert_eq!(dst[..4], [5, 1, 0, 3]);
+        let done = Parts {
+            below: 4,
+            rest_done: true,
+        };
+        assert_eq!(parts, done);
+        assert_eq!(out[..4], [5, 1, 0, 3]);
         assert!(out[4..].iter().all(|&k| k == 9 ^ SIGN));
+        // In place, from keys that the first partition maps to ordered bits.
+        let mut keys: Vec<u32> = keys.iter().cycle().take(180).map(|k| k ^ SIGN).collect();
+        let order = (Order::Signed, Order::Signed);
+        let parts = unsafe {
+            partition_segment_in_place::<Model>(
+                keys.as_mut_ptr(),
+                180,
+                9,
+                order,
+                &mut Prefetch::spread(Ahead::NONE, 1),
+            )
+        };
+        assert_eq!(parts.below, 40);
+        assert!(parts.rest_done);
+        assert!(keys[..40].iter().all(|&k| k < 9));
+        assert!(keys[40..].iter().all(|&k| k == 9 ^ SIGN));
+    }
+
+    #[test]
+    fn an_in_place_partition_moves_each_key_to_its_side_at_every_length() {
+        for n in (0..=400).chain([1000, 4097]) {
+            for pivot in [0, 1 << 30, 1 << 31, 3 << 30, u32::MAX] {
+                let keys: Vec<u32> = lcg(n, n as u64 + 7).iter().map(|&x| x as u32).collect();
+                let mut moved = keys.clone();
+                let below = unsafe {
+                    let at = moved.as_mut_ptr();
+                    partition_in_place::<Model>(
+                        at,
+                        n,
+                        pivot,
+                        Unsigned,
+                        &mut Prefetch::spread(Ahead::NONE, 1),
+                    )
+                };
+                let low = keys.iter().filter(|&&k| k <= pivot).count();
+                assert_eq!(below, low, "{n} keys, pivot {pivot}");
+                assert!(moved[..below].iter().all(|&k| k <= pivot), "{n}, {pivot}");
+                assert!(moved[below..].iter().all(|&k| k > pivot), "{n}, {pivot}");
+                let (mut a, mut b) = (keys, moved);
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "{n} keys, pivot {pivot}: not the same keys");
+            }
+        }
     }
 
     #[test]
