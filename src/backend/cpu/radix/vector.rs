@@ -1041,41 +1041,35 @@ mod tests {
         }
     }
 
+    /// The lanes a sort in a test runs on.
+    #[derive(Clone, Copy)]
+    enum On {
+        Model,
+        Avx512,
+    }
+
     /// Runs `check` with the model lanes, and with AVX-512 where this CPU has it, each sorting
     /// from the chunks into the output and (the chunks first copied there) in place.
     fn on_every_lanes(check: impl Fn(&dyn Fn(&[&[u32]], &mut [u32], Order, Limits))) {
-        for in_place in [false, true] {
-            check(&|chunks, out, order, limits| {
-                sort_with::<Model>(chunks, out, in_place, order, limits)
-            });
-        }
-        #[cfg(target_arch = "x86_64")]
+        let mut lanes = vec![On::Model];
         if avx512::available() {
-            for in_place in [false, true] {
-                check(&|chunks, out, order, limits| {
-                    let (sources, n) = sources(chunks, out, in_place);
-                    let out = out.as_mut_ptr();
-                    unsafe {
-                        avx512::sort(
-                            sources,
-                            out,
-                            n,
-                            in_place,
-                            order,
-                            limits,
-                            &mut Prefetch::spread(Ahead::NONE, 1),
-                        )
-                    };
-                });
-            }
+            lanes.push(On::Avx512);
         } else {
             eprintln!("no AVX-512 on this CPU: the sort ran on the model lanes only");
         }
+        for on in lanes {
+            for in_place in [false, true] {
+                check(&|chunks, out, order, limits| {
+                    sort_with(on, chunks, out, in_place, order, limits)
+                });
+            }
+        }
     }
 
-    /// The sort on lanes `V`, from `chunks` into `out` or, the chunks first copied into `out`,
-    /// in place, within `limits`.
-    fn sort_with<V: Lanes>(
+    /// The sort on lanes `on`, from `chunks` into `out` or, the chunks first copied into
+    /// `out`, in place, within `limits`.
+    fn sort_with(
+        on: On,
         chunks: &[&[u32]],
         out: &mut [u32],
         in_place: bool,
@@ -1084,17 +1078,15 @@ mod tests {
     ) {
         let (sources, n) = sources(chunks, out, in_place);
         let out = out.as_mut_ptr();
+        let prefetch = &mut Prefetch::spread(Ahead::NONE, 1);
         unsafe {
-            sort_lanes::<V, _>(
-                sources,
-                out,
-                n,
-                in_place,
-                order,
-                limits,
-                &mut Prefetch::spread(Ahead::NONE, 1),
-            )
-        };
+            match on {
+                On::Model => {
+                    sort_lanes::<Model, _>(sources, out, n, in_place, order, limits, prefetch)
+                }
+                On::Avx512 => avx512::sort(sources, out, n, in_place, order, limits, prefetch),
+            }
+        }
     }
 
     /// The chunks to sort into `out` and their length; to sort in place, `out` itself, the
