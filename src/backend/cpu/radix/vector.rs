@@ -519,18 +519,10 @@ where
     I: Iterator<Item = (*const u32, usize)>,
 {
     let pivot = V::splat(pivot);
-    let (mut below, mut above) = (0, n);
+    let mut ends = (0, n);
     let mut place = |keys: V, count: usize| {
-        let low = keys.at_most(pivot) & first(count);
-        let low_count = low.count_ones() as usize;
-        let high_count = count - low_count;
-        above -= high_count;
-        unsafe {
-            keys.compress(low).store(dst.add(below), low_count);
-            keys.compress(!low & first(count))
-                .store(dst.add(above), high_count);
-        }
-        below += low_count;
+        // SAFETY: `dst` has room for the `n` keys, and the two ends meet only after the last.
+        unsafe { write_sides(keys, count, pivot, dst, &mut ends, false) }
     };
     for (src, len) in sources {
         let mut i = 0;
@@ -556,8 +548,39 @@ where
             );
         }
     }
-    debug_assert_eq!(below, above);
-    below
+    debug_assert_eq!(ends.0, ends.1);
+    ends.0
+}
+
+/// Writes the first `count` keys of `keys` to the two ends of a partition at `dst`: those at
+/// most `pivot` to the front at `ends.0`, in order, the others to the back, just below
+/// `ends.1`; moves the ends past them. With `whole_front`, the front gets a whole vector, the
+/// lanes past its keys landing in the room after them.
+///
+/// # Safety
+/// `dst` is valid for writing at both ends: `count` keys below `ends.1`, and from `ends.0`
+/// the keys at most `pivot`, or sixteen with `whole_front`.
+#[inline(always)]
+unsafe fn write_sides<V: Lanes>(
+    keys: V,
+    count: usize,
+    pivot: V,
+    dst: *mut u32,
+    ends: &mut (usize, usize),
+    whole_front: bool,
+) {
+    let (below, above) = ends;
+    let low = keys.at_most(pivot) & first(count);
+    let low_count = low.count_ones() as usize;
+    let high_count = count - low_count;
+    *above -= high_count;
+    let front_count = if whole_front { 16 } else { low_count };
+    unsafe {
+        keys.compress(low).store(dst.add(*below), front_count);
+        keys.compress(!low & first(count))
+            .store(dst.add(*above), high_count);
+    }
+    *below += low_count;
 }
 
 /// Vectors of keys an in-place partition reads from one end at a time.
@@ -575,8 +598,8 @@ const HELD_MAX: usize = 2 * 16 * UNROLL + 15;
 /// step then reads [`UNROLL`] vectors from the end with less room and writes the keys of each,
 /// compressed, to the front (a whole vector, the lanes past the keys into the room) and the
 /// back. The room at the two ends together stays what the registers hold, at least two steps'
-/// worth, so neither write reaches keys still unread. Fewer than [`HELD_MAX`] keys go through
-/// a buffer on the stack instead.
+/// worth, so neither write reaches keys still unread. At most [`HELD_MAX`] keys go through a
+/// buffer on the stack instead.
 ///
 /// # Safety
 /// `keys` is valid for reading and writing `n` u32s.
@@ -611,17 +634,8 @@ unsafe fn partition_in_place<V: Lanes>(
         let (mut left, mut right) = (odd + 16 * UNROLL, n - 16 * UNROLL);
         let mut ends = (0, n);
         let place = |lanes: V, count: usize, whole_front: bool, ends: &mut (usize, usize)| {
-            let (below, above) = ends;
-            let low = lanes.at_most(pivot) & first(count);
-            let low_count = low.count_ones() as usize;
-            let high_count = count - low_count;
-            *above -= high_count;
-            let front_count = if whole_front { 16 } else { low_count };
-            lanes.compress(low).store(keys.add(*below), front_count);
-            lanes
-                .compress(!low & first(count))
-                .store(keys.add(*above), high_count);
-            *below += low_count;
+            // SAFETY: the room argued above.
+            write_sides(lanes, count, pivot, keys, ends, whole_front)
         };
         while right - left >= 16 * UNROLL {
             let from_front = left - ends.0 <= ends.1 - right;
