@@ -730,45 +730,20 @@ unsafe fn finish_with_std(keys: *mut u32, len: usize, store: Order) {
 /// Sorts the `16 * R` lanes of `regs` (lane `i` of register `r` is key `16 * r + i`)
 /// ascending, by a bitonic network: `R` is 1, 2, 4 or 8.
 ///
-/// One or two registers are sorted as they are laid out. Four or eight are first sorted as
-/// if lane `l` of register `r` held key `R * l + r`, so that the network's early stages, and
-/// the last few of every merge, compare whole registers (two instructions for sixteen pairs)
-/// rather than lanes of one register (a permute and two more); the keys are then moved into
-/// place. For 128 keys that takes about two thirds of the instructions of the plain network;
-/// on a 2-core Xeon, through [`super::radix_sort`], inputs of 2^13 keys in the cache sorted
-/// at 2.4 ns a key rather than 2.6, and of 2^15 at 2.8 rather than 3.1.
+/// The network works in column order: lane `l` of register `r` holds key `R * l + r` until
+/// the last step moves the keys into row order. Each lane's `R` keys (a column) are sorted
+/// first, by a small sorting network over whole registers; runs of `K / 2` keys are then
+/// merged into runs of `K`, from `2 R` up to all of them, each merge all ascending: a first
+/// stage compares key `i` with key `i ^ (K - 1)` (the two runs' ends folded onto each other),
+/// and the stages after it key `i` with key `i ^ J`, for `J` from `K / 4` down to 1, the lower
+/// key going to the lower index. Stages with `J < R` pair whole registers (two instructions
+/// for sixteen pairs) rather than lanes of one register (a permute and two more), which for
+/// 128 keys takes about two thirds of the instructions of the network in row order; on a
+/// 2-core Xeon, through [`super::radix_sort`], inputs of 2^13 keys in the cache sorted at
+/// 2.4 ns a key rather than 2.6, and of 2^15 at 2.8 rather than 3.1.
 #[inline(always)]
 fn sort_regs<V: Lanes, const R: usize>(regs: &mut [V; R]) {
     const { assert!(R == 1 || R == 2 || R == 4 || R == 8) };
-    if R >= 4 {
-        sort_columns(regs);
-        return;
-    }
-    // The stages that merge runs of K / 2 keys into runs of K: key i against key i ^ J, for
-    // each J from K / 2 down to 1.
-    macro_rules! merge {
-        ($k:literal: $($j:literal)+) => { $( stage::<V, R, $k, $j>(regs); )+ };
-    }
-    merge!(2: 1);
-    merge!(4: 2 1);
-    merge!(8: 4 2 1);
-    merge!(16: 8 4 2 1);
-    if R >= 2 {
-        merge!(32: 16 8 4 2 1);
-    }
-}
-
-/// [`sort_regs`] for four or eight registers, in the column order: lane `l` of register `r`
-/// holds key `R * l + r` until the last step moves the keys into row order.
-///
-/// Each lane's `R` keys (a column) are sorted first, by a small sorting network over whole
-/// registers; runs of `K / 2` keys are then merged into runs of `K`, from `2 R` up to all of
-/// them, each merge all ascending: a first stage compares key `i` with key `i ^ (K - 1)` (the
-/// two runs' ends folded onto each other), and the stages after it key `i` with key `i ^ J`,
-/// for `J` from `K / 4` down to 1, the lower key going to the lower index. Stages with
-/// `J < R` pair whole registers.
-#[inline(always)]
-fn sort_columns<V: Lanes, const R: usize>(regs: &mut [V; R]) {
     macro_rules! merge {
         ($k:literal: $($j:literal)*) => {
             fold::<V, R, $k>(regs);
@@ -780,24 +755,40 @@ fn sort_columns<V: Lanes, const R: usize>(regs: &mut [V; R]) {
     macro_rules! exchange {
         ($(($a:literal, $b:literal))+) => { $( exchange(regs, $a, $b); )+ };
     }
-    if R == 4 {
-        exchange!((0, 1)(2, 3)(0, 2)(1, 3)(1, 2));
-        merge!(8: 2 1);
-        merge!(16: 4 2 1);
-        merge!(32: 8 4 2 1);
-        merge!(64: 16 8 4 2 1);
-    } else {
-        // An optimal network for eight: 19 comparators in six layers.
-        exchange!((0, 2)(1, 3)(4, 6)(5, 7));
-        exchange!((0, 4)(1, 5)(2, 6)(3, 7));
-        exchange!((0, 1)(2, 3)(4, 5)(6, 7));
-        exchange!((2, 4)(3, 5));
-        exchange!((1, 4)(3, 6));
-        exchange!((1, 2)(3, 4)(5, 6));
-        merge!(16: 4 2 1);
-        merge!(32: 8 4 2 1);
-        merge!(64: 16 8 4 2 1);
-        merge!(128: 32 16 8 4 2 1);
+    match R {
+        1 => {
+            merge!(2:);
+            merge!(4: 1);
+            merge!(8: 2 1);
+            merge!(16: 4 2 1);
+        }
+        2 => {
+            exchange!((0, 1));
+            merge!(4: 1);
+            merge!(8: 2 1);
+            merge!(16: 4 2 1);
+            merge!(32: 8 4 2 1);
+        }
+        4 => {
+            exchange!((0, 1)(2, 3)(0, 2)(1, 3)(1, 2));
+            merge!(8: 2 1);
+            merge!(16: 4 2 1);
+            merge!(32: 8 4 2 1);
+            merge!(64: 16 8 4 2 1);
+        }
+        _ => {
+            // An optimal network for eight: 19 comparators in six layers.
+            exchange!((0, 2)(1, 3)(4, 6)(5, 7));
+            exchange!((0, 4)(1, 5)(2, 6)(3, 7));
+            exchange!((0, 1)(2, 3)(4, 5)(6, 7));
+            exchange!((2, 4)(3, 5));
+            exchange!((1, 4)(3, 6));
+            exchange!((1, 2)(3, 4)(5, 6));
+            merge!(16: 4 2 1);
+            merge!(32: 8 4 2 1);
+            merge!(64: 16 8 4 2 1);
+            merge!(128: 32 16 8 4 2 1);
+        }
     }
     to_rows(regs);
 }
@@ -808,15 +799,23 @@ fn exchange<V: Lanes, const R: usize>(regs: &mut [V; R], a: usize, b: usize) {
     (regs[a], regs[b]) = (regs[a].min(regs[b]), regs[a].max(regs[b]));
 }
 
-/// The first stage of a merge into runs of `K` keys in the column order of
-/// [`sort_columns`]: key `i` against key `i ^ (K - 1)`, which lies in register `R - 1 - r`
-/// (for key `i` in register `r`) at lane `l ^ (K / R - 1)`; the key in the lower half of
-/// the run takes the smaller.
+/// The first stage of a merge into runs of `K` keys in the column order of [`sort_regs`]:
+/// key `i` against key `i ^ (K - 1)`, which lies in register `R - 1 - r` (for key `i` in
+/// register `r`) at lane `l ^ (K / R - 1)`; the key in the lower half of the run takes the
+/// smaller.
 #[inline(always)]
 fn fold<V: Lanes, const R: usize, const K: usize>(regs: &mut [V; R]) {
-    let partners = V::from_array(&const { partner_lanes(K / R - 1) });
-    // Lanes of register `r` (below `R / 2`) whose keys lie in the run's upper half.
+    // (`saturating_sub`: the arms of `sort_regs` for other register counts are built too,
+    // never run.)
+    let partners = V::from_array(&const { partner_lanes((K / R).saturating_sub(1)) });
+    // Lanes of register `r` (below `R / 2`, or the only one) whose keys lie in the run's
+    // upper half.
     let upper: u16 = const { lanes_with_bit(K / (2 * R)) };
+    if R == 1 {
+        // The one register is its own partner.
+        regs[0] = regs[0].min_max(regs[0].permute(partners), upper);
+        return;
+    }
     for r in 0..R / 2 {
         let (a, b) = (regs[r], regs[R - 1 - r].permute(partners));
         regs[r] = a.min_max(b, upper);
@@ -824,7 +823,7 @@ fn fold<V: Lanes, const R: usize, const K: usize>(regs: &mut [V; R]) {
     }
 }
 
-/// A later stage of a merge in the column order of [`sort_columns`]: key `i` against key
+/// A later stage of a merge in the column order of [`sort_regs`]: key `i` against key
 /// `i ^ J`, the lower key to the lower index; whole registers where `J < R`, else lanes of
 /// each register.
 #[inline(always)]
@@ -859,7 +858,7 @@ const fn lanes_with_bit(bit: usize) -> u16 {
     mask
 }
 
-/// Moves the keys of `R` (4 or 8) registers in the column order of [`sort_columns`] into
+/// Moves the keys of `R` registers in the column order of [`sort_regs`] into
 /// row order: key `R * l + r`, in lane `l` of register `r`, to lane `(R * l + r) % 16` of
 /// register `(R * l + r) / 16`.
 ///
@@ -924,33 +923,6 @@ const fn swap_index<const R: usize>(bit: usize, high: bool) -> [u32; 16] {
     index
 }
 
-/// One stage of the bitonic network: key `i` is compared with key `i ^ J`, and of the two,
-/// the one at the lower index takes the smaller where `i & K` is 0 (an ascending run), the
-/// larger otherwise.
-#[inline(always)]
-fn stage<V: Lanes, const R: usize, const K: usize, const J: usize>(regs: &mut [V; R]) {
-    if J >= 16 {
-        // Whole registers against whole registers.
-        let step = J / 16;
-        for a in 0..R {
-            if a & step != 0 {
-                continue;
-            }
-            let b = a | step;
-            let (low, high) = (regs[a].min(regs[b]), regs[a].max(regs[b]));
-            let ascending = (16 * a) & K == 0;
-            (regs[a], regs[b]) = if ascending { (low, high) } else { (high, low) };
-        }
-    } else {
-        // Lanes against lanes of the same register.
-        let partners = V::from_array(&const { partner_lanes(J) });
-        let max_lanes: [u16; R] = const { max_lanes::<R>(K, J) };
-        for (keys, max_lanes) in regs.iter_mut().zip(max_lanes) {
-            *keys = keys.min_max(keys.permute(partners), max_lanes);
-        }
-    }
-}
-
 /// The permutation that brings lane `i ^ j` to lane `i`.
 const fn partner_lanes(j: usize) -> [u32; 16] {
     let mut index = [0; 16];
@@ -960,27 +932,6 @@ const fn partner_lanes(j: usize) -> [u32; 16] {
         i += 1;
     }
     index
-}
-
-/// For a [`stage`] within registers, the lanes of each of `R` registers that take the larger
-/// key of their pair.
-const fn max_lanes<const R: usize>(k: usize, j: usize) -> [u16; R] {
-    let mut masks = [0; R];
-    let mut r = 0;
-    while r < R {
-        let mut lane = 0;
-        while lane < 16 {
-            let i = 16 * r + lane;
-            let ascending = i & k == 0;
-            let lower = i & j == 0;
-            if lower != ascending {
-                masks[r] |= 1 << lane;
-            }
-            lane += 1;
-        }
-        r += 1;
-    }
-    masks
 }
 
 /// The lanes of AVX-512: sixteen u32 in a `zmm` register.
