@@ -1032,15 +1032,24 @@ fn histograms<K: SortKey>(chunks: &[&[K]], digits: &[Digit], counts: &mut [LsdCo
     let differ = chunks.iter().fold(0, |differ, keys| {
         differ | count(keys, digits, counts, reference)
     });
-    let (sums, others) = counts[..sets * n].split_at_mut(n);
-    for set in others.chunks_exact(n.max(1)) {
+    add_sets(&mut counts[..sets * n], digits);
+    differ
+}
+
+/// Adds every later set of histograms of `counts` (each one per digit of `digits`) into the
+/// first.
+fn add_sets(counts: &mut [LsdCounts], digits: &[Digit]) {
+    if digits.is_empty() {
+        return;
+    }
+    let (sums, others) = counts.split_at_mut(digits.len());
+    for set in others.chunks_exact(digits.len()) {
         for ((sum, part), d) in sums.iter_mut().zip(set).zip(digits) {
             for (s, c) in sum[..d.buckets()].iter_mut().zip(&part[..d.buckets()]) {
                 *s += c;
             }
         }
     }
-    differ
 }
 
 /// Sets of counters [`histograms`] spreads consecutive keys over. Keys of few distinct values
@@ -1054,6 +1063,7 @@ fn histograms<K: SortKey>(chunks: &[&[K]], digits: &[Digit], counts: &mut [LsdCo
 /// On a 2-core Xeon the whole sorts ran as before, and single buckets of skewed pairs in the
 /// cache about 5 % faster (10 % for buckets of 12K to 20K pairs).
 const COUNT_SETS: usize = 2;
+// The thread's workspace holds the sets of a plan of up to four digits (see [`histograms`]).
 const _: () = assert!(COUNT_SETS * 4 <= MAX_PASSES);
 
 /// The body of [`histograms`] for exactly `N` digits, over one chunk of keys: adds to the
@@ -2262,7 +2272,8 @@ fn words_as_keys<K: SortKey>(words: &mut [u64], n: usize) -> &mut [K] {
 /// bucket would otherwise allocate and clear counters for every digit, and its spare buffer
 /// stays in the cache between buckets.
 struct LsdWork {
-    /// One histogram per pass; a bucket clears only the counters its digits use.
+    /// One histogram per pass, or per pass and set of counters (see [`COUNT_SETS`]); a
+    /// bucket clears only the counters its digits use.
     counts: Vec<LsdCounts>,
     /// Spare room for one bucket's keys, as 64-bit words (see [`words_as_keys`]).
     spare: Vec<u64>,
