@@ -246,6 +246,14 @@ impl SortKey for KeyValue {
     }
 }
 
+/// 64-bit FNV-1a: a stable, dependency-free hash of bytes for cache keys and per-case seeds
+/// (std's hasher is not stable across releases; this is not for security).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The splitmix64 finaliser; the checksum of a multiset of elements is the wrapping sum of
 /// `mix64(checksum_bits(e))`. The CUDA verification kernel computes the same function.
 #[inline]
@@ -493,6 +501,12 @@ fn zipf_cdf() -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fnv_matches_reference_values() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
 
     #[test]
     fn float_order_is_total_order() {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use sortmark::config::Limits;
+use sortmark::definition::Limits;
 use sortmark::runner::{self, DefinitionReadError, RunOptions};
 
 /// Exit code of a run whose cases all verified.
@@ -40,7 +40,7 @@ enum Command {
         #[arg(long, value_name = "RUN_DIR")]
         resume: Option<PathBuf>,
         /// Archive root: the run lands in OUT/<definition-name>/<run-id>/.
-        #[arg(long, default_value = sortmark::archive::DEFAULT_ROOT)]
+        #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
         out: PathBuf,
         /// Replace the host name and other identifying strings in the report.
         #[arg(long)]
@@ -54,7 +54,7 @@ enum Command {
     /// List the runs in an archive.
     List {
         /// Archive root.
-        #[arg(long, default_value = sortmark::archive::DEFAULT_ROOT)]
+        #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
         out: PathBuf,
     },
     /// Check a definition without running it.
@@ -160,7 +160,7 @@ fn resume_run(dir: &std::path::Path) -> ExitCode {
 }
 
 /// Reports a run's outcome and prints its folder as the last line of stdout.
-fn finished(dir: &std::path::Path, run: &sortmark::run::Run) -> ExitCode {
+fn finished(dir: &std::path::Path, run: &sortmark::record::Run) -> ExitCode {
     let (ok, skipped, failed) = run.counts();
     eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
     if run.has_failures() {

@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backend::cpu::CpuAlgorithm;
-use crate::config::{Backend, DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
 use crate::data::{Distribution, KeyType};
+use crate::definition::{Backend, DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
 
 /// One measurement to make: a point of a sweep's cross product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,7 +194,7 @@ fn excludes(e: &Exclude, case: &Case) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Limits, load};
+    use crate::definition::{Limits, load};
 
     const LIMITS: Limits = Limits {
         logical_cores: 8,

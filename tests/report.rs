@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use sortmark::config::{Backend, Limits};
+use sortmark::definition::{Backend, Limits};
 use sortmark::env::{Check, CheckStatus, Environment};
 use sortmark::measure::Measurement;
-use sortmark::run::{CaseResult, Run, SCHEMA_VERSION};
+use sortmark::record::{CaseResult, Run, SCHEMA_VERSION};
 
 const DEFINITION: &str = r###"title = "TITLE"
 description = """
@@ -93,7 +93,7 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
         logical_cores: 4,
         host_memory_bytes: 16 << 30,
     };
-    let def = sortmark::config::load("tests/synthetic.toml", &text, &limits)
+    let def = sortmark::definition::load("tests/synthetic.toml", &text, &limits)
         .expect("the synthetic definition is valid");
     let cases = sortmark::plan::plan(&def, None);
     let results = cases
@@ -405,7 +405,7 @@ fn notebook_is_nbformat_4_5_with_outputs() {
 #[test]
 fn render_rebuilds_reports_from_results_json() {
     let dir = tempfile::tempdir().unwrap();
-    sortmark::archive::save_results(dir.path(), &plain_run()).unwrap();
+    sortmark::record::archive::save_results(dir.path(), &plain_run()).unwrap();
     sortmark::report::render_dir(dir.path()).unwrap();
     for name in ["report.html", "report.md", "summary.md", "report.ipynb"] {
         assert!(dir.path().join(name).is_file(), "{name} missing");
@@ -415,7 +415,7 @@ fn render_rebuilds_reports_from_results_json() {
 #[test]
 fn render_of_an_edited_results_json_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    sortmark::archive::save_results(dir.path(), &plain_run()).unwrap();
+    sortmark::record::archive::save_results(dir.path(), &plain_run()).unwrap();
     let path = dir.path().join("results.json");
     let edited = std::fs::read_to_string(&path).unwrap().replacen(
         "\"cases\": [",
@@ -457,7 +457,7 @@ fn archive_index_lists_runs() {
     let root = tempfile::tempdir().unwrap();
     let run_dir = root.path().join("synthetic").join("20261124T060000Z-abcd");
     std::fs::create_dir_all(&run_dir).unwrap();
-    sortmark::archive::save_results(&run_dir, &plain_run()).unwrap();
+    sortmark::record::archive::save_results(&run_dir, &plain_run()).unwrap();
     let broken = root.path().join("synthetic").join("20261124T070000Z-beef");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("results.json"), "{").unwrap();
@@ -506,7 +506,7 @@ fn list_command_prints_the_archive() {
     let root = tempfile::tempdir().unwrap();
     let run_dir = root.path().join("synthetic").join("20261124T060000Z-abcd");
     std::fs::create_dir_all(&run_dir).unwrap();
-    sortmark::archive::save_results(&run_dir, &plain_run()).unwrap();
+    sortmark::record::archive::save_results(&run_dir, &plain_run()).unwrap();
     let output = assert_cmd::Command::cargo_bin("sortmark")
         .unwrap()
         .args(["list", "--out"])

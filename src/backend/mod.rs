@@ -5,8 +5,8 @@ pub mod command;
 pub mod cpu;
 pub mod cuda;
 
-use crate::config::Backend;
 use crate::data::KeyType;
+use crate::definition::Backend;
 
 /// Host memory a case needs: the pristine input, the working copy, and scratch.
 pub fn host_bytes_needed(backend: Backend, algorithm: &str, key: KeyType, n: u64) -> u64 {

@@ -3,6 +3,7 @@
 
 mod check;
 pub mod compat;
+pub mod gpu;
 mod host;
 pub mod topology;
 
@@ -28,10 +29,10 @@ pub struct Environment {
     pub anonymized: bool,
     /// The CUDA driver and NVRTC as the CUDA backend found them (or why it could not run).
     #[serde(default)]
-    pub cuda: Option<crate::backend::cuda::CudaRecord>,
+    pub cuda: Option<gpu::CudaRecord>,
     /// Every GPU a CUDA sweep used, with its measured copy bandwidth.
     #[serde(default)]
-    pub gpus: Vec<crate::backend::cuda::GpuFacts>,
+    pub gpus: Vec<gpu::GpuInfo>,
     /// How each pair of GPUs is linked, when a run used several.
     #[serde(default)]
     pub gpu_links: Vec<topology::GpuLink>,

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::backend::cuda::GpuFacts;
-use crate::run::{CaseResult, CaseStatus};
+use crate::env::gpu::GpuInfo;
+use crate::record::{CaseResult, CaseStatus};
 use crate::units::{self, RatePrefix};
 
 use super::view::{Header, Row, Table};
@@ -22,7 +22,7 @@ pub struct Comparison {
 }
 
 /// Compares the GPUs of `cases`; `None` when they ran on fewer than two GPUs.
-pub fn compare(cases: &[&CaseResult], gpus: &[GpuFacts]) -> Option<Comparison> {
+pub fn compare(cases: &[&CaseResult], gpus: &[GpuInfo]) -> Option<Comparison> {
     let mut ordinals: Vec<u32> = cases.iter().filter_map(|c| c.device).collect();
     ordinals.sort_unstable();
     ordinals.dedup();
@@ -173,7 +173,7 @@ mod tests {
         c
     }
 
-    fn gpu(ordinal: usize, name: &str) -> GpuFacts {
+    fn gpu(ordinal: usize, name: &str) -> GpuInfo {
         serde_json::from_value(serde_json::json!({
             "ordinal": ordinal, "name": name, "compute_capability": [9, 0], "sm_count": 132,
             "memory_total_bytes": 1, "memory_free_bytes": 1, "l2_bytes": 1, "clock_khz": null,

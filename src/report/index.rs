@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::archive;
-use crate::run::Run;
+use crate::record::Run;
+use crate::record::archive;
 
 use super::view::{self, Header, Row, Table};
 

@@ -18,8 +18,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::archive::write_atomic;
-use crate::run::Run;
+use crate::record::Run;
+use crate::record::archive::write_atomic;
 
 /// Writes every report of `run` into its folder `dir`.
 pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
@@ -57,7 +57,7 @@ pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
 
 /// Re-renders the reports of the run folder `dir` from its `results.json`.
 pub fn render_dir(dir: &Path) -> anyhow::Result<Run> {
-    let run = crate::archive::load_run(dir)?;
+    let run = crate::record::archive::load_run(dir)?;
     render_all(&run, dir)?;
     Ok(run)
 }

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::run::Run;
+use crate::record::Run;
 
 use super::view::ReportView;
 

@@ -12,8 +12,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::config::Sweep;
-use crate::run::{CaseResult, CaseStatus, Run};
+use crate::definition::Sweep;
+use crate::record::{CaseResult, CaseStatus, Run};
 use crate::units;
 
 /// Figure size in pixels.

@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use crate::config::{Backend, Cell};
+use crate::definition::{Backend, Cell};
 use crate::env::{CheckStatus, Environment};
-use crate::run::{CaseResult, CaseStatus, Run};
+use crate::record::{CaseResult, CaseStatus, Run};
 use crate::units::{self, RatePrefix, TimeUnit};
 
 use super::markdown;
@@ -275,7 +275,7 @@ fn sweep_view(
     backend: Backend,
     source: &str,
     cases: &[&CaseResult],
-    gpus: &[crate::backend::cuda::GpuFacts],
+    gpus: &[crate::env::gpu::GpuInfo],
 ) -> SweepView {
     let table = case_table(cases);
     let comparison = super::gpus::compare(cases, gpus);
@@ -649,7 +649,7 @@ fn gpu_section(env: &Environment) -> EnvSection {
 }
 
 /// One row per GPU: what it is, its memory and clocks, and its measured copy bandwidth.
-pub fn gpu_table(gpus: &[crate::backend::cuda::GpuFacts]) -> Table {
+pub fn gpu_table(gpus: &[crate::env::gpu::GpuInfo]) -> Table {
     let header = |text: &str, numeric| Header {
         text: text.to_string(),
         numeric,

@@ -104,8 +104,5 @@ fn find_nvcc() -> Option<PathBuf> {
 
 /// FNV-1a folded through splitmix64: a stable hash of bytes (std's hasher is not stable).
 fn hash(bytes: &[u8]) -> u64 {
-    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    crate::data::mix64(h)
+    crate::data::mix64(crate::data::fnv1a64(bytes))
 }

@@ -7,16 +7,7 @@ use std::path::{Path, PathBuf};
 use cudarc::nvrtc::{result, sys};
 
 use super::{Context, CudaError};
-
-/// 64-bit FNV-1a: a stable, dependency-free hash for cache keys (not for security).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+use crate::data::fnv1a64;
 
 /// The cache file name of a compiled kernel module.
 pub fn cache_key(source: &str, options: &[String], arch: (u32, u32), nvrtc: (i32, i32)) -> String {
@@ -139,12 +130,6 @@ pub fn supported_archs() -> Option<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv_matches_reference_values() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
-    }
 
     #[test]
     fn cache_key_depends_on_every_input() {

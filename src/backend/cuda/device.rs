@@ -14,7 +14,7 @@ use cudarc::driver::{
 use cudarc::nvrtc::Ptx;
 
 use super::{
-    BITONIC_TILE, CUDARC_API, Context, CudaError, GpuAlgorithm, GpuFacts, GpuSortOutcome,
+    BITONIC_TILE, CUDARC_API, Context, CudaError, GpuAlgorithm, GpuInfo, GpuSortOutcome,
     KERNEL_SOURCE, MAX_ELEMENTS, bitonic_len, bytes_moved, bytes_needed, compile, kernel_suffix,
     pad_word, radix_kernel, radix_passes, radix_scratch_bytes, radix_tiles, word_bytes,
 };
@@ -33,7 +33,7 @@ pub struct GpuDevice {
     stream: Arc<CudaStream>,
     _module: Arc<CudaModule>,
     functions: HashMap<String, CudaFunction>,
-    facts: GpuFacts,
+    facts: GpuInfo,
 }
 
 /// A device allocation and its raw address.
@@ -81,7 +81,7 @@ impl GpuDevice {
     }
 
     /// Facts about this GPU.
-    pub fn facts(&self) -> &GpuFacts {
+    pub fn facts(&self) -> &GpuInfo {
         &self.facts
     }
 
@@ -137,7 +137,7 @@ impl GpuDevice {
     }
 
     /// Times a large device-to-device copy with events; returns bytes read plus written per
-    /// second and records it in [`GpuFacts::copy_bandwidth_bytes_per_s`].
+    /// second and records it in [`GpuInfo::copy_bandwidth_bytes_per_s`].
     pub fn measure_copy_bandwidth(&mut self) -> Result<f64, CudaError> {
         let free = self.memory_free_bytes()?;
         let bytes = ((free / 4) as usize).clamp(1 << 20, 1 << 30);
@@ -557,7 +557,7 @@ fn attribute(ctx: &CudaContext, attr: Attr) -> Option<i32> {
     ctx.attribute(attr).ok()
 }
 
-fn gather_facts(ctx: &Arc<CudaContext>, ordinal: usize) -> Result<GpuFacts, CudaError> {
+fn gather_facts(ctx: &Arc<CudaContext>, ordinal: usize) -> Result<GpuInfo, CudaError> {
     let name = ctx.name().ctx("reading the device name")?;
     let (major, minor) = ctx
         .compute_capability()
@@ -581,7 +581,7 @@ fn gather_facts(ctx: &Arc<CudaContext>, ordinal: usize) -> Result<GpuFacts, Cuda
         .result()
         .ctx("reading the driver version")?;
     let nvrtc_version = compile::nvrtc_version().ctx("reading the NVRTC version")?;
-    Ok(GpuFacts {
+    Ok(GpuInfo {
         ordinal,
         name,
         compute_capability: (major as u32, minor as u32),

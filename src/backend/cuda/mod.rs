@@ -18,9 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::KeyType;
 
-pub use compile::{cache_key, fnv1a64};
+use crate::env::gpu::{CudaStack, GpuInfo};
+pub use compile::cache_key;
 pub use device::GpuDevice;
-pub use session::{CudaRecord, GpuSession, MIN_COMPUTE_CAPABILITY};
+pub use session::{GpuSession, MIN_COMPUTE_CAPABILITY};
 
 /// The CUDA driver API version cudarc was built against, as reports show it.
 pub const CUDARC_API: &str = "12.8 (cuda-12080)";
@@ -95,19 +96,6 @@ pub fn tile_table(key_type: KeyType) -> &'static [TileChoice] {
 
 /// Elements the bitonic sort orders per block in shared memory; buffers pad to at least this.
 pub const BITONIC_TILE: u64 = 4096;
-
-/// The CUDA libraries found on this machine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CudaStack {
-    /// `cuDriverGetVersion`, e.g. 13000 for CUDA 13.0.
-    pub driver_version: i32,
-    /// `nvrtcVersion` (major, minor).
-    pub nvrtc_version: (i32, i32),
-    /// Number of CUDA devices the driver reports.
-    pub device_count: usize,
-    /// The driver API version sortmark's bindings target ([`CUDARC_API`]).
-    pub cudarc_api: String,
-}
 
 /// Why the CUDA backend cannot run here.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,42 +180,6 @@ impl<T> Context<T> for Result<T, cudarc::nvrtc::result::NvrtcError> {
             source,
         })
     }
-}
-
-/// Facts about one GPU, recorded with every report that used it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpuFacts {
-    /// CUDA device ordinal.
-    pub ordinal: usize,
-    /// Marketing name, e.g. "NVIDIA H100 80GB HBM3".
-    pub name: String,
-    /// Compute capability (major, minor); the kernels are compiled for exactly this.
-    pub compute_capability: (u32, u32),
-    /// Streaming multiprocessors.
-    pub sm_count: u32,
-    /// Device memory in bytes.
-    pub memory_total_bytes: u64,
-    /// Device memory free when the device was opened.
-    pub memory_free_bytes: u64,
-    /// L2 cache in bytes.
-    pub l2_bytes: u64,
-    /// Peak SM clock in kHz, where the driver still reports it.
-    pub clock_khz: Option<u32>,
-    /// Peak memory clock in kHz, where the driver still reports it.
-    pub memory_clock_khz: Option<u32>,
-    /// Memory bus width in bits, where the driver reports it.
-    pub memory_bus_width_bits: Option<u32>,
-    /// PCI bus id, e.g. "0000:19:00.0".
-    pub pci_bus_id: String,
-    /// `cuDriverGetVersion`, e.g. 13000.
-    pub driver_version: i32,
-    /// The driver API version sortmark's bindings target.
-    pub cuda_driver_api: String,
-    /// `nvrtcVersion` (major, minor) that compiled the kernels.
-    pub nvrtc_version: (i32, i32),
-    /// Measured device-to-device copy bandwidth (bytes read plus written per second), once
-    /// [`GpuDevice::measure_copy_bandwidth`] has run.
-    pub copy_bandwidth_bytes_per_s: Option<f64>,
 }
 
 /// The GPU sort algorithms.
@@ -681,7 +633,7 @@ mod tests {
 
     #[test]
     fn facts_serialize() {
-        let facts = GpuFacts {
+        let facts = GpuInfo {
             ordinal: 0,
             name: "Test GPU".into(),
             compute_capability: (9, 0),
@@ -699,6 +651,6 @@ mod tests {
             copy_bandwidth_bytes_per_s: Some(3.0e12),
         };
         let json = serde_json::to_string(&facts).unwrap();
-        assert_eq!(serde_json::from_str::<GpuFacts>(&json).unwrap(), facts);
+        assert_eq!(serde_json::from_str::<GpuInfo>(&json).unwrap(), facts);
     }
 }

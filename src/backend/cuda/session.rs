@@ -7,32 +7,24 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use super::{CudaStack, GpuAlgorithm, GpuDevice, GpuFacts, Unavailable, availability};
+use super::{GpuAlgorithm, GpuDevice, Unavailable, availability};
 use crate::data::generate;
 use crate::env::compat::{CudaDevice, CudaFacts, DriverFacts, NvrtcFacts, cuda_version_string};
+use crate::env::gpu::{CudaRecord, CudaStack, GpuInfo};
 use crate::measure::{Measurement, Transfers, Verification};
 use crate::plan::Case;
-use crate::run::CaseResult;
+use crate::record::CaseResult;
 
 /// The lowest compute capability the kernels need: warp `_sync` intrinsics under Volta's
 /// independent thread scheduling, which the decoupled look-back's spinning relies on.
 pub const MIN_COMPUTE_CAPABILITY: (u32, u32) = (7, 0);
-
-/// What the CUDA backend knew at the start of a run, as results.json records it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct CudaRecord {
-    /// The libraries found, when CUDA can run here.
-    pub stack: Option<CudaStack>,
-    /// Why CUDA cases cannot run here, when they cannot.
-    pub unavailable: Option<String>,
-}
 
 /// The GPUs of one run.
 pub struct GpuSession {
     stack: Result<CudaStack, Unavailable>,
     devices: HashMap<u32, GpuDevice>,
     /// Facts of every GPU opened, kept when a device is closed after an error.
-    facts: BTreeMap<u32, GpuFacts>,
+    facts: BTreeMap<u32, GpuInfo>,
     /// Why a GPU could not be opened, so each of its cases says so without retrying.
     open_errors: HashMap<u32, String>,
     cache_dir: PathBuf,
@@ -71,7 +63,7 @@ impl GpuSession {
     }
 
     /// Facts of every GPU opened, by ordinal.
-    pub fn gpu_facts(&self) -> Vec<GpuFacts> {
+    pub fn gpu_facts(&self) -> Vec<GpuInfo> {
         self.facts.values().cloned().collect()
     }
 
@@ -247,10 +239,10 @@ mod tests {
         if session.device_count().is_some() {
             return; // This machine has a GPU: the GPU tests cover it.
         }
-        let def = crate::config::load(
+        let def = crate::definition::load(
             "g.toml",
             "title = \"t\"\n[[cell]]\nsweep = { backend = \"cuda\", algorithms = [\"radix\"], sizes = [16] }\n",
-            &crate::config::Limits {
+            &crate::definition::Limits {
                 logical_cores: 2,
                 host_memory_bytes: 1 << 30,
             },
@@ -258,7 +250,7 @@ mod tests {
         .unwrap();
         let case = crate::plan::plan(&def, None).remove(0);
         let r = session.run(&case, 1, 2);
-        assert_eq!(r.status, crate::run::CaseStatus::Skipped);
+        assert_eq!(r.status, crate::record::CaseStatus::Skipped);
         assert!(r.reason.unwrap().contains("NVIDIA driver"));
         let record = session.record();
         assert!(record.stack.is_none() && record.unavailable.is_some());

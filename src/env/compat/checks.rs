@@ -2,9 +2,9 @@
 
 use super::Observations;
 use super::known_issues::{Facts, KnownIssues, Rule};
-use super::probe::{CudaFacts, CupyImport, GpuFacts, HostFacts, NvmlFacts, Observed, PythonFacts};
+use super::probe::{CudaFacts, CupyImport, HostFacts, NvmlFacts, NvmlGpu, Observed, PythonFacts};
 use super::version::Version;
-use crate::config::{Backend, ReportDef};
+use crate::definition::{Backend, ReportDef};
 use crate::env::{Check, CheckStatus, Environment};
 
 /// A 1-minute load average above this many per logical core counts as a busy machine.
@@ -791,7 +791,7 @@ pub fn gpu_checks(nvml: &Observed<NvmlFacts>) -> Vec<Check> {
     out
 }
 
-fn one_gpu(gpu: &GpuFacts) -> Vec<Check> {
+fn one_gpu(gpu: &NvmlGpu) -> Vec<Check> {
     let i = gpu.index;
     let name = format!("GPU {i} ({})", gpu.name.as_deref().unwrap_or("unknown"));
     let unread = |id: &str, what: &str, e: &String| {

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::env::compat::probe::{
-    CpuQuota, CudaDevice, CudaFacts, CupyDistribution, CupyImport, DriverFacts, GpuFacts,
-    HostFacts, NvmlFacts, NvrtcFacts, Observed, Probe, PythonFacts, Virtualization,
+    CpuQuota, CudaDevice, CudaFacts, CupyDistribution, CupyImport, DriverFacts, HostFacts,
+    NvmlFacts, NvmlGpu, NvrtcFacts, Observed, Probe, PythonFacts, Virtualization,
 };
 use crate::env::compat::{check_with, observe};
 
@@ -65,7 +65,7 @@ fn healthy() -> FakeProbe {
         gpus: Ok(NvmlFacts {
             driver_version: Ok("580.65.06".to_string()),
             cuda_version: Ok("13.0".to_string()),
-            gpus: vec![GpuFacts {
+            gpus: vec![NvmlGpu {
                 index: 0,
                 name: Ok("NVIDIA H100".to_string()),
                 processes: Ok(Vec::new()),

@@ -16,13 +16,13 @@ use serde::{Deserialize, Serialize};
 
 pub use checks::Context;
 pub use probe::{
-    CpuQuota, CudaDevice, CudaFacts, CupyDistribution, CupyImport, DriverFacts, GpuFacts,
-    HostFacts, NvmlFacts, NvrtcFacts, Observed, Probe, PythonFacts, Virtualization,
+    CpuQuota, CudaDevice, CudaFacts, CupyDistribution, CupyImport, DriverFacts, HostFacts,
+    NvmlFacts, NvmlGpu, NvrtcFacts, Observed, Probe, PythonFacts, Virtualization,
     cuda_version_string,
 };
 pub use system::SystemProbe;
 
-use crate::config::ReportDef;
+use crate::definition::ReportDef;
 use crate::env::{Check, Environment};
 
 /// Everything the probes observed for one run, in the shape the checks read.

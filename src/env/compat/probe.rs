@@ -115,12 +115,12 @@ pub struct NvmlFacts {
     pub driver_version: Observed<String>,
     /// The highest CUDA version the driver supports, e.g. "13.0".
     pub cuda_version: Observed<String>,
-    pub gpus: Vec<GpuFacts>,
+    pub gpus: Vec<NvmlGpu>,
 }
 
 /// One GPU as NVML reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpuFacts {
+pub struct NvmlGpu {
     pub index: u32,
     pub name: Observed<String>,
     /// Other processes' ids and names using the GPU for compute.

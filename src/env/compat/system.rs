@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::probe::{
-    CpuQuota, CudaFacts, CupyDistribution, CupyImport, GpuFacts, HostFacts, NvmlFacts, Observed,
+    CpuQuota, CudaFacts, CupyDistribution, CupyImport, HostFacts, NvmlFacts, NvmlGpu, Observed,
     Probe, PythonFacts, Virtualization,
 };
 
@@ -249,13 +249,13 @@ fn nvml() -> Observed<NvmlFacts> {
     })
 }
 
-fn gpu(nvml: &nvml_wrapper::Nvml, index: u32) -> GpuFacts {
+fn gpu(nvml: &nvml_wrapper::Nvml, index: u32) -> NvmlGpu {
     use nvml_wrapper::enum_wrappers::device::Clock;
     let device = match nvml.device_by_index(index) {
         Ok(d) => d,
         Err(e) => {
             let e = format!("NVML could not open GPU {index}: {e}");
-            return GpuFacts {
+            return NvmlGpu {
                 index,
                 name: Err(e.clone()),
                 processes: Err(e.clone()),
@@ -271,7 +271,7 @@ fn gpu(nvml: &nvml_wrapper::Nvml, index: u32) -> GpuFacts {
     };
     let s = |e: nvml_wrapper::error::NvmlError| e.to_string();
     let own = std::process::id();
-    GpuFacts {
+    NvmlGpu {
         index,
         name: device.name().map_err(s),
         processes: device.running_compute_processes().map_err(s).map(|ps| {

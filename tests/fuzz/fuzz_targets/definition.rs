@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sortmark::config::{Limits, load};
+use sortmark::definition::{Limits, load};
 
 const LIMITS: Limits = Limits {
     logical_cores: 16,

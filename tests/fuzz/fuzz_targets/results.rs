@@ -8,5 +8,5 @@ fuzz_target!(|data: &[u8]| {
     let dir = std::env::temp_dir().join(format!("sortmark-fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     std::fs::write(dir.join("results.json"), data).expect("a temporary file");
-    let _ = sortmark::archive::load_run(&dir);
+    let _ = sortmark::record::archive::load_run(&dir);
 });

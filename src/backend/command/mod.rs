@@ -30,7 +30,7 @@ use std::time::Duration;
 use crate::data::{KeyData, generate};
 use crate::measure::{Measurement, Verification};
 use crate::plan::Case;
-use crate::run::{CaseResult, CaseStatus};
+use crate::record::{CaseResult, CaseStatus};
 use protocol::Reading;
 pub use template::{PLACEHOLDERS, Template, TemplateError};
 
@@ -371,7 +371,7 @@ impl Drop for TempInput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Limits, ReportDef, load};
+    use crate::definition::{Limits, ReportDef, load};
 
     fn def(command: &str) -> ReportDef {
         let toml = format!(

@@ -9,15 +9,15 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::archive;
 use crate::backend::command::CommandBackend;
 use crate::backend::cpu::{CpuAlgorithm, ThreadPools};
 use crate::backend::cuda::GpuSession;
-use crate::config::{Backend, Cell, ReportDef};
 use crate::data::generate;
+use crate::definition::{Backend, Cell, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, plan};
-use crate::run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};
+use crate::record::archive;
+use crate::record::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};
 
 /// How to run a definition.
 #[derive(Debug, Clone)]
@@ -88,7 +88,10 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
 
 /// Finishes an interrupted (or crashed) run: runs the cases it has no result for, with the
 /// definition it started with. Refuses when the definition file has changed since.
-pub fn resume(dir: &Path, limits: &crate::config::Limits) -> Result<(PathBuf, Run), ResumeError> {
+pub fn resume(
+    dir: &Path,
+    limits: &crate::definition::Limits,
+) -> Result<(PathBuf, Run), ResumeError> {
     let mut run = archive::load_run(dir).map_err(ResumeError::Load)?;
     if run.complete {
         return Err(ResumeError::AlreadyComplete(dir.display().to_string()));
@@ -100,13 +103,13 @@ pub fn resume(dir: &Path, limits: &crate::config::Limits) -> Result<(PathBuf, Ru
             dir.join("definition.toml").display().to_string(),
         ));
     }
-    if run.definition_path != crate::config::QUICK_PATH
+    if run.definition_path != crate::definition::QUICK_PATH
         && let Ok(current) = std::fs::read_to_string(&run.definition_path)
         && current != run.definition_text
     {
         return Err(ResumeError::DefinitionChanged(run.definition_path.clone()));
     }
-    let mut def = crate::config::load(&run.definition_path, &run.definition_text, limits)
+    let mut def = crate::definition::load(&run.definition_path, &run.definition_text, limits)
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
     let done: std::collections::HashSet<String> = run.cases.iter().map(|c| c.id().key()).collect();
@@ -141,8 +144,8 @@ pub enum ResumeError {
 
 /// Runs `cases`, appending each result to `run` and saving after every case.
 fn run_cases(dir: &Path, run: &mut Run, cases: &[Case], gpus: GpuSession) -> anyhow::Result<()> {
-    let definition_path =
-        (run.definition_path != crate::config::QUICK_PATH).then(|| Path::new(&run.definition_path));
+    let definition_path = (run.definition_path != crate::definition::QUICK_PATH)
+        .then(|| Path::new(&run.definition_path));
     let mut executor = Executor {
         pools: ThreadPools::default(),
         seed: run.definition.seed,
@@ -377,13 +380,13 @@ impl Progress {
 /// Reads a definition file, or the built-in default when `path` is `None`.
 pub fn read_definition(
     path: Option<&Path>,
-    limits: &crate::config::Limits,
+    limits: &crate::definition::Limits,
 ) -> Result<Definition, DefinitionReadError> {
     match path {
         None => Ok(Definition {
-            path: crate::config::QUICK_PATH.to_string(),
-            text: crate::config::QUICK_TOML.to_string(),
-            def: crate::config::load_builtin(limits)?,
+            path: crate::definition::QUICK_PATH.to_string(),
+            text: crate::definition::QUICK_TOML.to_string(),
+            def: crate::definition::load_builtin(limits)?,
         }),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| DefinitionReadError::Io {
@@ -391,7 +394,7 @@ pub fn read_definition(
                 source: e,
             })?;
             let shown = path.display().to_string();
-            let def = crate::config::load(&shown, &text, limits)?;
+            let def = crate::definition::load(&shown, &text, limits)?;
             Ok(Definition {
                 path: shown,
                 text,
@@ -410,5 +413,5 @@ pub enum DefinitionReadError {
         source: std::io::Error,
     },
     #[error("{0}")]
-    Invalid(#[from] crate::config::LoadError),
+    Invalid(#[from] crate::definition::LoadError),
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::run::{Run, SCHEMA_VERSION, to_csv};
+use crate::record::{Run, SCHEMA_VERSION, to_csv};
 
 /// The default archive root, relative to the working directory.
 pub const DEFAULT_ROOT: &str = "reports/archive";

@@ -1,0 +1,7 @@
+//! The record of a run: the [`Run`] that `results.json` holds, and the [`archive`] of run
+//! folders it is saved in. Everything a report shows is read from here.
+
+pub mod archive;
+mod run;
+
+pub use run::{CSV_COLUMNS, CaseResult, CaseStatus, Run, SCHEMA_VERSION, to_csv};
