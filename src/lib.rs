@@ -7,6 +7,7 @@
 //! that the [`record::archive`] saves as `results.json`; [`report`] renders it.
 
 pub mod backend;
+pub mod catalog;
 pub mod data;
 pub mod definition;
 pub mod env;

@@ -8,8 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backend::cpu::CpuAlgorithm;
+use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
-use crate::definition::{Backend, DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
+use crate::definition::{DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
 
 /// One measurement to make: a point of a sweep's cross product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,7 +19,7 @@ pub struct Case {
     pub cell: usize,
     /// The sweep's name.
     pub sweep: String,
-    pub backend: Backend,
+    pub backend: BackendKind,
     pub algorithm: String,
     pub key_type: KeyType,
     pub distribution: Distribution,
@@ -64,7 +65,7 @@ impl Case {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseId<'a> {
     pub sweep: &'a str,
-    pub backend: Backend,
+    pub backend: BackendKind,
     pub algorithm: &'a str,
     pub key_type: KeyType,
     pub distribution: Distribution,
@@ -127,8 +128,8 @@ pub fn plan(def: &ReportDef, gpu_count: Option<usize>) -> Vec<Case> {
 
 fn plan_sweep(sweep: &Sweep, gpu_count: Option<usize>) -> Vec<Case> {
     let threads: Vec<Option<u32>> = match sweep.backend {
-        Backend::Cpu => sweep.threads.iter().map(|&t| Some(t)).collect(),
-        Backend::Cuda | Backend::Command => vec![None],
+        BackendKind::Cpu => sweep.threads.iter().map(|&t| Some(t)).collect(),
+        BackendKind::Cuda | BackendKind::Command => vec![None],
     };
     let devices: Vec<Option<u32>> = match &sweep.devices {
         Some(selection) => resolve_devices(selection, gpu_count)
@@ -139,7 +140,7 @@ fn plan_sweep(sweep: &Sweep, gpu_count: Option<usize>) -> Vec<Case> {
     };
     let mut cases = Vec::new();
     for algorithm in &sweep.algorithms {
-        let single_threaded = sweep.backend == Backend::Cpu
+        let single_threaded = sweep.backend == BackendKind::Cpu
             && CpuAlgorithm::from_name(algorithm).is_some_and(|a| !a.is_parallel());
         for &key_type in &sweep.keys {
             for &distribution in &sweep.distributions {

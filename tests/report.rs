@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use sortmark::definition::{Backend, Limits};
+use sortmark::catalog::BackendKind;
+use sortmark::definition::Limits;
 use sortmark::env::{Check, CheckStatus, Environment};
 use sortmark::measure::Measurement;
 use sortmark::record::{CaseResult, Run, SCHEMA_VERSION};
@@ -99,7 +100,7 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
     let results = cases
         .iter()
         .map(|case| {
-            if case.backend == Backend::Cuda {
+            if case.backend == BackendKind::Cuda {
                 return CaseResult::skipped(case, "no CUDA driver on this machine", 4);
             }
             if case.algorithm == "std-unstable" && case.n == 1 << 14 {

@@ -5,22 +5,22 @@ pub mod command;
 pub mod cpu;
 pub mod cuda;
 
+use crate::catalog::BackendKind;
 use crate::data::KeyType;
-use crate::definition::Backend;
 
 /// Host memory a case needs: the pristine input, the working copy, and scratch.
-pub fn host_bytes_needed(backend: Backend, algorithm: &str, key: KeyType, n: u64) -> u64 {
+pub fn host_bytes_needed(backend: BackendKind, algorithm: &str, key: KeyType, n: u64) -> u64 {
     let input = n.saturating_mul(key.element_bytes());
     match backend {
-        Backend::Cpu => {
+        BackendKind::Cpu => {
             let scratch =
                 cpu::CpuAlgorithm::from_name(algorithm).map_or(input, |a| a.scratch_bytes(key, n));
             input.saturating_mul(2).saturating_add(scratch)
         }
         // The input and the sorted result copied back for checking.
-        Backend::Cuda => input.saturating_mul(2),
+        BackendKind::Cuda => input.saturating_mul(2),
         // The input sortmark generates and writes for the peer (which holds its own copies).
-        Backend::Command => input,
+        BackendKind::Command => input,
     }
 }
 

@@ -17,6 +17,7 @@ pub use error::{DefinitionError, LoadError, closest};
 pub use size::{Size, SizeError};
 pub use validate::Limits;
 
+use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
 
 /// The built-in default definition, `reports/quick.toml`, embedded in the binary.
@@ -65,38 +66,6 @@ pub enum Cell {
     Sweep(Sweep),
 }
 
-/// Where a sweep's cases run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Backend {
-    /// sortmark's CPU sorts (std, rayon, radix).
-    Cpu,
-    /// sortmark's CUDA kernels, compiled at run time by NVRTC.
-    Cuda,
-    /// An external peer program run per case (for example a CuPy script).
-    Command,
-}
-
-impl Backend {
-    /// The name used in definitions and results.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Cpu => "cpu",
-            Backend::Cuda => "cuda",
-            Backend::Command => "command",
-        }
-    }
-
-    /// The algorithm names this backend knows; `None` for peers, whose names are labels.
-    pub fn algorithm_names(self) -> Option<&'static [&'static str]> {
-        match self {
-            Backend::Cpu => Some(&crate::backend::cpu::CpuAlgorithm::NAMES),
-            Backend::Cuda => Some(&["radix", "bitonic"]),
-            Backend::Command => None,
-        }
-    }
-}
-
 /// Which GPUs a CUDA sweep runs on: `"all"` or a list of ordinals (serde by hand in `raw`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceSelection {
@@ -124,7 +93,7 @@ pub struct Sweep {
     /// A short identifier, unique in the definition (used for plot file names).
     pub name: String,
     /// Where the cases run.
-    pub backend: Backend,
+    pub backend: BackendKind,
     /// Algorithm names (for the command backend: labels passed as `{algorithm}`).
     pub algorithms: Vec<String>,
     /// Key types.

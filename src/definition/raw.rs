@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
+use super::DeviceSelection;
 use super::error::{DefinitionError, LoadError, suggest_closest};
 use super::size::Size;
-use super::{Backend, DeviceSelection};
+use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
 
 #[derive(Debug, Deserialize)]
@@ -55,7 +56,7 @@ pub struct RawCell {
 #[serde(deny_unknown_fields)]
 pub struct RawSweep {
     pub name: Option<Spanned<String>>,
-    pub backend: Spanned<Backend>,
+    pub backend: Spanned<BackendKind>,
     pub algorithms: Spanned<Vec<Spanned<String>>>,
     pub keys: Option<Spanned<Vec<KeyType>>>,
     pub distributions: Option<Spanned<Vec<Distribution>>>,

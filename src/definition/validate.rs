@@ -10,7 +10,8 @@ use toml::Spanned;
 use super::error::{DefinitionError, LoadError, closest};
 use super::raw::{RawCell, RawDef, RawExclude, RawMeasure, RawSizes, RawSweep, ThreadCount};
 use super::size::Size;
-use super::{Backend, Cell, DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
+use super::{Cell, DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
+use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
 
 /// What the machine allows, consulted while validating.
@@ -254,7 +255,11 @@ impl Validator<'_> {
         Some(sweep)
     }
 
-    fn algorithms(&mut self, backend: Backend, raw: &Spanned<Vec<Spanned<String>>>) -> Vec<String> {
+    fn algorithms(
+        &mut self,
+        backend: BackendKind,
+        raw: &Spanned<Vec<Spanned<String>>>,
+    ) -> Vec<String> {
         if raw.get_ref().is_empty() {
             self.error(
                 raw.span(),
@@ -374,22 +379,22 @@ impl Validator<'_> {
 
     fn threads(
         &mut self,
-        backend: Backend,
+        backend: BackendKind,
         raw: Option<Spanned<Vec<Spanned<ThreadCount>>>>,
     ) -> Vec<u32> {
         let Some(raw) = raw else {
             return match backend {
-                Backend::Cpu => vec![self.limits.logical_cores],
-                Backend::Cuda | Backend::Command => Vec::new(),
+                BackendKind::Cpu => vec![self.limits.logical_cores],
+                BackendKind::Cuda | BackendKind::Command => Vec::new(),
             };
         };
         match backend {
-            Backend::Cpu => {}
-            Backend::Cuda => {
+            BackendKind::Cpu => {}
+            BackendKind::Cuda => {
                 self.error(raw.span(), "a cuda sweep cannot have a `threads` axis: a GPU sort does not use CPU threads, so sweeping them only repeats the same measurement (use `devices` to choose GPUs)");
                 return Vec::new();
             }
-            Backend::Command => {
+            BackendKind::Command => {
                 self.error(raw.span(), "a command sweep has no `threads` axis: pass a thread count in the command line instead");
                 return Vec::new();
             }
@@ -429,13 +434,13 @@ impl Validator<'_> {
 
     fn devices(
         &mut self,
-        backend: Backend,
+        backend: BackendKind,
         raw: Option<Spanned<DeviceSelection>>,
         sweep: Range<usize>,
     ) -> Option<DeviceSelection> {
         match (backend, raw) {
-            (Backend::Cuda, None) => Some(DeviceSelection::List(vec![0])),
-            (Backend::Cuda, Some(d)) => {
+            (BackendKind::Cuda, None) => Some(DeviceSelection::List(vec![0])),
+            (BackendKind::Cuda, Some(d)) => {
                 if let DeviceSelection::List(list) = d.get_ref()
                     && list.is_empty()
                 {
@@ -463,18 +468,18 @@ impl Validator<'_> {
 
     fn command(
         &mut self,
-        backend: Backend,
+        backend: BackendKind,
         raw: Option<Spanned<String>>,
         sweep: Range<usize>,
     ) -> Option<String> {
         match (backend, raw) {
-            (Backend::Command, Some(c)) => {
+            (BackendKind::Command, Some(c)) => {
                 if let Err(e) = crate::backend::command::template::Template::parse(c.get_ref()) {
                     self.error(c.span(), e.to_string());
                 }
                 Some(c.into_inner())
             }
-            (Backend::Command, None) => {
+            (BackendKind::Command, None) => {
                 self.error(
                     sweep.start..sweep.start + 1,
                     "a command sweep needs `command`, the program line to run for each case",

@@ -5,8 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
-use crate::definition::{Backend, ReportDef};
+use crate::definition::ReportDef;
 use crate::env::{Check, Environment};
 use crate::measure::{Measurement, Stats, Transfers, Verification, summarize};
 use crate::plan::{Case, CaseId};
@@ -75,7 +76,7 @@ pub struct CaseResult {
     pub cell: usize,
     /// The sweep's name.
     pub sweep: String,
-    pub backend: Backend,
+    pub backend: BackendKind,
     pub algorithm: String,
     pub key_type: KeyType,
     pub distribution: Distribution,

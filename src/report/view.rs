@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use crate::definition::{Backend, Cell};
+use crate::catalog::BackendKind;
+use crate::definition::Cell;
 use crate::env::{CheckStatus, Environment};
 use crate::record::{CaseResult, CaseStatus, Run};
 use crate::units::{self, RatePrefix, TimeUnit};
@@ -272,7 +273,7 @@ fn failure_banner(failed: usize) -> String {
 fn sweep_view(
     number: usize,
     name: &str,
-    backend: Backend,
+    backend: BackendKind,
     source: &str,
     cases: &[&CaseResult],
     gpus: &[crate::env::gpu::GpuInfo],

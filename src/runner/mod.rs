@@ -12,8 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::backend::command::CommandBackend;
 use crate::backend::cpu::{CpuAlgorithm, ThreadPools};
 use crate::backend::cuda::GpuSession;
+use crate::catalog::BackendKind;
 use crate::data::generate;
-use crate::definition::{Backend, Cell, ReportDef};
+use crate::definition::{Cell, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, plan};
 use crate::record::archive;
@@ -51,7 +52,7 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     let mut environment = Environment::probe(options.anonymize);
     let mut gpus = GpuSession::probe();
     let cases = plan(&definition.def, gpus.device_count());
-    let uses_cuda = cases.iter().any(|c| c.backend == Backend::Cuda);
+    let uses_cuda = cases.iter().any(|c| c.backend == BackendKind::Cuda);
     if uses_cuda {
         gpus.prepare(&gpu_ordinals(&cases));
         environment.gpus = gpus.gpu_facts();
@@ -252,9 +253,9 @@ impl Executor {
 
     fn dispatch(&mut self, case: &Case) -> CaseResult {
         match case.backend {
-            Backend::Cpu => self.run_cpu(case),
-            Backend::Cuda => self.gpus.run(case, self.seed, self.logical_cores),
-            Backend::Command => match self.commands.get(&case.cell) {
+            BackendKind::Cpu => self.run_cpu(case),
+            BackendKind::Cuda => self.gpus.run(case, self.seed, self.logical_cores),
+            BackendKind::Command => match self.commands.get(&case.cell) {
                 Some(command) => {
                     self.command
                         .run(case, command)

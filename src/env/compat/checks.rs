@@ -4,7 +4,8 @@ use super::Observations;
 use super::known_issues::{Facts, KnownIssues, Rule};
 use super::probe::{CudaFacts, CupyImport, HostFacts, NvmlFacts, NvmlGpu, Observed, PythonFacts};
 use super::version::Version;
-use crate::definition::{Backend, ReportDef};
+use crate::catalog::BackendKind;
+use crate::definition::ReportDef;
 use crate::env::{Check, CheckStatus, Environment};
 
 /// A 1-minute load average above this many per logical core counts as a busy machine.
@@ -50,7 +51,7 @@ impl Context {
                 environment.toolchain.target, environment.toolchain.rustc
             ),
             max_threads,
-            uses_cuda: definition.sweeps().any(|s| s.backend == Backend::Cuda),
+            uses_cuda: definition.sweeps().any(|s| s.backend == BackendKind::Cuda),
             python,
         }
     }
