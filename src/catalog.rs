@@ -2,7 +2,12 @@
 //! memory a case needs. Every layer may ask the catalog; it asks nothing of them, so that
 //! definitions, plans and reports know what exists without importing the code that runs it.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
+
+use crate::data::KeyType;
 
 /// Where a sweep's cases run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,9 +34,183 @@ impl BackendKind {
     /// The algorithm names this backend knows; `None` for peers, whose names are labels.
     pub fn algorithm_names(self) -> Option<&'static [&'static str]> {
         match self {
-            BackendKind::Cpu => Some(&crate::backend::cpu::CpuAlgorithm::NAMES),
-            BackendKind::Cuda => Some(&["radix", "bitonic"]),
+            BackendKind::Cpu => Some(&CpuAlgorithm::NAMES),
+            BackendKind::Cuda => Some(&GpuAlgorithm::NAMES),
             BackendKind::Command => None,
         }
+    }
+}
+
+/// A CPU sort algorithm sortmark can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CpuAlgorithm {
+    /// `slice::sort_by`: stable, one thread.
+    StdStable,
+    /// `slice::sort_unstable_by`: one thread.
+    StdUnstable,
+    /// rayon's `par_sort_by`: stable, parallel.
+    RayonStable,
+    /// rayon's `par_sort_unstable_by`: parallel.
+    RayonUnstable,
+    /// sortmark's LSD/MSD radix sort ([`radix::par_radix_sort`]): stable, parallel.
+    Radix,
+}
+
+impl CpuAlgorithm {
+    /// Every CPU algorithm.
+    pub const ALL: [CpuAlgorithm; 5] = [
+        CpuAlgorithm::StdStable,
+        CpuAlgorithm::StdUnstable,
+        CpuAlgorithm::RayonStable,
+        CpuAlgorithm::RayonUnstable,
+        CpuAlgorithm::Radix,
+    ];
+
+    /// The names definitions use, in the order of [`CpuAlgorithm::ALL`] (the array length
+    /// makes a missing name a compile error).
+    pub const NAMES: [&'static str; 5] = [
+        "std-stable",
+        "std-unstable",
+        "rayon-stable",
+        "rayon-unstable",
+        "radix",
+    ];
+
+    /// The name definitions use.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[Self::ALL.iter().position(|&a| a == self).unwrap_or(0)]
+    }
+
+    /// Looks an algorithm up by its definition name.
+    pub fn from_name(name: &str) -> Option<CpuAlgorithm> {
+        Self::NAMES
+            .iter()
+            .position(|&n| n == name)
+            .map(|i| Self::ALL[i])
+    }
+
+    /// Whether equal keys keep their input order (checked for key/value pairs).
+    pub fn is_stable(self) -> bool {
+        matches!(
+            self,
+            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable | CpuAlgorithm::Radix
+        )
+    }
+
+    /// Whether the algorithm uses more than one thread when its pool has them.
+    pub fn is_parallel(self) -> bool {
+        matches!(
+            self,
+            CpuAlgorithm::RayonStable | CpuAlgorithm::RayonUnstable | CpuAlgorithm::Radix
+        )
+    }
+
+    /// Extra memory the algorithm allocates while sorting `n` keys (an upper estimate).
+    pub fn scratch_bytes(self, key: KeyType, n: u64) -> u64 {
+        let input = n.saturating_mul(key.element_bytes());
+        match self {
+            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable | CpuAlgorithm::Radix => input,
+            CpuAlgorithm::StdUnstable | CpuAlgorithm::RayonUnstable => 0,
+        }
+    }
+}
+
+/// The GPU sort algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpuAlgorithm {
+    /// LSD radix sort, 8-bit digits, Onesweep design with decoupled look-back. Stable.
+    Radix,
+    /// Bitonic sorting network over a power-of-two padded buffer. Not stable.
+    Bitonic,
+}
+
+impl GpuAlgorithm {
+    /// Every algorithm, in the order reports list them.
+    pub const ALL: [GpuAlgorithm; 2] = [GpuAlgorithm::Radix, GpuAlgorithm::Bitonic];
+
+    /// The names definitions use, in the order of [`GpuAlgorithm::ALL`].
+    pub const NAMES: [&'static str; 2] = ["radix", "bitonic"];
+
+    /// The name used in definitions, results and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            GpuAlgorithm::Radix => Self::NAMES[0],
+            GpuAlgorithm::Bitonic => Self::NAMES[1],
+        }
+    }
+
+    /// Whether equal keys keep their input order.
+    pub fn stable(self) -> bool {
+        match self {
+            GpuAlgorithm::Radix => true,
+            GpuAlgorithm::Bitonic => false,
+        }
+    }
+}
+
+impl fmt::Display for GpuAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for GpuAlgorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GpuAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| format!("unknown GPU algorithm {s:?} (known: radix, bitonic)"))
+    }
+}
+
+/// Host memory a case needs: the pristine input, the working copy, and scratch.
+pub fn host_bytes_needed(backend: BackendKind, algorithm: &str, key: KeyType, n: u64) -> u64 {
+    let input = n.saturating_mul(key.element_bytes());
+    match backend {
+        BackendKind::Cpu => {
+            let scratch =
+                CpuAlgorithm::from_name(algorithm).map_or(input, |a| a.scratch_bytes(key, n));
+            input.saturating_mul(2).saturating_add(scratch)
+        }
+        // The input and the sorted result copied back for checking.
+        BackendKind::Cuda => input.saturating_mul(2),
+        // The input sortmark generates and writes for the peer (which holds its own copies).
+        BackendKind::Command => input,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_names_round_trip() {
+        for a in CpuAlgorithm::ALL {
+            assert_eq!(CpuAlgorithm::from_name(a.name()), Some(a));
+        }
+        assert_eq!(CpuAlgorithm::from_name("bogo"), None);
+    }
+
+    #[test]
+    fn gpu_names_round_trip() {
+        for a in GpuAlgorithm::ALL {
+            assert_eq!(a.name().parse::<GpuAlgorithm>(), Ok(a));
+        }
+        assert!("bogo".parse::<GpuAlgorithm>().is_err());
+    }
+
+    #[test]
+    fn a_cpu_case_needs_its_input_twice_and_its_scratch() {
+        let n = 1 << 20;
+        let radix = host_bytes_needed(BackendKind::Cpu, "radix", KeyType::U32, n);
+        let unstable = host_bytes_needed(BackendKind::Cpu, "std-unstable", KeyType::U32, n);
+        assert_eq!(radix, 3 * 4 * n);
+        assert_eq!(unstable, 2 * 4 * n);
+        assert_eq!(
+            host_bytes_needed(BackendKind::Command, "x", KeyType::U64, n),
+            8 * n
+        );
     }
 }

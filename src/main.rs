@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use sortmark::definition::Limits;
 use sortmark::runner::{self, DefinitionReadError, RunOptions};
 
 /// Exit code of a run whose cases all verified.
@@ -126,11 +125,11 @@ fn relaunch_with_nvrtc() {
 }
 
 fn run(definition: Option<PathBuf>, out: PathBuf, anonymize: bool) -> ExitCode {
-    let definition =
-        match runner::read_definition(definition.as_deref(), &Limits::of_this_machine()) {
-            Ok(d) => d,
-            Err(e) => return definition_error(&e),
-        };
+    let definition = match runner::read_definition(definition.as_deref(), &runner::machine_limits())
+    {
+        Ok(d) => d,
+        Err(e) => return definition_error(&e),
+    };
     let options = RunOptions {
         archive_root: out,
         anonymize,
@@ -146,7 +145,7 @@ fn run(definition: Option<PathBuf>, out: PathBuf, anonymize: bool) -> ExitCode {
 }
 
 fn resume_run(dir: &std::path::Path) -> ExitCode {
-    match runner::resume(dir, &Limits::of_this_machine()) {
+    match runner::resume(dir, &runner::machine_limits()) {
         Ok((dir, run)) => finished(&dir, &run),
         Err(e @ (runner::ResumeError::DefinitionChanged(_) | runner::ResumeError::Invalid(_))) => {
             eprintln!("error: {e}");
@@ -187,7 +186,7 @@ fn finished(dir: &std::path::Path, run: &sortmark::record::Run) -> ExitCode {
 }
 
 fn check(definition: Option<PathBuf>) -> ExitCode {
-    match runner::read_definition(definition.as_deref(), &Limits::of_this_machine()) {
+    match runner::read_definition(definition.as_deref(), &runner::machine_limits()) {
         Ok(d) => {
             let cases = sortmark::plan::plan(&d.def, None);
             println!("{}: valid, {} cases", d.path, cases.len());

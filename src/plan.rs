@@ -7,8 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::cpu::CpuAlgorithm;
-use crate::catalog::BackendKind;
+use crate::catalog::{BackendKind, CpuAlgorithm};
 use crate::data::{Distribution, KeyType};
 use crate::definition::{DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
 
@@ -31,6 +30,8 @@ pub struct Case {
     pub device: Option<u32>,
     /// Repetitions and time limits for this case.
     pub measure: MeasureSettings,
+    /// The sweep's program line with placeholders (command sweeps only).
+    pub command: Option<String>,
     /// Set when the case cannot run at all; it is recorded as skipped with this reason.
     pub skip: Option<String>,
 }
@@ -163,6 +164,7 @@ fn plan_sweep(sweep: &Sweep, gpu_count: Option<usize>) -> Vec<Case> {
                                 threads,
                                 device,
                                 measure: sweep.measure,
+                                command: sweep.command.clone(),
                                 skip: skip_reason(key_type, distribution),
                             };
                             if !sweep.exclude.iter().any(|e| excludes(e, &case)) {
@@ -195,9 +197,9 @@ fn excludes(e: &Exclude, case: &Case) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::{Limits, load};
+    use crate::definition::{MachineLimits, load};
 
-    const LIMITS: Limits = Limits {
+    const LIMITS: MachineLimits = MachineLimits {
         logical_cores: 8,
         host_memory_bytes: 1 << 34,
     };

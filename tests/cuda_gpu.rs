@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use sortmark::backend::cuda::{self, GpuAlgorithm, GpuDevice};
+use sortmark::backend::cuda::{self, GpuDevice};
+use sortmark::catalog::GpuAlgorithm;
 use sortmark::data::{Distribution, KeyData, KeyType, SortKey, generate};
 use sortmark::measure::MeasureSettings;
 use sortmark::with_keys;

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use sortmark::catalog::BackendKind;
-use sortmark::definition::Limits;
+use sortmark::definition::MachineLimits;
 use sortmark::env::{Check, CheckStatus, Environment};
-use sortmark::measure::Measurement;
+use sortmark::measure::{Measurement, Outcome};
 use sortmark::record::{CaseResult, Run, SCHEMA_VERSION};
 
 const DEFINITION: &str = r###"title = "TITLE"
@@ -90,7 +90,7 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
     let text = DEFINITION
         .replace("TITLE", title)
         .replace("DESCRIPTION", description);
-    let limits = Limits {
+    let limits = MachineLimits {
         logical_cores: 4,
         host_memory_bytes: 16 << 30,
     };
@@ -101,10 +101,12 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
         .iter()
         .map(|case| {
             if case.backend == BackendKind::Cuda {
-                return CaseResult::skipped(case, "no CUDA driver on this machine", 4);
+                let outcome = Outcome::skipped("no CUDA driver on this machine");
+                return CaseResult::from_outcome(case, outcome, def.seed, 4);
             }
             if case.algorithm == "std-unstable" && case.n == 1 << 14 {
-                return CaseResult::failed(case, "output not sorted at index 17 | see log", 4);
+                let outcome = Outcome::failed("output not sorted at index 17 | see log");
+                return CaseResult::from_outcome(case, outcome, def.seed, 4);
             }
             let threads = case.threads.unwrap_or(1);
             let m = Measurement {
@@ -118,7 +120,7 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
                 }),
                 ..Measurement::default()
             };
-            CaseResult::measured(case, m, def.seed, None, 4)
+            CaseResult::from_outcome(case, Outcome::Measured(m), def.seed, 4)
         })
         .collect();
     let env = environment();

@@ -1,27 +1,25 @@
-//! Backends: where cases run. Each turns a [`crate::plan::Case`] into measured samples and a
-//! verification result; none of them formats output.
+//! Backends: where cases run. Each implements [`Backend`], turning a [`Case`] into an
+//! [`Outcome`] (measured samples with their verification, or a skip or failure with its
+//! reason); none of them builds a record or formats output.
 
 pub mod command;
 pub mod cpu;
 pub mod cuda;
 
-use crate::catalog::BackendKind;
-use crate::data::KeyType;
+use crate::measure::Outcome;
+use crate::plan::Case;
 
-/// Host memory a case needs: the pristine input, the working copy, and scratch.
-pub fn host_bytes_needed(backend: BackendKind, algorithm: &str, key: KeyType, n: u64) -> u64 {
-    let input = n.saturating_mul(key.element_bytes());
-    match backend {
-        BackendKind::Cpu => {
-            let scratch =
-                cpu::CpuAlgorithm::from_name(algorithm).map_or(input, |a| a.scratch_bytes(key, n));
-            input.saturating_mul(2).saturating_add(scratch)
-        }
-        // The input and the sorted result copied back for checking.
-        BackendKind::Cuda => input.saturating_mul(2),
-        // The input sortmark generates and writes for the peer (which holds its own copies).
-        BackendKind::Command => input,
-    }
+/// What every case of a run shares, handed to a backend with each case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseContext {
+    /// The definition's seed: every input is generated from it, the same bytes everywhere.
+    pub seed: u64,
+}
+
+/// A place where cases run: sortmark's CPU sorts, its CUDA kernels, or peer programs.
+pub trait Backend {
+    /// Measures one case. A backend may panic; the runner turns a panic into a failed case.
+    fn run(&mut self, case: &Case, context: &CaseContext) -> Outcome;
 }
 
 /// The message a caught panic carried, for the case or check it ends.

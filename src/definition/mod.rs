@@ -8,6 +8,7 @@
 mod error;
 mod raw;
 mod size;
+pub mod template;
 mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::measure::MeasureSettings;
 pub use error::{DefinitionError, LoadError, closest};
 pub use size::{Size, SizeError};
-pub use validate::Limits;
+pub use validate::MachineLimits;
 
 use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
@@ -117,13 +118,13 @@ pub struct Sweep {
 }
 
 /// Reads and validates a definition; `path` is used in error messages and for the name.
-pub fn load(path: &str, text: &str, limits: &Limits) -> Result<ReportDef, LoadError> {
+pub fn load(path: &str, text: &str, limits: &MachineLimits) -> Result<ReportDef, LoadError> {
     let raw = raw::parse(path, text)?;
     validate::validate(path, text, raw, limits)
 }
 
 /// Reads the built-in default definition.
-pub fn load_builtin(limits: &Limits) -> Result<ReportDef, LoadError> {
+pub fn load_builtin(limits: &MachineLimits) -> Result<ReportDef, LoadError> {
     let mut def = load(QUICK_PATH, QUICK_TOML, limits)?;
     def.name = "quick".to_string();
     Ok(def)

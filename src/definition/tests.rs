@@ -2,7 +2,7 @@
 
 use super::*;
 
-const LIMITS: Limits = Limits {
+const LIMITS: MachineLimits = MachineLimits {
     logical_cores: 4,
     host_memory_bytes: 8 << 30,
 };

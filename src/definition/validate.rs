@@ -16,28 +16,18 @@ use crate::data::{Distribution, KeyType};
 
 /// What the machine allows, consulted while validating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct MachineLimits {
     /// Logical CPU cores, what `threads = ["all"]` means.
     pub logical_cores: u32,
     /// Total host memory; a case needing more is refused before anything runs.
     pub host_memory_bytes: u64,
 }
 
-impl Limits {
-    /// Reads the limits of this machine.
-    pub fn of_this_machine() -> Limits {
-        Limits {
-            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
-            host_memory_bytes: crate::env::memory().total_bytes,
-        }
-    }
-}
-
 /// Collects located errors while validating one definition.
 struct Validator<'a> {
     path: &'a str,
     text: &'a str,
-    limits: &'a Limits,
+    limits: &'a MachineLimits,
     errors: Vec<DefinitionError>,
 }
 
@@ -52,7 +42,7 @@ pub fn validate(
     path: &str,
     text: &str,
     raw: RawDef,
-    limits: &Limits,
+    limits: &MachineLimits,
 ) -> Result<ReportDef, LoadError> {
     let mut v = Validator {
         path,
@@ -474,7 +464,7 @@ impl Validator<'_> {
     ) -> Option<String> {
         match (backend, raw) {
             (BackendKind::Command, Some(c)) => {
-                if let Err(e) = crate::backend::command::template::Template::parse(c.get_ref()) {
+                if let Err(e) = super::template::Template::parse(c.get_ref()) {
                     self.error(c.span(), e.to_string());
                 }
                 Some(c.into_inner())
@@ -563,7 +553,7 @@ impl Validator<'_> {
         for size in sizes {
             for algorithm in &sweep.algorithms {
                 for &key in &sweep.keys {
-                    let bytes = crate::backend::host_bytes_needed(
+                    let bytes = crate::catalog::host_bytes_needed(
                         sweep.backend,
                         algorithm,
                         key,

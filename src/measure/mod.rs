@@ -72,8 +72,44 @@ pub struct Measurement {
     pub transfers: Option<Transfers>,
     /// Bytes the algorithm moves through memory in one sort, from its model (GPU cases).
     pub bytes_moved: Option<u64>,
+    /// The device's own measured copy bandwidth, what the effective bandwidth is held against
+    /// (GPU cases).
+    pub copy_bandwidth_bytes_per_s: Option<f64>,
+    /// A failure the backend was told of although the checks it could make passed (a peer
+    /// that reported its own output as wrong); it fails the case.
+    pub failure: Option<String>,
     /// Notes worth showing beside the case (for example a peer's stderr tail).
     pub notes: Vec<String>,
+}
+
+/// What a backend made of one case: the one thing every backend returns. The record turns
+/// it into a case result (`CaseResult::from_outcome`), so no backend builds a record itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The case ran; its verification (and `failure`) say whether its outputs were right.
+    Measured(Measurement),
+    /// The case did not run (no GPU, no memory, a peer that cannot run it); `reason` says why.
+    Skipped { reason: String, notes: Vec<String> },
+    /// The case went wrong before it could be measured; `reason` says what.
+    Failed { reason: String, notes: Vec<String> },
+}
+
+impl Outcome {
+    /// A skip with no notes.
+    pub fn skipped(reason: impl Into<String>) -> Outcome {
+        Outcome::Skipped {
+            reason: reason.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A failure with no notes.
+    pub fn failed(reason: impl Into<String>) -> Outcome {
+        Outcome::Failed {
+            reason: reason.into(),
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// Runs `repetition` `settings.warmup` times untimed, then until the settings are satisfied.

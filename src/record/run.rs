@@ -9,7 +9,7 @@ use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
 use crate::definition::ReportDef;
 use crate::env::{Check, Environment};
-use crate::measure::{Measurement, Stats, Transfers, Verification, summarize};
+use crate::measure::{Measurement, Outcome, Stats, Transfers, Verification, summarize};
 use crate::plan::{Case, CaseId};
 
 /// The version of the `results.json` format this build writes.
@@ -156,33 +156,38 @@ impl CaseResult {
         }
     }
 
-    /// A case that did not run.
-    pub fn skipped(case: &Case, reason: impl Into<String>, logical_cores: u32) -> CaseResult {
-        Self::from_case(
-            case,
-            CaseStatus::Skipped,
-            Some(reason.into()),
-            logical_cores,
-        )
-    }
-
-    /// A case that went wrong before producing a measurement.
-    pub fn failed(case: &Case, reason: impl Into<String>, logical_cores: u32) -> CaseResult {
-        Self::from_case(case, CaseStatus::Failed, Some(reason.into()), logical_cores)
+    /// The one door from a backend to the record: the result of `case` from what its backend
+    /// made of it. A measured case is ok when every output verified and the backend reported
+    /// no failure; its statistics use a bootstrap stream derived from the run's `seed` and the
+    /// case, and `logical_cores` tells whether its thread count oversubscribed the machine.
+    pub fn from_outcome(
+        case: &Case,
+        outcome: Outcome,
+        seed: u64,
+        logical_cores: u32,
+    ) -> CaseResult {
+        match outcome {
+            Outcome::Measured(m) => Self::measured(case, m, seed, logical_cores),
+            Outcome::Skipped { reason, notes } => {
+                let mut r = Self::from_case(case, CaseStatus::Skipped, Some(reason), logical_cores);
+                r.notes = notes;
+                r
+            }
+            Outcome::Failed { reason, notes } => {
+                let mut r = Self::from_case(case, CaseStatus::Failed, Some(reason), logical_cores);
+                r.notes = notes;
+                r
+            }
+        }
     }
 
     /// A measured case: ok when every output verified, failed otherwise.
-    pub fn measured(
-        case: &Case,
-        m: Measurement,
-        seed: u64,
-        copy_bandwidth: Option<f64>,
-        logical_cores: u32,
-    ) -> CaseResult {
+    fn measured(case: &Case, m: Measurement, seed: u64, logical_cores: u32) -> CaseResult {
         let failure = match &m.verification {
             None => Some("the output could not be verified".to_string()),
             Some(v) => v.failure(),
-        };
+        }
+        .or(m.failure);
         let status = if failure.is_none() && !m.samples_s.is_empty() {
             CaseStatus::Ok
         } else {
@@ -190,10 +195,8 @@ impl CaseResult {
         };
         let mut r = Self::from_case(case, status, failure, logical_cores);
         // Each case gets its own bootstrap stream, derived from the run's seed and the case.
-        let stats = summarize(
-            &m.samples_s,
-            seed ^ crate::data::mix64(crate::data::fnv1a64(case.key().as_bytes())),
-        );
+        let case_seed = crate::data::mix64(crate::data::fnv1a64(case.key().as_bytes()));
+        let stats = summarize(&m.samples_s, seed ^ case_seed);
         r.keys_per_s = stats
             .as_ref()
             .filter(|s| s.median_s > 0.0)
@@ -205,7 +208,7 @@ impl CaseResult {
             .map(|(b, s)| b as f64 / s.median_s);
         r.bandwidth_share = r
             .effective_bandwidth_bytes_per_s
-            .zip(copy_bandwidth)
+            .zip(m.copy_bandwidth_bytes_per_s)
             .map(|(e, c)| e / c);
         r.stats = stats;
         r.verified = status == CaseStatus::Ok;

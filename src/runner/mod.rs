@@ -1,24 +1,26 @@
 //! Executes a definition: probe the machine, plan the cases, measure each one on its backend,
 //! and save the run after every case so that a crash loses at most the case in flight.
 
-use std::io::IsTerminal;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+mod executor;
+pub mod progress;
+
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::backend::CaseContext;
 use crate::backend::command::CommandBackend;
-use crate::backend::cpu::{CpuAlgorithm, ThreadPools};
+use crate::backend::cpu::CpuBackend;
 use crate::backend::cuda::GpuSession;
 use crate::catalog::BackendKind;
-use crate::data::generate;
-use crate::definition::{Cell, ReportDef};
+use crate::definition::{MachineLimits, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, plan};
 use crate::record::archive;
-use crate::record::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};
+use crate::record::{Run, SCHEMA_VERSION};
+
+pub use executor::Executor;
+use progress::{Progress, TerminalProgress};
 
 /// How to run a definition.
 #[derive(Debug, Clone)]
@@ -83,16 +85,23 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         cases: Vec::with_capacity(cases.len()),
     };
     archive::save_results(&dir, &run)?;
-    run_cases(&dir, &mut run, &cases, gpus)?;
+    let mut executor = executor_for(&run, gpus);
+    let mut progress = TerminalProgress::new(cases.len() as u64);
+    run_cases(
+        &dir,
+        &mut run,
+        &cases,
+        &mut executor,
+        &mut progress,
+        &crate::interrupt::requested,
+    )?;
+    publish(&dir, &run);
     Ok((dir, run))
 }
 
 /// Finishes an interrupted (or crashed) run: runs the cases it has no result for, with the
 /// definition it started with. Refuses when the definition file has changed since.
-pub fn resume(
-    dir: &Path,
-    limits: &crate::definition::Limits,
-) -> Result<(PathBuf, Run), ResumeError> {
+pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), ResumeError> {
     let mut run = archive::load_run(dir).map_err(ResumeError::Load)?;
     if run.complete {
         return Err(ResumeError::AlreadyComplete(dir.display().to_string()));
@@ -113,17 +122,33 @@ pub fn resume(
     let mut def = crate::definition::load(&run.definition_path, &run.definition_text, limits)
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
-    let done: std::collections::HashSet<String> = run.cases.iter().map(|c| c.id().key()).collect();
     let mut gpus = GpuSession::probe();
-    let remaining: Vec<Case> = plan(&def, gpus.device_count())
-        .into_iter()
-        .filter(|c| !done.contains(&c.key()))
-        .collect();
+    let remaining = remaining_cases(&run, plan(&def, gpus.device_count()));
     run.interrupted = false;
     archive::remove_stale_temporaries(dir);
     gpus.prepare(&gpu_ordinals(&remaining));
-    run_cases(dir, &mut run, &remaining, gpus).map_err(ResumeError::Io)?;
+    let mut executor = executor_for(&run, gpus);
+    let mut progress = TerminalProgress::new(remaining.len() as u64);
+    run_cases(
+        dir,
+        &mut run,
+        &remaining,
+        &mut executor,
+        &mut progress,
+        &crate::interrupt::requested,
+    )
+    .map_err(ResumeError::Io)?;
+    publish(dir, &run);
     Ok((dir.to_path_buf(), run))
+}
+
+/// The cases of `planned` that `run` has no result for yet, in plan order.
+fn remaining_cases(run: &Run, planned: Vec<Case>) -> Vec<Case> {
+    let done: std::collections::HashSet<String> = run.cases.iter().map(|c| c.id().key()).collect();
+    planned
+        .into_iter()
+        .filter(|c| !done.contains(&c.key()))
+        .collect()
 }
 
 /// Why a run could not be resumed.
@@ -143,41 +168,54 @@ pub enum ResumeError {
     Io(anyhow::Error),
 }
 
-/// Runs `cases`, appending each result to `run` and saving after every case.
-fn run_cases(dir: &Path, run: &mut Run, cases: &[Case], gpus: GpuSession) -> anyhow::Result<()> {
-    let definition_path = (run.definition_path != crate::definition::QUICK_PATH)
-        .then(|| Path::new(&run.definition_path));
-    let mut executor = Executor {
-        pools: ThreadPools::default(),
-        seed: run.definition.seed,
-        logical_cores: run.environment.cpu.logical_cores,
-        command: CommandBackend::new(definition_path, run.definition.seed),
-        commands: command_lines(&run.definition),
-        gpus,
-    };
-    let progress = Progress::new(cases.len() as u64);
+/// Runs `cases`, appending each result to `run` and saving after every case; stops early,
+/// dropping the case in flight, as soon as `stop` says so (the run is then saved as interrupted,
+/// to be resumed).
+fn run_cases(
+    dir: &Path,
+    run: &mut Run,
+    cases: &[Case],
+    executor: &mut Executor,
+    progress: &mut dyn Progress,
+    stop: &dyn Fn() -> bool,
+) -> anyhow::Result<()> {
     for case in cases {
-        if crate::interrupt::requested() {
+        if stop() {
             break;
         }
-        progress.start(case);
+        progress.case_started(case);
         let result = executor.run_case(case);
-        if crate::interrupt::requested() {
+        if stop() {
             // The case in flight may have been cut short: drop it, resume runs it again.
             break;
         }
-        progress.finish(&result);
+        progress.case_finished(&result);
         run.cases.push(result);
         run.derive_thread_scaling();
         archive::save_results(dir, run).context("could not save results after a case")?;
     }
-    progress.done();
-    run.interrupted = crate::interrupt::requested();
+    progress.finished();
+    run.interrupted = stop();
     run.complete = !run.interrupted;
     run.finished_at = Some(timestamp(chrono::Utc::now()));
-    archive::save_results(dir, run)?;
-    publish(dir, run);
-    Ok(())
+    archive::save_results(dir, run)
+}
+
+/// The executor of a run: sortmark's CPU sorts, the GPUs of `gpus`, and the definition's peers,
+/// which run in the definition's folder.
+fn executor_for(run: &Run, gpus: GpuSession) -> Executor {
+    let definition_path = (run.definition_path != crate::definition::QUICK_PATH)
+        .then(|| Path::new(&run.definition_path));
+    let context = CaseContext {
+        seed: run.definition.seed,
+    };
+    Executor::new(context, run.environment.cpu.logical_cores)
+        .with(BackendKind::Cpu, Box::new(CpuBackend::default()))
+        .with(BackendKind::Cuda, Box::new(gpus))
+        .with(
+            BackendKind::Command,
+            Box::new(CommandBackend::new(definition_path)),
+        )
 }
 
 /// Renders the run's reports and updates the archive index (`ROOT/<name>/<run-id>/` → `ROOT`).
@@ -208,180 +246,18 @@ fn gpu_ordinals(cases: &[Case]) -> Vec<u32> {
     ordinals
 }
 
-/// The command line of every command sweep, by cell index.
-fn command_lines(def: &ReportDef) -> std::collections::HashMap<usize, String> {
-    def.cells
-        .iter()
-        .filter_map(|c| match c {
-            Cell::Sweep(s) => Some((s.cell, s.command.clone()?)),
-            Cell::Markdown { .. } => None,
-        })
-        .collect()
-}
-
-/// Runs cases, holding what is reused between them (thread pools, the peers' folder).
-struct Executor {
-    pools: ThreadPools,
-    seed: u64,
-    logical_cores: u32,
-    command: CommandBackend,
-    commands: std::collections::HashMap<usize, String>,
-    gpus: GpuSession,
-}
-
-impl Executor {
-    /// Runs one case; a panic inside a backend fails that case, never the run.
-    fn run_case(&mut self, case: &Case) -> CaseResult {
-        if let Some(reason) = &case.skip {
-            return CaseResult::skipped(case, reason.clone(), self.logical_cores);
-        }
-        if let Some(reason) = host_memory_shortfall(case) {
-            return CaseResult::skipped(case, reason, self.logical_cores);
-        }
-        match catch_unwind(AssertUnwindSafe(|| self.dispatch(case))) {
-            Ok(result) => result,
-            Err(panic) => CaseResult::failed(
-                case,
-                format!(
-                    "the case panicked: {}",
-                    crate::backend::panic_message(&panic)
-                ),
-                self.logical_cores,
-            ),
-        }
-    }
-
-    fn dispatch(&mut self, case: &Case) -> CaseResult {
-        match case.backend {
-            BackendKind::Cpu => self.run_cpu(case),
-            BackendKind::Cuda => self.gpus.run(case, self.seed, self.logical_cores),
-            BackendKind::Command => match self.commands.get(&case.cell) {
-                Some(command) => {
-                    self.command
-                        .run(case, command)
-                        .into_result(case, self.seed, self.logical_cores)
-                }
-                None => CaseResult::failed(case, "the sweep has no command", self.logical_cores),
-            },
-        }
-    }
-
-    fn run_cpu(&mut self, case: &Case) -> CaseResult {
-        let Some(algorithm) = CpuAlgorithm::from_name(&case.algorithm) else {
-            return CaseResult::failed(
-                case,
-                format!("unknown CPU algorithm `{}`", case.algorithm),
-                self.logical_cores,
-            );
-        };
-        let threads = case.threads.unwrap_or(1);
-        let pool = match self.pools.get(threads) {
-            Ok(pool) => pool,
-            Err(e) => {
-                return CaseResult::failed(
-                    case,
-                    format!("could not start {threads} threads: {e}"),
-                    self.logical_cores,
-                );
-            }
-        };
-        let input = generate(case.key_type, case.distribution, case.n as usize, self.seed);
-        let measurement = crate::backend::cpu::measure(algorithm, &input, &case.measure, pool);
-        CaseResult::measured(case, measurement, self.seed, None, self.logical_cores)
-    }
-}
-
-/// Why a case would not fit in the host memory available now, if it would not.
-fn host_memory_shortfall(case: &Case) -> Option<String> {
-    let needed =
-        crate::backend::host_bytes_needed(case.backend, &case.algorithm, case.key_type, case.n);
-    let available = crate::env::memory().available_bytes;
-    (available > 0 && needed > available).then(|| {
-        format!(
-            "needs {} of host memory but only {} is available",
-            crate::units::bytes(needed),
-            crate::units::bytes(available)
-        )
-    })
-}
-
-/// Progress on stderr: a bar on a terminal, plain lines otherwise (logs, CI).
-struct Progress {
-    bar: Option<ProgressBar>,
-    total: u64,
-    started: Instant,
-    done: std::cell::Cell<u64>,
-}
-
-impl Progress {
-    fn new(total: u64) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(total);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30.cyan/blue} {pos}/{len} cases, {eta} left  {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            started: Instant::now(),
-            done: std::cell::Cell::new(0),
-        }
-    }
-
-    fn start(&self, case: &Case) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(case.label());
-        }
-    }
-
-    fn finish(&self, result: &CaseResult) {
-        self.done.set(self.done.get() + 1);
-        let outcome = match result.status {
-            CaseStatus::Ok => result
-                .keys_per_s
-                .map_or("ok".to_string(), crate::units::keys_per_s),
-            CaseStatus::Skipped => format!("skipped: {}", result.reason.as_deref().unwrap_or("")),
-            CaseStatus::Failed => format!("FAILED: {}", result.reason.as_deref().unwrap_or("")),
-        };
-        let line = format!(
-            "[{}/{}] {}  {}",
-            self.done.get(),
-            self.total,
-            crate::plan::describe(&result.id()),
-            outcome
-        );
-        match &self.bar {
-            Some(bar) => {
-                if result.status == CaseStatus::Failed {
-                    bar.println(line);
-                }
-                bar.inc(1);
-            }
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn done(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-        eprintln!(
-            "{} cases in {:.1} s",
-            self.done.get(),
-            self.started.elapsed().as_secs_f64()
-        );
+/// What this machine allows a definition: its logical cores and its total memory.
+pub fn machine_limits() -> MachineLimits {
+    MachineLimits {
+        logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        host_memory_bytes: env::memory().total_bytes,
     }
 }
 
 /// Reads a definition file, or the built-in default when `path` is `None`.
 pub fn read_definition(
     path: Option<&Path>,
-    limits: &crate::definition::Limits,
+    limits: &MachineLimits,
 ) -> Result<Definition, DefinitionReadError> {
     match path {
         None => Ok(Definition {
@@ -415,4 +291,271 @@ pub enum DefinitionReadError {
     },
     #[error("{0}")]
     Invalid(#[from] crate::definition::LoadError),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::backend::Backend;
+    use crate::measure::{Measurement, Outcome, Verification};
+    use crate::record::CaseStatus;
+
+    /// A backend that measures nothing: it records which cases reached it and answers with
+    /// fixed samples, or panics, or asks the run to stop, as a test tells it.
+    #[derive(Default)]
+    struct MockBackend {
+        ran: Arc<Mutex<Vec<String>>>,
+        /// Cases of this algorithm panic.
+        panic_on: Option<&'static str>,
+        /// The case with this index (counting from 0 in this backend) asks the run to stop.
+        stop_at: Option<(usize, Rc<Cell<bool>>)>,
+    }
+
+    impl Backend for MockBackend {
+        fn run(&mut self, case: &Case, _context: &CaseContext) -> Outcome {
+            let index = {
+                let mut ran = self.ran.lock().unwrap();
+                ran.push(case.key());
+                ran.len() - 1
+            };
+            if self.panic_on == Some(case.algorithm.as_str()) {
+                panic!("mock backend broke on {}", case.algorithm);
+            }
+            if let Some((at, stop)) = &self.stop_at
+                && *at == index
+            {
+                stop.set(true);
+            }
+            Outcome::Measured(Measurement {
+                samples_s: vec![1e-3, 2e-3, 3e-3],
+                timing: "mock".to_string(),
+                verification: Some(Verification {
+                    sorted: true,
+                    permutation: true,
+                    stable: None,
+                    first_unsorted: None,
+                }),
+                ..Measurement::default()
+            })
+        }
+    }
+
+    const DEFINITION: &str = r#"
+title = "mock"
+seed = 5
+[[cell]]
+sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32", "i32"], distributions = ["uniform", "special-values"], sizes = [16, 32], threads = [1, 2] }
+"#;
+
+    /// A run of [`DEFINITION`] with no case yet, in a fresh folder, and its planned cases.
+    fn new_run() -> (tempfile::TempDir, Run, Vec<Case>) {
+        let limits = MachineLimits {
+            logical_cores: 2,
+            host_memory_bytes: 1 << 30,
+        };
+        let def = crate::definition::load("mock.toml", DEFINITION, &limits).unwrap();
+        let cases = plan(&def, None);
+        let dir = tempfile::tempdir().unwrap();
+        let run = Run {
+            schema: SCHEMA_VERSION,
+            run_id: "20261206T000000Z-0000".to_string(),
+            started_at: "2026-12-06T00:00:00Z".to_string(),
+            finished_at: None,
+            complete: false,
+            interrupted: false,
+            command_line: Vec::new(),
+            definition_path: "mock.toml".to_string(),
+            definition_text: DEFINITION.to_string(),
+            definition: def,
+            environment: Environment::probe(false),
+            checks: Vec::new(),
+            cases: Vec::new(),
+        };
+        (dir, run, cases)
+    }
+
+    fn mock_executor(backend: MockBackend) -> Executor {
+        Executor::new(CaseContext { seed: 5 }, 2).with(BackendKind::Cpu, Box::new(backend))
+    }
+
+    fn keys(run: &Run) -> Vec<String> {
+        run.cases.iter().map(|c| c.id().key()).collect()
+    }
+
+    #[test]
+    fn every_case_runs_once_in_plan_order_and_the_run_is_saved_complete() {
+        let (dir, mut run, cases) = new_run();
+        let mock = MockBackend::default();
+        let ran = mock.ran.clone();
+        let mut executor = mock_executor(mock);
+        run_cases(
+            dir.path(),
+            &mut run,
+            &cases,
+            &mut executor,
+            &mut progress::Silent,
+            &|| false,
+        )
+        .unwrap();
+        let planned: Vec<String> = cases.iter().map(Case::key).collect();
+        assert_eq!(keys(&run), planned);
+        assert!(run.complete && !run.interrupted && run.finished_at.is_some());
+        let saved = archive::load_run(dir.path()).unwrap();
+        assert_eq!(saved, run);
+        // Skipped cases never reached the backend.
+        let skipped = cases.iter().filter(|c| c.skip.is_some()).count();
+        assert!(skipped > 0, "the definition plans cases the plan skips");
+        assert_eq!(ran.lock().unwrap().len(), cases.len() - skipped);
+    }
+
+    #[test]
+    fn a_case_the_plan_skipped_is_recorded_with_its_reason_and_not_run() {
+        let (dir, mut run, cases) = new_run();
+        let mock = MockBackend::default();
+        let ran = mock.ran.clone();
+        let mut executor = mock_executor(mock);
+        run_cases(
+            dir.path(),
+            &mut run,
+            &cases,
+            &mut executor,
+            &mut progress::Silent,
+            &|| false,
+        )
+        .unwrap();
+        for (case, result) in cases.iter().zip(&run.cases) {
+            let Some(reason) = &case.skip else { continue };
+            assert_eq!(result.status, CaseStatus::Skipped);
+            assert_eq!(result.reason.as_ref(), Some(reason));
+            assert!(!ran.lock().unwrap().contains(&case.key()));
+        }
+    }
+
+    #[test]
+    fn a_panicking_backend_fails_its_case_and_the_run_goes_on() {
+        let (dir, mut run, cases) = new_run();
+        let mut executor = mock_executor(MockBackend {
+            panic_on: Some("radix"),
+            ..MockBackend::default()
+        });
+        run_cases(
+            dir.path(),
+            &mut run,
+            &cases,
+            &mut executor,
+            &mut progress::Silent,
+            &|| false,
+        )
+        .unwrap();
+        assert_eq!(run.cases.len(), cases.len());
+        for result in &run.cases {
+            let expected = if result.distribution.to_string() == "special-values" {
+                CaseStatus::Skipped
+            } else if result.algorithm == "radix" {
+                CaseStatus::Failed
+            } else {
+                CaseStatus::Ok
+            };
+            assert_eq!(result.status, expected, "{}", result.id().key());
+        }
+        let failed = run
+            .cases
+            .iter()
+            .find(|c| c.status == CaseStatus::Failed)
+            .unwrap();
+        assert!(
+            failed
+                .reason
+                .as_ref()
+                .unwrap()
+                .contains("the case panicked: mock backend broke on radix")
+        );
+        assert!(run.complete && run.has_failures());
+    }
+
+    #[test]
+    fn a_kind_without_a_backend_fails_its_cases_with_the_reason() {
+        let (dir, mut run, cases) = new_run();
+        let mut executor = Executor::new(CaseContext { seed: 5 }, 2);
+        run_cases(
+            dir.path(),
+            &mut run,
+            &cases,
+            &mut executor,
+            &mut progress::Silent,
+            &|| false,
+        )
+        .unwrap();
+        let failed = run
+            .cases
+            .iter()
+            .find(|c| c.status == CaseStatus::Failed)
+            .unwrap();
+        assert_eq!(failed.reason.as_deref(), Some("no cpu backend in this run"));
+    }
+
+    #[test]
+    fn a_stop_drops_the_case_in_flight_and_resume_finishes_exactly_the_rest() {
+        let (dir, mut run, cases) = new_run();
+        let stop = Rc::new(Cell::new(false));
+        let mut executor = mock_executor(MockBackend {
+            stop_at: Some((3, stop.clone())),
+            ..MockBackend::default()
+        });
+        let stop_flag = stop.clone();
+        run_cases(
+            dir.path(),
+            &mut run,
+            &cases,
+            &mut executor,
+            &mut progress::Silent,
+            &move || stop_flag.get(),
+        )
+        .unwrap();
+        assert!(run.interrupted && !run.complete);
+        let saved = archive::load_run(dir.path()).unwrap();
+        assert_eq!(saved, run, "the interrupted run is saved");
+        // The fourth case that reached the backend asked to stop: it is dropped, and so is
+        // every case after it.
+        let in_flight = cases.iter().filter(|c| c.skip.is_none()).nth(3).unwrap();
+        assert!(!keys(&run).contains(&in_flight.key()));
+        let done = run.cases.len();
+        assert!(done < cases.len());
+
+        // Resume: the saved run, the same plan, only the cases without a result.
+        let mut run = archive::load_run(dir.path()).unwrap();
+        run.interrupted = false;
+        let remaining = remaining_cases(&run, cases.clone());
+        assert_eq!(remaining.len(), cases.len() - done);
+        assert_eq!(remaining[0].key(), in_flight.key());
+        let mock = MockBackend::default();
+        let ran = mock.ran.clone();
+        let mut executor = mock_executor(mock);
+        run_cases(
+            dir.path(),
+            &mut run,
+            &remaining,
+            &mut executor,
+            &mut progress::Silent,
+            &|| false,
+        )
+        .unwrap();
+        assert!(run.complete && !run.interrupted);
+        let mut resumed = keys(&run);
+        let mut planned: Vec<String> = cases.iter().map(Case::key).collect();
+        resumed.sort();
+        planned.sort();
+        assert_eq!(resumed, planned, "every planned case exactly once");
+        assert!(
+            ran.lock()
+                .unwrap()
+                .iter()
+                .all(|k| remaining.iter().any(|c| &c.key() == k)),
+            "resume ran no case that already had a result"
+        );
+    }
 }

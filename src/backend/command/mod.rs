@@ -1,7 +1,7 @@
 //! The command backend: each case runs an external peer program (a CuPy, NumPy or CUB sort)
 //! that times and verifies its own sort and reports back in one line of JSON.
 //!
-//! For each case sortmark fills the sweep's `command` in ([`template`]), writes the case's
+//! For each case sortmark fills the sweep's `command` in ([`crate::definition::template`]), writes the case's
 //! input to a temporary file when the command asks for `{input}`, runs the program with the
 //! sweep's `timeout` ([`process`]), and reads the last non-empty line of its stdout as a
 //! [`protocol::Report`]. The command runs in the folder that holds the definition file (the
@@ -19,7 +19,6 @@
 mod nvcc;
 mod process;
 pub mod protocol;
-pub mod template;
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
@@ -27,67 +26,22 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::backend::{Backend, CaseContext};
 use crate::data::{KeyData, generate};
+use crate::definition::template::Template;
+use crate::measure::Outcome;
 use crate::measure::{Measurement, Verification};
 use crate::plan::Case;
-use crate::record::{CaseResult, CaseStatus};
 use protocol::Reading;
-pub use template::{PLACEHOLDERS, Template, TemplateError};
 
 /// Lines of a peer's output quoted in a case's reason.
 const TAIL_LINES: usize = 20;
-
-/// What running one case's peer came to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The peer measured the case; `failure` overrides a passing verification when the peer
-    /// itself said its output was not verified.
-    Measured {
-        measurement: Measurement,
-        failure: Option<String>,
-    },
-    /// The case did not run.
-    Skipped { reason: String, notes: Vec<String> },
-    /// The case went wrong before a measurement.
-    Failed { reason: String, notes: Vec<String> },
-}
-
-impl Outcome {
-    /// The case's result.
-    pub fn into_result(self, case: &Case, seed: u64, logical_cores: u32) -> CaseResult {
-        match self {
-            Outcome::Measured {
-                measurement,
-                failure,
-            } => {
-                let mut r = CaseResult::measured(case, measurement, seed, None, logical_cores);
-                if let (Some(reason), CaseStatus::Ok) = (failure, r.status) {
-                    r.status = CaseStatus::Failed;
-                    r.verified = false;
-                    r.reason = Some(reason);
-                }
-                r
-            }
-            Outcome::Skipped { reason, notes } => {
-                let mut r = CaseResult::skipped(case, reason, logical_cores);
-                r.notes = notes;
-                r
-            }
-            Outcome::Failed { reason, notes } => {
-                let mut r = CaseResult::failed(case, reason, logical_cores);
-                r.notes = notes;
-                r
-            }
-        }
-    }
-}
 
 /// Runs peers for the cases of one definition.
 #[derive(Debug)]
 pub struct CommandBackend {
     /// Where commands run and relative paths start: the definition's folder.
     dir: PathBuf,
-    seed: u64,
     /// `.cu` peers built (or not) in this run, so that each source is compiled at most once.
     builds: HashMap<PathBuf, Result<nvcc::Built, nvcc::BuildError>>,
 }
@@ -97,7 +51,7 @@ impl CommandBackend {
     ///
     /// The folder is made absolute, so that a program path taken from it does not depend on
     /// the folder the program then runs in.
-    pub fn new(definition_path: Option<&Path>, seed: u64) -> CommandBackend {
+    pub fn new(definition_path: Option<&Path>) -> CommandBackend {
         let dir = definition_path
             .and_then(Path::parent)
             .filter(|d| !d.as_os_str().is_empty())
@@ -105,26 +59,29 @@ impl CommandBackend {
         let dir = std::path::absolute(&dir).unwrap_or(dir);
         CommandBackend {
             dir,
-            seed,
             builds: HashMap::new(),
         }
     }
+}
 
-    /// Runs `command` for `case`.
-    pub fn run(&mut self, case: &Case, command: &str) -> Outcome {
-        let failed = |reason: String| Outcome::Failed {
-            reason,
-            notes: Vec::new(),
+impl Backend for CommandBackend {
+    /// Runs the sweep's command for `case`.
+    fn run(&mut self, case: &Case, context: &CaseContext) -> Outcome {
+        let Some(command) = &case.command else {
+            return Outcome::failed("the sweep has no command");
         };
         let template = match Template::parse(command) {
             Ok(t) => t,
-            Err(e) => return failed(e.to_string()),
+            Err(e) => return Outcome::failed(e.to_string()),
         };
-        let (input, checksum) = match self.prepare_input(case, &template) {
+        let (input, checksum) = match prepare_input(case, &template, context.seed) {
             Ok(prepared) => prepared,
-            Err(e) => return failed(format!("could not write the input for the peer: {e}")),
+            Err(e) => {
+                return Outcome::failed(format!("could not write the input for the peer: {e}"));
+            }
         };
-        let mut argv = template.fill(|p| self.value(case, p, input.as_ref(), checksum));
+        let mut argv =
+            template.fill(|p| placeholder_value(case, p, context.seed, input.as_ref(), checksum));
         let mut notes = Vec::new();
         argv[0] = self.resolve(&argv[0]);
         if argv[0].ends_with(".cu") {
@@ -165,53 +122,9 @@ impl CommandBackend {
         drop(input);
         judge(output, case.measure.timeout_s, notes)
     }
+}
 
-    /// Generates the case's input when the command needs it, and writes it when asked to.
-    fn prepare_input(
-        &self,
-        case: &Case,
-        template: &Template,
-    ) -> std::io::Result<(Option<TempInput>, Option<u64>)> {
-        if !(template.uses("input") || template.uses("checksum")) {
-            return Ok((None, None));
-        }
-        let data = generate(case.key_type, case.distribution, case.n as usize, self.seed);
-        let checksum = data.checksum();
-        let input = if template.uses("input") {
-            Some(TempInput::write(&data)?)
-        } else {
-            None
-        };
-        Ok((input, Some(checksum)))
-    }
-
-    /// The value of placeholder `name` for `case`.
-    fn value(
-        &self,
-        case: &Case,
-        name: &str,
-        input: Option<&TempInput>,
-        checksum: Option<u64>,
-    ) -> String {
-        let m = &case.measure;
-        match name {
-            "n" => case.n.to_string(),
-            "key_type" => case.key_type.to_string(),
-            "distribution" => case.distribution.to_string(),
-            "seed" => self.seed.to_string(),
-            "repetitions" => m.repetitions.to_string(),
-            "max_repetitions" => m.max_repetitions.to_string(),
-            "warmup" => m.warmup.to_string(),
-            "min_time" => m.min_time_s.to_string(),
-            "timeout" => m.timeout_s.to_string(),
-            "device" => case.device.unwrap_or(0).to_string(),
-            "algorithm" => case.algorithm.clone(),
-            "input" => input.map_or_else(String::new, |i| i.0.display().to_string()),
-            "checksum" => checksum.map_or_else(String::new, |c| c.to_string()),
-            _ => String::new(),
-        }
-    }
-
+impl CommandBackend {
     /// A program path with a folder in it, relative, is taken from the definition's folder; a
     /// bare name is looked up on the PATH.
     fn resolve(&self, program: &str) -> String {
@@ -221,6 +134,52 @@ impl CommandBackend {
         } else {
             program.to_string()
         }
+    }
+}
+
+/// Generates the case's input when the command needs it, and writes it when asked to.
+fn prepare_input(
+    case: &Case,
+    template: &Template,
+    seed: u64,
+) -> std::io::Result<(Option<TempInput>, Option<u64>)> {
+    if !(template.uses("input") || template.uses("checksum")) {
+        return Ok((None, None));
+    }
+    let data = generate(case.key_type, case.distribution, case.n as usize, seed);
+    let checksum = data.checksum();
+    let input = if template.uses("input") {
+        Some(TempInput::write(&data)?)
+    } else {
+        None
+    };
+    Ok((input, Some(checksum)))
+}
+
+/// The value of placeholder `name` for `case`.
+fn placeholder_value(
+    case: &Case,
+    name: &str,
+    seed: u64,
+    input: Option<&TempInput>,
+    checksum: Option<u64>,
+) -> String {
+    let m = &case.measure;
+    match name {
+        "n" => case.n.to_string(),
+        "key_type" => case.key_type.to_string(),
+        "distribution" => case.distribution.to_string(),
+        "seed" => seed.to_string(),
+        "repetitions" => m.repetitions.to_string(),
+        "max_repetitions" => m.max_repetitions.to_string(),
+        "warmup" => m.warmup.to_string(),
+        "min_time" => m.min_time_s.to_string(),
+        "timeout" => m.timeout_s.to_string(),
+        "device" => case.device.unwrap_or(0).to_string(),
+        "algorithm" => case.algorithm.clone(),
+        "input" => input.map_or_else(String::new, |i| i.0.display().to_string()),
+        "checksum" => checksum.map_or_else(String::new, |c| c.to_string()),
+        _ => String::new(),
     }
 }
 
@@ -292,18 +251,17 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
                 stable: None,
                 first_unsorted: None,
             }));
-            Outcome::Measured {
-                measurement: Measurement {
-                    samples_s,
-                    timing,
-                    verification,
-                    transfers,
-                    bytes_moved: None,
-                    notes,
-                },
+            Outcome::Measured(Measurement {
+                samples_s,
+                timing,
+                verification,
+                transfers,
+                bytes_moved: None,
+                copy_bandwidth_bytes_per_s: None,
                 failure: (!verified)
                     .then(|| "the peer reported its output as not verified".to_string()),
-            }
+                notes,
+            })
         }
     }
 }
@@ -371,13 +329,13 @@ impl Drop for TempInput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::{Limits, ReportDef, load};
+    use crate::definition::{MachineLimits, ReportDef, load};
 
     fn def(command: &str) -> ReportDef {
         let toml = format!(
             "title = \"t\"\n[[cell]]\nsweep = {{ backend = \"command\", algorithms = [\"x\"], sizes = [16], command = '{command}' }}\n"
         );
-        let limits = Limits {
+        let limits = MachineLimits {
             logical_cores: 2,
             host_memory_bytes: 1 << 30,
         };
@@ -389,12 +347,12 @@ mod tests {
         let d = def("peer");
         let mut case = crate::plan::plan(&d, None).remove(0);
         case.measure.min_time_s = 0.5;
-        let backend = CommandBackend::new(Some(Path::new("defs/t.toml")), 7);
+        let backend = CommandBackend::new(Some(Path::new("defs/t.toml")));
         let template = Template::parse(
             "peer {n} {key_type} {distribution} {seed} {repetitions} {max_repetitions} {warmup} {min_time} {timeout} {device} {algorithm} {checksum}",
         )
         .unwrap();
-        let words = template.fill(|p| backend.value(&case, p, None, Some(99)));
+        let words = template.fill(|p| placeholder_value(&case, p, 7, None, Some(99)));
         assert_eq!(
             words,
             [

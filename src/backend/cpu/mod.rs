@@ -9,92 +9,48 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::data::{KeyData, KeyType, SortKey, checksum};
-use crate::measure::{MeasureSettings, Measurement, Verification, repeat, verify};
+use super::{Backend, CaseContext};
+use crate::catalog::CpuAlgorithm;
+use crate::data::{KeyData, SortKey, checksum, generate};
+use crate::measure::{MeasureSettings, Measurement, Outcome, Verification, repeat, verify};
+use crate::plan::Case;
 use crate::with_keys;
 
-/// A CPU sort algorithm sortmark can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CpuAlgorithm {
-    /// `slice::sort_by`: stable, one thread.
-    StdStable,
-    /// `slice::sort_unstable_by`: one thread.
-    StdUnstable,
-    /// rayon's `par_sort_by`: stable, parallel.
-    RayonStable,
-    /// rayon's `par_sort_unstable_by`: parallel.
-    RayonUnstable,
-    /// sortmark's LSD/MSD radix sort ([`radix::par_radix_sort`]): stable, parallel.
-    Radix,
+/// Sorts `keys` with `algorithm` in sort order, using the current rayon pool's threads where
+/// the algorithm is parallel.
+pub fn sort<K: SortKey>(algorithm: CpuAlgorithm, keys: &mut [K]) {
+    match algorithm {
+        CpuAlgorithm::StdStable => keys.sort_by(K::sort_cmp),
+        CpuAlgorithm::StdUnstable => keys.sort_unstable_by(K::sort_cmp),
+        CpuAlgorithm::RayonStable => keys.par_sort_by(K::sort_cmp),
+        CpuAlgorithm::RayonUnstable => keys.par_sort_unstable_by(K::sort_cmp),
+        CpuAlgorithm::Radix => radix::par_radix_sort(keys),
+    }
 }
 
-impl CpuAlgorithm {
-    /// Every CPU algorithm.
-    pub const ALL: [CpuAlgorithm; 5] = [
-        CpuAlgorithm::StdStable,
-        CpuAlgorithm::StdUnstable,
-        CpuAlgorithm::RayonStable,
-        CpuAlgorithm::RayonUnstable,
-        CpuAlgorithm::Radix,
-    ];
+/// The CPU backend: each case is sorted inside a rayon pool of its thread count.
+#[derive(Default)]
+pub struct CpuBackend {
+    pools: ThreadPools,
+}
 
-    /// The names definitions use, in the order of [`CpuAlgorithm::ALL`] (the array length
-    /// makes a missing name a compile error).
-    pub const NAMES: [&'static str; 5] = [
-        "std-stable",
-        "std-unstable",
-        "rayon-stable",
-        "rayon-unstable",
-        "radix",
-    ];
-
-    /// The name definitions use.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[Self::ALL.iter().position(|&a| a == self).unwrap_or(0)]
-    }
-
-    /// Looks an algorithm up by its definition name.
-    pub fn from_name(name: &str) -> Option<CpuAlgorithm> {
-        Self::NAMES
-            .iter()
-            .position(|&n| n == name)
-            .map(|i| Self::ALL[i])
-    }
-
-    /// Whether equal keys keep their input order (checked for key/value pairs).
-    pub fn is_stable(self) -> bool {
-        matches!(
-            self,
-            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable | CpuAlgorithm::Radix
-        )
-    }
-
-    /// Whether the algorithm uses more than one thread when its pool has them.
-    pub fn is_parallel(self) -> bool {
-        matches!(
-            self,
-            CpuAlgorithm::RayonStable | CpuAlgorithm::RayonUnstable | CpuAlgorithm::Radix
-        )
-    }
-
-    /// Extra memory the algorithm allocates while sorting `n` keys (an upper estimate).
-    pub fn scratch_bytes(self, key: KeyType, n: u64) -> u64 {
-        let input = n.saturating_mul(key.element_bytes());
-        match self {
-            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable | CpuAlgorithm::Radix => input,
-            CpuAlgorithm::StdUnstable | CpuAlgorithm::RayonUnstable => 0,
-        }
-    }
-
-    /// Sorts `keys` in sort order, using the current rayon pool's threads where parallel.
-    pub fn sort<K: SortKey>(self, keys: &mut [K]) {
-        match self {
-            CpuAlgorithm::StdStable => keys.sort_by(K::sort_cmp),
-            CpuAlgorithm::StdUnstable => keys.sort_unstable_by(K::sort_cmp),
-            CpuAlgorithm::RayonStable => keys.par_sort_by(K::sort_cmp),
-            CpuAlgorithm::RayonUnstable => keys.par_sort_unstable_by(K::sort_cmp),
-            CpuAlgorithm::Radix => radix::par_radix_sort(keys),
-        }
+impl Backend for CpuBackend {
+    fn run(&mut self, case: &Case, context: &CaseContext) -> Outcome {
+        let Some(algorithm) = CpuAlgorithm::from_name(&case.algorithm) else {
+            return Outcome::failed(format!("unknown CPU algorithm `{}`", case.algorithm));
+        };
+        let threads = case.threads.unwrap_or(1);
+        let pool = match self.pools.get(threads) {
+            Ok(pool) => pool,
+            Err(e) => return Outcome::failed(format!("could not start {threads} threads: {e}")),
+        };
+        let input = generate(
+            case.key_type,
+            case.distribution,
+            case.n as usize,
+            context.seed,
+        );
+        Outcome::Measured(measure(algorithm, &input, &case.measure, pool))
     }
 }
 
@@ -131,7 +87,7 @@ pub fn measure(
     // are paid once, in the warm-up); when the case is done, even by a panic, the memory goes
     // back.
     let _release = ReleaseScratch;
-    with_keys!(input, keys => measure_with(keys, settings, pool, algorithm.is_stable(), |v| algorithm.sort(v)))
+    with_keys!(input, keys => measure_with(keys, settings, pool, algorithm.is_stable(), |v| sort(algorithm, v)))
 }
 
 /// Frees the radix sort's kept scratch buffer when dropped.
@@ -210,8 +166,12 @@ mod tests {
 
     #[test]
     fn a_radix_case_gives_its_scratch_back() {
-        let input =
-            crate::data::generate(KeyType::U32, crate::data::Distribution::Uniform, 1 << 17, 3);
+        let input = crate::data::generate(
+            crate::data::KeyType::U32,
+            crate::data::Distribution::Uniform,
+            1 << 17,
+            3,
+        );
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
@@ -229,20 +189,12 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip() {
-        for a in CpuAlgorithm::ALL {
-            assert_eq!(CpuAlgorithm::from_name(a.name()), Some(a));
-        }
-        assert_eq!(CpuAlgorithm::from_name("bogo"), None);
-    }
-
-    #[test]
     fn every_algorithm_sorts_floats_in_total_order() {
         let input = [3.0f64, f64::NAN, -0.0, 0.0, f64::NEG_INFINITY, -1.0];
         let mut pools = ThreadPools::default();
         for a in CpuAlgorithm::ALL {
             let mut v = input;
-            pools.get(2).unwrap().install(|| a.sort(&mut v));
+            pools.get(2).unwrap().install(|| sort(a, &mut v));
             let bits: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
             let mut expected = input;
             expected.sort_by(f64::total_cmp);

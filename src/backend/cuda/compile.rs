@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use cudarc::nvrtc::{result, sys};
 
-use super::{Context, CudaError};
+use super::{CudaError, CudaErrorContext};
 use crate::data::fnv1a64;
 
 /// The cache file name of a compiled kernel module.

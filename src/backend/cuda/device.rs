@@ -14,7 +14,7 @@ use cudarc::driver::{
 use cudarc::nvrtc::Ptx;
 
 use super::{
-    BITONIC_TILE, CUDARC_API, Context, CudaError, GpuAlgorithm, GpuInfo, GpuSortOutcome,
+    BITONIC_TILE, CUDARC_API, CudaError, CudaErrorContext, GpuAlgorithm, GpuInfo, GpuSortOutcome,
     KERNEL_SOURCE, MAX_ELEMENTS, bitonic_len, bytes_moved, bytes_needed, compile, kernel_suffix,
     pad_word, radix_kernel, radix_passes, radix_scratch_bytes, radix_tiles, word_bytes,
 };

@@ -12,12 +12,10 @@ pub mod nvrtc_path;
 mod session;
 
 use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 use crate::data::KeyType;
 
+use crate::catalog::GpuAlgorithm;
 use crate::env::gpu::{CudaStack, GpuInfo};
 pub use compile::cache_key;
 pub use device::GpuDevice;
@@ -159,12 +157,13 @@ pub enum CudaError {
     Panicked(String),
 }
 
-/// Adds context to driver and NVRTC errors.
-pub(crate) trait Context<T> {
+/// Says what a driver or NVRTC call was doing when it failed (named apart from anyhow's
+/// `Context`, which the rest of the tree uses).
+pub(crate) trait CudaErrorContext<T> {
     fn ctx(self, context: &str) -> Result<T, CudaError>;
 }
 
-impl<T> Context<T> for Result<T, cudarc::driver::DriverError> {
+impl<T> CudaErrorContext<T> for Result<T, cudarc::driver::DriverError> {
     fn ctx(self, context: &str) -> Result<T, CudaError> {
         self.map_err(|source| CudaError::Driver {
             context: context.to_string(),
@@ -173,59 +172,12 @@ impl<T> Context<T> for Result<T, cudarc::driver::DriverError> {
     }
 }
 
-impl<T> Context<T> for Result<T, cudarc::nvrtc::result::NvrtcError> {
+impl<T> CudaErrorContext<T> for Result<T, cudarc::nvrtc::result::NvrtcError> {
     fn ctx(self, context: &str) -> Result<T, CudaError> {
         self.map_err(|source| CudaError::Nvrtc {
             context: context.to_string(),
             source,
         })
-    }
-}
-
-/// The GPU sort algorithms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GpuAlgorithm {
-    /// LSD radix sort, 8-bit digits, Onesweep design with decoupled look-back. Stable.
-    Radix,
-    /// Bitonic sorting network over a power-of-two padded buffer. Not stable.
-    Bitonic,
-}
-
-impl GpuAlgorithm {
-    /// Every algorithm, in the order reports list them.
-    pub const ALL: [GpuAlgorithm; 2] = [GpuAlgorithm::Radix, GpuAlgorithm::Bitonic];
-
-    /// The name used in definitions, results and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            GpuAlgorithm::Radix => "radix",
-            GpuAlgorithm::Bitonic => "bitonic",
-        }
-    }
-
-    /// Whether equal keys keep their input order.
-    pub fn stable(self) -> bool {
-        match self {
-            GpuAlgorithm::Radix => true,
-            GpuAlgorithm::Bitonic => false,
-        }
-    }
-}
-
-impl fmt::Display for GpuAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for GpuAlgorithm {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        GpuAlgorithm::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| format!("unknown GPU algorithm {s:?} (known: radix, bitonic)"))
     }
 }
 
@@ -435,21 +387,6 @@ fn probe_stack() -> Result<CudaStack, Unavailable> {
 mod tests {
     use super::*;
     use crate::data::SortKey;
-
-    #[test]
-    fn algorithm_names_round_trip() {
-        for a in GpuAlgorithm::ALL {
-            assert_eq!(a.name().parse::<GpuAlgorithm>().unwrap(), a);
-            assert_eq!(a.to_string(), a.name());
-        }
-        assert!("quick".parse::<GpuAlgorithm>().is_err());
-        assert!(GpuAlgorithm::Radix.stable());
-        assert!(!GpuAlgorithm::Bitonic.stable());
-        assert_eq!(
-            serde_json::to_string(&GpuAlgorithm::Bitonic).unwrap(),
-            "\"bitonic\""
-        );
-    }
 
     #[test]
     fn radix_model_is_36_bytes_per_u32_key() {

@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use super::{GpuAlgorithm, GpuDevice, Unavailable, availability};
+use crate::backend::{Backend, CaseContext};
 use crate::data::generate;
 use crate::env::compat::{CudaDevice, CudaFacts, DriverFacts, NvrtcFacts, cuda_version_string};
 use crate::env::gpu::{CudaRecord, CudaStack, GpuInfo};
-use crate::measure::{Measurement, Transfers, Verification};
+use crate::measure::{Measurement, Outcome, Transfers, Verification};
 use crate::plan::Case;
-use crate::record::CaseResult;
 
 /// The lowest compute capability the kernels need: warp `_sync` intrinsics under Volta's
 /// independent thread scheduling, which the decoupled look-back's spinning relies on.
@@ -140,28 +140,29 @@ impl GpuSession {
             .get_mut(&ordinal)
             .ok_or_else(|| format!("GPU {ordinal} is not open"))
     }
+}
 
+impl Backend for GpuSession {
     /// Runs one CUDA case: skipped without CUDA, without the GPU or without the memory it
     /// needs; failed on a GPU error (and the GPU reopened for the next case).
-    pub fn run(&mut self, case: &Case, seed: u64, logical_cores: u32) -> CaseResult {
+    fn run(&mut self, case: &Case, context: &CaseContext) -> Outcome {
         let algorithm: GpuAlgorithm = match case.algorithm.parse() {
             Ok(a) => a,
-            Err(e) => return CaseResult::failed(case, e, logical_cores),
+            Err(e) => return Outcome::failed(e),
         };
         let ordinal = case.device.unwrap_or(0);
         let device = match self.device(ordinal) {
             Ok(d) => d,
-            Err(why) => return CaseResult::skipped(case, why, logical_cores),
+            Err(why) => return Outcome::skipped(why),
         };
         let needed = GpuDevice::bytes_needed(algorithm, case.key_type, case.n as usize);
         match device.memory_free_bytes() {
             Ok(free) if needed > free => {
-                let reason = format!(
+                return Outcome::skipped(format!(
                     "needs {} of GPU memory, {} free on GPU {ordinal}",
                     crate::units::bytes(needed),
                     crate::units::bytes(free)
-                );
-                return CaseResult::skipped(case, reason, logical_cores);
+                ));
             }
             _ => {}
         }
@@ -170,36 +171,39 @@ impl GpuSession {
                 .get(&ordinal)
                 .and_then(|f| f.copy_bandwidth_bytes_per_s)
         });
-        let input = generate(case.key_type, case.distribution, case.n as usize, seed);
-        let device = match self.devices.get_mut(&ordinal) {
-            Some(d) => d,
-            None => return CaseResult::failed(case, "the GPU closed", logical_cores),
+        let input = generate(
+            case.key_type,
+            case.distribution,
+            case.n as usize,
+            context.seed,
+        );
+        let Some(device) = self.devices.get_mut(&ordinal) else {
+            return Outcome::failed("the GPU closed");
         };
         match device.sort(algorithm, &input, &case.measure) {
-            Ok(outcome) => {
-                let measurement = Measurement {
-                    samples_s: outcome.samples_s,
-                    timing: "CUDA events around one launch of the sort, captured once per case as a CUDA graph"
-                        .to_string(),
-                    verification: Some(Verification {
-                        sorted: outcome.sorted,
-                        permutation: outcome.checksum_matches,
-                        stable: outcome.stable,
-                        first_unsorted: None,
-                    }),
-                    transfers: Some(Transfers {
-                        h2d_s: outcome.h2d_s,
-                        d2h_s: outcome.d2h_s,
-                    }),
-                    bytes_moved: Some(outcome.bytes_moved),
-                    notes: Vec::new(),
-                };
-                CaseResult::measured(case, measurement, seed, copy_bandwidth, logical_cores)
-            }
+            Ok(sorted) => Outcome::Measured(Measurement {
+                samples_s: sorted.samples_s,
+                timing: "CUDA events around one launch of the sort, captured once per case as a CUDA graph"
+                    .to_string(),
+                verification: Some(Verification {
+                    sorted: sorted.sorted,
+                    permutation: sorted.checksum_matches,
+                    stable: sorted.stable,
+                    first_unsorted: None,
+                }),
+                transfers: Some(Transfers {
+                    h2d_s: sorted.h2d_s,
+                    d2h_s: sorted.d2h_s,
+                }),
+                bytes_moved: Some(sorted.bytes_moved),
+                copy_bandwidth_bytes_per_s: copy_bandwidth,
+                failure: None,
+                notes: Vec::new(),
+            }),
             Err(e) => {
                 // The context may be poisoned: the next case on this GPU gets a fresh one.
                 self.devices.remove(&ordinal);
-                CaseResult::failed(case, format!("GPU error: {e}"), logical_cores)
+                Outcome::failed(format!("GPU error: {e}"))
             }
         }
     }
@@ -242,16 +246,17 @@ mod tests {
         let def = crate::definition::load(
             "g.toml",
             "title = \"t\"\n[[cell]]\nsweep = { backend = \"cuda\", algorithms = [\"radix\"], sizes = [16] }\n",
-            &crate::definition::Limits {
+            &crate::definition::MachineLimits {
                 logical_cores: 2,
                 host_memory_bytes: 1 << 30,
             },
         )
         .unwrap();
         let case = crate::plan::plan(&def, None).remove(0);
-        let r = session.run(&case, 1, 2);
-        assert_eq!(r.status, crate::record::CaseStatus::Skipped);
-        assert!(r.reason.unwrap().contains("NVIDIA driver"));
+        let Outcome::Skipped { reason, .. } = session.run(&case, &CaseContext { seed: 1 }) else {
+            panic!("a CUDA case without a driver must be skipped");
+        };
+        assert!(reason.contains("NVIDIA driver"), "{reason}");
         let record = session.record();
         assert!(record.stack.is_none() && record.unavailable.is_some());
         let facts = session.compat_facts();

@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sortmark::definition::{Limits, load};
+use sortmark::definition::{MachineLimits, load};
 
-const LIMITS: Limits = Limits {
+const LIMITS: MachineLimits = MachineLimits {
     logical_cores: 16,
     host_memory_bytes: 64 << 30,
 };

@@ -1,0 +1,105 @@
+//! Progress of a run as it goes: an observer with no-op hooks, so that the runner reports to
+//! whatever watches (the terminal, or nothing in tests) without knowing which.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::plan::Case;
+use crate::record::{CaseResult, CaseStatus};
+
+/// What watches a run's cases; every hook does nothing unless implemented.
+pub trait Progress {
+    /// A case is about to run.
+    fn case_started(&mut self, _case: &Case) {}
+    /// A case has its result (it is saved next).
+    fn case_finished(&mut self, _result: &CaseResult) {}
+    /// No more cases will run.
+    fn finished(&mut self) {}
+}
+
+/// Watches nothing.
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Progress on stderr: a bar on a terminal, plain lines otherwise (logs, CI).
+pub struct TerminalProgress {
+    bar: Option<ProgressBar>,
+    total: u64,
+    started: Instant,
+    done: u64,
+}
+
+impl TerminalProgress {
+    /// Progress over `total` cases.
+    pub fn new(total: u64) -> TerminalProgress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} cases, {eta} left  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        TerminalProgress {
+            bar,
+            total,
+            started: Instant::now(),
+            done: 0,
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn case_started(&mut self, case: &Case) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(case.label());
+        }
+    }
+
+    fn case_finished(&mut self, result: &CaseResult) {
+        self.done += 1;
+        let line = format!(
+            "[{}/{}] {}  {}",
+            self.done,
+            self.total,
+            crate::plan::describe(&result.id()),
+            outcome_text(result)
+        );
+        match &self.bar {
+            Some(bar) => {
+                if result.status == CaseStatus::Failed {
+                    bar.println(line);
+                }
+                bar.inc(1);
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finished(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        eprintln!(
+            "{} cases in {:.1} s",
+            self.done,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// A case's result in a few words: its speed, or why it was skipped or failed.
+fn outcome_text(result: &CaseResult) -> String {
+    match result.status {
+        CaseStatus::Ok => result
+            .keys_per_s
+            .map_or("ok".to_string(), crate::units::keys_per_s),
+        CaseStatus::Skipped => format!("skipped: {}", result.reason.as_deref().unwrap_or("")),
+        CaseStatus::Failed => format!("FAILED: {}", result.reason.as_deref().unwrap_or("")),
+    }
+}
