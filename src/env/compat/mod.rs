@@ -69,3 +69,24 @@ pub fn environment_checks(
     let context = Context::new(environment, definition, max_threads);
     check_with(&SystemProbe::new(cuda), &context)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::compat::checks::test_support::{context, healthy};
+
+    #[test]
+    fn a_cpu_only_definition_asks_nothing_of_the_gpu_or_python() {
+        let mut probe = healthy();
+        probe.gpus = Err("must not be asked".to_string());
+        probe.python = Err("must not be asked".to_string());
+        let observed = observe(&probe, &context(false, false, Some(4)));
+        assert!(observed.nvml.is_none() && observed.cuda.is_none() && observed.python.is_empty());
+        let checks = checks::checks(&observed, &context(false, false, Some(4)));
+        assert!(!checks.iter().any(|c| c.id.starts_with("gpu")
+            || c.id.starts_with("python")
+            || c.id.starts_with("cuda")));
+        // The observations can be recorded.
+        assert!(serde_json::to_string(&observed).is_ok());
+    }
+}
