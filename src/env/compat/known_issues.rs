@@ -13,7 +13,7 @@ use crate::env::CheckStatus;
 pub const KNOWN_ISSUES_TOML: &str = include_str!("../known_issues.toml");
 
 /// The fact names a rule's condition may use, each with what it is.
-pub const FACTS: &[(&str, &str)] = &[
+pub const FACT_NAMES: &[(&str, &str)] = &[
     ("python", "Python version of the peer's interpreter"),
     ("cupy", "CuPy version"),
     ("cupy_cython", "the Cython version CuPy was compiled with"),
@@ -29,7 +29,7 @@ pub const FACTS: &[(&str, &str)] = &[
 ];
 
 /// What was observed, by fact name; facts that were not observed are absent.
-pub type Facts = BTreeMap<&'static str, String>;
+pub type RuleFacts = BTreeMap<&'static str, String>;
 
 /// The parsed rules file.
 #[derive(Debug, Clone, Deserialize)]
@@ -94,7 +94,7 @@ impl Condition {
 
 impl Rule {
     /// Whether the rule applies to `facts`; an absent fact fails its condition.
-    pub fn matches(&self, facts: &Facts) -> bool {
+    pub fn matches(&self, facts: &RuleFacts) -> bool {
         self.when.iter().any(|all| {
             all.iter().all(|(name, condition)| {
                 facts
@@ -118,7 +118,7 @@ impl KnownIssues {
                 ));
             }
             for (name, condition) in rule.when.iter().flatten() {
-                if !FACTS.iter().any(|(fact, _)| fact == name) {
+                if !FACT_NAMES.iter().any(|(fact, _)| fact == name) {
                     return Err(format!("rule {}: unknown fact `{name}`", rule.id));
                 }
                 let tests = [&condition.version, &condition.equals, &condition.contains];
@@ -149,7 +149,7 @@ impl KnownIssues {
     }
 
     /// The rules that apply to `facts`, in file order.
-    pub fn matching(&self, facts: &Facts) -> Vec<&Rule> {
+    pub fn matching(&self, facts: &RuleFacts) -> Vec<&Rule> {
         self.rule.iter().filter(|r| r.matches(facts)).collect()
     }
 
@@ -163,11 +163,11 @@ impl KnownIssues {
 mod tests {
     use super::*;
 
-    fn facts(pairs: &[(&'static str, &str)]) -> Facts {
+    fn facts(pairs: &[(&'static str, &str)]) -> RuleFacts {
         pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
     }
 
-    fn ids(f: &Facts) -> Vec<String> {
+    fn ids(f: &RuleFacts) -> Vec<String> {
         KnownIssues::parse(KNOWN_ISSUES_TOML)
             .unwrap()
             .rule

@@ -14,7 +14,7 @@ pub trait Probe {
     /// The CUDA driver and NVRTC as the CUDA backend found them; `None`: not probed.
     fn cuda(&self) -> Option<CudaFacts>;
     /// The GPUs through NVML; an error when NVML is missing or fails.
-    fn gpus(&self) -> Observed<NvmlFacts>;
+    fn nvml(&self) -> Observed<NvmlFacts>;
     /// A Python interpreter (a program name looked up on PATH, or a path) and its CuPy.
     fn python(&self, interpreter: &str) -> Observed<PythonFacts>;
 }

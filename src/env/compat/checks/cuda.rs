@@ -319,7 +319,7 @@ fn arch_checks(cuda: &CudaFacts, device: &CudaDevice) -> Vec<Check> {
 #[cfg(test)]
 mod tests {
     use crate::env::CheckStatus;
-    use crate::env::compat::checks::test_support::{context, find, healthy, run, status};
+    use crate::env::compat::checks::test_support::{find, healthy, needs, run, status};
     use crate::env::compat::probe::{CudaDevice, DriverFacts};
 
     #[test]
@@ -327,7 +327,7 @@ mod tests {
         let mut probe = healthy();
         probe.cuda.as_mut().unwrap().driver =
             Err("libcuda.so.1: cannot open shared object file".to_string());
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         let c = find(&checks, "cuda.driver");
         assert_eq!(c.status, CheckStatus::Fail);
         assert!(c.detail.contains("libcuda.so.1"));
@@ -342,11 +342,11 @@ mod tests {
             cuda_version: Some("12.0".to_string()),
         });
         cuda.nvrtc.as_mut().unwrap().version = "13.0".to_string();
-        if let Ok(n) = probe.gpus.as_mut() {
+        if let Ok(n) = probe.nvml.as_mut() {
             n.driver_version = Ok("525.60.13".to_string());
             n.cuda_version = Ok("12.0".to_string());
         }
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         let driver = find(&checks, "cuda.driver");
         assert_eq!(driver.status, CheckStatus::Fail, "{driver:#?}");
         assert!(
@@ -363,13 +363,13 @@ mod tests {
     #[test]
     fn driver_minimum_without_nvml_uses_the_cuda_version() {
         let mut probe = healthy();
-        probe.gpus = Err("NVML is not available".to_string());
+        probe.nvml = Err("NVML is not available".to_string());
         let cuda = probe.cuda.as_mut().unwrap();
         cuda.driver = Ok(DriverFacts {
             cuda_version: Some("12.2".to_string()),
         });
         cuda.nvrtc.as_mut().unwrap().version = "13.0".to_string();
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         assert_eq!(status(&checks, "cuda.driver"), CheckStatus::Fail);
         assert!(
             find(&checks, "cuda.driver")
@@ -387,13 +387,13 @@ mod tests {
         });
         cuda.nvrtc.as_mut().unwrap().version = "12.8".to_string();
         cuda.compiles_to_cubin = false;
-        let ptx = run(&probe, &context(true, false, None));
+        let ptx = run(&probe, &needs(true, false, None));
         let c = find(&ptx, "cuda.nvrtc-vs-driver");
         assert_eq!(c.status, CheckStatus::Fail);
         assert!(c.summary.contains("PTX") && c.detail.contains("compiles to PTX"));
 
         probe.cuda.as_mut().unwrap().compiles_to_cubin = true;
-        let cubin = run(&probe, &context(true, false, None));
+        let cubin = run(&probe, &needs(true, false, None));
         let c = find(&cubin, "cuda.nvrtc-vs-driver");
         assert_eq!(c.status, CheckStatus::Info);
         assert!(c.summary.contains("CUBIN"));
@@ -405,7 +405,7 @@ mod tests {
     fn nvrtc_missing_fails() {
         let mut probe = healthy();
         probe.cuda.as_mut().unwrap().nvrtc = Err("libnvrtc.so: not found".to_string());
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         assert_eq!(status(&checks, "cuda.nvrtc"), CheckStatus::Fail);
         assert!(!checks.iter().any(|c| c.id == "cuda.gpu0.arch"));
     }
@@ -420,7 +420,7 @@ mod tests {
             name: "NVIDIA RTX PRO 6000".to_string(),
             compute_capability: (12, 0),
         };
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         let c = find(&checks, "cuda.gpu0.arch");
         assert_eq!(c.status, CheckStatus::Fail);
         assert!(c.summary.contains("sm_120"));
@@ -442,7 +442,7 @@ mod tests {
             .as_mut()
             .unwrap()
             .push(61);
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         assert_eq!(
             status(&checks, "cuda.gpu0.compute-capability"),
             CheckStatus::Fail
@@ -453,7 +453,7 @@ mod tests {
     fn no_cuda_facts_is_info() {
         let mut probe = healthy();
         probe.cuda = None;
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         assert_eq!(status(&checks, "cuda.stack"), CheckStatus::Info);
     }
 
@@ -464,10 +464,10 @@ mod tests {
         cuda.driver = Ok(DriverFacts { cuda_version: None });
         cuda.nvrtc.as_mut().unwrap().supported_archs = None;
         // NVML fills in the driver's CUDA version.
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         assert!(find(&checks, "cuda.driver").summary.contains("up to 13.0"));
-        probe.gpus = Err("NVML is not available".to_string());
-        let checks = run(&probe, &context(true, false, None));
+        probe.nvml = Err("NVML is not available".to_string());
+        let checks = run(&probe, &needs(true, false, None));
         assert_eq!(status(&checks, "cuda.driver"), CheckStatus::Ok);
         assert!(find(&checks, "cuda.driver").summary.contains("unknown"));
         assert!(

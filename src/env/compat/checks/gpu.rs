@@ -40,12 +40,12 @@ pub fn gpu_checks(nvml: &Observed<NvmlFacts>) -> Vec<Check> {
         None,
     )];
     for gpu in &nvml.gpus {
-        out.extend(one_gpu(gpu));
+        out.extend(nvml_gpu_checks(gpu));
     }
     out
 }
 
-fn one_gpu(gpu: &NvmlGpu) -> Vec<Check> {
+fn nvml_gpu_checks(gpu: &NvmlGpu) -> Vec<Check> {
     let i = gpu.index;
     let name = format!("GPU {i} ({})", gpu.name.as_deref().unwrap_or("unknown"));
     let unread = |id: &str, what: &str, e: &String| {
@@ -115,9 +115,9 @@ fn one_gpu(gpu: &NvmlGpu) -> Vec<Check> {
         Ok(reasons) => {
             let clocks = format!(
                 "SM clock {} of {} MHz, memory clock {} MHz; throttle reasons: {}",
-                show(&gpu.sm_clock_mhz),
-                show(&gpu.max_sm_clock_mhz),
-                show(&gpu.memory_clock_mhz),
+                number_or_unknown(&gpu.sm_clock_mhz),
+                number_or_unknown(&gpu.max_sm_clock_mhz),
+                number_or_unknown(&gpu.memory_clock_mhz),
                 if reasons.is_empty() { "none".to_string() } else { reasons.join(", ") }
             );
             let bad: Vec<&String> = reasons.iter().filter(|r| !BENIGN_THROTTLE.contains(&r.as_str())).collect();
@@ -161,20 +161,20 @@ fn one_gpu(gpu: &NvmlGpu) -> Vec<Check> {
     out
 }
 
-fn show(value: &Observed<u32>) -> String {
+fn number_or_unknown(value: &Observed<u32>) -> String {
     value.as_ref().map_or("?".to_string(), |v| v.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use crate::env::CheckStatus;
-    use crate::env::compat::checks::test_support::{context, find, healthy, run, status};
+    use crate::env::compat::checks::test_support::{find, healthy, needs, run, status};
 
     #[test]
     fn nvml_missing_is_info() {
         let mut probe = healthy();
-        probe.gpus = Err("NVML is not available: a libloading error occurred".to_string());
-        let checks = run(&probe, &context(true, false, None));
+        probe.nvml = Err("NVML is not available: a libloading error occurred".to_string());
+        let checks = run(&probe, &needs(true, false, None));
         assert_eq!(status(&checks, "gpu.nvml"), CheckStatus::Info);
         assert!(!checks.iter().any(|c| c.status == CheckStatus::Fail));
     }
@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn gpu_processes_throttling_mig_and_persistence() {
         let mut probe = healthy();
-        if let Ok(n) = probe.gpus.as_mut() {
+        if let Ok(n) = probe.nvml.as_mut() {
             let g = &mut n.gpus[0];
             g.processes = Ok(vec![(4242, "python3".to_string())]);
             g.persistence_mode = Ok(false);
@@ -190,7 +190,7 @@ mod tests {
             g.mig_enabled = Ok(true);
             g.ecc_enabled = Err("This query is not supported by the device".to_string());
         }
-        let checks = run(&probe, &context(true, false, None));
+        let checks = run(&probe, &needs(true, false, None));
         assert_eq!(status(&checks, "gpu0.processes"), CheckStatus::Warn);
         assert!(find(&checks, "gpu0.processes").detail.contains("4242"));
         assert_eq!(status(&checks, "gpu0.persistence"), CheckStatus::Info);

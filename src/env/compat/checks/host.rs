@@ -1,7 +1,7 @@
 //! Host checks: the build profile, the CPU frequency governor, load, virtualization, the cgroup
 //! CPU limit, thread oversubscription and environment variables.
 
-use super::{Context, check};
+use super::{RunNeeds, check};
 use crate::env::compat::probe::HostFacts;
 use crate::env::{Check, CheckStatus};
 
@@ -9,13 +9,13 @@ use crate::env::{Check, CheckStatus};
 const HIGH_LOAD_PER_CORE: f64 = 0.5;
 
 /// Build profile, governor, load, virtualization, quota, oversubscription, environment.
-pub fn host_checks(host: &HostFacts, context: &Context) -> Vec<Check> {
-    let mut out = vec![build_profile(context)];
+pub fn host_checks(host: &HostFacts, needs: &RunNeeds) -> Vec<Check> {
+    let mut out = vec![build_profile(needs)];
     out.push(governor(host));
     out.push(load(host));
     out.push(virtualization(host));
     out.push(quota(host));
-    if let Some(max) = context.max_threads {
+    if let Some(max) = needs.max_threads {
         out.push(oversubscription(max, host.logical_cores));
     }
     out.push(rayon_threads(host));
@@ -38,8 +38,8 @@ pub fn host_checks(host: &HostFacts, context: &Context) -> Vec<Check> {
     out
 }
 
-fn build_profile(context: &Context) -> Check {
-    let debug = context.profile != "release";
+fn build_profile(needs: &RunNeeds) -> Check {
+    let debug = needs.profile != "release";
     check(
         "build.profile",
         "sortmark",
@@ -53,7 +53,7 @@ fn build_profile(context: &Context) -> Check {
         } else {
             "sortmark is an optimised release build"
         },
-        format!("profile {}, {}", context.profile, context.toolchain),
+        format!("profile {}, {}", needs.profile, needs.toolchain),
         debug.then(|| "build and run with `cargo run --release -- run`".to_string()),
     )
 }
@@ -287,14 +287,14 @@ fn rayon_threads(host: &HostFacts) -> Check {
 #[cfg(test)]
 mod tests {
     use crate::env::CheckStatus;
-    use crate::env::compat::checks::test_support::{context, find, healthy, run, status};
+    use crate::env::compat::checks::test_support::{find, healthy, needs, run, status};
     use crate::env::compat::probe::{CpuQuota, Virtualization};
 
     #[test]
     fn debug_build_warns() {
-        let mut ctx = context(false, false, None);
-        ctx.profile = "debug".to_string();
-        let checks = run(&healthy(), &ctx);
+        let mut debug = needs(false, false, None);
+        debug.profile = "debug".to_string();
+        let checks = run(&healthy(), &debug);
         assert_eq!(status(&checks, "build.profile"), CheckStatus::Warn);
         assert!(
             find(&checks, "build.profile")
@@ -309,13 +309,13 @@ mod tests {
     fn powersave_governor_warns() {
         let mut probe = healthy();
         probe.host.governors = Ok(vec![("powersave".to_string(), 8)]);
-        let checks = run(&probe, &context(false, false, None));
+        let checks = run(&probe, &needs(false, false, None));
         let c = find(&checks, "cpu.governor");
         assert_eq!(c.status, CheckStatus::Warn);
         assert!(c.summary.contains("powersave"));
         probe.host.governors = Err("no cpufreq".to_string());
         assert_eq!(
-            status(&run(&probe, &context(false, false, None)), "cpu.governor"),
+            status(&run(&probe, &needs(false, false, None)), "cpu.governor"),
             CheckStatus::Info
         );
     }
@@ -325,7 +325,7 @@ mod tests {
         let mut probe = healthy();
         probe.host.load_average = Ok([7.5, 6.0, 5.0]);
         assert_eq!(
-            status(&run(&probe, &context(false, false, None)), "cpu.load"),
+            status(&run(&probe, &needs(false, false, None)), "cpu.load"),
             CheckStatus::Warn
         );
     }
@@ -338,14 +338,14 @@ mod tests {
             container: Some("docker".to_string()),
             hints: vec!["/.dockerenv exists".to_string()],
         };
-        let checks = run(&probe, &context(false, false, None));
+        let checks = run(&probe, &needs(false, false, None));
         let c = find(&checks, "host.virtualization");
         assert_eq!(c.status, CheckStatus::Info);
         assert!(c.summary.contains("docker") && c.detail.contains("/.dockerenv"));
         probe.host.virtualization.hypervisor = true;
         assert_eq!(
             status(
-                &run(&probe, &context(false, false, None)),
+                &run(&probe, &needs(false, false, None)),
                 "host.virtualization"
             ),
             CheckStatus::Warn
@@ -359,7 +359,7 @@ mod tests {
             quota_us: 200_000,
             period_us: 100_000,
         }));
-        let checks = run(&probe, &context(false, false, None));
+        let checks = run(&probe, &needs(false, false, None));
         let c = find(&checks, "cpu.quota");
         assert_eq!(c.status, CheckStatus::Warn);
         assert!(c.summary.contains("2.00 CPUs") && c.summary.contains("8 cores"));
@@ -368,20 +368,20 @@ mod tests {
             period_us: 100_000,
         }));
         assert_eq!(
-            status(&run(&probe, &context(false, false, None)), "cpu.quota"),
+            status(&run(&probe, &needs(false, false, None)), "cpu.quota"),
             CheckStatus::Ok
         );
     }
 
     #[test]
     fn oversubscription_warns() {
-        let checks = run(&healthy(), &context(false, false, Some(32)));
+        let checks = run(&healthy(), &needs(false, false, Some(32)));
         let c = find(&checks, "cpu.oversubscription");
         assert_eq!(c.status, CheckStatus::Warn);
         assert!(c.summary.contains("32") && c.summary.contains("8 logical cores"));
         assert_eq!(
             status(
-                &run(&healthy(), &context(false, false, Some(8))),
+                &run(&healthy(), &needs(false, false, Some(8))),
                 "cpu.oversubscription"
             ),
             CheckStatus::Ok
@@ -395,7 +395,7 @@ mod tests {
             ("RAYON_NUM_THREADS".to_string(), "4".to_string()),
             ("CUDA_VISIBLE_DEVICES".to_string(), "1".to_string()),
         ];
-        let checks = run(&probe, &context(false, false, None));
+        let checks = run(&probe, &needs(false, false, None));
         let c = find(&checks, "env.rayon-num-threads");
         assert_eq!(c.status, CheckStatus::Warn);
         assert!(c.summary.contains("RAYON_NUM_THREADS=4"));

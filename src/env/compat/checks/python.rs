@@ -2,7 +2,7 @@
 //! are installed and how they were built.
 
 use super::check;
-use super::rules::python_fact_sets;
+use super::rules::python_rule_fact_sets;
 use crate::env::compat::known_issues::Rule;
 use crate::env::compat::probe::{CupyImport, Observed, PythonFacts};
 use crate::env::{Check, CheckStatus};
@@ -69,7 +69,7 @@ pub(super) fn python_checks(
         ),
     });
     if !python.cupy_distributions.is_empty() {
-        let cython = python_fact_sets(python)
+        let cython = python_rule_fact_sets(python)
             .into_iter()
             .find_map(|f| f.get("cupy_cython").cloned());
         let packages: Vec<String> = python
@@ -112,7 +112,7 @@ pub(super) fn python_checks(
 #[cfg(test)]
 mod tests {
     use crate::env::CheckStatus;
-    use crate::env::compat::checks::test_support::{context, dist, find, healthy, run, status};
+    use crate::env::compat::checks::test_support::{dist, find, healthy, needs, run, status};
     use crate::env::compat::probe::CupyImport;
 
     /// The failure sortmark grew out of: cudamark.py's `import cupy` with a source-built CuPy 13.4.1.
@@ -142,7 +142,7 @@ mod tests {
             p.cupy = cupy_9128_import(Some("3.1.2"));
             p.cupy_distributions = vec![dist("cupy", "13.4.1", "cp312-cp312-linux_x86_64")];
         }
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         let import = find(&checks, "python.cupy");
         assert_eq!(import.status, CheckStatus::Fail);
         assert!(import.summary.contains("AttributeError") && import.summary.contains(CUPY_9128));
@@ -173,7 +173,7 @@ mod tests {
             p.cupy = cupy_9128_import(None);
             p.cupy_distributions = Vec::new();
         }
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         let import = find(&checks, "python.cupy");
         assert_eq!(import.status, CheckStatus::Fail);
         assert!(
@@ -193,14 +193,14 @@ mod tests {
     fn python_missing_or_cupy_missing_fails() {
         let mut probe = healthy();
         probe.python = Err("could not run `python3`: No such file or directory".to_string());
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         assert_eq!(status(&checks, "python.interpreter"), CheckStatus::Fail);
         let mut probe = healthy();
         if let Ok(p) = probe.python.as_mut() {
             p.cupy = CupyImport::Missing;
             p.cupy_distributions = Vec::new();
         }
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         assert_eq!(status(&checks, "python.cupy"), CheckStatus::Fail);
     }
 }

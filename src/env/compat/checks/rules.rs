@@ -3,11 +3,11 @@
 
 use super::{check, driver_version};
 use crate::env::Check;
-use crate::env::compat::known_issues::{Facts, KnownIssues, Rule};
+use crate::env::compat::known_issues::{KnownIssues, Rule, RuleFacts};
 use crate::env::compat::probe::{CudaFacts, CupyImport, NvmlFacts, Observed, PythonFacts};
 
 /// A matched rule as a check.
-pub(super) fn known_issue(rule: &Rule) -> Check {
+pub(super) fn known_issue_check(rule: &Rule) -> Check {
     check(
         format!("known-issue.{}", rule.id),
         &rule.component,
@@ -19,8 +19,11 @@ pub(super) fn known_issue(rule: &Rule) -> Check {
 }
 
 /// The facts rules can test, from the CUDA side.
-pub(super) fn cuda_facts(cuda: Option<&CudaFacts>, nvml: Option<&Observed<NvmlFacts>>) -> Facts {
-    let mut facts = Facts::new();
+pub(super) fn cuda_rule_facts(
+    cuda: Option<&CudaFacts>,
+    nvml: Option<&Observed<NvmlFacts>>,
+) -> RuleFacts {
+    let mut facts = RuleFacts::new();
     if let Some(v) = driver_version(nvml) {
         facts.insert("driver", v);
     }
@@ -52,12 +55,12 @@ pub(super) fn cuda_facts(cuda: Option<&CudaFacts>, nvml: Option<&Observed<NvmlFa
 /// could not be probed contributes no facts of its own.
 pub(super) fn python_rules<'a>(
     issues: &'a KnownIssues,
-    cuda: &Facts,
+    cuda: &RuleFacts,
     python: &Observed<PythonFacts>,
 ) -> Vec<&'a Rule> {
     let sets = match python {
-        Ok(p) => python_fact_sets(p),
-        Err(_) => vec![Facts::new()],
+        Ok(p) => python_rule_fact_sets(p),
+        Err(_) => vec![RuleFacts::new()],
     };
     let mut rules: Vec<&Rule> = Vec::new();
     for set in sets {
@@ -82,8 +85,8 @@ pub(super) fn add_new<'a>(rules: &mut Vec<&'a Rule>, more: impl IntoIterator<Ite
 /// the one `import cupy` loads (the one of the imported version; when the import failed, every
 /// installed one, since any of them may have left the files that failed), or a single set
 /// without package facts when none is installed.
-pub fn python_fact_sets(python: &PythonFacts) -> Vec<Facts> {
-    let mut facts = Facts::new();
+pub fn python_rule_fact_sets(python: &PythonFacts) -> Vec<RuleFacts> {
+    let mut facts = RuleFacts::new();
     facts.insert("python", python.version.clone());
     facts.insert("cupy_packages", python.cupy_distributions.len().to_string());
     let version = match &python.cupy {
@@ -138,7 +141,7 @@ pub fn python_fact_sets(python: &PythonFacts) -> Vec<Facts> {
 #[cfg(test)]
 mod tests {
     use crate::env::CheckStatus;
-    use crate::env::compat::checks::test_support::{context, dist, find, healthy, run, status};
+    use crate::env::compat::checks::test_support::{dist, find, healthy, needs, run, status};
     use crate::env::compat::probe::CupyImport;
 
     #[test]
@@ -152,7 +155,7 @@ mod tests {
             };
             p.cupy_distributions = vec![dist("cupy", "13.3.0", "cp313-cp313-linux_x86_64")];
         }
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         let c = find(&checks, "known-issue.cupy-python-3.13");
         assert_eq!(c.status, CheckStatus::Fail);
         assert!(c.remedy.as_ref().unwrap().contains("13.4"));
@@ -172,7 +175,7 @@ mod tests {
                 "cp312-cp312-manylinux2014_x86_64",
             ));
         }
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         let c = find(&checks, "known-issue.cupy-several-packages");
         assert_eq!(c.status, CheckStatus::Warn);
         assert!(
@@ -198,7 +201,7 @@ mod tests {
                 dist("cupy", "13.4.1", "cp312-cp312-linux_x86_64"),
             ];
         }
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         assert_eq!(
             status(&checks, "known-issue.cupy-9128-cython-3.1"),
             CheckStatus::Fail
@@ -213,7 +216,7 @@ mod tests {
             p.cupy_distributions
                 .push(dist("cupy", "13.4.1", "cp312-cp312-linux_x86_64"));
         }
-        let checks = run(&probe, &context(false, true, None));
+        let checks = run(&probe, &needs(false, true, None));
         assert!(
             !checks
                 .iter()

@@ -1,7 +1,7 @@
 //! Fixtures shared by the checks' tests: a fake probe and a healthy machine to vary. None of
 //! these reads the machine.
 
-use super::Context;
+use crate::env::compat::RunNeeds;
 use crate::env::compat::check_with;
 use crate::env::compat::probe::{
     CudaDevice, CudaFacts, CupyDistribution, CupyImport, DriverFacts, HostFacts, NvmlFacts,
@@ -14,7 +14,7 @@ use crate::env::{Check, CheckStatus};
 pub(crate) struct FakeProbe {
     pub(crate) host: HostFacts,
     pub(crate) cuda: Option<CudaFacts>,
-    pub(crate) gpus: Observed<NvmlFacts>,
+    pub(crate) nvml: Observed<NvmlFacts>,
     pub(crate) python: Observed<PythonFacts>,
 }
 
@@ -25,8 +25,8 @@ impl Probe for FakeProbe {
     fn cuda(&self) -> Option<CudaFacts> {
         self.cuda.clone()
     }
-    fn gpus(&self) -> Observed<NvmlFacts> {
-        self.gpus.clone()
+    fn nvml(&self) -> Observed<NvmlFacts> {
+        self.nvml.clone()
     }
     fn python(&self, interpreter: &str) -> Observed<PythonFacts> {
         self.python.clone().map(|mut p| {
@@ -64,7 +64,7 @@ pub(crate) fn healthy() -> FakeProbe {
                 compute_capability: (9, 0),
             }],
         }),
-        gpus: Ok(NvmlFacts {
+        nvml: Ok(NvmlFacts {
             driver_version: Ok("580.65.06".to_string()),
             cuda_version: Ok("13.0".to_string()),
             gpus: vec![NvmlGpu {
@@ -107,13 +107,13 @@ pub(crate) fn dist(name: &str, version: &str, tag: &str) -> CupyDistribution {
     }
 }
 
-pub(crate) fn context(cuda: bool, python: bool, max_threads: Option<u32>) -> Context {
-    Context {
+pub(crate) fn needs(cuda: bool, python: bool, max_threads: Option<u32>) -> RunNeeds {
+    RunNeeds {
         profile: "release".to_string(),
         toolchain: "x86_64-unknown-linux-gnu, rustc 1.90".to_string(),
         max_threads,
         uses_cuda: cuda,
-        python: if python {
+        python_interpreters: if python {
             vec!["python3".to_string()]
         } else {
             Vec::new()
@@ -121,8 +121,8 @@ pub(crate) fn context(cuda: bool, python: bool, max_threads: Option<u32>) -> Con
     }
 }
 
-pub(crate) fn run(probe: &FakeProbe, context: &Context) -> Vec<Check> {
-    check_with(probe, context)
+pub(crate) fn run(probe: &FakeProbe, needs: &RunNeeds) -> Vec<Check> {
+    check_with(probe, needs)
 }
 
 pub(crate) fn find<'a>(checks: &'a [Check], id: &str) -> &'a Check {
