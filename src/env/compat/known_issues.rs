@@ -35,8 +35,10 @@ pub type RuleFacts = BTreeMap<&'static str, String>;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnownIssues {
+    /// The oldest driver for each CUDA major version (`[[driver_minimum]]`).
     #[serde(default)]
     pub driver_minimum: Vec<DriverMinimum>,
+    /// The known issues (`[[rule]]`), in file order.
     #[serde(default)]
     pub rule: Vec<Rule>,
 }
@@ -45,8 +47,11 @@ pub struct KnownIssues {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DriverMinimum {
+    /// The CUDA major version, e.g. 13.
     pub cuda_major: u64,
+    /// The oldest driver version that runs it, e.g. "525".
     pub driver: String,
+    /// Where NVIDIA says so.
     pub source: String,
 }
 
@@ -54,12 +59,19 @@ pub struct DriverMinimum {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
+    /// A stable identifier; the check's id is `known-issue.` and this.
     pub id: String,
+    /// What is affected, e.g. `CuPy`.
     pub component: String,
+    /// How bad it is when it applies.
     pub status: CheckStatus,
+    /// What goes wrong, the check's summary.
     pub symptom: String,
+    /// Why it goes wrong.
     pub cause: String,
+    /// What to do about it.
     pub remedy: String,
+    /// Where the issue is documented (an issue tracker or release notes).
     pub source: String,
     /// Alternatives: the rule applies when every condition of any one of them holds.
     pub when: Vec<BTreeMap<String, Condition>>,

@@ -7,11 +7,16 @@
 //! [`known_issues`] holds the rules file. A probe that fails becomes text in a check, never a
 //! crash.
 
+/// Pure functions from observations to checks.
 pub mod checks;
+/// The embedded rules file of known incompatibilities.
 pub mod known_issues;
+/// What a run needs from the machine.
 pub mod needs;
+/// The facts the checks judge, and the trait that observes them.
 pub mod probe;
 mod system;
+/// Dotted versions and version ranges for the rules.
 pub mod version;
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +35,7 @@ use crate::env::{Check, Environment};
 /// Everything the probes observed for one run, in the shape the checks read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observations {
+    /// Always probed: every run uses the host.
     pub host: HostFacts,
     /// `None`: the definition runs nothing on the GPU, or this build does not probe CUDA.
     pub cuda: Option<CudaFacts>,

@@ -7,6 +7,7 @@ use crate::env::compat::probe::{CudaDevice, CudaFacts, NvmlFacts, Observed};
 use crate::env::compat::version::Version;
 use crate::env::{Check, CheckStatus};
 
+/// A version from a fact's text; `None` when it has no leading number.
 fn version_of(text: &str) -> Option<Version> {
     Version::parse(text)
 }
@@ -57,6 +58,8 @@ fn cuda_major_in_use(cuda: &CudaFacts) -> Option<u64> {
         .map(|v| v.major())
 }
 
+/// Whether the driver is present and new enough for the CUDA major version sortmark compiles
+/// for, by the rules file's driver minimum where NVML gave the driver version.
 fn driver_check(
     cuda: &CudaFacts,
     nvml: Option<&Observed<NvmlFacts>>,
@@ -134,6 +137,7 @@ fn driver_check(
     }
 }
 
+/// Whether NVRTC loaded, without which no kernel compiles.
 fn nvrtc_check(cuda: &CudaFacts) -> Check {
     match &cuda.nvrtc {
         Err(e) => check(
@@ -268,6 +272,8 @@ fn arch_list(archs: &[u32]) -> String {
         .join(", ")
 }
 
+/// For one GPU: whether NVRTC compiles for its architecture (when NVRTC listed them), and
+/// whether its compute capability is enough for the kernels.
 fn arch_checks(cuda: &CudaFacts, device: &CudaDevice) -> Vec<Check> {
     let (major, minor) = device.compute_capability;
     let sm = major * 10 + minor;

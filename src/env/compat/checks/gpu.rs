@@ -45,6 +45,8 @@ pub fn gpu_checks(nvml: &Observed<NvmlFacts>) -> Vec<Check> {
     out
 }
 
+/// One GPU as NVML sees it: other processes, persistence mode, clocks and throttling, ECC
+/// and MIG, each an info check when NVML could not read it.
 fn nvml_gpu_checks(gpu: &NvmlGpu) -> Vec<Check> {
     let i = gpu.index;
     let name = format!("GPU {i} ({})", gpu.name.as_deref().unwrap_or("unknown"));
@@ -161,6 +163,7 @@ fn nvml_gpu_checks(gpu: &NvmlGpu) -> Vec<Check> {
     out
 }
 
+/// A reading, or "?" when NVML could not give it.
 fn number_or_unknown(value: &Observed<u32>) -> String {
     value.as_ref().map_or("?".to_string(), |v| v.to_string())
 }

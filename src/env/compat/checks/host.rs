@@ -38,6 +38,7 @@ pub fn host_checks(host: &HostFacts, needs: &RunNeeds) -> Vec<Check> {
     out
 }
 
+/// A debug build sorts far slower than a release build, so its figures mislead.
 fn build_profile(needs: &RunNeeds) -> Check {
     let debug = needs.profile != "release";
     check(
@@ -58,6 +59,7 @@ fn build_profile(needs: &RunNeeds) -> Check {
     )
 }
 
+/// Any governor but performance lets clocks change under load, so timings vary.
 fn governor(host: &HostFacts) -> Check {
     let component = "CPU frequency";
     match &host.governors {
@@ -106,6 +108,7 @@ fn governor(host: &HostFacts) -> Check {
     }
 }
 
+/// Other work on the machine competes with the sorts.
 fn load(host: &HostFacts) -> Check {
     let component = "CPU load";
     match host.load_average {
@@ -151,6 +154,8 @@ fn load(host: &HostFacts) -> Check {
     }
 }
 
+/// A virtual machine may steal CPU time and show a virtual topology; a container may be
+/// limited by its cgroup.
 fn virtualization(host: &HostFacts) -> Check {
     let v = &host.virtualization;
     let component = "host";
@@ -184,6 +189,7 @@ fn virtualization(host: &HostFacts) -> Check {
     }
 }
 
+/// A cgroup CPU limit below the visible cores throttles the threads beyond it.
 fn quota(host: &HostFacts) -> Check {
     let component = "cgroup";
     let cores = host.logical_cores;
@@ -238,6 +244,7 @@ fn quota(host: &HostFacts) -> Check {
     }
 }
 
+/// More threads than logical cores measure contention, not scaling.
 fn oversubscription(max: u32, cores: u32) -> Check {
     let over = max > cores;
     check(
@@ -260,6 +267,7 @@ fn oversubscription(max: u32, cores: u32) -> Check {
     )
 }
 
+/// RAYON_NUM_THREADS sizes rayon's global pool, outside the pools the sweeps build.
 fn rayon_threads(host: &HostFacts) -> Check {
     match host.env.iter().find(|(k, _)| k == "RAYON_NUM_THREADS") {
         Some((_, value)) => check(

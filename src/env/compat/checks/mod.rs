@@ -52,12 +52,15 @@ pub fn checks(observed: &Observations, needs: &RunNeeds) -> Vec<Check> {
     if let Some(nvml) = &observed.nvml {
         out.extend(gpu_checks(nvml));
     }
+    // Without peers the rules test the CUDA facts alone; with peers each interpreter's facts
+    // join them, and a rule that matches for several interpreters is reported once.
     let mut matched: Vec<&Rule> = Vec::new();
     let base = rules::cuda_rule_facts(observed.cuda.as_ref(), observed.nvml.as_ref());
     if observed.python.is_empty() {
         matched.extend(issues.matching(&base));
     }
     for (i, (interpreter, python)) in observed.python.iter().enumerate() {
+        // The first interpreter's ids stay `python.*`, as most definitions have one.
         let prefix = if i == 0 {
             "python".to_string()
         } else {
@@ -71,7 +74,8 @@ pub fn checks(observed: &Observations, needs: &RunNeeds) -> Vec<Check> {
     out
 }
 
-/// The kernel driver's version, from NVML when it answered.
+/// The kernel driver's version, from NVML when it answered: libcuda only tells the CUDA version
+/// it supports, so CUDA and the rules both need NVML for this.
 pub(super) fn driver_version(nvml: Option<&Observed<NvmlFacts>>) -> Option<String> {
     nvml.and_then(|n| n.as_ref().ok())
         .and_then(|n| n.driver_version.as_ref().ok())

@@ -7,6 +7,8 @@ use crate::env::compat::known_issues::Rule;
 use crate::env::compat::probe::{CupyImport, Observed, PythonFacts};
 use crate::env::{Check, CheckStatus};
 
+/// One interpreter's checks, ids under `prefix`: whether it runs, whether `import cupy`
+/// works (with the remedy of a matched CuPy rule that fails), and the installed CuPy packages.
 pub(super) fn python_checks(
     prefix: &str,
     interpreter: &str,

@@ -44,6 +44,7 @@ pub(super) fn cuda_rule_facts(
             facts.insert("nvrtc", n.version.clone());
         }
     }
+    // NVML knows the driver's CUDA version too, for when the CUDA backend did not ask libcuda.
     if let Some(v) = nvml_cuda {
         facts.entry("driver_cuda").or_insert(v);
     }

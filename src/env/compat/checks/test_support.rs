@@ -97,6 +97,7 @@ pub(crate) fn healthy() -> FakeProbe {
     }
 }
 
+/// A CuPy distribution installed by pip with one wheel tag.
 pub(crate) fn dist(name: &str, version: &str, tag: &str) -> CupyDistribution {
     CupyDistribution {
         name: name.to_string(),
@@ -107,6 +108,7 @@ pub(crate) fn dist(name: &str, version: &str, tag: &str) -> CupyDistribution {
     }
 }
 
+/// A release build's needs: CUDA or not, `python3` peers or not, and the largest thread count.
 pub(crate) fn needs(cuda: bool, python: bool, max_threads: Option<u32>) -> RunNeeds {
     RunNeeds {
         profile: "release".to_string(),
@@ -121,10 +123,12 @@ pub(crate) fn needs(cuda: bool, python: bool, max_threads: Option<u32>) -> RunNe
     }
 }
 
+/// Every check the fake probe's machine gets.
 pub(crate) fn run(probe: &FakeProbe, needs: &RunNeeds) -> Vec<Check> {
     check_with(probe, needs)
 }
 
+/// The check `id`; panics listing the ids present when it is missing.
 pub(crate) fn find<'a>(checks: &'a [Check], id: &str) -> &'a Check {
     checks.iter().find(|c| c.id == id).unwrap_or_else(|| {
         panic!(
@@ -134,6 +138,7 @@ pub(crate) fn find<'a>(checks: &'a [Check], id: &str) -> &'a Check {
     })
 }
 
+/// The status of check `id`.
 pub(crate) fn status(checks: &[Check], id: &str) -> CheckStatus {
     find(checks, id).status
 }
