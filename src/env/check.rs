@@ -35,6 +35,7 @@ pub struct Check {
     pub id: String,
     /// What was checked, e.g. `sortmark`, `NVIDIA driver`, `CuPy`.
     pub component: String,
+    /// How it came out.
     pub status: CheckStatus,
     /// One line a reader sees first.
     pub summary: String,

@@ -5,10 +5,15 @@ use serde::{Deserialize, Serialize};
 /// The CPU as the run saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CpuInfo {
+    /// The brand string, e.g. "AMD EPYC 9654 96-Core Processor".
     pub model: String,
+    /// The vendor id, e.g. "AuthenticAMD".
     pub vendor: String,
+    /// The instruction-set architecture, e.g. "x86_64".
     pub architecture: String,
+    /// The logical CPUs this process may use (`available_parallelism`).
     pub logical_cores: u32,
+    /// Physical cores, when the OS says.
     pub physical_cores: Option<u32>,
     /// Caches of the first core, from /sys (empty where unavailable).
     pub caches: Vec<CacheInfo>,
@@ -21,9 +26,11 @@ pub struct CpuInfo {
 /// One CPU cache level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheInfo {
+    /// 1, 2 or 3.
     pub level: u32,
     /// `Data`, `Instruction` or `Unified`.
     pub kind: String,
+    /// Its size in bytes.
     pub size_bytes: u64,
     /// How many logical CPUs share it.
     pub shared_by: Option<u32>,
@@ -32,19 +39,26 @@ pub struct CacheInfo {
 /// Host memory at the start of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryInfo {
+    /// Memory the OS sees, in bytes (0 when it could not be read).
     pub total_bytes: u64,
+    /// Memory available for new allocations, in bytes.
     pub available_bytes: u64,
 }
 
 /// The operating system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OsInfo {
+    /// The distribution or OS name.
     pub name: String,
+    /// The OS version.
     pub version: String,
+    /// The kernel version.
     pub kernel: String,
+    /// The host name, `anonymized` with `--anonymize`.
     pub hostname: String,
 }
 
+/// Reads the CPU model, cores, caches, frequency and sort-relevant features.
 pub fn cpu() -> CpuInfo {
     // A failed probe leaves the fields it would have filled as "unknown", never an error.
     let system = sysinfo::System::new().ok().map(|mut s| {
@@ -69,6 +83,7 @@ pub fn cpu() -> CpuInfo {
     }
 }
 
+/// Reads total and available host memory.
 pub fn memory() -> MemoryInfo {
     match sysinfo::System::new() {
         Ok(mut system) => {
@@ -85,6 +100,7 @@ pub fn memory() -> MemoryInfo {
     }
 }
 
+/// Reads the OS name, version, kernel and host name.
 pub fn os() -> OsInfo {
     OsInfo {
         name: sysinfo::System::name().unwrap_or_else(|_| std::env::consts::OS.to_string()),

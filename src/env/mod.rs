@@ -2,9 +2,12 @@
 //! compatibility checks made against it.
 
 mod check;
+/// Compatibility checks: what the run needs, what was probed, and what it means.
 pub mod compat;
+/// The CUDA stack and GPU records a run keeps.
 pub mod gpu;
 mod host;
+/// How a host's GPUs are linked.
 pub mod topology;
 
 use serde::{Deserialize, Serialize};
@@ -16,10 +19,15 @@ pub use host::{CacheInfo, CpuInfo, MemoryInfo, OsInfo, memory};
 /// Everything recorded about where a run ran.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
+    /// The CPU the run saw.
     pub cpu: CpuInfo,
+    /// Host memory at the start of the run.
     pub memory: MemoryInfo,
+    /// The operating system and host name.
     pub os: OsInfo,
+    /// How the sortmark binary was built.
     pub toolchain: Toolchain,
+    /// The crate version of the sortmark binary.
     pub sortmark_version: String,
     /// The commit sortmark was built from, `unknown` without git.
     pub git_commit: String,
@@ -44,7 +52,9 @@ pub struct Environment {
 /// How the sortmark binary was built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Toolchain {
+    /// The `rustc --version` line of the compiler that built it.
     pub rustc: String,
+    /// The target triple it was built for.
     pub target: String,
     /// `release` or `debug`: a debug build's figures are not worth publishing.
     pub profile: String,

@@ -12,6 +12,7 @@ const MAX_NVLINKS: u32 = 18;
 pub struct GpuLink {
     /// NVML indices of the two GPUs (the CUDA ordinals when CUDA_DEVICE_ORDER=PCI_BUS_ID).
     pub a: u32,
+    /// The second GPU of the pair.
     pub b: u32,
     /// `NVLink` when they share active NVLinks (directly or through NVSwitch), else `PCIe`.
     pub kind: String,

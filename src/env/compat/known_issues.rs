@@ -13,7 +13,7 @@ use crate::env::CheckStatus;
 pub const KNOWN_ISSUES_TOML: &str = include_str!("../known_issues.toml");
 
 /// The fact names a rule's condition may use, each with what it is.
-pub const FACTS: &[(&str, &str)] = &[
+pub const FACT_NAMES: &[(&str, &str)] = &[
     ("python", "Python version of the peer's interpreter"),
     ("cupy", "CuPy version"),
     ("cupy_cython", "the Cython version CuPy was compiled with"),
@@ -29,14 +29,16 @@ pub const FACTS: &[(&str, &str)] = &[
 ];
 
 /// What was observed, by fact name; facts that were not observed are absent.
-pub type Facts = BTreeMap<&'static str, String>;
+pub type RuleFacts = BTreeMap<&'static str, String>;
 
 /// The parsed rules file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnownIssues {
+    /// The oldest driver for each CUDA major version (`[[driver_minimum]]`).
     #[serde(default)]
     pub driver_minimum: Vec<DriverMinimum>,
+    /// The known issues (`[[rule]]`), in file order.
     #[serde(default)]
     pub rule: Vec<Rule>,
 }
@@ -45,8 +47,11 @@ pub struct KnownIssues {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DriverMinimum {
+    /// The CUDA major version, e.g. 13.
     pub cuda_major: u64,
+    /// The oldest driver version that runs it, e.g. "525".
     pub driver: String,
+    /// Where NVIDIA says so.
     pub source: String,
 }
 
@@ -54,12 +59,19 @@ pub struct DriverMinimum {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
+    /// A stable identifier; the check's id is `known-issue.` and this.
     pub id: String,
+    /// What is affected, e.g. `CuPy`.
     pub component: String,
+    /// How bad it is when it applies.
     pub status: CheckStatus,
+    /// What goes wrong, the check's summary.
     pub symptom: String,
+    /// Why it goes wrong.
     pub cause: String,
+    /// What to do about it.
     pub remedy: String,
+    /// Where the issue is documented (an issue tracker or release notes).
     pub source: String,
     /// Alternatives: the rule applies when every condition of any one of them holds.
     pub when: Vec<BTreeMap<String, Condition>>,
@@ -94,7 +106,7 @@ impl Condition {
 
 impl Rule {
     /// Whether the rule applies to `facts`; an absent fact fails its condition.
-    pub fn matches(&self, facts: &Facts) -> bool {
+    pub fn matches(&self, facts: &RuleFacts) -> bool {
         self.when.iter().any(|all| {
             all.iter().all(|(name, condition)| {
                 facts
@@ -118,7 +130,7 @@ impl KnownIssues {
                 ));
             }
             for (name, condition) in rule.when.iter().flatten() {
-                if !FACTS.iter().any(|(fact, _)| fact == name) {
+                if !FACT_NAMES.iter().any(|(fact, _)| fact == name) {
                     return Err(format!("rule {}: unknown fact `{name}`", rule.id));
                 }
                 let tests = [&condition.version, &condition.equals, &condition.contains];
@@ -149,7 +161,7 @@ impl KnownIssues {
     }
 
     /// The rules that apply to `facts`, in file order.
-    pub fn matching(&self, facts: &Facts) -> Vec<&Rule> {
+    pub fn matching(&self, facts: &RuleFacts) -> Vec<&Rule> {
         self.rule.iter().filter(|r| r.matches(facts)).collect()
     }
 
@@ -163,11 +175,11 @@ impl KnownIssues {
 mod tests {
     use super::*;
 
-    fn facts(pairs: &[(&'static str, &str)]) -> Facts {
+    fn facts(pairs: &[(&'static str, &str)]) -> RuleFacts {
         pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
     }
 
-    fn ids(f: &Facts) -> Vec<String> {
+    fn ids(f: &RuleFacts) -> Vec<String> {
         KnownIssues::parse(KNOWN_ISSUES_TOML)
             .unwrap()
             .rule

@@ -14,7 +14,7 @@ pub trait Probe {
     /// The CUDA driver and NVRTC as the CUDA backend found them; `None`: not probed.
     fn cuda(&self) -> Option<CudaFacts>;
     /// The GPUs through NVML; an error when NVML is missing or fails.
-    fn gpus(&self) -> Observed<NvmlFacts>;
+    fn nvml(&self) -> Observed<NvmlFacts>;
     /// A Python interpreter (a program name looked up on PATH, or a path) and its CuPy.
     fn python(&self, interpreter: &str) -> Observed<PythonFacts>;
 }
@@ -28,6 +28,7 @@ pub struct HostFacts {
     pub governors: Observed<Vec<(String, u32)>>,
     /// 1-, 5- and 15-minute load averages.
     pub load_average: Observed<[f64; 3]>,
+    /// Signs of a virtual machine or a container.
     pub virtualization: Virtualization,
     /// The cgroup CPU limit; `Ok(None)`: no limit.
     pub cpu_quota: Observed<Option<CpuQuota>>,
@@ -49,7 +50,9 @@ pub struct Virtualization {
 /// A cgroup CPU bandwidth limit: `quota_us` of CPU time per `period_us`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CpuQuota {
+    /// CPU time allowed per period, in microseconds.
     pub quota_us: u64,
+    /// The period, in microseconds.
     pub period_us: u64,
 }
 
@@ -103,8 +106,11 @@ pub struct NvrtcFacts {
 /// One GPU as the CUDA driver reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CudaDevice {
+    /// The CUDA ordinal.
     pub ordinal: u32,
+    /// The device name, e.g. "NVIDIA H100".
     pub name: String,
+    /// Major and minor compute capability, e.g. (9, 0).
     pub compute_capability: (u32, u32),
 }
 
@@ -115,20 +121,26 @@ pub struct NvmlFacts {
     pub driver_version: Observed<String>,
     /// The highest CUDA version the driver supports, e.g. "13.0".
     pub cuda_version: Observed<String>,
+    /// Every GPU NVML sees.
     pub gpus: Vec<NvmlGpu>,
 }
 
 /// One GPU as NVML reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NvmlGpu {
+    /// NVML's index of the GPU.
     pub index: u32,
+    /// The product name.
     pub name: Observed<String>,
     /// Other processes' ids and names using the GPU for compute.
     pub processes: Observed<Vec<(u32, String)>>,
+    /// Whether the driver stays loaded with no client.
     pub persistence_mode: Observed<bool>,
     /// Current SM and memory clocks, MHz.
     pub sm_clock_mhz: Observed<u32>,
+    /// The current memory clock, MHz.
     pub memory_clock_mhz: Observed<u32>,
+    /// The highest SM clock the GPU supports, MHz.
     pub max_sm_clock_mhz: Observed<u32>,
     /// Names of the active clock throttle reasons (empty: none).
     pub throttle_reasons: Observed<Vec<String>>,
@@ -147,6 +159,7 @@ pub struct PythonFacts {
     pub executable: String,
     /// e.g. "3.13.1".
     pub version: String,
+    /// What `import cupy` did.
     pub cupy: CupyImport,
     /// Every installed distribution named cupy or cupy-*.
     pub cupy_distributions: Vec<CupyDistribution>,
@@ -178,7 +191,9 @@ pub enum CupyImport {
 /// One installed CuPy distribution and what its metadata says about how it was installed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CupyDistribution {
+    /// The distribution name, e.g. `cupy-cuda12x`, or `cupy` for a source build.
     pub name: String,
+    /// Its version, e.g. "13.4.1".
     pub version: String,
     /// The INSTALLER file (pip, conda, uv ...).
     pub installer: Option<String>,
@@ -198,10 +213,12 @@ pub enum BuildKind {
     Source,
     /// Installed by conda.
     Conda,
+    /// Nothing in the metadata says.
     Unknown,
 }
 
 impl BuildKind {
+    /// The lowercase name used in checks and rule facts.
     pub fn name(self) -> &'static str {
         match self {
             BuildKind::Wheel => "wheel",

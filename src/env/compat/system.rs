@@ -63,7 +63,7 @@ impl Probe for SystemProbe {
         self.cuda.clone()
     }
 
-    fn gpus(&self) -> Observed<NvmlFacts> {
+    fn nvml(&self) -> Observed<NvmlFacts> {
         nvml()
     }
 
@@ -502,6 +502,6 @@ mod tests {
         let probe = SystemProbe::new(None);
         let host = probe.host();
         assert!(host.logical_cores >= 1);
-        let _ = probe.gpus();
+        let _ = probe.nvml();
     }
 }
