@@ -7,7 +7,7 @@ use crate::env::gpu::GpuInfo;
 use crate::record::{CaseResult, CaseStatus};
 use crate::units::{self, RatePrefix};
 
-use super::view::{Header, Row, Table};
+use super::super::table::{Header, Row, Table};
 
 /// Two medians whose 95% intervals do not overlap and that differ by more than this share are
 /// flagged: narrower differences are within what repeated runs of one GPU show.
@@ -22,7 +22,7 @@ pub struct Comparison {
 }
 
 /// Compares the GPUs of `cases`; `None` when they ran on fewer than two GPUs.
-pub fn compare(cases: &[&CaseResult], gpus: &[GpuInfo]) -> Option<Comparison> {
+pub fn compare_gpus(cases: &[&CaseResult], gpus: &[GpuInfo]) -> Option<Comparison> {
     let mut ordinals: Vec<u32> = cases.iter().filter_map(|c| c.device).collect();
     ordinals.sort_unstable();
     ordinals.dedup();
@@ -147,30 +147,23 @@ fn beyond_noise(measured: &[(u32, &CaseResult)], name: &dyn Fn(u32) -> String) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::{Outliers, Stats};
 
     fn case(device: u32, n: u64, median: f64, half_width: f64) -> CaseResult {
         let json = serde_json::json!({
             "cell": 0, "sweep": "s", "backend": "cuda", "algorithm": "radix", "key_type": "u32",
             "distribution": "uniform", "n": n, "threads": null, "device": device, "status": "ok",
-            "reason": null, "warmup": 1, "samples_s": [median], "stats": null,
+            "reason": null, "warmup": 1, "samples_s": [median],
+            "stats": {
+                "min_s": median, "median_s": median, "mean_s": median, "max_s": median,
+                "stddev_s": 0.0, "mad_s": 0.0, "ci95_low_s": median - half_width,
+                "ci95_high_s": median + half_width,
+                "outliers": {"low_severe": 0, "low_mild": 0, "high_mild": 0, "high_severe": 0}
+            },
             "keys_per_s": n as f64 / median, "verified": true, "verification": null, "timing": "",
             "oversubscribed": false, "speedup": null, "efficiency": null, "transfers": null,
             "bytes_moved": null, "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null
         });
-        let mut c: CaseResult = serde_json::from_value(json).unwrap();
-        c.stats = Some(Stats {
-            min_s: median,
-            median_s: median,
-            mean_s: median,
-            max_s: median,
-            stddev_s: 0.0,
-            mad_s: 0.0,
-            ci95_low_s: median - half_width,
-            ci95_high_s: median + half_width,
-            outliers: Outliers::default(),
-        });
-        c
+        serde_json::from_value(json).unwrap()
     }
 
     fn gpu(ordinal: usize, name: &str) -> GpuInfo {
@@ -187,7 +180,7 @@ mod tests {
     #[test]
     fn one_gpu_has_no_comparison() {
         let a = case(0, 1024, 1e-3, 1e-5);
-        assert_eq!(compare(&[&a], &[gpu(0, "H200")]), None);
+        assert_eq!(compare_gpus(&[&a], &[gpu(0, "H200")]), None);
     }
 
     #[test]
@@ -201,7 +194,7 @@ mod tests {
             case(1, 2048, 2.03e-3, 5e-5),
         ];
         let refs: Vec<&CaseResult> = cases.iter().collect();
-        let c = compare(&refs, &gpus).unwrap();
+        let c = compare_gpus(&refs, &gpus).unwrap();
         assert_eq!(c.table.rows.len(), 2);
         assert_eq!(c.table.headers.len(), 1 + 2 + 2);
         assert_eq!(c.table.rows[0].cells.last().unwrap(), "yes");
@@ -219,7 +212,7 @@ mod tests {
         let gpus = [gpu(0, "H100"), gpu(1, "H200")];
         let cases = [case(0, 1024, 1.0e-3, 1e-6), case(1, 1024, 1.5e-3, 1e-6)];
         let refs: Vec<&CaseResult> = cases.iter().collect();
-        let c = compare(&refs, &gpus).unwrap();
+        let c = compare_gpus(&refs, &gpus).unwrap();
         assert!(c.flags.is_empty());
         assert_eq!(c.table.rows[0].cells[3], units::percent(0.5));
     }
