@@ -17,15 +17,23 @@ use super::view;
 /// One run as the index shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexRow {
+    /// The run's start, as the report shows it.
     pub date: String,
+    /// The definition's title.
     pub title: String,
     /// The definition's name (the archive's first folder level).
     pub name: String,
+    /// The run folder's name, which starts with its UTC start time.
     pub run_id: String,
+    /// CPU, core count and host name.
     pub machine: String,
+    /// The GPUs, in a few words.
     pub gpu: String,
+    /// Cases that ran and verified.
     pub ok: usize,
+    /// Cases skipped, each for a reason its row gives.
     pub skipped: usize,
+    /// Cases that failed.
     pub failed: usize,
     /// `complete`, `FAILED`, `interrupted`, `incomplete` or why it could not be read.
     pub status: String,

@@ -9,6 +9,8 @@
 //! Dependencies run one way: [`text`] (escaping) ← [`table`] ← [`view`] ← [`outputs`], with
 //! [`templates`] beside the outputs; [`plots`] and [`index`] stand apart.
 
+#![warn(missing_docs)]
+
 pub mod index;
 pub mod outputs;
 pub mod plots;

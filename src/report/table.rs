@@ -11,21 +11,27 @@ use super::text::escape_inline;
 /// A table of strings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Table {
+    /// The column headings.
     pub headers: Vec<Header>,
+    /// The rows, in display order.
     pub rows: Vec<Row>,
 }
 
 /// A column heading; numeric columns are right-aligned.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Header {
+    /// The heading, with the column's unit in brackets.
     pub text: String,
+    /// Whether the column holds numbers (right-aligned).
     pub numeric: bool,
 }
 
 /// A table row; `status` (`ok`, `skipped`, `failed`, …) styles it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
+    /// One string per column.
     pub cells: Vec<String>,
+    /// How the row is styled: `ok`, `skipped` or `failed`.
     pub status: String,
 }
 

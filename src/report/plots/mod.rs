@@ -23,15 +23,21 @@ const PALETTE_LEN: usize = 8;
 pub struct Figure {
     /// File stem: `<sweep>-<kind>`.
     pub slug: String,
+    /// The heading drawn above the plot.
     pub title: String,
+    /// The x axis's description.
     pub x_label: String,
+    /// The y axis's description, with its unit.
     pub y_label: String,
     /// Tick positions and their labels (x is log2 of the value, or a category index).
     pub ticks: Vec<(f64, String)>,
     /// Bars (categories) or lines (log2 axes).
     pub bars: bool,
+    /// How the y ticks read.
     pub y_format: YFormat,
+    /// The data, one line or set of bars per series.
     pub series: Vec<Series>,
+    /// A reference line, where there is an ideal to compare with.
     pub ideal: Option<Ideal>,
 }
 
@@ -40,10 +46,13 @@ pub struct Figure {
 pub enum YFormat {
     /// SI prefix, no unit (the unit is in the axis label).
     Si,
+    /// Seconds with an SI prefix.
     Seconds,
     /// Values are log10 of seconds: a time axis spanning orders of magnitude.
     LogSeconds,
+    /// A factor, `2.5×`.
     Times,
+    /// A share, `85%`.
     Percent,
 }
 
@@ -59,8 +68,11 @@ pub enum Ideal {
 /// One line or one set of bars, with its legend label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    /// The legend label: the values of the axes that name the series.
     pub label: String,
+    /// The points in x order.
     pub points: Vec<Point>,
+    /// The colour and shape it is drawn in.
     pub style: Style,
 }
 
@@ -71,7 +83,9 @@ pub struct Series {
 /// instead of running through the palette twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
+    /// Index into the palette.
     pub colour: usize,
+    /// 0 for the plain colour, 1 and up for lighter ones with further marker shapes.
     pub variant: usize,
 }
 
@@ -93,8 +107,12 @@ impl Style {
 /// A value with its 95 % confidence interval where known.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
+    /// Position on the x axis (log2 of the value, or a category index).
     pub x: f64,
+    /// The value.
     pub y: f64,
+    /// The low end of its 95 % interval.
     pub lo: Option<f64>,
+    /// The high end of its 95 % interval.
     pub hi: Option<f64>,
 }

@@ -7,95 +7,124 @@ use super::super::table::{Header, Row, Table};
 
 /// One row per case: its axes, median time and confidence interval, rate, scaling, status.
 pub fn case_table(cases: &[&CaseResult]) -> Table {
-    // One unit per column, chosen for the geometric middle of its range: a column spanning
-    // 16 µs to 78 ms reads 0.0163 to 78.4 ms, neither 78400 µs nor 0.0000163 s.
-    let time = TimeUnit::fitting(geometric_middle(
-        cases
+    let columns = Columns::of(cases);
+    Table {
+        headers: columns.headers(),
+        rows: cases.iter().map(|c| columns.row(c)).collect(),
+    }
+}
+
+/// The columns a sweep's table has, and the units its time and rate columns read in.
+struct Columns {
+    time: TimeUnit,
+    rate: RatePrefix,
+    threads: bool,
+    device: bool,
+    scaling: bool,
+    share: bool,
+    transfers: bool,
+}
+
+impl Columns {
+    /// The columns that `cases` fill: a column no case has a value for is left out.
+    fn of(cases: &[&CaseResult]) -> Columns {
+        // One unit per column, chosen for the geometric middle of its range: a column spanning
+        // 16 µs to 78 ms reads 0.0163 to 78.4 ms, neither 78400 µs nor 0.0000163 s.
+        let medians = cases
             .iter()
-            .filter_map(|c| c.stats.as_ref().map(|s| s.median_s)),
-    ));
-    let rate = RatePrefix::fitting(geometric_middle(cases.iter().filter_map(|c| c.keys_per_s)));
-    let has_threads = cases.iter().any(|c| c.threads.is_some());
-    let has_device = cases.iter().any(|c| c.device.is_some());
-    let has_scaling = cases
-        .iter()
-        .any(|c| c.speedup.is_some() && c.threads.is_some_and(|t| t > 1));
-    let has_share = cases.iter().any(|c| c.bandwidth_share.is_some());
-    let has_transfers = cases.iter().any(|c| c.transfers.is_some());
+            .filter_map(|c| c.stats.as_ref().map(|s| s.median_s));
+        Columns {
+            time: TimeUnit::fitting(geometric_middle(medians)),
+            rate: RatePrefix::fitting(geometric_middle(cases.iter().filter_map(|c| c.keys_per_s))),
+            threads: cases.iter().any(|c| c.threads.is_some()),
+            device: cases.iter().any(|c| c.device.is_some()),
+            scaling: cases
+                .iter()
+                .any(|c| c.speedup.is_some() && c.threads.is_some_and(|t| t > 1)),
+            share: cases.iter().any(|c| c.bandwidth_share.is_some()),
+            transfers: cases.iter().any(|c| c.transfers.is_some()),
+        }
+    }
 
-    let mut headers = vec![
-        Header::new("Algorithm", false),
-        Header::new("Key", false),
-        Header::new("Distribution", false),
-        Header::new("Keys", true),
-    ];
-    if has_threads {
-        headers.push(Header::new("Threads", true));
+    /// The headings, each numeric one with its unit.
+    fn headers(&self) -> Vec<Header> {
+        let time = self.time.symbol;
+        let mut headers = vec![
+            Header::new("Algorithm", false),
+            Header::new("Key", false),
+            Header::new("Distribution", false),
+            Header::new("Keys", true),
+        ];
+        if self.threads {
+            headers.push(Header::new("Threads", true));
+        }
+        if self.device {
+            headers.push(Header::new("GPU", true));
+        }
+        headers.push(Header::new(&format!("Median [{time}]"), true));
+        headers.push(Header::new(&format!("95% CI [{time}]"), true));
+        headers.push(Header::new(
+            &format!("Rate [{}keys/s]", self.rate.symbol),
+            true,
+        ));
+        if self.scaling {
+            headers.push(Header::new("Speed-up", true));
+            headers.push(Header::new("Efficiency", true));
+        }
+        if self.share {
+            headers.push(Header::new("Bandwidth share", true));
+        }
+        if self.transfers {
+            headers.push(Header::new(&format!("H2D / D2H [{time}]"), true));
+        }
+        headers.push(Header::new("Status", false));
+        headers
     }
-    if has_device {
-        headers.push(Header::new("GPU", true));
-    }
-    headers.push(Header::new(&format!("Median [{}]", time.symbol), true));
-    headers.push(Header::new(&format!("95% CI [{}]", time.symbol), true));
-    headers.push(Header::new(&format!("Rate [{}keys/s]", rate.symbol), true));
-    if has_scaling {
-        headers.push(Header::new("Speed-up", true));
-        headers.push(Header::new("Efficiency", true));
-    }
-    if has_share {
-        headers.push(Header::new("Bandwidth share", true));
-    }
-    if has_transfers {
-        headers.push(Header::new(&format!("H2D / D2H [{}]", time.symbol), true));
-    }
-    headers.push(Header::new("Status", false));
 
-    let dash = || "–".to_string();
-    let rows = cases
-        .iter()
-        .map(|c| {
-            let mut cells = vec![
-                c.algorithm.clone(),
-                c.key_type.to_string(),
-                c.distribution.to_string(),
-                units::count(c.n),
-            ];
-            if has_threads {
-                cells.push(c.threads.map_or_else(dash, |t| t.to_string()));
-            }
-            if has_device {
-                cells.push(c.device.map_or_else(dash, |d| d.to_string()));
-            }
-            let stats = c.stats.as_ref();
-            cells.push(stats.map_or_else(dash, |s| time.format(s.median_s)));
-            cells.push(stats.map_or_else(dash, |s| {
-                format!(
-                    "{} – {}",
-                    time.format(s.ci95_low_s),
-                    time.format(s.ci95_high_s)
-                )
+    /// A case's row, `–` where it has no value.
+    fn row(&self, c: &CaseResult) -> Row {
+        let dash = || "–".to_string();
+        let time = &self.time;
+        let mut cells = vec![
+            c.algorithm.clone(),
+            c.key_type.to_string(),
+            c.distribution.to_string(),
+            units::count(c.n),
+        ];
+        if self.threads {
+            cells.push(c.threads.map_or_else(dash, |t| t.to_string()));
+        }
+        if self.device {
+            cells.push(c.device.map_or_else(dash, |d| d.to_string()));
+        }
+        let stats = c.stats.as_ref();
+        cells.push(stats.map_or_else(dash, |s| time.format(s.median_s)));
+        cells.push(stats.map_or_else(dash, |s| {
+            format!(
+                "{} – {}",
+                time.format(s.ci95_low_s),
+                time.format(s.ci95_high_s)
+            )
+        }));
+        cells.push(c.keys_per_s.map_or_else(dash, |r| self.rate.format(r)));
+        if self.scaling {
+            cells.push(c.speedup.map_or_else(dash, units::times));
+            cells.push(c.efficiency.map_or_else(dash, units::percent));
+        }
+        if self.share {
+            cells.push(c.bandwidth_share.map_or_else(dash, units::percent));
+        }
+        if self.transfers {
+            cells.push(c.transfers.map_or_else(dash, |t| {
+                format!("{} / {}", time.format(t.h2d_s), time.format(t.d2h_s))
             }));
-            cells.push(c.keys_per_s.map_or_else(dash, |r| rate.format(r)));
-            if has_scaling {
-                cells.push(c.speedup.map_or_else(dash, units::times));
-                cells.push(c.efficiency.map_or_else(dash, units::percent));
-            }
-            if has_share {
-                cells.push(c.bandwidth_share.map_or_else(dash, units::percent));
-            }
-            if has_transfers {
-                cells.push(c.transfers.map_or_else(dash, |t| {
-                    format!("{} / {}", time.format(t.h2d_s), time.format(t.d2h_s))
-                }));
-            }
-            cells.push(status_text(c));
-            Row {
-                cells,
-                status: c.status.name().to_string(),
-            }
-        })
-        .collect();
-    Table { headers, rows }
+        }
+        cells.push(status_text(c));
+        Row {
+            cells,
+            status: c.status.name().to_string(),
+        }
+    }
 }
 
 /// The geometric mean of the smallest and largest positive finite values (NaN if none).
@@ -137,47 +166,58 @@ pub fn headlines(run: &Run) -> Vec<String> {
                 .iter()
                 .filter(|c| c.cell == sweep.cell && c.status == CaseStatus::Ok)
                 .collect();
-            let best = cases
-                .iter()
-                .filter(|c| c.keys_per_s.is_some())
-                .max_by(|a, b| {
-                    a.keys_per_s
-                        .partial_cmp(&b.keys_per_s)
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                })?;
-            let mut line = format!(
-                "{}: fastest {} at {} (median {})",
-                sweep.name,
-                case_label(best),
-                units::keys_per_s(best.keys_per_s.unwrap_or(f64::NAN)),
-                best.stats
-                    .as_ref()
-                    .map_or_else(|| "–".to_string(), |s| units::seconds(s.median_s)),
-            );
-            let scaled = cases
-                .iter()
-                .filter(|c| c.speedup.is_some() && c.threads.is_some_and(|t| t > 1))
-                .max_by(|a, b| {
-                    a.speedup
-                        .partial_cmp(&b.speedup)
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                });
-            if let Some(s) = scaled {
-                line.push_str(&format!(
-                    "; best speed-up {} ({} efficiency) on {} threads{}",
-                    units::times(s.speedup.unwrap_or(f64::NAN)),
-                    units::percent(s.efficiency.unwrap_or(f64::NAN)),
-                    s.threads.unwrap_or(1),
-                    if s.oversubscribed {
-                        ", oversubscribed"
-                    } else {
-                        ""
-                    }
-                ));
-            }
+            let mut line = fastest(&sweep.name, &cases)?;
+            line.push_str(&best_speedup(&cases));
             Some(line)
         })
         .collect()
+}
+
+/// `<sweep>: fastest <case> at <rate> (median <time>)`; `None` when no case has a rate.
+fn fastest(sweep: &str, cases: &[&CaseResult]) -> Option<String> {
+    let best = cases
+        .iter()
+        .filter(|c| c.keys_per_s.is_some())
+        .max_by(|a, b| {
+            a.keys_per_s
+                .partial_cmp(&b.keys_per_s)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })?;
+    Some(format!(
+        "{}: fastest {} at {} (median {})",
+        sweep,
+        case_label(best),
+        units::keys_per_s(best.keys_per_s.unwrap_or(f64::NAN)),
+        best.stats
+            .as_ref()
+            .map_or_else(|| "–".to_string(), |s| units::seconds(s.median_s)),
+    ))
+}
+
+/// `; best speed-up …` for the case on several threads that scaled best; empty when none did.
+fn best_speedup(cases: &[&CaseResult]) -> String {
+    let scaled = cases
+        .iter()
+        .filter(|c| c.speedup.is_some() && c.threads.is_some_and(|t| t > 1))
+        .max_by(|a, b| {
+            a.speedup
+                .partial_cmp(&b.speedup)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    let Some(s) = scaled else {
+        return String::new();
+    };
+    format!(
+        "; best speed-up {} ({} efficiency) on {} threads{}",
+        units::times(s.speedup.unwrap_or(f64::NAN)),
+        units::percent(s.efficiency.unwrap_or(f64::NAN)),
+        s.threads.unwrap_or(1),
+        if s.oversubscribed {
+            ", oversubscribed"
+        } else {
+            ""
+        }
+    )
 }
 
 /// `rayon-unstable u32 uniform 2^20, 4 threads`.

@@ -14,24 +14,33 @@ use super::super::table::{Header, Row, Table};
 pub struct EnvView {
     /// A one-line summary.
     pub one_line: String,
+    /// Host, software and GPUs, in that order.
     pub sections: Vec<EnvSection>,
 }
 
 /// A compatibility check.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckView {
+    /// The check's stable identifier.
     pub id: String,
+    /// The part of the system it checks.
     pub component: String,
+    /// `ok`, `info`, `warn` or `fail`.
     pub status: String,
+    /// The result in one line.
     pub summary: String,
+    /// What was found, in full.
     pub detail: String,
+    /// How to fix it; empty when nothing needs fixing.
     pub remedy: String,
 }
 
 /// A headed list of facts, e.g. `Host` or `Software`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvSection {
+    /// The section's heading.
     pub heading: String,
+    /// Its facts in order.
     pub facts: Vec<Fact>,
     /// A table of devices (GPUs) under the facts; `None` when there is none.
     pub table: Option<Table>,
@@ -42,37 +51,38 @@ pub struct EnvSection {
 /// One label and its value.
 #[derive(Debug, Clone, Serialize)]
 pub struct Fact {
+    /// What the fact is about.
     pub label: String,
+    /// The fact, formatted.
     pub value: String,
 }
 
 /// The environment as sections of facts.
 pub fn environment(env: &Environment) -> EnvView {
+    EnvView {
+        one_line: env.one_line(),
+        sections: vec![
+            section("Host", host_facts(env)),
+            section("Software", software_facts(env)),
+            gpu_section(env),
+        ],
+    }
+}
+
+/// A section of facts without a table.
+fn section(heading: &str, facts: Vec<Fact>) -> EnvSection {
+    EnvSection {
+        heading: heading.to_string(),
+        facts,
+        table: None,
+        table_md: None,
+    }
+}
+
+/// The CPU, its caches and features, the memory and the host name.
+fn host_facts(env: &Environment) -> Vec<Fact> {
     let cpu = &env.cpu;
-    let caches = cpu
-        .caches
-        .iter()
-        .map(|c| {
-            let shared = c
-                .shared_by
-                .map_or(String::new(), |n| format!(", shared by {n}"));
-            format!(
-                "L{} {} {}{shared}",
-                c.level,
-                c.kind.to_lowercase(),
-                units::bytes(c.size_bytes)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    let or_unknown = |s: String| {
-        if s.trim().is_empty() {
-            "unknown".to_string()
-        } else {
-            s
-        }
-    };
-    let host = vec![
+    vec![
         fact("CPU", cpu.model.clone()),
         fact(
             "Vendor / architecture",
@@ -95,7 +105,7 @@ pub fn environment(env: &Environment) -> EnvView {
                 units::mhz(cpu.frequency_mhz)
             },
         ),
-        fact("Caches", or_unknown(caches)),
+        fact("Caches", or_unknown(caches(env))),
         fact("Features", or_unknown(cpu.features.join(", "))),
         fact(
             "Memory",
@@ -106,8 +116,32 @@ pub fn environment(env: &Environment) -> EnvView {
             ),
         ),
         fact("Host name", or_unknown(env.os.hostname.clone())),
-    ];
-    let software = vec![
+    ]
+}
+
+/// The CPU's caches in one line, level, kind and size of each, separated by semicolons.
+fn caches(env: &Environment) -> String {
+    env.cpu
+        .caches
+        .iter()
+        .map(|c| {
+            let shared = c
+                .shared_by
+                .map_or(String::new(), |n| format!(", shared by {n}"));
+            format!(
+                "L{} {} {}{shared}",
+                c.level,
+                c.kind.to_lowercase(),
+                units::bytes(c.size_bytes)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The operating system, the kernel, and the sortmark build.
+fn software_facts(env: &Environment) -> Vec<Fact> {
+    vec![
         fact(
             "Operating system",
             or_unknown(format!("{} {}", env.os.name, env.os.version)),
@@ -124,25 +158,15 @@ pub fn environment(env: &Environment) -> EnvView {
                 env.toolchain.profile, env.toolchain.target, env.toolchain.rustc
             ),
         ),
-    ];
-    let mut sections = vec![
-        EnvSection {
-            heading: "Host".to_string(),
-            facts: host,
-            table: None,
-            table_md: None,
-        },
-        EnvSection {
-            heading: "Software".to_string(),
-            facts: software,
-            table: None,
-            table_md: None,
-        },
-    ];
-    sections.push(gpu_section(env));
-    EnvView {
-        one_line: env.one_line(),
-        sections,
+    ]
+}
+
+/// `unknown` for a value the probes left blank, so that no fact reads empty.
+fn or_unknown(s: String) -> String {
+    if s.trim().is_empty() {
+        "unknown".to_string()
+    } else {
+        s
     }
 }
 

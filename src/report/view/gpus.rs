@@ -16,6 +16,7 @@ const FLAG_SHARE: f64 = 0.02;
 /// The comparison of one sweep's GPUs, when it ran on more than one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
+    /// One row per input, one rate column per GPU.
     pub table: Table,
     /// One sentence per flagged input.
     pub flags: Vec<String>,
@@ -34,8 +35,47 @@ pub fn compare_gpus(cases: &[&CaseResult], gpus: &[GpuInfo]) -> Option<Compariso
             .find(|g| g.ordinal == d as usize)
             .map_or_else(|| "unknown GPU".to_string(), |g| g.name.clone())
     };
-    // Inputs in the order the cases ran, each with its GPUs' results.
-    let mut inputs: BTreeMap<(usize, String), BTreeMap<u32, &CaseResult>> = BTreeMap::new();
+    let rate = RatePrefix::fitting(
+        cases
+            .iter()
+            .filter_map(|c| c.keys_per_s)
+            .fold(f64::NAN, f64::max),
+    );
+    let mut rows = Vec::new();
+    let mut flags = Vec::new();
+    for ((_, input), by_gpu) in &inputs(cases) {
+        let measured = measured(by_gpu);
+        let beyond = beyond_noise(&measured, &name);
+        let mut cells = vec![input.clone()];
+        cells.extend(ordinals.iter().map(|d| rate_cell(by_gpu.get(d), rate)));
+        cells.push(spread(&measured));
+        cells.push(if beyond.is_empty() { "no" } else { "yes" }.to_string());
+        for (a, b) in &beyond {
+            flags.push(format!(
+                "{input}: GPU {a} and GPU {b} are both {} but differ beyond their measurement noise",
+                name(*a)
+            ));
+        }
+        rows.push(Row {
+            cells,
+            status: if beyond.is_empty() { "ok" } else { "failed" }.to_string(),
+        });
+    }
+    Some(Comparison {
+        table: Table {
+            headers: headers(&ordinals, rate),
+            rows,
+        },
+        flags,
+    })
+}
+
+/// An input (algorithm, key, distribution, size) and the position of its first case.
+type Input = (usize, String);
+
+/// The inputs in the order their cases ran, each with its GPUs' results.
+fn inputs<'a>(cases: &[&'a CaseResult]) -> BTreeMap<Input, BTreeMap<u32, &'a CaseResult>> {
+    let mut inputs: BTreeMap<Input, BTreeMap<u32, &CaseResult>> = BTreeMap::new();
     for (i, c) in cases.iter().enumerate() {
         let Some(d) = c.device else { continue };
         let key = format!(
@@ -51,78 +91,48 @@ pub fn compare_gpus(cases: &[&CaseResult], gpus: &[GpuInfo]) -> Option<Compariso
             .map_or(i, |(first, _)| *first);
         inputs.entry((first, key)).or_default().insert(d, c);
     }
-    let rate = RatePrefix::fitting(
-        cases
+    inputs
+}
+
+/// The input, one rate column per GPU, the spread and the verdict.
+fn headers(ordinals: &[u32], rate: RatePrefix) -> Vec<Header> {
+    let mut headers = vec![Header::new("Input", false)];
+    headers.extend(
+        ordinals
             .iter()
-            .filter_map(|c| c.keys_per_s)
-            .fold(f64::NAN, f64::max),
+            .map(|&d| Header::new(&format!("GPU {d} [{}keys/s]", rate.symbol), true)),
     );
-    let mut headers = vec![Header {
-        text: "Input".to_string(),
-        numeric: false,
-    }];
-    headers.extend(ordinals.iter().map(|&d| Header {
-        text: format!("GPU {d} [{}keys/s]", rate.symbol),
-        numeric: true,
-    }));
-    headers.push(Header {
-        text: "Spread".to_string(),
-        numeric: true,
-    });
-    headers.push(Header {
-        text: "Beyond noise".to_string(),
-        numeric: false,
-    });
-    let mut rows = Vec::new();
-    let mut flags = Vec::new();
-    for ((_, input), by_gpu) in &inputs {
-        let measured: Vec<(u32, &CaseResult)> = by_gpu
-            .iter()
-            .filter(|(_, c)| {
-                c.status == CaseStatus::Ok && c.stats.is_some() && c.keys_per_s.is_some()
-            })
-            .map(|(d, c)| (*d, *c))
-            .collect();
-        let mut cells = vec![input.clone()];
-        cells.extend(ordinals.iter().map(|d| {
-            by_gpu
-                .get(d)
-                .map_or("–".to_string(), |c| match c.keys_per_s {
-                    Some(r) if c.status == CaseStatus::Ok => rate.format(r),
-                    _ => c.status.name().to_string(),
-                })
-        }));
-        let rates: Vec<f64> = measured.iter().filter_map(|(_, c)| c.keys_per_s).collect();
-        let (lo, hi) = (
-            rates.iter().copied().fold(f64::INFINITY, f64::min),
-            rates.iter().copied().fold(0.0, f64::max),
-        );
-        cells.push(if rates.len() >= 2 {
-            units::percent(hi / lo - 1.0)
-        } else {
-            "–".to_string()
-        });
-        let beyond = beyond_noise(&measured, &name);
-        cells.push(if beyond.is_empty() {
-            "no".to_string()
-        } else {
-            "yes".to_string()
-        });
-        for (a, b) in &beyond {
-            flags.push(format!(
-                "{input}: GPU {a} and GPU {b} are both {} but differ beyond their measurement noise",
-                name(*a)
-            ));
-        }
-        rows.push(Row {
-            cells,
-            status: if beyond.is_empty() { "ok" } else { "failed" }.to_string(),
-        });
-    }
-    Some(Comparison {
-        table: Table { headers, rows },
-        flags,
+    headers.push(Header::new("Spread", true));
+    headers.push(Header::new("Beyond noise", false));
+    headers
+}
+
+/// The GPUs whose case of an input ran and was timed.
+fn measured<'a>(by_gpu: &BTreeMap<u32, &'a CaseResult>) -> Vec<(u32, &'a CaseResult)> {
+    by_gpu
+        .iter()
+        .filter(|(_, c)| c.status == CaseStatus::Ok && c.stats.is_some() && c.keys_per_s.is_some())
+        .map(|(d, c)| (*d, *c))
+        .collect()
+}
+
+/// A GPU's rate for an input, its status where it has none, `–` where it did not run it.
+fn rate_cell(case: Option<&&CaseResult>, rate: RatePrefix) -> String {
+    case.map_or("–".to_string(), |c| match c.keys_per_s {
+        Some(r) if c.status == CaseStatus::Ok => rate.format(r),
+        _ => c.status.name().to_string(),
     })
+}
+
+/// How much faster the fastest GPU was than the slowest, `–` with fewer than two.
+fn spread(measured: &[(u32, &CaseResult)]) -> String {
+    let rates: Vec<f64> = measured.iter().filter_map(|(_, c)| c.keys_per_s).collect();
+    if rates.len() < 2 {
+        return "–".to_string();
+    }
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rates.iter().copied().fold(0.0, f64::max);
+    units::percent(hi / lo - 1.0)
 }
 
 /// Pairs of same-model GPUs whose median-time intervals do not overlap and whose medians differ

@@ -28,13 +28,17 @@ pub use repro::{ReproView, shell_words};
 /// Everything a report shows, in order.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportView {
+    /// The definition's title.
     pub title: String,
     /// The narrative as safe HTML.
     pub description_html: String,
     /// The narrative as Markdown with raw HTML escaped.
     pub description_md: String,
+    /// The run folder's name.
     pub run_id: String,
+    /// When the run started, in UTC.
     pub started_at: String,
+    /// When it finished, or `not finished`.
     pub finished_at: String,
     /// Wall-clock time of the run, when it finished.
     pub duration: String,
@@ -46,13 +50,17 @@ pub struct ReportView {
     pub failure_banner: String,
     /// A line when the run did not finish; empty otherwise.
     pub incomplete_banner: String,
+    /// The definition's cells in order, each with its results.
     pub cells: Vec<CellView>,
     /// Headline results, one line per sweep (summary.md).
     pub headlines: Vec<String>,
+    /// The machine the run saw.
     pub environment: EnvView,
+    /// Every compatibility check.
     pub checks: Vec<CheckView>,
     /// Checks that warn or fail.
     pub warnings: Vec<CheckView>,
+    /// How to run it again.
     pub repro: ReproView,
 }
 
@@ -61,8 +69,11 @@ pub struct ReportView {
 pub struct CellView {
     /// `markdown` or `sweep`.
     pub kind: &'static str,
+    /// A Markdown cell's text as safe HTML (empty for a sweep).
     pub markdown_html: String,
+    /// A Markdown cell's text with raw HTML escaped (empty for a sweep).
     pub markdown_md: String,
+    /// The sweep's results, for a sweep cell.
     pub sweep: Option<SweepView>,
 }
 
@@ -71,12 +82,17 @@ pub struct CellView {
 pub struct SweepView {
     /// 1 for the first sweep, as a notebook numbers executed cells.
     pub number: usize,
+    /// The sweep's name from the definition.
     pub name: String,
+    /// The backend it ran on (`cpu`, `cuda`, `command`).
     pub backend: String,
     /// The cell's TOML as written.
     pub source: String,
+    /// Its case counts in words.
     pub counts: String,
+    /// A loud line when any of its cases failed; empty otherwise.
     pub failure_banner: String,
+    /// One row per case.
     pub table: Table,
     /// The table in GitHub-flavoured Markdown.
     pub table_md: String,
@@ -95,6 +111,7 @@ pub struct SweepView {
 /// A drawn figure, as every output places it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlotView {
+    /// The figure's title, also the PNG's alternative text.
     pub title: String,
     /// The SVG document, inlined in the HTML.
     pub svg: String,

@@ -10,11 +10,17 @@ use super::environment::commit;
 /// How to reproduce the run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReproView {
+    /// The command line that ran it, quoted for a shell.
     pub command_line: String,
+    /// sortmark's version.
     pub version: String,
+    /// The commit sortmark was built from, with its dirty flag.
     pub commit: String,
+    /// The seed of every generated input and of the statistics' bootstrap.
     pub seed: String,
+    /// Where the definition was read from.
     pub definition_path: String,
+    /// The definition as it was read.
     pub definition_text: String,
     /// Shell lines that run the same definition again.
     pub rerun: String,
