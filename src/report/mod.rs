@@ -1,13 +1,14 @@
 //! Reports: every output of a run rendered from its [`Run`] alone.
 //!
-//! [`render_all`] draws the [`plots`], builds the [`view`] model and writes every file of
+//! [`render_all`] builds the [`view`] model, draws the [`plots`] into it and writes every file of
 //! [`outputs::ALL`]: `report.html` (self-contained, plots inlined as SVG), `report.md` with
 //! `plots/*.png`, `summary.md`, `report.ipynb` and `results.csv`. Numbers are formatted once,
 //! in the view; templates under `templates/` only place them. Because nothing here reads
 //! anything but the `Run`, `sortmark render RUN_DIR` rebuilds an old run's reports.
 //!
-//! Dependencies run one way: [`text`] (escaping) ← [`table`] ← [`view`] ← [`outputs`], with
-//! [`templates`] beside the outputs; [`plots`] and [`index`] stand apart.
+//! Dependencies run one way: [`text`] (escaping) ← [`table`] ← [`view`] ← [`outputs`], the
+//! outputs rendering through `templates`, which needs only [`text`]; [`plots`] needs nothing
+//! else here, and [`index`] only the table, the templates and the view's run state.
 
 #![warn(missing_docs)]
 
