@@ -8,21 +8,32 @@ use serde::Serialize;
 
 use crate::record::Run;
 use crate::record::archive;
+use crate::units;
 
-use super::view::{self, Header, Row, Table};
+use super::table::{Header, Row, Table};
+use super::templates;
+use super::view;
 
 /// One run as the index shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexRow {
+    /// The run's start, as the report shows it.
     pub date: String,
+    /// The definition's title.
     pub title: String,
     /// The definition's name (the archive's first folder level).
     pub name: String,
+    /// The run folder's name, which starts with its UTC start time.
     pub run_id: String,
+    /// CPU, core count and host name.
     pub machine: String,
+    /// The GPUs, in a few words.
     pub gpu: String,
+    /// Cases that ran and verified.
     pub ok: usize,
+    /// Cases skipped, each for a reason its row gives.
     pub skipped: usize,
+    /// Cases that failed.
     pub failed: usize,
     /// `complete`, `FAILED`, `interrupted`, `incomplete` or why it could not be read.
     pub status: String,
@@ -34,6 +45,7 @@ pub struct IndexRow {
     pub readable: bool,
 }
 
+/// The context of the index templates.
 #[derive(Serialize)]
 struct IndexView<'a> {
     runs: &'a [IndexRow],
@@ -50,6 +62,7 @@ pub fn scan(root: &Path) -> anyhow::Result<Vec<IndexRow>> {
     Ok(rows)
 }
 
+/// Every `(name, run id, folder)` under `root` that holds a `results.json`.
 fn run_dirs(root: &Path) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
     let mut dirs = Vec::new();
     let Ok(names) = std::fs::read_dir(root) else {
@@ -72,6 +85,7 @@ fn run_dirs(root: &Path) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
     Ok(dirs)
 }
 
+/// The row of one run folder; a folder that cannot be read still gets a row that says why.
 fn row(name: &str, run_id: &str, dir: &Path) -> IndexRow {
     let href = format!("{name}/{run_id}/");
     match archive::load_run(dir) {
@@ -94,10 +108,12 @@ fn row(name: &str, run_id: &str, dir: &Path) -> IndexRow {
     }
 }
 
+/// The first line of an error chain: a table cell has room for no more.
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_string()
 }
 
+/// The row of a run that could be read.
 fn from_run(name: &str, href: String, run: &Run) -> IndexRow {
     let (ok, skipped, failed) = run.counts();
     let env = &run.environment;
@@ -107,7 +123,7 @@ fn from_run(name: &str, href: String, run: &Run) -> IndexRow {
         view::state(run).to_string()
     };
     IndexRow {
-        date: crate::units::timestamp(&run.started_at),
+        date: units::timestamp(&run.started_at),
         title: run.definition.title.clone(),
         name: name.to_string(),
         run_id: run.run_id.clone(),
@@ -163,9 +179,9 @@ pub fn update(root: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("could not lock {}", lock_path.display()))?;
     let rows = scan(root)?;
     let view = IndexView { runs: &rows };
-    let html = super::templates::render("index.html", &view)?;
+    let html = templates::render("index.html", &view)?;
     archive::write_atomic(&root.join("index.html"), html.as_bytes())?;
-    let md = super::templates::render("index.md", &view)?;
+    let md = templates::render("index.md", &view)?;
     archive::write_atomic(&root.join("index.md"), md.as_bytes())
 }
 
@@ -175,26 +191,22 @@ pub fn list(root: &Path) -> anyhow::Result<String> {
     if rows.is_empty() {
         return Ok(format!("no runs under {}\n", root.display()));
     }
-    Ok(super::markdown::plain_table(&table(&rows)))
+    Ok(table(&rows).to_plain())
 }
 
 /// The index as a table of strings.
 pub fn table(rows: &[IndexRow]) -> Table {
-    let header = |text: &str, numeric| Header {
-        text: text.to_string(),
-        numeric,
-    };
     Table {
         headers: vec![
-            header("Date", false),
-            header("Run", false),
-            header("Title", false),
-            header("Machine", false),
-            header("GPU", false),
-            header("OK", true),
-            header("Skipped", true),
-            header("Failed", true),
-            header("Status", false),
+            Header::new("Date", false),
+            Header::new("Run", false),
+            Header::new("Title", false),
+            Header::new("Machine", false),
+            Header::new("GPU", false),
+            Header::new("OK", true),
+            Header::new("Skipped", true),
+            Header::new("Failed", true),
+            Header::new("Status", false),
         ],
         rows: rows
             .iter()

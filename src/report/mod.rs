@@ -1,17 +1,23 @@
 //! Reports: every output of a run rendered from its [`Run`] alone.
 //!
-//! [`render_all`] writes `report.html` (self-contained, plots inlined as SVG), `report.md`
-//! with `plots/*.png`, `summary.md` and `report.ipynb`. Numbers are formatted once, in the
-//! [`view`] model; templates under `templates/` only place them. Because nothing here reads
+//! [`render_all`] builds the [`view`] model, draws the [`plots`] into it and writes every file of
+//! [`outputs::ALL`]: `report.html` (self-contained, plots inlined as SVG), `report.md` with
+//! `plots/*.png`, `summary.md`, `report.ipynb` and `results.csv`. Numbers are formatted once,
+//! in the view; templates under `templates/` only place them. Because nothing here reads
 //! anything but the `Run`, `sortmark render RUN_DIR` rebuilds an old run's reports.
+//!
+//! Dependencies run one way: [`text`] (escaping) ← [`table`] ← [`view`] ← [`outputs`], the
+//! outputs rendering through `templates`, which needs only [`text`]; [`plots`] needs nothing
+//! else here, and [`index`] only the table, the templates and the view's run state.
 
-mod gpus;
-pub mod html;
+#![warn(missing_docs)]
+
 pub mod index;
-pub mod markdown;
-pub mod notebook;
+pub mod outputs;
 pub mod plots;
+pub mod table;
 mod templates;
+pub mod text;
 pub mod view;
 
 use std::path::Path;
@@ -21,13 +27,25 @@ use anyhow::Context;
 use crate::record::Run;
 use crate::record::archive::write_atomic;
 
+use view::{PlotView, ReportView};
+
 /// Writes every report of `run` into its folder `dir`.
 pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
-    let mut view = view::report(run);
-    let plots_dir = dir.join("plots");
-    std::fs::create_dir_all(&plots_dir)
+    let mut view = ReportView::from_run(run);
+    draw_plots(run, &mut view, &dir.join("plots"))?;
+    for output in outputs::ALL {
+        let bytes = output.render(run, &view)?;
+        write_atomic(&dir.join(output.file_name()), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Draws every figure of `run` into `plots_dir` as SVG and PNG, and adds each to its sweep in
+/// `view`, where the outputs find them.
+fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(plots_dir)
         .with_context(|| format!("could not create {}", plots_dir.display()))?;
-    remove_old_plots(&plots_dir);
+    remove_old_plots(plots_dir);
     for (cell, figure) in plots::figures(run) {
         let stem = file_stem(&figure.slug);
         let svg = plots::draw_svg(&figure)?;
@@ -35,7 +53,7 @@ pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
         write_atomic(&plots_dir.join(format!("{stem}.svg")), svg.as_bytes())?;
         write_atomic(&plots_dir.join(format!("{stem}.png")), &png)?;
         if let Some(sweep) = view.cells.get_mut(cell).and_then(|c| c.sweep.as_mut()) {
-            sweep.plots.push(view::PlotView {
+            sweep.plots.push(PlotView {
                 title: figure.title.clone(),
                 svg: inline_svg(&svg),
                 png_path: format!("plots/{stem}.png"),
@@ -43,16 +61,7 @@ pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
             });
         }
     }
-    write_atomic(&dir.join("report.html"), html::report(&view)?.as_bytes())?;
-    write_atomic(&dir.join("report.md"), markdown::report(&view)?.as_bytes())?;
-    write_atomic(
-        &dir.join("summary.md"),
-        markdown::summary(&view)?.as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join("report.ipynb"),
-        notebook::report(run, &view)?.as_bytes(),
-    )
+    Ok(())
 }
 
 /// Re-renders the reports of the run folder `dir` from its `results.json`.

@@ -1,4 +1,5 @@
-//! The templates, compiled into the binary and registered once.
+//! The templates, compiled into the binary and registered once; outputs render through
+//! [`render`].
 //!
 //! tera autoescapes only templates whose *name* ends in `.html`, so every template that emits
 //! HTML is registered under such a name (`report.html`, not `report.html.tera`).
@@ -7,6 +8,8 @@ use std::sync::OnceLock;
 
 use anyhow::Context as _;
 use serde::Serialize;
+
+use super::text::escape_inline;
 
 /// Name and source of every template.
 const TEMPLATES: [(&str, &str); 11] = [
@@ -47,13 +50,14 @@ const TEMPLATES: [(&str, &str); 11] = [
     ),
 ];
 
+/// The templates, parsed on first use and shared by every rendering after it.
 fn tera() -> &'static tera::Tera {
     static TERA: OnceLock<tera::Tera> = OnceLock::new();
     TERA.get_or_init(|| {
         let mut tera = tera::Tera::new();
         // User text placed in Markdown: inert (no HTML, no emphasis, no table breaks).
         tera.register_filter("md", |s: &str, _: tera::Kwargs, _: &tera::State| {
-            super::markdown::escape_inline(s)
+            escape_inline(s)
         });
         // The templates are part of the binary and covered by tests: a broken one is a bug.
         tera.add_raw_templates(TEMPLATES)

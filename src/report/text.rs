@@ -1,10 +1,10 @@
-//! Markdown in and out: the narrative rendered to safe HTML, user text made inert in
-//! GitHub-flavoured Markdown, tables written in hyperfine's style, and `report.md` and
-//! `summary.md` rendered from their templates.
+//! Text made safe: the narrative's Markdown rendered to inert HTML, raw HTML neutralized for
+//! Markdown outputs, and plain user text escaped for inline Markdown.
+//!
+//! Pure string functions: nothing here depends on the rest of the report, so every other
+//! module may use them.
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
-
-use super::view::{ReportView, Table};
 
 /// Narrative Markdown as HTML, with raw HTML shown as text, images turned into links (a
 /// report makes no external requests) and `javascript:` links disarmed.
@@ -36,10 +36,12 @@ pub fn to_html(markdown: &str) -> String {
     out
 }
 
+/// The Markdown extensions the narrative may use: GitHub's tables, strikethrough and task lists.
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
+/// The link target, or `#` for a scheme that would run code or load data when clicked.
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     let scheme = url.trim().to_ascii_lowercase();
     if ["javascript:", "vbscript:", "data:"]
@@ -71,6 +73,7 @@ pub fn neutralize_html(markdown: &str) -> String {
     out
 }
 
+/// The three characters that start markup or an entity, escaped.
 fn escape_html_chars(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -102,69 +105,6 @@ pub fn escape_inline(s: &str) -> String {
         }
     }
     out
-}
-
-/// A table in GitHub-flavoured Markdown, hyperfine's style: one unit per column (in the
-/// header), numeric columns right-aligned, `|` escaped in cells.
-pub fn table(t: &Table) -> String {
-    let row = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
-    // Headings are sortmark's own words; only a `|` would break them.
-    let mut out = row(t
-        .headers
-        .iter()
-        .map(|h| h.text.replace('|', r"\|"))
-        .collect());
-    out.push_str(&row(t
-        .headers
-        .iter()
-        .map(|h| if h.numeric { "---:" } else { ":---" }.to_string())
-        .collect()));
-    for r in &t.rows {
-        out.push_str(&row(r.cells.iter().map(|c| escape_inline(c)).collect()));
-    }
-    out
-}
-
-/// A table as aligned plain text (the notebook's `text/plain` output, `sortmark list`).
-pub fn plain_table(t: &Table) -> String {
-    let mut widths: Vec<usize> = t.headers.iter().map(|h| h.text.chars().count()).collect();
-    for r in &t.rows {
-        for (w, c) in widths.iter_mut().zip(&r.cells) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .zip(&t.headers)
-            .map(|((c, w), h)| {
-                if h.numeric {
-                    format!("{c:>w$}")
-                } else {
-                    format!("{c:<w$}")
-                }
-            })
-            .collect();
-        format!("{}\n", padded.join("  ").trim_end())
-    };
-    let mut out = line(t.headers.iter().map(|h| h.text.as_str()).collect());
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    out.push_str(&format!("{}\n", rule.join("  ")));
-    for r in &t.rows {
-        out.push_str(&line(r.cells.iter().map(String::as_str).collect()));
-    }
-    out
-}
-
-/// `report.md`: GitHub-flavoured Markdown with relative links to `plots/*.png`.
-pub fn report(view: &ReportView) -> anyhow::Result<String> {
-    super::templates::render("report.md", view)
-}
-
-/// `summary.md`: a short block to paste into an issue.
-pub fn summary(view: &ReportView) -> anyhow::Result<String> {
-    super::templates::render("summary.md", view)
 }
 
 #[cfg(test)]

@@ -1,0 +1,234 @@
+//! The figures a sweep gets, one module per kind of figure.
+//!
+//! Each kind looks at a sweep's measured cases and what varies among them, and returns its
+//! figure or `None`; [`KINDS`] lists them in the order a report shows them. Adding a figure
+//! means adding a module here and one line to [`KINDS`].
+
+mod efficiency;
+mod rate_bars;
+mod rate_lines;
+mod speedup;
+mod time;
+
+use crate::definition::Sweep;
+use crate::record::{CaseResult, CaseStatus, Run};
+use crate::units;
+
+use super::series::{Axis, group, varying_axes};
+use super::{Figure, Ideal, Point, Series, YFormat};
+
+/// A kind of figure: its figure of a sweep, or `None` when the sweep's cases call for none.
+type FigureKind = fn(&SweepCases<'_>) -> Option<Figure>;
+
+/// Every kind of figure, in the order a sweep shows them.
+const KINDS: [FigureKind; 5] = [
+    rate_lines::figure,
+    time::figure,
+    speedup::figure,
+    efficiency::figure,
+    rate_bars::figure,
+];
+
+/// The figures of every sweep, in definition order, with the cell each belongs to.
+pub fn figures(run: &Run) -> Vec<(usize, Figure)> {
+    run.definition
+        .sweeps()
+        .flat_map(|sweep| {
+            let cases: Vec<&CaseResult> =
+                run.cases.iter().filter(|c| c.cell == sweep.cell).collect();
+            sweep_figures(sweep, &cases)
+                .into_iter()
+                .map(move |f| (sweep.cell, f))
+        })
+        .collect()
+}
+
+/// The figures of one sweep: chosen from the axes that vary among its cases.
+pub fn sweep_figures(sweep: &Sweep, cases: &[&CaseResult]) -> Vec<Figure> {
+    match SweepCases::new(sweep, cases) {
+        Some(cases) => KINDS.iter().filter_map(|kind| kind(&cases)).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// What a kind of figure looks at: a sweep's measured cases, and the axes that vary among them.
+struct SweepCases<'a> {
+    sweep: &'a Sweep,
+    /// The cases that ran and were timed: skipped and failed cases are in the table, the
+    /// figures show what was measured.
+    measured: Vec<&'a CaseResult>,
+    varying: Vec<Axis>,
+}
+
+impl<'a> SweepCases<'a> {
+    /// The measured cases of `sweep`; `None` when none was measured.
+    fn new(sweep: &'a Sweep, cases: &[&'a CaseResult]) -> Option<SweepCases<'a>> {
+        let measured: Vec<&CaseResult> = cases
+            .iter()
+            .copied()
+            .filter(|c| c.status == CaseStatus::Ok && c.stats.is_some())
+            .collect();
+        if measured.is_empty() {
+            return None;
+        }
+        Some(SweepCases {
+            sweep,
+            varying: varying_axes(&measured),
+            measured,
+        })
+    }
+
+    /// Whether the cases differ along `axis`.
+    fn varies(&self, axis: Axis) -> bool {
+        self.varying.contains(&axis)
+    }
+
+    /// The varying axes other than `x`: each combination of their values is one series.
+    fn others(&self, x: Axis) -> Vec<Axis> {
+        self.varying.iter().copied().filter(|a| *a != x).collect()
+    }
+
+    /// The measured cases with a speed-up over one thread.
+    fn scaled(&self) -> Vec<&'a CaseResult> {
+        self.measured
+            .iter()
+            .copied()
+            .filter(|c| c.speedup.is_some())
+            .collect()
+    }
+}
+
+/// A line figure: a value of each case against a log2 axis (the size or the thread count).
+struct LineFigure {
+    /// The slug's suffix: `<sweep>-<kind>`.
+    kind: &'static str,
+    title: &'static str,
+    x_label: &'static str,
+    y_label: &'static str,
+    /// The x axis: [`Axis::Size`] or [`Axis::Threads`].
+    along: Axis,
+    /// A case's value; its `x` is filled in from `along`.
+    point: fn(&CaseResult) -> Option<Point>,
+    y_format: YFormat,
+    ideal: Option<Ideal>,
+}
+
+impl LineFigure {
+    /// The figure of `shown`, some of `cases`' measured cases, one series per combination of
+    /// the other varying axes.
+    fn figure(&self, cases: &SweepCases<'_>, shown: &[&CaseResult]) -> Figure {
+        let mut figure = Figure {
+            slug: format!("{}-{}", cases.sweep.name, self.kind),
+            title: format!("{}: {}", cases.sweep.name, self.title),
+            x_label: self.x_label.to_string(),
+            y_label: self.y_label.to_string(),
+            ticks: self.ticks(shown),
+            bars: false,
+            y_format: self.y_format,
+            series: self.series(shown, &cases.others(self.along)),
+            ideal: self.ideal,
+        };
+        if self.y_format == YFormat::Seconds && spans_decades(&figure) {
+            to_log_seconds(&mut figure);
+        }
+        figure
+    }
+
+    /// A case's position on the x axis: log2 of its size or thread count.
+    fn x_of(&self, c: &CaseResult) -> f64 {
+        match self.along {
+            Axis::Threads => f64::from(c.threads.unwrap_or(1)).log2(),
+            _ => (c.n as f64).log2(),
+        }
+    }
+
+    /// One tick per distinct x value, labelled as the value reads.
+    fn ticks(&self, cases: &[&CaseResult]) -> Vec<(f64, String)> {
+        let mut ticks: Vec<(f64, String)> = Vec::new();
+        for c in cases {
+            let x = self.x_of(c);
+            if !ticks.iter().any(|(t, _)| (t - x).abs() < 1e-9) {
+                let label = match self.along {
+                    Axis::Threads => c.threads.unwrap_or(1).to_string(),
+                    _ => units::count(c.n),
+                };
+                ticks.push((x, label));
+            }
+        }
+        ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        ticks
+    }
+
+    /// The series of `cases` grouped by `series_axes`, each sorted along x.
+    fn series(&self, cases: &[&CaseResult], series_axes: &[Axis]) -> Vec<Series> {
+        group(cases, series_axes)
+            .into_iter()
+            .map(|(label, style, members)| {
+                let mut points: Vec<Point> = members
+                    .iter()
+                    .filter_map(|c| {
+                        (self.point)(c).map(|p| Point {
+                            x: self.x_of(c),
+                            ..p
+                        })
+                    })
+                    .collect();
+                points.sort_by(|a, b| a.x.total_cmp(&b.x));
+                Series {
+                    label: if label.is_empty() {
+                        fallback_label(cases, None)
+                    } else {
+                        label
+                    },
+                    points,
+                    style,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Whether the figure's values span more than a factor of 30: then a linear axis flattens
+/// the small ones against zero.
+fn spans_decades(figure: &Figure) -> bool {
+    let ys = figure.series.iter().flat_map(|s| &s.points).map(|p| p.y);
+    let (lo, hi) = ys
+        .filter(|y| y.is_finite() && *y > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+    lo.is_finite() && hi / lo > 30.0
+}
+
+/// Moves a time figure onto a logarithmic axis.
+fn to_log_seconds(figure: &mut Figure) {
+    let log = |v: f64| if v > 0.0 { v.log10() } else { f64::NAN };
+    for p in figure.series.iter_mut().flat_map(|s| s.points.iter_mut()) {
+        p.y = log(p.y);
+        p.lo = p.lo.map(log);
+        p.hi = p.hi.map(log);
+    }
+    figure.y_format = YFormat::LogSeconds;
+    figure.y_label = format!("{} [log scale]", figure.y_label);
+}
+
+/// The label of a lone series: what its cases share (the algorithm, or the input when the
+/// algorithms are the categories).
+fn fallback_label(cases: &[&CaseResult], category: Option<Axis>) -> String {
+    cases.first().map_or_else(String::new, |c| match category {
+        Some(Axis::Algorithm) => format!("{} {}", c.key_type, c.distribution),
+        _ => c.algorithm.clone(),
+    })
+}
+
+/// A case's rate in keys per second, with the rates its time interval bounds.
+fn rate_point(c: &CaseResult) -> Option<Point> {
+    let s = c.stats.as_ref()?;
+    let n = c.n as f64;
+    Some(Point {
+        x: 0.0,
+        y: c.keys_per_s?,
+        lo: (s.ci95_high_s > 0.0).then(|| n / s.ci95_high_s),
+        hi: (s.ci95_low_s > 0.0).then(|| n / s.ci95_low_s),
+    })
+}

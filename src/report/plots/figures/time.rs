@@ -1,0 +1,35 @@
+//! Median time against thread count, with its 95 % interval: how a parallel sort scales, in
+//! the units a reader waits in.
+
+use crate::record::CaseResult;
+
+use super::{Axis, Figure, LineFigure, Point, SweepCases, YFormat};
+
+/// The figure, when the thread count varies.
+pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
+    if !cases.varies(Axis::Threads) {
+        return None;
+    }
+    let line = LineFigure {
+        kind: "time",
+        title: "Median time against thread count",
+        x_label: "Threads [log2 scale]",
+        y_label: "Median time per sort (95% CI)",
+        along: Axis::Threads,
+        point: time_point,
+        y_format: YFormat::Seconds,
+        ideal: None,
+    };
+    Some(line.figure(cases, &cases.measured))
+}
+
+/// A case's median time with its 95 % interval.
+fn time_point(c: &CaseResult) -> Option<Point> {
+    let s = c.stats.as_ref()?;
+    Some(Point {
+        x: 0.0,
+        y: s.median_s,
+        lo: Some(s.ci95_low_s),
+        hi: Some(s.ci95_high_s),
+    })
+}

@@ -1,0 +1,262 @@
+//! The view model: a [`Run`] turned into pre-formatted strings.
+//!
+//! Templates only place these strings; every number is formatted here, through
+//! [`crate::units`], so the HTML, the Markdown and the notebook always agree. The cases'
+//! tables and headlines are in [`cases`], the environment and checks in [`environment`], the
+//! GPU comparison in [`gpus`] and the reproduction recipe in [`repro`].
+
+mod cases;
+mod environment;
+mod gpus;
+mod repro;
+
+use serde::Serialize;
+
+use crate::definition::{Cell, Sweep};
+use crate::env::gpu::GpuInfo;
+use crate::record::{CaseResult, CaseStatus, Run};
+use crate::units;
+
+use super::table::Table;
+use super::text;
+
+pub use cases::{case_label, case_table, headlines};
+pub use environment::{CheckView, EnvSection, EnvView, Fact, environment, gpu_table};
+pub use gpus::{Comparison, compare_gpus};
+pub use repro::{ReproView, shell_words};
+
+/// Everything a report shows, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    /// The definition's title.
+    pub title: String,
+    /// The narrative as safe HTML.
+    pub description_html: String,
+    /// The narrative as Markdown with raw HTML escaped.
+    pub description_md: String,
+    /// The run folder's name.
+    pub run_id: String,
+    /// When the run started, in UTC.
+    pub started_at: String,
+    /// When it finished, or `not finished`.
+    pub finished_at: String,
+    /// Wall-clock time of the run, when it finished.
+    pub duration: String,
+    /// `complete`, `interrupted` or `incomplete`.
+    pub state: String,
+    /// `ok 12, skipped 1, failed 0` in words.
+    pub counts: String,
+    /// A loud line when any case failed; empty otherwise.
+    pub failure_banner: String,
+    /// A line when the run did not finish; empty otherwise.
+    pub incomplete_banner: String,
+    /// The definition's cells in order, each with its results.
+    pub cells: Vec<CellView>,
+    /// Headline results, one line per sweep (summary.md).
+    pub headlines: Vec<String>,
+    /// The machine the run saw.
+    pub environment: EnvView,
+    /// Every compatibility check.
+    pub checks: Vec<CheckView>,
+    /// Checks that warn or fail.
+    pub warnings: Vec<CheckView>,
+    /// How to run it again.
+    pub repro: ReproView,
+}
+
+/// One cell of the executed notebook.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellView {
+    /// `markdown` or `sweep`.
+    pub kind: &'static str,
+    /// A Markdown cell's text as safe HTML (empty for a sweep).
+    pub markdown_html: String,
+    /// A Markdown cell's text with raw HTML escaped (empty for a sweep).
+    pub markdown_md: String,
+    /// The sweep's results, for a sweep cell.
+    pub sweep: Option<SweepView>,
+}
+
+/// A sweep cell: its spec (the input) and its table and plots (the output).
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepView {
+    /// 1 for the first sweep, as a notebook numbers executed cells.
+    pub number: usize,
+    /// The sweep's name from the definition.
+    pub name: String,
+    /// The backend it ran on (`cpu`, `cuda`, `command`).
+    pub backend: String,
+    /// The cell's TOML as written.
+    pub source: String,
+    /// Its case counts in words.
+    pub counts: String,
+    /// A loud line when any of its cases failed; empty otherwise.
+    pub failure_banner: String,
+    /// One row per case.
+    pub table: Table,
+    /// The table in GitHub-flavoured Markdown.
+    pub table_md: String,
+    /// The table as aligned plain text.
+    pub table_text: String,
+    /// Filled in once the plots are drawn.
+    pub plots: Vec<PlotView>,
+    /// The GPUs side by side, when the sweep ran on more than one.
+    pub gpu_comparison: Option<Table>,
+    /// The same in Markdown (empty without a comparison).
+    pub gpu_comparison_md: String,
+    /// GPUs of one model that differ beyond their noise, one sentence per input.
+    pub gpu_flags: Vec<String>,
+}
+
+/// A drawn figure, as every output places it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlotView {
+    /// The figure's title, also the PNG's alternative text.
+    pub title: String,
+    /// The SVG document, inlined in the HTML.
+    pub svg: String,
+    /// Path of the PNG relative to the run folder (`plots/size-keys-per-s.png`).
+    pub png_path: String,
+    /// The PNG's bytes (for the notebook).
+    #[serde(skip)]
+    pub png: Vec<u8>,
+}
+
+impl ReportView {
+    /// The view of a run, plots left empty: [`super::render_all`] draws them and fills them in.
+    pub fn from_run(run: &Run) -> ReportView {
+        let def = &run.definition;
+        let (ok, skipped, failed) = run.counts();
+        ReportView {
+            title: def.title.clone(),
+            description_html: text::to_html(&def.description),
+            description_md: text::neutralize_html(&def.description),
+            run_id: run.run_id.clone(),
+            started_at: units::timestamp(&run.started_at),
+            finished_at: run
+                .finished_at
+                .as_deref()
+                .map_or("not finished".to_string(), units::timestamp),
+            duration: run
+                .finished_at
+                .as_deref()
+                .and_then(|f| units::elapsed(&run.started_at, f))
+                .unwrap_or_default(),
+            state: state(run).to_string(),
+            counts: counts(ok, skipped, failed),
+            failure_banner: failure_banner(failed),
+            incomplete_banner: incomplete_banner(run),
+            headlines: headlines(run),
+            cells: cell_views(run),
+            environment: environment(&run.environment),
+            checks: run.checks.iter().map(environment::check_view).collect(),
+            warnings: environment::warnings(&run.checks),
+            repro: repro::repro(run),
+        }
+    }
+}
+
+/// One view per cell of the definition; sweeps are numbered from 1 as a notebook numbers the
+/// cells it executed.
+fn cell_views(run: &Run) -> Vec<CellView> {
+    let mut sweeps = 0;
+    run.definition
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(index, cell)| match cell {
+            Cell::Markdown { text } => CellView {
+                kind: "markdown",
+                markdown_html: text::to_html(text),
+                markdown_md: text::neutralize_html(text),
+                sweep: None,
+            },
+            Cell::Sweep(sweep) => {
+                sweeps += 1;
+                let cases: Vec<&CaseResult> =
+                    run.cases.iter().filter(|c| c.cell == index).collect();
+                CellView {
+                    kind: "sweep",
+                    markdown_html: String::new(),
+                    markdown_md: String::new(),
+                    sweep: Some(sweep_view(sweeps, sweep, &cases, &run.environment.gpus)),
+                }
+            }
+        })
+        .collect()
+}
+
+/// `complete`, `interrupted` or `incomplete`.
+pub fn state(run: &Run) -> &'static str {
+    match (run.complete, run.interrupted) {
+        (true, _) => "complete",
+        (false, true) => "interrupted",
+        (false, false) => "incomplete",
+    }
+}
+
+/// Case counts in words.
+pub fn counts(ok: usize, skipped: usize, failed: usize) -> String {
+    format!("{ok} ok, {skipped} skipped, {failed} failed")
+}
+
+/// A loud line when cases failed, so that nobody quotes their figures by mistake.
+fn failure_banner(failed: usize) -> String {
+    match failed {
+        0 => String::new(),
+        1 => "1 case FAILED: its figures are not trustworthy; see the reason in its row.".into(),
+        n => format!(
+            "{n} cases FAILED: their figures are not trustworthy; see the reasons in their rows."
+        ),
+    }
+}
+
+/// A line when the run did not finish: the missing cases are not in any table.
+fn incomplete_banner(run: &Run) -> String {
+    if run.complete {
+        String::new()
+    } else if run.interrupted {
+        "This run was interrupted: cases that had not run yet are missing.".to_string()
+    } else {
+        "This run did not finish: cases that had not run yet are missing.".to_string()
+    }
+}
+
+/// A sweep cell: its spec, its table in every form, and its GPU comparison.
+fn sweep_view(number: usize, sweep: &Sweep, cases: &[&CaseResult], gpus: &[GpuInfo]) -> SweepView {
+    let table = case_table(cases);
+    let comparison = compare_gpus(cases, gpus);
+    let count = |s| cases.iter().filter(|c| c.status == s).count();
+    SweepView {
+        number,
+        name: sweep.name.clone(),
+        backend: sweep.backend.name().to_string(),
+        source: sweep.source.trim_end().to_string(),
+        counts: counts(
+            count(CaseStatus::Ok),
+            count(CaseStatus::Skipped),
+            count(CaseStatus::Failed),
+        ),
+        failure_banner: failure_banner(count(CaseStatus::Failed)),
+        table_md: table.to_markdown(),
+        table_text: table.to_plain(),
+        table,
+        plots: Vec::new(),
+        gpu_comparison_md: comparison
+            .as_ref()
+            .map_or(String::new(), |c| c.table.to_markdown()),
+        gpu_flags: comparison.as_ref().map_or(Vec::new(), |c| c.flags.clone()),
+        gpu_comparison: comparison.map(|c| c.table),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banners_count_failures() {
+        assert_eq!(failure_banner(0), "");
+        assert!(failure_banner(2).starts_with("2 cases FAILED"));
+    }
+}

@@ -1,0 +1,78 @@
+//! How to reproduce a run: the command line, the version and commit, and the lines that run
+//! the definition again or re-render the reports.
+
+use serde::Serialize;
+
+use crate::record::Run;
+
+use super::environment::commit;
+
+/// How to reproduce the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReproView {
+    /// The command line that ran it, quoted for a shell.
+    pub command_line: String,
+    /// sortmark's version.
+    pub version: String,
+    /// The commit sortmark was built from, with its dirty flag.
+    pub commit: String,
+    /// The seed of every generated input and of the statistics' bootstrap.
+    pub seed: String,
+    /// Where the definition was read from.
+    pub definition_path: String,
+    /// The definition as it was read.
+    pub definition_text: String,
+    /// Shell lines that run the same definition again.
+    pub rerun: String,
+    /// The shell line that re-renders this run's reports.
+    pub rerender: String,
+}
+
+/// The recipe that reproduces `run`.
+pub(super) fn repro(run: &Run) -> ReproView {
+    let env = &run.environment;
+    ReproView {
+        command_line: shell_words(&run.command_line),
+        version: env.sortmark_version.clone(),
+        commit: commit(env),
+        seed: run.definition.seed.to_string(),
+        definition_path: run.definition_path.clone(),
+        definition_text: run.definition_text.trim_end().to_string(),
+        rerun: format!(
+            "git checkout {}\ncargo run --release -- run RUN_FOLDER/definition.toml",
+            env.git_commit
+        ),
+        rerender: "sortmark render RUN_FOLDER".to_string(),
+    }
+}
+
+/// Arguments joined into one shell line, quoting those that need it.
+pub fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_quote_what_needs_it() {
+        let args = ["sortmark", "run", "my defs/a.toml", "it's"].map(String::from);
+        assert_eq!(
+            shell_words(&args),
+            r"sortmark run 'my defs/a.toml' 'it'\''s'"
+        );
+    }
+}
