@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::record::{Run, SCHEMA_VERSION, to_csv};
+use crate::record::{Run, SCHEMA_VERSION};
 
 /// The default archive root, relative to the working directory.
 pub const DEFAULT_ROOT: &str = "reports/archive";
@@ -62,11 +62,10 @@ pub fn remove_stale_temporaries(dir: &Path) {
     }
 }
 
-/// Saves `results.json` and `results.csv` of a run.
+/// Saves a run's `results.json` (its reports, `results.csv` among them, are rendered from it).
 pub fn save_results(dir: &Path, run: &Run) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(run).context("could not serialize the run")?;
-    write_atomic(&dir.join("results.json"), &json)?;
-    write_atomic(&dir.join("results.csv"), to_csv(run).as_bytes())
+    write_atomic(&dir.join("results.json"), &json)
 }
 
 /// Reads a run folder's `results.json`, refusing a schema this build does not know.

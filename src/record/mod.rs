@@ -4,4 +4,4 @@
 pub mod archive;
 mod run;
 
-pub use run::{CSV_COLUMNS, CaseResult, CaseStatus, Run, SCHEMA_VERSION, to_csv};
+pub use run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};
