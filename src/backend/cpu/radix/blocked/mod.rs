@@ -16,18 +16,28 @@
 //! its own chunk into chains of its own, so that room is paid once per thread, and the split
 //! is made this way only where it stays under [`PAR_ROOM`].
 
-use std::array;
+mod chains;
+
 use std::mem::{size_of, size_of_val};
 
 use rayon::prelude::*;
 
-use super::{
-    Ahead, BUCKET_BYTES, BUCKET_SMALL, Bucketer, Check, LSD_BYTES, MAX_BUCKETS, PAR_MIN, Pivot,
-    Prefetch, SortKey, Split, bits, bucket_regions, choose_split, chunk_len, count_around,
-    counted_passes, finish_runs, has_bmi2, in_runs, line_buffers, line_len, par_radix_sort,
-    pass_steps, pivot_in, same_top_bit, scatter, small_sort, sort_into, sort_varying, split_around,
-    store_fence, stream_line, thirds, touch, vector, with_lsd_work, with_scratch,
-};
+use self::chains::Blocks;
+use super::parallel;
+use crate::backend::cpu::radix::choose::{Split, choose_split};
+use crate::backend::cpu::radix::lsd::{counted_passes, finish_runs, pass_steps, scatter, touch};
+use crate::backend::cpu::radix::order::small_sort;
+use crate::backend::cpu::radix::par_radix_sort;
+use crate::backend::cpu::radix::parallel::chunk_len;
+use crate::backend::cpu::radix::pivot::{Pivot, count_around, pivot_in, split_around, thirds};
+use crate::backend::cpu::radix::plan::{Check, bits, same_top_bit};
+use crate::backend::cpu::radix::prefetch::{Ahead, Prefetch};
+use crate::backend::cpu::radix::prefix::Bucketer;
+use crate::backend::cpu::radix::scatter::line_len;
+use crate::backend::cpu::radix::scratch::{with_lsd_work, with_scratch};
+use crate::backend::cpu::radix::split::{bucket_regions, sort_into, sort_varying};
+use crate::backend::cpu::radix::tuning::{BUCKET_BYTES, BUCKET_SMALL, LSD_BYTES, PAR_MIN};
+use crate::data::SortKey;
 
 /// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
 /// aims at, so that part-filled blocks waste little.
@@ -50,7 +60,7 @@ const _: () = assert!(BLOCK_BYTES.is_multiple_of(64));
 /// interleaved rounds on an instance running slowly, the one-thread medians at 2^24 rose from
 /// 79 to 99 Mkeys/s for u32 keys, from 53 to 76 for u64 and from 64 to 74 for pairs, and two
 /// threads at 2^26 from 184 to 201.
-const GATHER_LINES: usize = 4;
+pub(super) const GATHER_LINES: usize = 4;
 
 /// Buckets up to this size keep the LSD sort that reads them from their blocks, even where
 /// the [`vector`] sort runs: with it, the one-thread sort of 2^24 u32 keys (buckets of about
@@ -61,7 +71,7 @@ const VECTOR_MIN_BYTES: usize = 2 * BUCKET_BYTES;
 /// Keys of `K` a bucket gathers before it writes them out: [`GATHER_LINES`] lines where keys
 /// fill lines exactly (one line otherwise), a power of two that divides a block and fits the
 /// byte that counts them.
-fn gather_len<K>() -> usize {
+pub(super) fn gather_len<K>() -> usize {
     let line = line_len::<K>();
     if size_of::<K>() * line != 64 {
         return line;
@@ -70,7 +80,7 @@ fn gather_len<K>() -> usize {
 }
 
 /// Keys of `K` per block: a whole number of cache lines.
-const fn block_len<K>() -> usize {
+pub(super) const fn block_len<K>() -> usize {
     let size = size_of::<K>();
     if size == 0 || size > BLOCK_BYTES {
         1
@@ -153,7 +163,7 @@ fn par_split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64
     let parts = n.div_ceil(chunk);
     if !chains_fit::<K>(n, parts, digit.buckets()) {
         with_scratch(n, keys[0], true, |scratch| {
-            super::par_split_by(keys, scratch, false, digit, sampled, Check::Guess)
+            parallel::par_split_by(keys, scratch, false, digit, sampled, Check::Guess)
         });
         return;
     }
@@ -174,7 +184,7 @@ fn par_split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64
             });
         if !same_top_bit(sampled, exact) {
             drop(splits);
-            super::par_split(keys, &mut scratch[..n], false, exact, Check::Exact);
+            parallel::par_split(keys, &mut scratch[..n], false, exact, Check::Exact);
             return;
         }
         par_sort_buckets_into(&splits, keys, digit, exact);
@@ -228,226 +238,13 @@ fn par_sort_buckets_into<K: SortKey, B: Bucketer>(
         });
 }
 
-/// The keys of a split, each bucket's in a chain of blocks and a last, part-filled line.
-struct Blocks<'p, K> {
-    /// The blocks, from the first 64-byte boundary of the scratch buffer.
-    pool: &'p [K],
-    /// Keys of each bucket.
-    counts: Vec<usize>,
-    /// For each block, the next block of its bucket's chain.
-    next: Vec<u32>,
-    /// The write-combining buffer, [`gather_len`] keys per bucket from `line_start`: each
-    /// bucket's last keys, too few to be written out.
-    lines: Vec<K>,
-    line_start: usize,
-    /// The bits in which the keys differ from the first.
-    exact: u64,
-}
-
-impl<'p, K: SortKey> Blocks<'p, K> {
-    /// Scatters `src` by `digit` into blocks of `scratch`, which must hold one block per
-    /// bucket and one line more than `src`.
-    ///
-    /// Input in long runs of keys for one bucket (sorted stretches) takes a loop of its own,
-    /// built apart so that neither loop costs the other its registers: on a 2-core Xeon, one
-    /// loop for both made uniform keys 3 % slower.
-    fn scatter<B: Bucketer>(src: &[K], scratch: &'p mut [K], digit: &B) -> Blocks<'p, K> {
-        if in_runs(src, digit) {
-            Blocks::scatter_built::<B, true>(src, scratch, digit)
-        } else {
-            Blocks::scatter_built::<B, false>(src, scratch, digit)
-        }
-    }
-
-    /// [`Blocks::scatter`] in its BMI2 build where the CPU has BMI2 (see [`super::has_bmi2`]).
-    fn scatter_built<B: Bucketer, const RUNS: bool>(
-        src: &[K],
-        scratch: &'p mut [K],
-        digit: &B,
-    ) -> Blocks<'p, K> {
-        #[cfg(target_arch = "x86_64")]
-        if has_bmi2() {
-            #[target_feature(enable = "bmi2")]
-            unsafe fn bmi2<'p, K: SortKey, B: Bucketer, const RUNS: bool>(
-                src: &[K],
-                scratch: &'p mut [K],
-                digit: &B,
-            ) -> Blocks<'p, K> {
-                Blocks::scatter_loop::<B, RUNS>(src, scratch, digit)
-            }
-            // SAFETY: the CPU has BMI2 (just checked).
-            return unsafe { bmi2::<K, B, RUNS>(src, scratch, digit) };
-        }
-        Blocks::scatter_loop::<B, RUNS>(src, scratch, digit)
-    }
-
-    /// The body of [`Blocks::scatter`], its loop the one for runs where `RUNS`.
-    #[inline(always)]
-    fn scatter_loop<B: Bucketer, const RUNS: bool>(
-        src: &[K],
-        scratch: &'p mut [K],
-        digit: &B,
-    ) -> Blocks<'p, K> {
-        let (line, len, buckets) = (line_len::<K>(), block_len::<K>(), digit.buckets());
-        let gather = gather_len::<K>();
-        let skip = scratch.as_ptr().align_offset(64);
-        let (skip, aligned) = if skip < line {
-            (skip, true)
-        } else {
-            (0, false)
-        };
-        let pool = &mut scratch[skip..];
-        let streaming = aligned && size_of::<K>() * line == 64;
-        // Per bucket: its lines of the write-combining buffer; its keys waiting in them (the
-        // only count the loop reads for every key, one byte each, so that the counts stay in
-        // L1) and its keys written out; where its next lines go, and its chain's last block.
-        // All are sized for [`MAX_BUCKETS`] buckets, of which only the first `buckets` are
-        // used, so that indexing them by a bucket (always below `MAX_BUCKETS`) needs no bounds
-        // check in the loop.
-        let (mut lines, line_start) = line_buffers(MAX_BUCKETS, gather, src[0]);
-        let buf = &mut lines[line_start..line_start + MAX_BUCKETS * gather];
-        let mut waiting = Box::new([0u8; MAX_BUCKETS]);
-        let mut written = Box::new([0; MAX_BUCKETS]);
-        let mut at: Box<[usize; MAX_BUCKETS]> = Box::new(array::from_fn(|b| b * len));
-        let mut last: Box<[u32; MAX_BUCKETS]> = Box::new(array::from_fn(|b| b as u32));
-        // A bucket takes a new block for each block it fills: at most `n / len` in all, on top
-        // of the first `buckets`, which `scratch` has room for.
-        let mut next = vec![u32::MAX; pool.len() / len];
-        let mut free = buckets;
-        // Writes the full buffer of bucket `$b` out into the bucket's chain of blocks. (A
-        // macro, not a closure: a closure's captures cost the loops their registers.)
-        macro_rules! flush {
-            ($b:expr) => {{
-                let b = $b;
-                written[b] += gather;
-                let w = at[b];
-                let (out, full) = (&mut pool[w..w + gather], &buf[b * gather..(b + 1) * gather]);
-                if streaming {
-                    for (out, full) in out.chunks_exact_mut(line).zip(full.chunks_exact(line)) {
-                        stream_line(out, full);
-                    }
-                } else {
-                    out.copy_from_slice(full);
-                }
-                at[b] = if (w + gather).is_multiple_of(len) {
-                    // A full block: the chain goes on in the next free one.
-                    next[last[b] as usize] = free as u32;
-                    last[b] = free as u32;
-                    free += 1;
-                    (free - 1) * len
-                } else {
-                    w + gather
-                };
-            }};
-        }
-        let reference = bits(src[0]);
-        let mut differ = 0;
-        // `p & (gather - 1)` changes nothing (`gather` is a power of two and `p` below it) but
-        // tells the compiler so.
-        if RUNS {
-            // The run's bucket's count of waiting keys stays in a register, where each key
-            // would otherwise wait for the previous key's store to `waiting`.
-            // Every bucket starts with nothing waiting.
-            let (mut run, mut p) = (0, 0);
-            for &k in src {
-                differ |= bits(k) ^ reference;
-                let b = digit.of(k);
-                if b != run {
-                    waiting[run] = p as u8;
-                    (run, p) = (b, usize::from(waiting[b]));
-                }
-                p &= gather - 1;
-                buf[b * gather + p] = k;
-                p += 1;
-                if p < gather {
-                    continue;
-                }
-                p = 0;
-                flush!(b);
-            }
-            waiting[run] = p as u8;
-        } else {
-            for &k in src {
-                differ |= bits(k) ^ reference;
-                let b = digit.of(k);
-                let p = usize::from(waiting[b]) & (gather - 1);
-                buf[b * gather + p] = k;
-                if p + 1 < gather {
-                    waiting[b] = (p + 1) as u8;
-                    continue;
-                }
-                waiting[b] = 0;
-                flush!(b);
-            }
-        }
-        let counts = written[..buckets]
-            .iter()
-            .zip(&waiting[..buckets])
-            .map(|(&w, &part)| w + usize::from(part))
-            .collect();
-        if streaming {
-            store_fence();
-        }
-        Blocks {
-            pool,
-            counts,
-            next,
-            lines,
-            line_start,
-            exact: differ,
-        }
-    }
-
-    /// The keys of `bucket`, in input order.
-    fn chunks(&self, bucket: usize) -> Vec<&[K]> {
-        let (gather, len) = (gather_len::<K>(), block_len::<K>());
-        let count = self.counts[bucket];
-        let full = count - count % gather;
-        let mut chunks = Vec::with_capacity(full / len + 2);
-        let (mut block, mut done) = (bucket, 0);
-        while done < full {
-            let take = (full - done).min(len);
-            chunks.push(&self.pool[block * len..block * len + take]);
-            done += take;
-            block = self.next[block] as usize;
-        }
-        let part = self.line_start + bucket * gather;
-        chunks.push(&self.lines[part..part + count % gather]);
-        chunks
-    }
-
-    /// Sorts every bucket into its place in `keys` (as long as the keys scattered), the split
-    /// having been made by `digit`.
-    fn sort_buckets_into<B: Bucketer>(&self, keys: &mut [K], digit: &B) {
-        let filled: Vec<usize> = (0..self.counts.len())
-            .filter(|&b| self.counts[b] > 0)
-            .collect();
-        let mut spill = Vec::new();
-        let mut rest = keys;
-        let mut chunks = filled.first().map(|&b| self.chunks(b));
-        for (i, &b) in filled.iter().enumerate() {
-            let (out, later) = std::mem::take(&mut rest).split_at_mut(self.counts[b]);
-            let next = filled.get(i + 1).map(|&after| (after, self.chunks(after)));
-            let ahead = match &next {
-                Some((after, keys)) => Ahead::of_chunks(keys, &later[..self.counts[*after]]),
-                None => Ahead::NONE,
-            };
-            let mask = self.exact & !digit.fixed_bits(b);
-            let these = chunks.take().expect("the chunks of every filled bucket");
-            sort_bucket(&these, out, mask, ahead, &mut spill);
-            chunks = next.map(|(_, keys)| keys);
-            rest = later;
-        }
-    }
-}
-
 /// Sorts the keys of `chunks` (not none), which vary in no bits outside `mask`, into `out`;
 /// `spill` is room to grow for the buckets that need a buffer as long as themselves.
 ///
 /// A bucket for the in-cache sort is sorted straight from its blocks. The few others are
 /// gathered into place and left to [`sort_into`]: buckets too small for radix, and those (of
 /// skewed keys) too large for the cache or mostly one value.
-fn sort_bucket<K: SortKey>(
+pub(super) fn sort_bucket<K: SortKey>(
     chunks: &[&[K]],
     out: &mut [K],
     mask: u64,
@@ -471,8 +268,8 @@ fn sort_bucket<K: SortKey>(
         }
     }
     let bytes = size_of_val(out);
-    if vector::sorts::<K>() && bytes > VECTOR_MIN_BYTES && bytes <= LSD_BYTES {
-        vector::sort_chunks(chunks, out, ahead);
+    if super::vector::sorts::<K>() && bytes > VECTOR_MIN_BYTES && bytes <= LSD_BYTES {
+        super::vector::sort_chunks(chunks, out, ahead);
         return;
     }
     if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES {
@@ -561,7 +358,7 @@ fn split_keys_around<K: SortKey>(chunks: &[&[K]], value: u64, out: &mut [K]) -> 
 }
 
 /// The first `n` keys of `spill`, grown with copies of `fill` where it is shorter.
-fn room<K: SortKey>(spill: &mut Vec<K>, n: usize, fill: K) -> &mut [K] {
+pub(super) fn room<K: SortKey>(spill: &mut Vec<K>, n: usize, fill: K) -> &mut [K] {
     if spill.len() < n {
         spill.resize(n, fill);
     }
@@ -582,7 +379,7 @@ fn ascending<K: SortKey>(chunks: &[&[K]]) -> bool {
 }
 
 /// Copies the keys of `chunks`, in order, into `out` (exactly as long).
-fn gather<K: SortKey>(chunks: &[&[K]], out: &mut [K]) {
+pub(super) fn gather<K: SortKey>(chunks: &[&[K]], out: &mut [K]) {
     let mut at = 0;
     for chunk in chunks {
         out[at..at + chunk.len()].copy_from_slice(chunk);
@@ -624,86 +421,15 @@ fn lsd<K: SortKey>(chunks: &[&[K]], out: &mut [K], mask: u64, ahead: Ahead, spil
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{
+    use super::*;
+    use crate::backend::cpu::radix::pivot::pivot;
+    use crate::backend::cpu::radix::plan::{sampled_bits, varying_bits};
+    use crate::backend::cpu::radix::radix_sort;
+    use crate::backend::cpu::radix::test_support::{
         check_stable, expected, grouped_keys, half_one_key, in_pool, lcg, numbered_pairs, patterns,
     };
-    use super::super::{Digit, NT_BYTES, pivot, radix_sort, sampled_bits, varying_bits};
-    use super::*;
-    use crate::data::KeyValue;
-
-    /// The keys of `src` in `bucket` of `digit`, in input order.
-    fn bucket_of<K: SortKey>(src: &[K], digit: Digit, bucket: usize) -> Vec<u64> {
-        let keys: Vec<K> = src
-            .iter()
-            .copied()
-            .filter(|&k| digit.of(k) == bucket)
-            .collect();
-        patterns(&keys)
-    }
-
-    #[test]
-    fn each_bucket_keeps_its_keys_in_input_order_along_its_chain_of_blocks() {
-        // 16 buckets of about 300 keys: chains of about ten blocks, and part-filled
-        // write-combining lines each, of several lines' room.
-        let gather = gather_len::<u32>();
-        assert!(gather > line_len::<u32>());
-        let digit = Digit {
-            shift: 28,
-            width: 4,
-        };
-        let scattered: Vec<u32> = lcg(5000, 8).iter().map(|&x| x as u32).collect();
-        // The same number of keys in runs of 37 for one bucket, each bucket visited again and
-        // again with part of a buffer waiting: the loop for runs.
-        let in_runs: Vec<u32> = scattered
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| ((i / 37 * 7 % 16) as u32) << 28 | x >> 4)
-            .collect();
-        for (keys, runs) in [(scattered, false), (in_runs, true)] {
-            assert_eq!(super::super::in_runs(&keys, &digit), runs);
-            let room = keys.len() + 16 * block_len::<u32>() + line_len::<u32>();
-            // One key in, so that the blocks must skip to a 64-byte boundary.
-            let mut scratch = vec![0u32; room + 1];
-            let blocks = Blocks::scatter(&keys, &mut scratch[1..], &digit);
-            assert_eq!(blocks.exact, varying_bits(&keys));
-            assert_eq!(blocks.counts.iter().sum::<usize>(), keys.len());
-            for b in 0..16 {
-                let chunks = blocks.chunks(b);
-                assert!(chunks.len() > 5, "bucket {b} in {} chunks", chunks.len());
-                assert!(
-                    chunks[..chunks.len() - 1]
-                        .iter()
-                        .all(|c| c.len() % gather == 0)
-                );
-                assert!(
-                    chunks.last().unwrap().len() < gather,
-                    "the keys never written out"
-                );
-                assert_eq!(
-                    patterns(&chunks.concat()),
-                    bucket_of(&keys, digit, b),
-                    "bucket {b}, runs {runs}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn a_bucket_gathers_whole_lines_that_divide_a_block_and_fit_its_byte_count() {
-        fn check<K>(lines: usize) {
-            let gather = gather_len::<K>();
-            assert_eq!(gather, lines * line_len::<K>(), "{}", size_of::<K>());
-            assert!(gather.is_power_of_two() && block_len::<K>().is_multiple_of(gather));
-            assert!(gather <= usize::from(u8::MAX));
-        }
-        // Tests' blocks hold two lines, which caps the lines gathered.
-        check::<u32>(GATHER_LINES.min(2));
-        check::<KeyValue>(GATHER_LINES.min(2));
-        check::<u8>(GATHER_LINES.min(2));
-        // Keys that do not fill lines exactly are written one at a time.
-        check::<[u8; 12]>(1);
-        check::<[u8; 96]>(1);
-    }
+    use crate::backend::cpu::radix::tuning::NT_BYTES;
+    use crate::data::{KeyValue, SortKey};
 
     #[test]
     fn lsd_from_blocks_lands_in_place_after_any_number_of_passes() {
@@ -784,9 +510,9 @@ mod tests {
         }
         let sampled = sampled_bits(&pairs);
         let in_runs = match choose_split(&pairs, sampled, 1) {
-            Split::Digit(digit) => super::super::in_runs(&pairs, &digit),
-            Split::Map(map) => super::super::in_runs(&pairs, &map),
-            Split::Spread(map) => super::super::in_runs(&pairs, &map),
+            Split::Digit(digit) => crate::backend::cpu::radix::scatter::in_runs(&pairs, &digit),
+            Split::Map(map) => crate::backend::cpu::radix::scatter::in_runs(&pairs, &map),
+            Split::Spread(map) => crate::backend::cpu::radix::scatter::in_runs(&pairs, &map),
         };
         assert!(in_runs, "consecutive keys mostly in one bucket");
         assert!(fit_on(&pairs, 2));
