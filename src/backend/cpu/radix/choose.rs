@@ -5,7 +5,7 @@ use std::mem::size_of_val;
 
 use super::plan::{Digit, SPLIT_MAX_BITS, bits, span, split_digit};
 use super::prefix::{Bucketer, PrefixMap, prefix_map};
-use super::tuning::LSD_BYTES;
+use super::tuning::Tuning;
 use crate::data::SortKey;
 
 /// The bucketer [`choose_split`] picks.
@@ -51,8 +51,8 @@ pub(super) fn sample<K: SortKey>(keys: &[K]) -> impl Iterator<Item = K> + '_ {
 /// map that spreads heavy prefixes only where it keeps another such share out. (Where each
 /// large value already has a bucket of its own, no split helps, and the plain digit is
 /// cheaper to compute.)
-pub(super) fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
-    let digit = split_digit(mask, size_of_val(keys), threads);
+pub(super) fn choose_split<T: Tuning, K: SortKey>(keys: &[K], mask: u64, threads: usize) -> Split {
+    let digit = split_digit::<T>(mask, size_of_val(keys), threads);
     let (lo, hi) = span(mask);
     // A prefix 5 bits wider than the digit: 32 prefix values per bucket of the digit, and a
     // small table for the small splits.
@@ -68,7 +68,7 @@ pub(super) fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) ->
         samples += 1;
     }
     // Buckets with more sampled keys than this would overflow the cache.
-    let too_big = samples * LSD_BYTES / size_of_val(keys);
+    let too_big = samples * T::LSD_BYTES / size_of_val(keys);
     let plain = costly_samples(keys, &digit, too_big);
     if plain <= samples / 8 {
         return Split::Digit(digit);
@@ -105,7 +105,7 @@ pub(super) fn choose_split<K: SortKey>(keys: &[K], mask: u64, threads: usize) ->
 
 /// The sampled keys of `keys` that `bucketer` would put in costly buckets: those whose keys,
 /// other than those of their commonest value (as a majority vote finds it), are more than
-/// `too_big` sampled keys (too many for [`LSD_BYTES`], so another pass through memory).
+/// `too_big` sampled keys (too many for [`Tuning::LSD_BYTES`], so another pass through memory).
 ///
 /// A bucket of one value is found sorted in one read, however large, and one that a value
 /// dominates is partitioned around it in one pass, the rest sorted in the cache (see
@@ -186,6 +186,7 @@ mod tests {
     use super::super::plan::{MAX_BUCKETS, sampled_bits, varying_bits};
     use super::super::test_support::{check, lcg};
     use super::*;
+    use crate::backend::cpu::radix::tuning::Small;
     use crate::data::{Distribution, KeyData, KeyType, SortKey, generate};
 
     /// Asserts that the prefix map `split` of `keys` makes buckets that follow the key order,
@@ -217,7 +218,7 @@ mod tests {
             .iter()
             .map(|&x| ((x >> 40) as i64 - (1 << 23)) as f32 / 8.0)
             .collect();
-        let split = choose_split(&floats, varying_bits(&floats), 1);
+        let split = choose_split::<Small, _>(&floats, varying_bits(&floats), 1);
         assert!(
             matches!(split, Split::Map(_)),
             "plain buckets fit the cache"
@@ -230,7 +231,7 @@ mod tests {
             .iter()
             .map(|&x| ((x >> 11) as i64 - (1 << 52)) as f64 / 8.0)
             .collect();
-        let split = choose_split(&doubles, varying_bits(&doubles), 1);
+        let split = choose_split::<Small, _>(&doubles, varying_bits(&doubles), 1);
         assert!(matches!(split, Split::Spread(_)), "heavy prefixes spread");
         assert_even_buckets_in_order(&split, &doubles, 32);
         check(&doubles);
@@ -243,13 +244,13 @@ mod tests {
         // for a bucket, whose prefixes no bits below them would spread.
         let ints: Vec<u32> = lcg(n, 5).iter().map(|&x| x as u32).collect();
         assert!(matches!(
-            choose_split(&ints, varying_bits(&ints), 1),
+            choose_split::<Small, _>(&ints, varying_bits(&ints), 1),
             Split::Digit(_)
         ));
         let values = lcg(16, 6);
         let few: Vec<u64> = lcg(n, 7).iter().map(|&x| values[x as usize % 16]).collect();
         assert!(matches!(
-            choose_split(&few, varying_bits(&few), 1),
+            choose_split::<Small, _>(&few, varying_bits(&few), 1),
             Split::Digit(_)
         ));
         check(&few);
@@ -333,9 +334,9 @@ mod tests {
                 .map(|b| held[b])
                 .sum::<usize>()
         };
-        let digit = split_digit(mask, size_of_val(&floats[..]), 1);
+        let digit = split_digit::<Small>(mask, size_of_val(&floats[..]), 1);
         assert!(mixed(&|k| digit.of(k)) > floats.len() / 8);
-        let mapped = match choose_split(&floats, mask, 1) {
+        let mapped = match choose_split::<Small, _>(&floats, mask, 1) {
             Split::Map(map) => mixed(&|k| map.of(k)),
             Split::Spread(map) => mixed(&|k| map.of(k)),
             Split::Digit(_) => panic!("a plain digit for crowded values"),

@@ -3,7 +3,9 @@
 use super::lsd::UNROLL;
 use super::plan::{Digit, MAX_BUCKETS, MAX_PASSES, bits, bits_differing};
 use super::prefix::Bucketer;
-use super::tuning::{LSD_BYTES, has_bmi2};
+use super::tuning::Tuning;
+#[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
+use super::tuning::has_bmi2;
 use crate::data::SortKey;
 
 /// Counts (or offsets) of the values of one digit; values past the digit's width stay 0.
@@ -26,18 +28,17 @@ pub(super) fn histogram_and_bits<K: SortKey, B: Bucketer>(
 }
 
 /// Counts of the values of one LSD digit among the keys of a bucket: 32-bit, half the cache
-/// of [`Counts`]. LSD sorts take at most [`LSD_BYTES`] of keys, so the counts fit.
+/// of [`Counts`]. LSD sorts take at most [`Tuning::LSD_BYTES`] of keys, so the counts fit.
 pub(super) type LsdCounts = [u32; MAX_BUCKETS];
-const _: () = assert!(LSD_BYTES <= u32::MAX as usize);
 
 /// Counts of the values of each of `digits` (at most [`MAX_PASSES`]) among the keys of
-/// `chunks` (at most [`LSD_BYTES`] of them, not none), in one read, into the first
+/// `chunks` (at most [`Tuning::LSD_BYTES`] of them, not none), in one read, into the first
 /// `digits.len()` histograms of `counts`, and the bits in which the keys differ from the
 /// first. Only the counters of each digit's values are cleared and counted.
 ///
 /// Where `counts` holds [`COUNT_SETS`] histograms per digit, consecutive keys add to different
 /// sets, which are summed into the first at the end (the others are left holding their part).
-pub(super) fn histograms<K: SortKey>(
+pub(super) fn histograms<T: Tuning, K: SortKey>(
     chunks: &[&[K]],
     digits: &[Digit],
     counts: &mut [LsdCounts],
@@ -58,18 +59,18 @@ pub(super) fn histograms<K: SortKey>(
     // A fixed number of digits and sets per call lets the compiler unroll the per-key loop.
     let count: fn(&[K], &[Digit], &mut [LsdCounts], u64) -> u64 = match (n, sets) {
         (0, _) => |keys, _, _, reference| bits_differing(keys, reference),
-        (1, COUNT_SETS) => count_digits::<K, 1, COUNT_SETS>,
-        (2, COUNT_SETS) => count_digits::<K, 2, COUNT_SETS>,
-        (3, COUNT_SETS) => count_digits::<K, 3, COUNT_SETS>,
-        (4, COUNT_SETS) => count_digits::<K, 4, COUNT_SETS>,
-        (1, _) => count_digits::<K, 1, 1>,
-        (2, _) => count_digits::<K, 2, 1>,
-        (3, _) => count_digits::<K, 3, 1>,
-        (4, _) => count_digits::<K, 4, 1>,
-        (5, _) => count_digits::<K, 5, 1>,
-        (6, _) => count_digits::<K, 6, 1>,
-        (7, _) => count_digits::<K, 7, 1>,
-        _ => count_digits::<K, MAX_PASSES, 1>,
+        (1, COUNT_SETS) => count_digits::<T, K, 1, COUNT_SETS>,
+        (2, COUNT_SETS) => count_digits::<T, K, 2, COUNT_SETS>,
+        (3, COUNT_SETS) => count_digits::<T, K, 3, COUNT_SETS>,
+        (4, COUNT_SETS) => count_digits::<T, K, 4, COUNT_SETS>,
+        (1, _) => count_digits::<T, K, 1, 1>,
+        (2, _) => count_digits::<T, K, 2, 1>,
+        (3, _) => count_digits::<T, K, 3, 1>,
+        (4, _) => count_digits::<T, K, 4, 1>,
+        (5, _) => count_digits::<T, K, 5, 1>,
+        (6, _) => count_digits::<T, K, 6, 1>,
+        (7, _) => count_digits::<T, K, 7, 1>,
+        _ => count_digits::<T, K, MAX_PASSES, 1>,
     };
     let differ = chunks.iter().fold(0, |differ, keys| {
         differ | count(keys, digits, counts, reference)
@@ -111,14 +112,14 @@ const _: () = assert!(COUNT_SETS * 4 <= MAX_PASSES);
 /// The body of [`histograms`] for exactly `N` digits, over one chunk of keys: adds to the
 /// first `SETS * N` histograms of `counts` (key `i` of every four to set `i % SETS`), and
 /// returns the bits in which the keys differ from `reference`.
-fn count_digits<K: SortKey, const N: usize, const SETS: usize>(
+fn count_digits<T: Tuning, K: SortKey, const N: usize, const SETS: usize>(
     keys: &[K],
     digits: &[Digit],
     counts: &mut [LsdCounts],
     reference: u64,
 ) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if has_bmi2() {
+    #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
+    if has_bmi2::<T>() {
         #[target_feature(enable = "bmi2")]
         unsafe fn bmi2<K: SortKey, const N: usize, const SETS: usize>(
             keys: &[K],
@@ -183,6 +184,7 @@ pub(super) fn bucket_starts(counts: &Counts) -> Box<Counts> {
 mod tests {
     use super::super::test_support::lcg;
     use super::*;
+    use crate::backend::cpu::radix::tuning::Small;
 
     #[test]
     fn histograms_in_two_sets_count_every_key_once() {
@@ -221,7 +223,10 @@ mod tests {
             // Room for two sets, and for one only.
             for room in [COUNT_SETS * n, n] {
                 let mut counts = vec![[7u32; MAX_BUCKETS]; room];
-                assert_eq!(histograms(&chunks, digits, &mut counts), 0xffff_ffff);
+                assert_eq!(
+                    histograms::<Small, _>(&chunks, digits, &mut counts),
+                    0xffff_ffff
+                );
                 for (i, d) in digits.iter().enumerate() {
                     assert_eq!(
                         counts[i][..d.buckets()],

@@ -7,6 +7,8 @@ use super::prefetch::{AHEAD_STEP, Ahead, Prefetch};
 use super::scatter::line_len;
 use super::scratch::with_lsd_work;
 use super::split::{place, sort_into};
+use super::tuning::Tuning;
+#[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 use super::tuning::has_bmi2;
 use crate::data::SortKey;
 
@@ -16,7 +18,7 @@ const INSERTION_MAX: usize = 16;
 /// Sorts by their bits in `low` the runs of consecutive `keys` that agree in every other bit
 /// (keys sorted stably by those other bits, as an LSD sort planned by [`lsd_plan`] leaves
 /// them), stably; `scratch` (as long as `keys`) is free to use.
-pub(super) fn finish_runs<K: SortKey>(keys: &mut [K], scratch: &mut [K], low: u64) {
+pub(super) fn finish_runs<T: Tuning, K: SortKey>(keys: &mut [K], scratch: &mut [K], low: u64) {
     let high = !low;
     let mut start = 0;
     while start + 1 < keys.len() {
@@ -27,7 +29,7 @@ pub(super) fn finish_runs<K: SortKey>(keys: &mut [K], scratch: &mut [K], low: u6
         }
         if end - start > INSERTION_MAX {
             let (run, free) = (&mut keys[start..end], &mut scratch[start..end]);
-            sort_into(run, free, false, low, Ahead::NONE);
+            sort_into::<T, _>(run, free, false, low, Ahead::NONE);
         } else if end - start > 1 {
             insertion_sort(&mut keys[start..end]);
         }
@@ -63,7 +65,7 @@ pub(super) fn touch<K: SortKey>(buf: &[K]) {
 /// the ties then finished run by run: see [`lsd_plan`]), with `dst` and this thread's spare
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
 /// Its passes prefetch the bucket `ahead`.
-pub(super) fn lsd<K: SortKey>(
+pub(super) fn lsd<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
@@ -71,7 +73,7 @@ pub(super) fn lsd<K: SortKey>(
     ahead: Ahead,
 ) {
     let low = with_lsd_work(src.len(), src[0], |all_counts, spare| {
-        let (passes, low) = counted_passes(&[&*src], mask, all_counts);
+        let (passes, low) = counted_passes::<T, _>(&[&*src], mask, all_counts);
         let result = if result_in_dst { Buf::Dst } else { Buf::Src };
         let (targets, copy_back) = pass_targets(passes.len(), result);
         if targets.contains(&Buf::Dst) {
@@ -85,7 +87,7 @@ pub(super) fn lsd<K: SortKey>(
         let mut from = Buf::Src;
         for ((digit, counts), &to) in passes.into_iter().zip(&targets) {
             let (keys, out) = bufs.pair(from, to);
-            scatter(&[keys], out, digit, counts, &mut prefetch);
+            scatter::<T, _>(&[keys], out, digit, counts, &mut prefetch);
             from = to;
         }
         if copy_back {
@@ -103,22 +105,22 @@ pub(super) fn lsd<K: SortKey>(
         } else {
             (src, dst)
         };
-        finish_runs(result, free, low);
+        finish_runs::<T, _>(result, free, low);
     }
 }
 
-/// The passes of an LSD sort of the keys of `chunks` (at most [`LSD_BYTES`], not none), which
+/// The passes of an LSD sort of the keys of `chunks` (at most [`Tuning::LSD_BYTES`], not none), which
 /// vary in no bits outside `mask`: each digit with its histogram (in `all_counts`), skipping
 /// digits whose value every key shares, and the low bits the passes leave to
 /// [`finish_runs`] (see [`lsd_plan`]).
-pub(super) fn counted_passes<'c, K: SortKey>(
+pub(super) fn counted_passes<'c, T: Tuning, K: SortKey>(
     chunks: &[&[K]],
     mask: u64,
     all_counts: &'c mut [LsdCounts],
 ) -> (Vec<(Digit, &'c mut LsdCounts)>, u64) {
     let len = chunks.iter().map(|c| c.len()).sum();
     let (mut digits, mut low) = lsd_plan(mask, len);
-    let exact = histograms(chunks, &digits, all_counts);
+    let exact = histograms::<T, _>(chunks, &digits, all_counts);
     // `mask` may hold bits in which these keys agree (inherited from a split by a prefix
     // map, of float or skewed keys). Passes planned from it that leave the low bits to
     // `finish_runs` might sort by top bits that all keys share and leave it all the work;
@@ -128,7 +130,7 @@ pub(super) fn counted_passes<'c, K: SortKey>(
         let recount = plan.0 != digits && !plan.0.is_empty();
         (digits, low) = plan;
         if recount {
-            histograms(chunks, &digits, all_counts);
+            histograms::<T, _>(chunks, &digits, all_counts);
         }
     }
     let n = len as u32;
@@ -211,15 +213,15 @@ impl<K> LsdBufs<'_, K> {
 
 /// Scatters the keys of `chunks` (in order) into `dst` by `digit`, stably; `counts` is the
 /// histogram of that digit, and is used up (turned into the positions of the keys).
-pub(super) fn scatter<K: SortKey>(
+pub(super) fn scatter<T: Tuning, K: SortKey>(
     chunks: &[&[K]],
     dst: &mut [K],
     digit: Digit,
     counts: &mut LsdCounts,
     prefetch: &mut Prefetch,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if has_bmi2() {
+    #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
+    if has_bmi2::<T>() {
         #[target_feature(enable = "bmi2")]
         unsafe fn bmi2<K: SortKey>(
             chunks: &[&[K]],
@@ -384,8 +386,9 @@ fn place_key<K: SortKey>(k: K, dst: &mut [K], next: &mut LsdCounts, shift: u32, 
 #[cfg(test)]
 mod tests {
     use super::super::plan::{MAX_PASSES, varying_bits};
-    use super::super::test_support::{PORTABLE_LOOPS, expected, grouped_keys, lcg, patterns};
+    use super::super::test_support::{expected, grouped_keys, lcg, patterns};
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Portable, Small, Tuning};
     use crate::data::{KeyValue, SortKey};
 
     #[test]
@@ -436,7 +439,7 @@ mod tests {
                     .collect();
                 let mut src = keys.clone();
                 let mut dst = vec![0u32; keys.len()];
-                lsd(
+                lsd::<Small, _>(
                     &mut src,
                     &mut dst,
                     result_in_dst,
@@ -469,7 +472,7 @@ mod tests {
         let mut v = pairs.clone();
         v.sort_by_key(|p| p.key & !low);
         let mut scratch = v.clone();
-        finish_runs(&mut v, &mut scratch, u64::from(low));
+        finish_runs::<Small, _>(&mut v, &mut scratch, u64::from(low));
         let mut want = pairs;
         want.sort_by_key(|p| p.key);
         assert_eq!(v, want);
@@ -487,28 +490,28 @@ mod tests {
         for result_in_dst in [false, true] {
             let mut src = keys.clone();
             let mut dst = vec![0u64; keys.len()];
-            lsd(&mut src, &mut dst, result_in_dst, mask, Ahead::NONE);
+            lsd::<Small, _>(&mut src, &mut dst, result_in_dst, mask, Ahead::NONE);
             let got = if result_in_dst { &dst } else { &src };
             assert_eq!(patterns(got), expected(&keys), "in dst {result_in_dst}");
         }
         // Given a mask far wider than its keys' bits, it sorts them all the same.
         let narrow: Vec<u64> = keys.iter().map(|&k| k >> 40).collect();
         let (mut src, mut dst) = (narrow.clone(), vec![0u64; narrow.len()]);
-        lsd(&mut src, &mut dst, true, u64::MAX, Ahead::NONE);
+        lsd::<Small, _>(&mut src, &mut dst, true, u64::MAX, Ahead::NONE);
         assert_eq!(patterns(&dst), expected(&narrow));
     }
 
     /// One LSD pass over `chunks` by `digit`, as the in-cache sort makes it, into a fresh
     /// buffer, with the largest share of one digit value as `most / len`.
-    fn one_pass<K: SortKey>(chunks: &[&[K]], digit: Digit) -> (Vec<K>, usize) {
+    fn one_pass<T: Tuning, K: SortKey>(chunks: &[&[K]], digit: Digit) -> (Vec<K>, usize) {
         let len: usize = chunks.iter().map(|c| c.len()).sum();
         let mut counts = vec![[0u32; MAX_BUCKETS]];
-        histograms(chunks, &[digit], &mut counts);
+        histograms::<T, _>(chunks, &[digit], &mut counts);
         let most = *counts[0].iter().max().unwrap() as usize;
         let first = chunks.iter().find_map(|c| c.first()).copied().unwrap();
         let mut out = vec![first; len];
         let mut prefetch = Prefetch::spread(Ahead::NONE, 1);
-        scatter(chunks, &mut out, digit, &mut counts[0], &mut prefetch);
+        scatter::<T, _>(chunks, &mut out, digit, &mut counts[0], &mut prefetch);
         (out, most)
     }
 
@@ -541,20 +544,23 @@ mod tests {
                 rest = after;
             }
             chunks.push(rest);
-            for portable in [false, true] {
-                PORTABLE_LOOPS.set(portable);
+            type OnePass = fn(&[&[KeyValue]], Digit) -> (Vec<KeyValue>, usize);
+            let builds: [(bool, OnePass); 2] = [
+                (false, one_pass::<Small, _>),
+                (true, one_pass::<Portable, _>),
+            ];
+            for (portable, one_pass) in builds {
                 let (out, most) = one_pass(&chunks, digit);
                 assert_eq!(most * CROWDED > pairs.len(), crowded);
                 assert_eq!(out, want, "crowded {crowded}, portable {portable}");
                 let (whole, _) = one_pass(&[&pairs[..]], digit);
                 assert_eq!(whole, want);
             }
-            PORTABLE_LOOPS.set(false);
         }
         // One key, and two: the middle key and the halves of the smallest inputs.
         for n in [1, 2, 3] {
             let keys: Vec<u32> = (0..n as u32).rev().map(|k| k << 4).collect();
-            let (out, _) = one_pass(&[&keys[..]], digit);
+            let (out, _) = one_pass::<Small, _>(&[&keys[..]], digit);
             assert_eq!(patterns(&out), expected(&keys));
         }
     }

@@ -113,7 +113,7 @@ pub(crate) use scratch::kept_scratch_bytes;
 pub use scratch::release_scratch;
 use scratch::with_scratch;
 use split::{sort_varying, split_once};
-use tuning::{LSD_BYTES, PAR_MIN};
+use tuning::{Shipped, Tuning};
 
 /// Inputs up to this length are sorted by std's stable sort without any radix pass.
 const TOP_SMALL: usize = 256;
@@ -122,6 +122,11 @@ const TOP_SMALL: usize = 256;
 ///
 /// Uses one scratch buffer as long as `keys`, kept for the next call (see [`release_scratch`]).
 pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
+    radix_sort_tuned::<Shipped, K>(keys);
+}
+
+/// [`radix_sort`] with the thresholds of `T`.
+fn radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
     if keys.len() <= TOP_SMALL {
         small_sort(keys);
         return;
@@ -129,17 +134,17 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
     if presorted(keys) {
         return;
     }
-    if size_of_val(keys) > LSD_BYTES {
+    if size_of_val(keys) > T::LSD_BYTES {
         // A split needs only the top varying bit, which a sample nearly always shows; the
         // split's first pass checks it (see `Check`), saving a pass over the keys.
         let sampled = sampled_bits(keys);
         if sampled != 0 {
-            if streams(size_of_val(keys), 1) {
+            if streams::<T>(size_of_val(keys), 1) {
                 // Too large for the cache: a split into blocks saves the histogram pass too.
-                blocked::sort(keys, sampled);
+                blocked::sort::<T, _>(keys, sampled);
             } else {
                 with_scratch(keys.len(), keys[0], false, |scratch| {
-                    split_once(keys, scratch, false, sampled, Check::Guess)
+                    split_once::<T, _>(keys, scratch, false, sampled, Check::Guess)
                 });
             }
             return;
@@ -150,7 +155,7 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
         return;
     }
     with_scratch(keys.len(), keys[0], false, |scratch| {
-        sort_varying(keys, scratch, false, mask, Check::Exact, Ahead::NONE)
+        sort_varying::<T, _>(keys, scratch, false, mask, Check::Exact, Ahead::NONE)
     });
 }
 
@@ -160,9 +165,14 @@ pub fn radix_sort<K: SortKey>(keys: &mut [K]) {
 /// inputs too small to gain from threads, it is [`radix_sort`]. Uses one scratch buffer as long
 /// as `keys`, kept for the next call (see [`release_scratch`]).
 pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
+    par_radix_sort_tuned::<Shipped, K>(keys);
+}
+
+/// [`par_radix_sort`] with the thresholds of `T`.
+fn par_radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
     let threads = rayon::current_num_threads();
-    if threads <= 1 || keys.len() < PAR_MIN {
-        radix_sort(keys);
+    if threads <= 1 || keys.len() < T::PAR_MIN {
+        radix_sort_tuned::<T, K>(keys);
         return;
     }
     if par_presorted(keys, threads) {
@@ -171,13 +181,13 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
     // As in `radix_sort`: the varying bits from a sample, checked by the histogram pass.
     let sampled = sampled_bits(keys);
     if sampled != 0 {
-        if streams(size_of_val(keys), threads) {
+        if streams::<T>(size_of_val(keys), threads) {
             // As on one thread: a split into blocks saves the histogram pass.
-            blocked::par_sort(keys, sampled);
+            blocked::par_sort::<T, _>(keys, sampled);
             return;
         }
         with_scratch(keys.len(), keys[0], true, |scratch| {
-            par_split(keys, scratch, false, sampled, Check::Guess)
+            par_split::<T, _>(keys, scratch, false, sampled, Check::Guess)
         });
         return;
     }
@@ -186,26 +196,25 @@ pub fn par_radix_sort<K: SortKey>(keys: &mut [K]) {
         return;
     }
     with_scratch(keys.len(), keys[0], true, |scratch| {
-        par_split(keys, scratch, false, mask, Check::Exact)
+        par_split::<T, _>(keys, scratch, false, mask, Check::Exact)
     });
 }
 
 #[cfg(test)]
 mod tests {
-    use super::test_support::{
-        PORTABLE_LOOPS, check, check_stable, expected, lcg, numbered_pairs, patterns,
-    };
+    use super::test_support::{check, check_stable, expected, lcg, numbered_pairs, patterns};
     use proptest::prelude::*;
 
-    use super::tuning::{BUCKET_SMALL, NT_BYTES, WC_BYTES, has_bmi2};
+    use super::tuning::has_bmi2;
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Portable, Small, Tuning};
     use crate::data::KeyValue;
 
     /// Sizes around the thresholds, weighted towards small ones.
     fn size() -> impl Strategy<Value = usize> {
         prop_oneof![
             4 => 0usize..=300,
-            1 => Just(BUCKET_SMALL + 1),
+            1 => Just(Small::BUCKET_SMALL + 1),
             1 => 300usize..3000,
         ]
     }
@@ -285,7 +294,7 @@ mod tests {
     fn sorts_large_inputs_through_every_path() {
         // Large enough for the in-cache split, the write-combining scatter and the parallel
         // split with a bucket that is split again in parallel.
-        let n = (WC_BYTES / 4) + 12345;
+        let n = (Small::WC_BYTES / 4) + 12345;
         let r = lcg(n, 1);
         check(&r.iter().map(|&x| x as u32).collect::<Vec<_>>());
         // Skewed: half the keys share a value, so one bucket is far bigger than the rest.
@@ -296,7 +305,7 @@ mod tests {
         check(&skewed);
         let floats: Vec<f64> = r
             .iter()
-            .take(PAR_MIN * 3)
+            .take(Small::PAR_MIN * 3)
             .map(|&x| f64::from_bits(x))
             .collect();
         check(&floats);
@@ -304,13 +313,17 @@ mod tests {
 
     #[test]
     fn large_pairs_stay_stable() {
-        check_stable(&numbered_pairs(&lcg(WC_BYTES / 8 + 999, 2), 0xff00_0fff));
+        check_stable(&numbered_pairs(
+            &lcg(Small::WC_BYTES / 8 + 999, 2),
+            0xff00_0fff,
+        ));
     }
 
     #[test]
     fn the_portable_and_bmi2_builds_of_the_loops_sort_alike() {
         // Through the counting split with write-combining lines, and the blocked split.
-        for n in [2 * WC_BYTES / 4, 3 * NT_BYTES / 4] {
+        assert!(!has_bmi2::<Portable>());
+        for n in [2 * Small::WC_BYTES / 4, 3 * Small::NT_BYTES / 4] {
             let r = lcg(n, 21);
             let u32s: Vec<u32> = r.iter().map(|&x| x as u32).collect();
             let f32s: Vec<f32> = r.iter().map(|&x| f32::from_bits(x as u32)).collect();
@@ -322,33 +335,35 @@ mod tests {
                     value: i as u32,
                 })
                 .collect();
-            for portable in [false, true] {
-                PORTABLE_LOOPS.set(portable);
-                if portable {
-                    assert!(!has_bmi2());
-                }
-                for keys in [&u32s[..], &u32s[..n / 3]] {
-                    let mut v = keys.to_vec();
-                    radix_sort(&mut v);
-                    assert_eq!(patterns(&v), expected(keys), "{n} u32, portable {portable}");
-                }
-                let mut v = r.clone();
-                radix_sort(&mut v);
-                assert_eq!(patterns(&v), expected(&r), "{n} u64, portable {portable}");
-                let mut v = f32s.clone();
-                radix_sort(&mut v);
-                assert_eq!(
-                    patterns(&v),
-                    expected(&f32s),
-                    "{n} f32, portable {portable}"
-                );
-                let mut v = pairs.clone();
-                radix_sort(&mut v);
-                let mut stable = pairs.clone();
-                stable.sort_by_key(|p| p.key);
-                assert_eq!(v, stable, "{n} pairs, portable {portable}");
-            }
-            PORTABLE_LOOPS.set(false);
+            sorts_alike::<Small>(&u32s, &r, &f32s, &pairs, "bmi2 where the CPU has it");
+            sorts_alike::<Portable>(&u32s, &r, &f32s, &pairs, "portable");
         }
+    }
+
+    /// Checks that [`radix_sort_tuned`] with the loops of `T` sorts each of the keys.
+    fn sorts_alike<T: Tuning>(
+        u32s: &[u32],
+        r: &[u64],
+        f32s: &[f32],
+        pairs: &[KeyValue],
+        loops: &str,
+    ) {
+        let n = r.len();
+        for keys in [u32s, &u32s[..n / 3]] {
+            let mut v = keys.to_vec();
+            radix_sort_tuned::<T, _>(&mut v);
+            assert_eq!(patterns(&v), expected(keys), "{n} u32, {loops}");
+        }
+        let mut v = r.to_vec();
+        radix_sort_tuned::<T, _>(&mut v);
+        assert_eq!(patterns(&v), expected(r), "{n} u64, {loops}");
+        let mut v = f32s.to_vec();
+        radix_sort_tuned::<T, _>(&mut v);
+        assert_eq!(patterns(&v), expected(f32s), "{n} f32, {loops}");
+        let mut v = pairs.to_vec();
+        radix_sort_tuned::<T, _>(&mut v);
+        let mut stable = pairs.to_vec();
+        stable.sort_by_key(|p| p.key);
+        assert_eq!(v, stable, "{n} pairs, {loops}");
     }
 }

@@ -111,8 +111,8 @@ fn par_restore_ties<K: SortKey>(keys: &mut [K], chunk: usize) {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{check, check_stable};
-    use super::super::tuning::PAR_MIN;
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Small, Tuning};
     use crate::data::KeyValue;
 
     #[test]
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn handles_presorted_equal_and_reversed() {
-        let n = PAR_MIN * 2;
+        let n = Small::PAR_MIN * 2;
         let sorted: Vec<u64> = (0..n as u64).collect();
         check(&sorted);
         check(&sorted.iter().rev().copied().collect::<Vec<_>>());

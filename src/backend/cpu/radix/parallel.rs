@@ -14,7 +14,7 @@ use super::prefetch::Ahead;
 use super::prefix::Bucketer;
 use super::scatter::{scatter_combined, streams};
 use super::split::{bucket_pairs, bucket_regions, inner_masks, sort_into};
-use super::tuning::PAR_MIN;
+use super::tuning::Tuning;
 use crate::data::SortKey;
 
 /// Length of the chunks that spread `n` keys over `threads` threads.
@@ -33,7 +33,7 @@ fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 }
 
 /// [`sort_into`] on all threads of the current pool.
-fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
+fn par_sort_into<T: Tuning, K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) {
     let threads = rayon::current_num_threads();
     let mask = if par_presorted(src, threads) {
         0
@@ -48,18 +48,18 @@ fn par_sort_into<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool) 
     // parallel split for each level of bits the value shares with its neighbours. (The
     // partition must be parallel too: `partition_around` on one thread made skewed keys
     // slower on 16 threads, in three runs in four by up to 18 %.)
-    if let Some(pivot) = pivot(src)
-        && par_partition_around(src, dst, result_in_dst, pivot, mask)
+    if let Some(pivot) = pivot::<T, _>(src)
+        && par_partition_around::<T, _>(src, dst, result_in_dst, pivot, mask)
     {
         return;
     }
-    par_split(src, dst, result_in_dst, mask, Check::Exact);
+    par_split::<T, _>(src, dst, result_in_dst, mask, Check::Exact);
 }
 
 /// [`partition_around`] on all threads: each chunk of `src` counts its keys below and equal
 /// to `value`, then moves them into a region of its own in each of the three parts, in chunk
 /// order, so that the partition stays stable. The parts below and above are then sorted on.
-pub(super) fn par_partition_around<K: SortKey>(
+pub(super) fn par_partition_around<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
@@ -93,8 +93,8 @@ pub(super) fn par_partition_around<K: SortKey>(
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let [src_below, src_equal, src_above] = thirds(src, below, equal);
     rayon::join(
-        || par_sort_part(dst_below, src_below, !result_in_dst, mask),
-        || par_sort_part(dst_above, src_above, !result_in_dst, mask),
+        || par_sort_part::<T, _>(dst_below, src_below, !result_in_dst, mask),
+        || par_sort_part::<T, _>(dst_above, src_above, !result_in_dst, mask),
     );
     match pivot_key {
         Some(key) => {
@@ -108,32 +108,39 @@ pub(super) fn par_partition_around<K: SortKey>(
 
 /// Sorts a part of a bucket (keys varying in no bits outside `mask`) as [`sort_into`] does,
 /// on all threads where it is large enough to gain from them.
-fn par_sort_part<K: SortKey>(src: &mut [K], dst: &mut [K], result_in_dst: bool, mask: u64) {
-    if src.len() < PAR_MIN {
-        sort_into(src, dst, result_in_dst, mask, Ahead::NONE);
+fn par_sort_part<T: Tuning, K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+) {
+    if src.len() < T::PAR_MIN {
+        sort_into::<T, _>(src, dst, result_in_dst, mask, Ahead::NONE);
     } else {
-        par_sort_into(src, dst, result_in_dst);
+        par_sort_into::<T, _>(src, dst, result_in_dst);
     }
 }
 
 /// One parallel MSD split of `src` (keys varying in `mask`, not 0, as `check` says) into
 /// `dst`, then the buckets sorted in parallel; the result ends in `dst` when `result_in_dst`.
-pub(super) fn par_split<K: SortKey>(
+pub(super) fn par_split<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
     mask: u64,
     check: Check,
 ) {
-    match choose_split(src, mask, rayon::current_num_threads()) {
-        Split::Digit(digit) => par_split_by(src, dst, result_in_dst, &digit, mask, check),
-        Split::Map(map) => par_split_by(src, dst, result_in_dst, &map, mask, check),
-        Split::Spread(map) => par_split_by(src, dst, result_in_dst, &map, mask, check),
+    match choose_split::<T, _>(src, mask, rayon::current_num_threads()) {
+        Split::Digit(digit) => {
+            par_split_by::<T, _, _>(src, dst, result_in_dst, &digit, mask, check)
+        }
+        Split::Map(map) => par_split_by::<T, _, _>(src, dst, result_in_dst, &map, mask, check),
+        Split::Spread(map) => par_split_by::<T, _, _>(src, dst, result_in_dst, &map, mask, check),
     }
 }
 
 /// [`par_split`] by the bucketer `digit`.
-pub(super) fn par_split_by<K: SortKey, B: Bucketer>(
+pub(super) fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
@@ -151,19 +158,21 @@ pub(super) fn par_split_by<K: SortKey, B: Bucketer>(
         .unzip();
     let exact = differ.iter().fold(0, |m, &d| m | d);
     if check == Check::Guess && !same_top_bit(mask, exact) {
-        par_split(src, dst, result_in_dst, exact, Check::Exact);
+        par_split::<T, _>(src, dst, result_in_dst, exact, Check::Exact);
         return;
     }
     let regions = chunk_regions(dst, &chunk_counts, digit.buckets());
-    let streaming = streams(size_of_val(src), threads);
+    let streaming = streams::<T>(size_of_val(src), threads);
     src.par_chunks(chunk)
         .zip(regions)
-        .for_each(|(keys, mut regions)| scatter_combined(keys, &mut regions, digit, streaming));
+        .for_each(|(keys, mut regions)| {
+            scatter_combined::<T, _, _>(keys, &mut regions, digit, streaming)
+        });
 
     let totals: Vec<usize> = (0..digit.buckets())
         .map(|b| chunk_counts.iter().map(|c| c[b]).sum())
         .collect();
-    let big = (n / (2 * threads)).max(PAR_MIN);
+    let big = (n / (2 * threads)).max(T::PAR_MIN);
     let inner = inner_masks(digit, exact, &totals);
     bucket_pairs(dst, src, &totals)
         .into_par_iter()
@@ -171,10 +180,10 @@ pub(super) fn par_split_by<K: SortKey, B: Bucketer>(
         .with_max_len(1)
         .for_each(|((from, to), inner)| {
             if from.len() > big {
-                par_sort_into(from, to, !result_in_dst);
+                par_sort_into::<T, _>(from, to, !result_in_dst);
             } else {
                 // No prefetching here: the bucket after this one may go to another thread.
-                sort_into(from, to, !result_in_dst, inner, Ahead::NONE);
+                sort_into::<T, _>(from, to, !result_in_dst, inner, Ahead::NONE);
             }
         });
 }
@@ -205,6 +214,7 @@ fn chunk_regions<'a, K>(
 mod tests {
     use super::super::test_support::{check_partition, check_stable, in_pool, lcg};
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Small, Tuning};
     use crate::data::KeyValue;
 
     #[test]
@@ -238,9 +248,9 @@ mod tests {
             few: false,
         };
         let below = pairs.iter().filter(|p| p.key < centre).count();
-        assert!(below > 2 * PAR_MIN, "{below} keys below");
+        assert!(below > 2 * Small::PAR_MIN, "{below} keys below");
         in_pool(3, || {
-            check_partition(&pairs, centre_pivot, par_partition_around)
+            check_partition(&pairs, centre_pivot, par_partition_around::<Small, _>)
         });
         check_stable(&pairs);
     }

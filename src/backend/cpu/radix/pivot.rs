@@ -6,12 +6,14 @@ use std::mem::size_of;
 use super::plan::bits;
 use super::prefetch::Ahead;
 use super::split::{place, sort_into};
-use super::tuning::BUCKET_BYTES;
+use super::tuning::Tuning;
 use crate::data::SortKey;
 
 /// Buckets up to this size are not looked at for a value to partition around: a split aims at
 /// buckets a quarter as large.
-const PIVOT_BYTES: usize = 4 * BUCKET_BYTES;
+const fn pivot_bytes<T: Tuning>() -> usize {
+    4 * T::BUCKET_BYTES
+}
 
 /// Keys read to look for a value to partition a bucket around.
 const PIVOT_SAMPLES: usize = 64;
@@ -58,16 +60,16 @@ impl Pivot {
 ///
 /// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
 /// for the cache is split once more first; [`partition_around`] the value moves each key once.
-pub(super) fn pivot<K: SortKey>(keys: &[K]) -> Option<Pivot> {
-    pivot_in(&[keys])
+pub(super) fn pivot<T: Tuning, K: SortKey>(keys: &[K]) -> Option<Pivot> {
+    pivot_in::<T, _>(&[keys])
 }
 
 /// [`pivot`] of the keys of `chunks`, taken in order.
-pub(super) fn pivot_in<K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> {
+pub(super) fn pivot_in<T: Tuning, K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> {
     let n: usize = chunks.iter().map(|c| c.len()).sum();
     // Small buckets are not looked at, nor (with the tests' tiny thresholds) buckets of fewer
     // keys than the sample reads.
-    if n * size_of::<K>() <= PIVOT_BYTES || n < PIVOT_SAMPLES {
+    if n * size_of::<K>() <= pivot_bytes::<T>() || n < PIVOT_SAMPLES {
         return None;
     }
     let step = n / PIVOT_SAMPLES;
@@ -108,7 +110,7 @@ pub(super) fn pivot_in<K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> {
 ///
 /// Returns false, having changed nothing, where the partition does not pay after all (see
 /// [`Pivot::pays`]): the first of the two reads only counts.
-pub(super) fn partition_around<K: SortKey>(
+pub(super) fn partition_around<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
@@ -123,7 +125,7 @@ pub(super) fn partition_around<K: SortKey>(
     split_around(src, value, dst, &mut [0, below, below + equal]);
     let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
     let [src_below, src_equal, src_above] = thirds(src, below, equal);
-    sort_into(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
+    sort_into::<T, _>(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
     if result_in_dst || K::KEY_TYPE.has_values() {
         place(dst_equal, src_equal, !result_in_dst);
     } else {
@@ -131,7 +133,7 @@ pub(super) fn partition_around<K: SortKey>(
         // are a write, where a copy of `dst_equal` would read it too.
         src_equal.fill(dst_equal[0]);
     }
-    sort_into(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
+    sort_into::<T, _>(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
     true
 }
 
@@ -221,6 +223,7 @@ mod tests {
     use std::mem::size_of;
 
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Small, Tuning};
     use crate::data::KeyValue;
 
     #[test]
@@ -239,25 +242,25 @@ mod tests {
                 value: i as u32,
             })
             .collect();
-        let found = pivot(&pairs).expect("1000 holds two keys in three");
+        let found = pivot::<Small, _>(&pairs).expect("1000 holds two keys in three");
         let value = bits(KeyValue {
             key: 1000,
             value: 0,
         });
         assert_eq!(found, Pivot { value, few: false });
-        check_partition(&pairs, found, partition_around);
+        check_partition(&pairs, found, partition_around::<Small, _>);
         check_stable(&pairs);
         // Uniform keys have no value to partition around, and small buckets are not looked at.
         let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
-        assert_eq!(pivot(&uniform), None);
+        assert_eq!(pivot::<Small, _>(&uniform), None);
         assert_eq!(
-            pivot(&vec![5u32; 4 * BUCKET_BYTES / size_of::<u32>()]),
+            pivot::<Small, _>(&vec![5u32; 4 * Small::BUCKET_BYTES / size_of::<u32>()]),
             None
         );
         // Nor are buckets of fewer keys than the sample reads, however many bytes they hold.
-        let few_wide = vec![5u64; 4 * BUCKET_BYTES / 8 + 1];
+        let few_wide = vec![5u64; 4 * Small::BUCKET_BYTES / 8 + 1];
         assert!(few_wide.len() < PIVOT_SAMPLES);
-        assert_eq!(pivot(&few_wide), None);
+        assert_eq!(pivot::<Small, _>(&few_wide), None);
     }
 
     #[test]
@@ -274,11 +277,13 @@ mod tests {
                 }
             })
             .collect();
-        let found = pivot(&keys).expect("1000 holds two keys in three");
+        let found = pivot::<Small, _>(&keys).expect("1000 holds two keys in three");
         assert_eq!(equal_key::<u32>(found.value), Some(1000));
         type Partition = fn(&mut [u32], &mut [u32], bool, Pivot, u64) -> bool;
-        let partitions: [(usize, Partition); 2] =
-            [(1, partition_around), (3, par_partition_around)];
+        let partitions: [(usize, Partition); 2] = [
+            (1, partition_around::<Small, _>),
+            (3, par_partition_around::<Small, _>),
+        ];
         for (threads, partition) in partitions {
             for result_in_dst in [false, true] {
                 let (mut src, mut dst) = (keys.clone(), vec![7u32; keys.len()]);
@@ -322,7 +327,7 @@ mod tests {
         };
         let three = keyed(&[3, 3, 7, 11, 11]);
         let seven = bits(KeyValue { key: 7, value: 0 });
-        let found = pivot(&three).expect("a bucket of three values");
+        let found = pivot::<Small, _>(&three).expect("a bucket of three values");
         assert_eq!(
             found,
             Pivot {
@@ -334,7 +339,7 @@ mod tests {
         // side, each found sorted in one read.
         for result_in_dst in [false, true] {
             let (mut src, mut dst) = (three.clone(), three.clone());
-            assert!(partition_around(
+            assert!(partition_around::<Small, _>(
                 &mut src,
                 &mut dst,
                 result_in_dst,
@@ -348,12 +353,15 @@ mod tests {
         // Of two values, the one holding most of the keys, whichever end it is.
         let value = |key| bits(KeyValue { key, value: 0 });
         let two = keyed(&[3, 11, 11]);
-        assert_eq!(pivot(&two).map(|p| p.value), Some(value(11)));
-        assert_eq!(pivot(&keyed(&[3, 3, 11])).map(|p| p.value), Some(value(3)));
+        assert_eq!(pivot::<Small, _>(&two).map(|p| p.value), Some(value(11)));
+        assert_eq!(
+            pivot::<Small, _>(&keyed(&[3, 3, 11])).map(|p| p.value),
+            Some(value(3))
+        );
         check_stable(&two);
         check_stable(&three);
         // Four values in equal shares are too many, and none holds most of them.
-        assert_eq!(pivot(&keyed(&[3, 7, 11, 15])), None);
+        assert_eq!(pivot::<Small, _>(&keyed(&[3, 7, 11, 15])), None);
     }
 
     #[test]
@@ -377,7 +385,7 @@ mod tests {
             key: 1000,
             value: 0,
         });
-        let found = pivot(&pairs).expect("a crowded bucket");
+        let found = pivot::<Small, _>(&pairs).expect("a crowded bucket");
         assert_eq!(
             found,
             Pivot {
@@ -385,7 +393,7 @@ mod tests {
                 few: true
             }
         );
-        check_partition(&pairs, found, partition_around);
+        check_partition(&pairs, found, partition_around::<Small, _>);
         check_stable(&pairs);
     }
 }

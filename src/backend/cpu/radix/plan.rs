@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::choose::sample;
 use super::parallel::chunk_len;
-use super::tuning::BUCKET_BYTES;
+use super::tuning::Tuning;
 use crate::data::SortKey;
 
 /// The widest LSD digit: two passes cover the 22 bits left of a u32 after a split.
@@ -107,13 +107,13 @@ pub(super) fn span(mask: u64) -> (u32, u32) {
 }
 
 /// The digit of an MSD split of `bytes` of keys varying in `mask` on `threads` threads: its
-/// top varying bits, enough of them for buckets of about [`BUCKET_BYTES`] and, on several
+/// top varying bits, enough of them for buckets of about [`Tuning::BUCKET_BYTES`] and, on several
 /// threads, for [`BUCKETS_PER_THREAD`] buckets per thread. (More buckets than that would only
 /// leave small inputs in buckets too small to sort well.)
-pub(super) fn split_digit(mask: u64, bytes: usize, threads: usize) -> Digit {
+pub(super) fn split_digit<T: Tuning>(mask: u64, bytes: usize, threads: usize) -> Digit {
     let (lo, hi) = span(mask);
     let bits_for = |buckets: usize| buckets.max(1).next_power_of_two().trailing_zeros();
-    let wanted = bits_for(bytes / BUCKET_BYTES);
+    let wanted = bits_for(bytes / T::BUCKET_BYTES);
     let spread = if threads > 1 {
         bits_for(threads * BUCKETS_PER_THREAD)
     } else {
@@ -193,13 +193,14 @@ const TIE_MARGIN_BITS: u32 = 6;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Small, Tuning};
 
     #[test]
     fn a_split_aims_at_buckets_of_a_fixed_size_in_bytes() {
         let mask = u64::from(u32::MAX);
-        let buckets = |bytes| split_digit(mask, bytes, 1).buckets();
+        let buckets = |bytes| split_digit::<Small>(mask, bytes, 1).buckets();
         // 64 buckets' worth of bytes: as many buckets for u32 keys as for half as many u64 keys.
-        let keys = 64 * BUCKET_BYTES / 4;
+        let keys = 64 * Small::BUCKET_BYTES / 4;
         assert_eq!(buckets(keys * 4), 64);
         assert_eq!(buckets(keys / 2 * 8), 64);
         assert_eq!(buckets(keys * 8), 128);
@@ -207,7 +208,7 @@ mod tests {
         // BUCKETS_PER_THREAD each, however small.
         assert_eq!(buckets(usize::MAX / 2), 1 << SPLIT_MAX_BITS);
         assert_eq!(
-            split_digit(mask, BUCKET_BYTES, 4).buckets(),
+            split_digit::<Small>(mask, Small::BUCKET_BYTES, 4).buckets(),
             4 * BUCKETS_PER_THREAD
         );
     }

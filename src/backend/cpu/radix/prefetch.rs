@@ -1,9 +1,8 @@
 //! Prefetching the next bucket: where it lies ([`Ahead`]) and the loading of its cache lines
 //! a few at a time during the current bucket's passes ([`Prefetch`]).
 
+use super::tuning::{Shipped, Tuning};
 use std::mem::size_of_val;
-
-use super::tuning::LSD_BYTES;
 
 /// Keys an LSD pass moves between two steps of its [`Prefetch`].
 pub(super) const AHEAD_STEP: usize = 64;
@@ -22,7 +21,7 @@ pub(super) struct Ahead {
 /// The most regions an [`Ahead`] names: the destination, and the keys of a bucket in as many
 /// chunks as a blocked split leaves a bucket small enough for the in-cache sort (its blocks,
 /// the last one part-filled, and its last line).
-const AHEAD_REGIONS: usize = LSD_BYTES / super::blocked::BLOCK_BYTES + 3;
+pub(super) const AHEAD_REGIONS: usize = Shipped::LSD_BYTES / Shipped::BLOCK_BYTES + 3;
 
 impl Ahead {
     /// Nothing to load.
@@ -32,14 +31,14 @@ impl Ahead {
 
     /// The bucket whose keys are `from`, sorted into (or through) `to`; nothing for a bucket
     /// too large for an LSD sort in cache, whose lines would only evict the current bucket's.
-    pub(super) fn of<K>(from: &[K], to: &[K]) -> Ahead {
-        Ahead::of_chunks(&[from], to)
+    pub(super) fn of<T: Tuning, K>(from: &[K], to: &[K]) -> Ahead {
+        Ahead::of_chunks::<T, _>(&[from], to)
     }
 
     /// [`Ahead::of`] a bucket whose keys lie in `chunks` (only the first few of them where
     /// there are more than an `Ahead` holds).
-    pub(super) fn of_chunks<K>(chunks: &[&[K]], to: &[K]) -> Ahead {
-        if size_of_val(to) > LSD_BYTES {
+    pub(super) fn of_chunks<T: Tuning, K>(chunks: &[&[K]], to: &[K]) -> Ahead {
+        if size_of_val(to) > T::LSD_BYTES {
             return Ahead::NONE;
         }
         let mut ahead = Ahead::NONE;
@@ -53,8 +52,12 @@ impl Ahead {
 }
 
 /// For each bucket of `pairs` (its keys and their destination), where the next one lies.
-pub(super) fn next_buckets<K>(pairs: &[(&mut [K], &mut [K])]) -> Vec<Ahead> {
-    let mut aheads: Vec<Ahead> = pairs.iter().skip(1).map(|(f, t)| Ahead::of(f, t)).collect();
+pub(super) fn next_buckets<T: Tuning, K>(pairs: &[(&mut [K], &mut [K])]) -> Vec<Ahead> {
+    let mut aheads: Vec<Ahead> = pairs
+        .iter()
+        .skip(1)
+        .map(|(f, t)| Ahead::of::<T, _>(f, t))
+        .collect();
     aheads.push(Ahead::NONE);
     aheads
 }
@@ -115,27 +118,19 @@ impl Prefetch {
             lines -= 1;
         }
     }
-
-    /// The lines of the next step.
-    #[cfg(test)]
-    pub(super) fn next_lines(&mut self) -> Vec<usize> {
-        let mut lines = Vec::new();
-        self.visit_next(|line| lines.push(line));
-        lines
-    }
 }
 
 /// Asks for the cache line at `addr` to be loaded into L2 (the current bucket keeps L1).
 #[inline(always)]
 fn prefetch_line(addr: usize) {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
     // SAFETY: `prefetch` needs SSE, which every x86_64 CPU has; and a prefetch is only a
     // hint: it never faults and changes no memory, whatever the address.
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
         _mm_prefetch::<_MM_HINT_T1>(addr as *const i8);
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(any(not(target_arch = "x86_64"), sortmark_portable))]
     let _ = addr;
 }
 
@@ -144,6 +139,14 @@ mod tests {
     use std::mem::size_of_val;
 
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Small, Tuning};
+
+    /// The lines of the next step of `prefetch`.
+    fn next_lines(prefetch: &mut Prefetch) -> Vec<usize> {
+        let mut lines = Vec::new();
+        prefetch.visit_next(|line| lines.push(line));
+        lines
+    }
 
     #[test]
     fn each_bucket_prefetches_every_line_of_the_next_over_its_passes() {
@@ -155,7 +158,7 @@ mod tests {
             pairs.push((k, o));
             rest = (k_rest, o_rest);
         }
-        let aheads = next_buckets(&pairs);
+        let aheads = next_buckets::<Small, _>(&pairs);
         assert_eq!(aheads.len(), 2);
         assert_eq!(
             aheads[1].regions,
@@ -163,13 +166,16 @@ mod tests {
             "the last has none after it"
         );
         let (next_keys, next_out) = (&pairs[1].0, &pairs[1].1);
-        assert_eq!(aheads[0].regions, Ahead::of(next_keys, next_out).regions);
+        assert_eq!(
+            aheads[0].regions,
+            Ahead::of::<Small, _>(next_keys, next_out).regions
+        );
         // The first bucket's two passes, a step every `AHEAD_STEP` keys, reach every line.
         let steps = 2 * 100usize.div_ceil(AHEAD_STEP);
         let mut prefetch = Prefetch::spread(aheads[0], steps);
-        let mut fetched: Vec<usize> = (0..steps).flat_map(|_| prefetch.next_lines()).collect();
+        let mut fetched: Vec<usize> = (0..steps).flat_map(|_| next_lines(&mut prefetch)).collect();
         assert_eq!(
-            prefetch.next_lines().len(),
+            next_lines(&mut prefetch).len(),
             0,
             "nothing left after the last step"
         );
@@ -185,9 +191,12 @@ mod tests {
                 .count();
             assert_eq!(covered, lines);
         }
-        assert_eq!(Prefetch::spread(Ahead::NONE, 10).next_lines().len(), 0);
+        assert_eq!(next_lines(&mut Prefetch::spread(Ahead::NONE, 10)).len(), 0);
         // A bucket too large for an LSD sort is not prefetched.
-        let large = vec![0u32; LSD_BYTES / 4 + 1];
-        assert_eq!(Ahead::of(&large, &large).regions, Ahead::NONE.regions);
+        let large = vec![0u32; Small::LSD_BYTES / 4 + 1];
+        assert_eq!(
+            Ahead::of::<Small, _>(&large, &large).regions,
+            Ahead::NONE.regions
+        );
     }
 }

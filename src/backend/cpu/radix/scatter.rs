@@ -1,28 +1,30 @@
 //! The write-combining split: each bucket gathers a cache line of keys and writes it out
 //! whole, with non-temporal stores where the data cannot stay in cache.
 
-use std::mem::{size_of, size_of_val};
+use std::mem::size_of;
 
 use super::count::Counts;
 use super::plan::MAX_BUCKETS;
 use super::prefix::Bucketer;
-use super::tuning::{L2_BYTES, NT_BYTES, WC_BYTES, has_bmi2};
+use super::tuning::Tuning;
+#[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
+use super::tuning::has_bmi2;
 use crate::data::SortKey;
 
 /// Whether a split of `bytes` on `threads` threads writes its lines with non-temporal
 /// stores (and, of a whole input, on one thread or a few, into blocks): where the input is
-/// larger than the threads' L2 caches hold, and always above [`NT_BYTES`]. Its lines' plain
+/// larger than the threads' L2 caches hold, and always above [`Tuning::NT_BYTES`]. Its lines' plain
 /// stores would each read a line from memory first, and the keys would not stay in the
 /// cache for their buckets' sorts anyway.
 ///
-/// On 16 threads this is [`NT_BYTES`], as it was for any number of threads. Below it, on a
+/// On 16 threads this is [`Tuning::NT_BYTES`], as it was for any number of threads. Below it, on a
 /// 2-core Xeon, u32 keys at 2^21, 2^22 and 2^23 sorted at 206, 199 and 239 Mkeys/s on one
 /// thread this way, against 168, 99 and 96 with plain stores through the counting split (u64,
 /// f32 and pairs at 2^22 about twice as fast too); on two threads at 376, 383 and 415 against
 /// 333, 236 and 189 (u64 and pairs at 2^22 about twice as fast, skewed u32 within the noise).
 /// At 2^19 and 2^20 on one thread, both ran alike.
-pub(super) fn streams(bytes: usize, threads: usize) -> bool {
-    bytes > (threads * L2_BYTES).clamp(WC_BYTES, NT_BYTES)
+pub(super) fn streams<T: Tuning>(bytes: usize, threads: usize) -> bool {
+    bytes > (threads * T::L2_BYTES).clamp(T::WC_BYTES, T::NT_BYTES)
 }
 
 /// Keys of `K` per 64-byte cache line, or 1 where `K` does not tile a line.
@@ -40,14 +42,14 @@ pub(super) const fn line_len<K>() -> usize {
 /// buffer and writes it out whole. With `streaming`, whole, aligned lines are written with
 /// non-temporal stores, which skip reading the line first and keep the destination from
 /// evicting the cache.
-pub(super) fn scatter_combined<K: SortKey, B: Bucketer>(
+pub(super) fn scatter_combined<T: Tuning, K: SortKey, B: Bucketer>(
     src: &[K],
     regions: &mut [&mut [K]],
     digit: &B,
     streaming: bool,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if has_bmi2() {
+    #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
+    if has_bmi2::<T>() {
         #[target_feature(enable = "bmi2")]
         unsafe fn bmi2<K: SortKey, B: Bucketer>(
             src: &[K],
@@ -183,7 +185,7 @@ fn write_line<K: SortKey>(
 }
 
 /// Copies one whole 64-byte cache line `line` to `out` with non-temporal stores.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 #[inline(always)]
 pub(super) fn stream_line<K>(out: &mut [K], line: &[K]) {
     assert!(
@@ -217,7 +219,7 @@ pub(super) fn stream_line<K>(out: &mut [K], line: &[K]) {
 }
 
 /// Portable fallback: an ordinary copy.
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(any(not(target_arch = "x86_64"), sortmark_portable))]
 #[inline(always)]
 pub(super) fn stream_line<K: Copy>(out: &mut [K], line: &[K]) {
     out.copy_from_slice(line);
@@ -225,7 +227,7 @@ pub(super) fn stream_line<K: Copy>(out: &mut [K], line: &[K]) {
 
 /// Orders the non-temporal stores before anything that follows.
 pub(super) fn store_fence() {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
     // SAFETY: `sfence` only orders stores; it touches no memory or registers.
     unsafe {
         std::arch::asm!("sfence", options(nostack, preserves_flags));
@@ -235,7 +237,7 @@ pub(super) fn store_fence() {
 #[cfg(test)]
 mod tests {
     use super::super::plan::{Digit, split_digit, varying_bits};
-    use super::super::radix_sort;
+    use super::super::radix_sort_tuned;
     use super::super::split::bucket_regions;
     use super::super::test_support::{
         check, check_stable, expected, lcg, numbered_pairs, patterns,
@@ -243,6 +245,7 @@ mod tests {
     use std::mem::size_of_val;
 
     use super::*;
+    use crate::backend::cpu::radix::tuning::{Small, Tuning};
     use crate::data::KeyValue;
 
     #[test]
@@ -268,7 +271,7 @@ mod tests {
             for (offset, streaming) in [(0, true), (1, true), (3, false), (5, true)] {
                 let mut buf = vec![KeyValue { key: 0, value: 0 }; src.len() + offset];
                 let mut regions = bucket_regions(&mut buf[offset..], &counts);
-                scatter_combined(src, &mut regions, &digit, streaming);
+                scatter_combined::<Small, _, _>(src, &mut regions, &digit, streaming);
                 for (b, region) in regions.iter().enumerate() {
                     let want: Vec<KeyValue> =
                         src.iter().copied().filter(|&p| digit.of(p) == b).collect();
@@ -288,7 +291,7 @@ mod tests {
     #[test]
     fn nearly_sorted_runs_sort_stably() {
         // Sorted stretches go through the scatter that keeps a run's bucket in a register.
-        let n = WC_BYTES / 2 + 777;
+        let n = Small::WC_BYTES / 2 + 777;
         let r = lcg(n, 7);
         let mut keys: Vec<u32> = r.iter().map(|&x| x as u32).collect();
         keys.sort_unstable();
@@ -297,7 +300,7 @@ mod tests {
         }
         assert!(in_runs(
             &keys,
-            &split_digit(varying_bits(&keys), size_of_val(&keys[..]), 1)
+            &split_digit::<Small>(varying_bits(&keys), size_of_val(&keys[..]), 1)
         ));
         check(&keys);
         let pairs: Vec<KeyValue> = keys
@@ -313,10 +316,10 @@ mod tests {
 
     #[test]
     fn streaming_stores_round_trip() {
-        let r = lcg(NT_BYTES / 4 + 100, 3);
+        let r = lcg(Small::NT_BYTES / 4 + 100, 3);
         let mut v: Vec<u32> = r.iter().map(|&x| x as u32).collect();
         let want = expected(&v);
-        radix_sort(&mut v);
+        radix_sort_tuned::<Small, _>(&mut v);
         assert_eq!(patterns(&v), want);
     }
 }

@@ -12,7 +12,7 @@ use super::plan::{Check, bits, same_top_bit};
 use super::prefetch::{Ahead, next_buckets};
 use super::prefix::Bucketer;
 use super::scatter::{scatter_combined, streams};
-use super::tuning::{BUCKET_SMALL, LSD_BYTES, WC_BYTES};
+use super::tuning::Tuning;
 use crate::data::SortKey;
 
 /// Leaves the keys held in `src` where the caller wants them: in `dst` when `result_in_dst`.
@@ -30,14 +30,14 @@ pub(super) fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 /// its varying bits: LSD passes over bits that happen not to vary within the bucket are skipped
 /// by their histograms, and a further split checks its top bit (see [`Check`]). `ahead` is
 /// the bucket this thread sorts next, which the LSD passes prefetch (see [`Ahead`]).
-pub(super) fn sort_into<K: SortKey>(
+pub(super) fn sort_into<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
     mask: u64,
     ahead: Ahead,
 ) {
-    if src.len() <= BUCKET_SMALL {
+    if src.len() <= T::BUCKET_SMALL {
         small_sort(src);
         place(src, dst, result_in_dst);
         return;
@@ -46,18 +46,18 @@ pub(super) fn sort_into<K: SortKey>(
         place(src, dst, result_in_dst);
         return;
     }
-    if let Some(pivot) = pivot(src)
-        && partition_around(src, dst, result_in_dst, pivot, mask)
+    if let Some(pivot) = pivot::<T, _>(src)
+        && partition_around::<T, _>(src, dst, result_in_dst, pivot, mask)
     {
         return;
     }
-    sort_varying(src, dst, result_in_dst, mask, Check::Guess, ahead);
+    sort_varying::<T, _>(src, dst, result_in_dst, mask, Check::Guess, ahead);
 }
 
 /// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says):
 /// in the cache by the [`vector`] sort where it runs, else by an LSD sort; either prefetches
 /// `ahead`.
-pub(super) fn sort_varying<K: SortKey>(
+pub(super) fn sort_varying<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
@@ -65,35 +65,39 @@ pub(super) fn sort_varying<K: SortKey>(
     check: Check,
     ahead: Ahead,
 ) {
-    if size_of_val(src) <= LSD_BYTES {
+    if size_of_val(src) <= T::LSD_BYTES {
         if super::vector::sorts::<K>() {
             super::vector::sort_slice(src, dst, result_in_dst, ahead);
         } else {
-            lsd(src, dst, result_in_dst, mask, ahead);
+            lsd::<T, _>(src, dst, result_in_dst, mask, ahead);
         }
         return;
     }
-    split_once(src, dst, result_in_dst, mask, check);
+    split_once::<T, _>(src, dst, result_in_dst, mask, check);
 }
 
 /// One MSD split of `src` (varying in `mask`, not 0, as `check` says) into `dst`, then each
 /// bucket sorted; the result ends in `dst` when `result_in_dst`.
-pub(super) fn split_once<K: SortKey>(
+pub(super) fn split_once<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
     mask: u64,
     check: Check,
 ) {
-    match choose_split(src, mask, 1) {
-        Split::Digit(digit) => split_then_sort(src, dst, result_in_dst, &digit, mask, check),
-        Split::Map(map) => split_then_sort(src, dst, result_in_dst, &map, mask, check),
-        Split::Spread(map) => split_then_sort(src, dst, result_in_dst, &map, mask, check),
+    match choose_split::<T, _>(src, mask, 1) {
+        Split::Digit(digit) => {
+            split_then_sort::<T, _, _>(src, dst, result_in_dst, &digit, mask, check)
+        }
+        Split::Map(map) => split_then_sort::<T, _, _>(src, dst, result_in_dst, &map, mask, check),
+        Split::Spread(map) => {
+            split_then_sort::<T, _, _>(src, dst, result_in_dst, &map, mask, check)
+        }
     }
 }
 
 /// [`split_once`] by the bucketer `digit`.
-fn split_then_sort<K: SortKey, B: Bucketer>(
+fn split_then_sort<T: Tuning, K: SortKey, B: Bucketer>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
@@ -103,23 +107,28 @@ fn split_then_sort<K: SortKey, B: Bucketer>(
 ) {
     let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
     if check == Check::Guess && !same_top_bit(mask, exact) {
-        sort_varying(src, dst, result_in_dst, exact, Check::Exact, Ahead::NONE);
+        sort_varying::<T, _>(src, dst, result_in_dst, exact, Check::Exact, Ahead::NONE);
         return;
     }
-    split(src, dst, digit, &counts);
+    split::<T, _, _>(src, dst, digit, &counts);
     let counts = &counts[..digit.buckets()];
     let inner = inner_masks(digit, exact, counts);
     let pairs = bucket_pairs(dst, src, counts);
-    let aheads = next_buckets(&pairs);
+    let aheads = next_buckets::<T, _>(&pairs);
     for (((from, to), ahead), inner) in pairs.into_iter().zip(aheads).zip(inner) {
-        sort_into(from, to, !result_in_dst, inner, ahead);
+        sort_into::<T, _>(from, to, !result_in_dst, inner, ahead);
     }
 }
 
 /// Scatters `src` into `dst` by `digit` (one MSD split of a whole run on one thread).
-pub(super) fn split<K: SortKey, B: Bucketer>(src: &[K], dst: &mut [K], digit: &B, counts: &Counts) {
+pub(super) fn split<T: Tuning, K: SortKey, B: Bucketer>(
+    src: &[K],
+    dst: &mut [K],
+    digit: &B,
+    counts: &Counts,
+) {
     let bytes = size_of_val(src);
-    if bytes <= WC_BYTES {
+    if bytes <= T::WC_BYTES {
         let mut next = bucket_starts(counts);
         for &k in src {
             let b = digit.of(k);
@@ -129,7 +138,7 @@ pub(super) fn split<K: SortKey, B: Bucketer>(src: &[K], dst: &mut [K], digit: &B
         return;
     }
     let mut regions = bucket_regions(dst, &counts[..digit.buckets()]);
-    scatter_combined(src, &mut regions, digit, streams(bytes, 1));
+    scatter_combined::<T, _, _>(src, &mut regions, digit, streams::<T>(bytes, 1));
 }
 
 /// `buf` cut into consecutive buckets whose sizes are `counts`.

@@ -1,18 +1,11 @@
 //! Helpers shared by the radix sort's tests: reference results, checks of both sorts, and
 //! deterministic inputs.
 
-use std::cell::Cell;
-
 use super::pivot::Pivot;
 use super::plan::bits;
-use super::{par_radix_sort, radix_sort};
+use super::tuning::Small;
+use super::{par_radix_sort_tuned, radix_sort_tuned};
 use crate::data::{KeyValue, SortKey};
-
-thread_local! {
-    /// Set by a test to run the portable build of the radix loops on its thread, where
-    /// the CPU would otherwise run their BMI2 build (see [`has_bmi2`]).
-    pub(super) static PORTABLE_LOOPS: Cell<bool> = const { Cell::new(false) };
-}
 
 /// Bit patterns of `keys`, so that NaNs compare equal to themselves.
 pub(super) fn patterns<K: SortKey>(keys: &[K]) -> Vec<u64> {
@@ -37,11 +30,11 @@ pub(super) fn in_pool(threads: usize, f: impl FnOnce() + Send) {
 pub(super) fn check<K: SortKey>(keys: &[K]) {
     let want = expected(keys);
     let mut v = keys.to_vec();
-    radix_sort(&mut v);
+    radix_sort_tuned::<Small, _>(&mut v);
     assert_eq!(patterns(&v), want, "radix_sort of {} keys", keys.len());
     for threads in 1..=3 {
         let mut v = keys.to_vec();
-        in_pool(threads, || par_radix_sort(&mut v));
+        in_pool(threads, || par_radix_sort_tuned::<Small, _>(&mut v));
         assert_eq!(patterns(&v), want, "par_radix_sort, {threads} threads");
     }
 }
@@ -51,11 +44,11 @@ pub(super) fn check_stable(pairs: &[KeyValue]) {
     let mut want = pairs.to_vec();
     want.sort_by_key(|p| p.key);
     let mut v = pairs.to_vec();
-    radix_sort(&mut v);
+    radix_sort_tuned::<Small, _>(&mut v);
     assert_eq!(v, want);
     for threads in 1..=3 {
         let mut v = pairs.to_vec();
-        in_pool(threads, || par_radix_sort(&mut v));
+        in_pool(threads, || par_radix_sort_tuned::<Small, _>(&mut v));
         assert_eq!(v, want, "{threads} threads");
     }
 }

@@ -11,6 +11,8 @@ use crate::backend::cpu::radix::scatter::{
 use std::array;
 use std::mem::size_of;
 
+use crate::backend::cpu::radix::tuning::Tuning;
+#[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 use crate::backend::cpu::radix::tuning::has_bmi2;
 use crate::data::SortKey;
 
@@ -37,49 +39,49 @@ impl<'p, K: SortKey> Blocks<'p, K> {
     /// Input in long runs of keys for one bucket (sorted stretches) takes a loop of its own,
     /// built apart so that neither loop costs the other its registers: on a 2-core Xeon, one
     /// loop for both made uniform keys 3 % slower.
-    pub(super) fn scatter<B: Bucketer>(
+    pub(super) fn scatter<T: Tuning, B: Bucketer>(
         src: &[K],
         scratch: &'p mut [K],
         digit: &B,
     ) -> Blocks<'p, K> {
         if in_runs(src, digit) {
-            Blocks::scatter_built::<B, true>(src, scratch, digit)
+            Blocks::scatter_built::<T, B, true>(src, scratch, digit)
         } else {
-            Blocks::scatter_built::<B, false>(src, scratch, digit)
+            Blocks::scatter_built::<T, B, false>(src, scratch, digit)
         }
     }
 
     /// [`Blocks::scatter`] in its BMI2 build where the CPU has BMI2 (see [`super::has_bmi2`]).
-    fn scatter_built<B: Bucketer, const RUNS: bool>(
+    fn scatter_built<T: Tuning, B: Bucketer, const RUNS: bool>(
         src: &[K],
         scratch: &'p mut [K],
         digit: &B,
     ) -> Blocks<'p, K> {
-        #[cfg(target_arch = "x86_64")]
-        if has_bmi2() {
+        #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
+        if has_bmi2::<T>() {
             #[target_feature(enable = "bmi2")]
-            unsafe fn bmi2<'p, K: SortKey, B: Bucketer, const RUNS: bool>(
+            unsafe fn bmi2<'p, T: Tuning, K: SortKey, B: Bucketer, const RUNS: bool>(
                 src: &[K],
                 scratch: &'p mut [K],
                 digit: &B,
             ) -> Blocks<'p, K> {
-                Blocks::scatter_loop::<B, RUNS>(src, scratch, digit)
+                Blocks::scatter_loop::<T, B, RUNS>(src, scratch, digit)
             }
             // SAFETY: the CPU has BMI2 (just checked).
-            return unsafe { bmi2::<K, B, RUNS>(src, scratch, digit) };
+            return unsafe { bmi2::<T, K, B, RUNS>(src, scratch, digit) };
         }
-        Blocks::scatter_loop::<B, RUNS>(src, scratch, digit)
+        Blocks::scatter_loop::<T, B, RUNS>(src, scratch, digit)
     }
 
     /// The body of [`Blocks::scatter`], its loop the one for runs where `RUNS`.
     #[inline(always)]
-    fn scatter_loop<B: Bucketer, const RUNS: bool>(
+    fn scatter_loop<T: Tuning, B: Bucketer, const RUNS: bool>(
         src: &[K],
         scratch: &'p mut [K],
         digit: &B,
     ) -> Blocks<'p, K> {
-        let (line, len, buckets) = (line_len::<K>(), block_len::<K>(), digit.buckets());
-        let gather = gather_len::<K>();
+        let (line, len, buckets) = (line_len::<K>(), block_len::<T, K>(), digit.buckets());
+        let gather = gather_len::<T, K>();
         let skip = scratch.as_ptr().align_offset(64);
         let (skip, aligned) = if skip < line {
             (skip, true)
@@ -189,8 +191,8 @@ impl<'p, K: SortKey> Blocks<'p, K> {
     }
 
     /// The keys of `bucket`, in input order.
-    pub(super) fn chunks(&self, bucket: usize) -> Vec<&[K]> {
-        let (gather, len) = (gather_len::<K>(), block_len::<K>());
+    pub(super) fn chunks<T: Tuning>(&self, bucket: usize) -> Vec<&[K]> {
+        let (gather, len) = (gather_len::<T, K>(), block_len::<T, K>());
         let count = self.counts[bucket];
         let full = count - count % gather;
         let mut chunks = Vec::with_capacity(full / len + 2);
@@ -208,23 +210,27 @@ impl<'p, K: SortKey> Blocks<'p, K> {
 
     /// Sorts every bucket into its place in `keys` (as long as the keys scattered), the split
     /// having been made by `digit`.
-    pub(super) fn sort_buckets_into<B: Bucketer>(&self, keys: &mut [K], digit: &B) {
+    pub(super) fn sort_buckets_into<T: Tuning, B: Bucketer>(&self, keys: &mut [K], digit: &B) {
         let filled: Vec<usize> = (0..self.counts.len())
             .filter(|&b| self.counts[b] > 0)
             .collect();
         let mut spill = Vec::new();
         let mut rest = keys;
-        let mut chunks = filled.first().map(|&b| self.chunks(b));
+        let mut chunks = filled.first().map(|&b| self.chunks::<T>(b));
         for (i, &b) in filled.iter().enumerate() {
             let (out, later) = std::mem::take(&mut rest).split_at_mut(self.counts[b]);
-            let next = filled.get(i + 1).map(|&after| (after, self.chunks(after)));
+            let next = filled
+                .get(i + 1)
+                .map(|&after| (after, self.chunks::<T>(after)));
             let ahead = match &next {
-                Some((after, keys)) => Ahead::of_chunks(keys, &later[..self.counts[*after]]),
+                Some((after, keys)) => {
+                    Ahead::of_chunks::<T, _>(keys, &later[..self.counts[*after]])
+                }
                 None => Ahead::NONE,
             };
             let mask = self.exact & !digit.fixed_bits(b);
             let these = chunks.take().expect("the chunks of every filled bucket");
-            sort_bucket(&these, out, mask, ahead, &mut spill);
+            sort_bucket::<T, _>(&these, out, mask, ahead, &mut spill);
             chunks = next.map(|(_, keys)| keys);
             rest = later;
         }
@@ -239,6 +245,7 @@ mod tests {
     use super::*;
     use crate::backend::cpu::radix::plan::{Digit, varying_bits};
     use crate::backend::cpu::radix::test_support::{lcg, patterns};
+    use crate::backend::cpu::radix::tuning::Small;
     use crate::data::{KeyValue, SortKey};
 
     /// The keys of `src` in `bucket` of `digit`, in input order.
@@ -255,7 +262,7 @@ mod tests {
     fn each_bucket_keeps_its_keys_in_input_order_along_its_chain_of_blocks() {
         // 16 buckets of about 300 keys: chains of about ten blocks, and part-filled
         // write-combining lines each, of several lines' room.
-        let gather = gather_len::<u32>();
+        let gather = gather_len::<Small, u32>();
         assert!(gather > line_len::<u32>());
         let digit = Digit {
             shift: 28,
@@ -274,14 +281,14 @@ mod tests {
                 crate::backend::cpu::radix::scatter::in_runs(&keys, &digit),
                 runs
             );
-            let room = keys.len() + 16 * block_len::<u32>() + line_len::<u32>();
+            let room = keys.len() + 16 * block_len::<Small, u32>() + line_len::<u32>();
             // One key in, so that the blocks must skip to a 64-byte boundary.
             let mut scratch = vec![0u32; room + 1];
-            let blocks = Blocks::scatter(&keys, &mut scratch[1..], &digit);
+            let blocks = Blocks::scatter::<Small, _>(&keys, &mut scratch[1..], &digit);
             assert_eq!(blocks.exact, varying_bits(&keys));
             assert_eq!(blocks.counts.iter().sum::<usize>(), keys.len());
             for b in 0..16 {
-                let chunks = blocks.chunks(b);
+                let chunks = blocks.chunks::<Small>(b);
                 assert!(chunks.len() > 5, "bucket {b} in {} chunks", chunks.len());
                 assert!(
                     chunks[..chunks.len() - 1]
@@ -304,9 +311,9 @@ mod tests {
     #[test]
     fn a_bucket_gathers_whole_lines_that_divide_a_block_and_fit_its_byte_count() {
         fn check<K>(lines: usize) {
-            let gather = gather_len::<K>();
+            let gather = gather_len::<Small, K>();
             assert_eq!(gather, lines * line_len::<K>(), "{}", size_of::<K>());
-            assert!(gather.is_power_of_two() && block_len::<K>().is_multiple_of(gather));
+            assert!(gather.is_power_of_two() && block_len::<Small, K>().is_multiple_of(gather));
             assert!(gather <= usize::from(u8::MAX));
         }
         // Tests' blocks hold two lines, which caps the lines gathered.

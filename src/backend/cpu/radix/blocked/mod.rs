@@ -14,7 +14,7 @@
 //! holds one block per bucket more than the input (a quarter more for 2^24 u32 keys, less for
 //! larger inputs, whose buckets are capped at 2^11). In the parallel sort each thread splits
 //! its own chunk into chains of its own, so that room is paid once per thread, and the split
-//! is made this way only where it stays under [`PAR_ROOM`].
+//! is made this way only where it stays under [`Tuning::PAR_ROOM`].
 
 mod chains;
 
@@ -27,7 +27,7 @@ use super::parallel;
 use crate::backend::cpu::radix::choose::{Split, choose_split};
 use crate::backend::cpu::radix::lsd::{counted_passes, finish_runs, pass_steps, scatter, touch};
 use crate::backend::cpu::radix::order::small_sort;
-use crate::backend::cpu::radix::par_radix_sort;
+use crate::backend::cpu::radix::par_radix_sort_tuned;
 use crate::backend::cpu::radix::parallel::chunk_len;
 use crate::backend::cpu::radix::pivot::{Pivot, count_around, pivot_in, split_around, thirds};
 use crate::backend::cpu::radix::plan::{Check, bits, same_top_bit};
@@ -36,18 +36,8 @@ use crate::backend::cpu::radix::prefix::Bucketer;
 use crate::backend::cpu::radix::scatter::line_len;
 use crate::backend::cpu::radix::scratch::{with_lsd_work, with_scratch};
 use crate::backend::cpu::radix::split::{bucket_regions, sort_into, sort_varying};
-use crate::backend::cpu::radix::tuning::{BUCKET_BYTES, BUCKET_SMALL, LSD_BYTES, PAR_MIN};
+use crate::backend::cpu::radix::tuning::Tuning;
 use crate::data::SortKey;
-
-/// Bytes of a block: two pages, read at streaming speed, and a quarter of the bucket a split
-/// aims at, so that part-filled blocks waste little.
-#[cfg(not(test))]
-pub(super) const BLOCK_BYTES: usize = 1 << 13;
-/// Tiny blocks in tests, so that small inputs fill chains of many.
-#[cfg(test)]
-pub(super) const BLOCK_BYTES: usize = 1 << 7;
-
-const _: () = assert!(BLOCK_BYTES.is_multiple_of(64));
 
 /// Cache lines of keys each bucket gathers before it writes them out together: a bucket's
 /// buffer then fills a quarter as often, and each time the branch that finds it full is
@@ -64,28 +54,30 @@ pub(super) const GATHER_LINES: usize = 4;
 
 /// Buckets up to this size keep the LSD sort that reads them from their blocks, even where
 /// the [`vector`] sort runs: with it, the one-thread sort of 2^24 u32 keys (buckets of about
-/// [`BUCKET_BYTES`]) ran at 221 Mkeys/s against 261 on a 2-core Xeon, and no faster on the
+/// [`Tuning::BUCKET_BYTES`]) ran at 221 Mkeys/s against 261 on a 2-core Xeon, and no faster on the
 /// 16-core device; larger buckets (2^26 keys) it sorts faster.
-const VECTOR_MIN_BYTES: usize = 2 * BUCKET_BYTES;
+const fn vector_min_bytes<T: Tuning>() -> usize {
+    2 * T::BUCKET_BYTES
+}
 
 /// Keys of `K` a bucket gathers before it writes them out: [`GATHER_LINES`] lines where keys
 /// fill lines exactly (one line otherwise), a power of two that divides a block and fits the
 /// byte that counts them.
-pub(super) fn gather_len<K>() -> usize {
+pub(super) fn gather_len<T: Tuning, K>() -> usize {
     let line = line_len::<K>();
     if size_of::<K>() * line != 64 {
         return line;
     }
-    (line * GATHER_LINES).min(block_len::<K>()).min(128)
+    (line * GATHER_LINES).min(block_len::<T, K>()).min(128)
 }
 
 /// Keys of `K` per block: a whole number of cache lines.
-pub(super) const fn block_len<K>() -> usize {
+pub(super) const fn block_len<T: Tuning, K>() -> usize {
     let size = size_of::<K>();
-    if size == 0 || size > BLOCK_BYTES {
+    if size == 0 || size > T::BLOCK_BYTES {
         1
     } else {
-        BLOCK_BYTES / size
+        T::BLOCK_BYTES / size
     }
 }
 
@@ -99,25 +91,25 @@ pub(super) const fn block_len<K>() -> usize {
 /// On the 16-core device, nearly sorted keys at 2^24 sorted 20 to 30 % faster this way, on
 /// one thread and on four, than through the counting split, even before the blocked split
 /// kept its count in a register.
-pub(super) fn sort<K: SortKey>(keys: &mut [K], sampled: u64) {
-    match choose_split(keys, sampled, 1) {
-        Split::Digit(digit) => split_by(keys, &digit, sampled),
-        Split::Map(map) => split_by(keys, &map, sampled),
-        Split::Spread(map) => split_by(keys, &map, sampled),
+pub(super) fn sort<T: Tuning, K: SortKey>(keys: &mut [K], sampled: u64) {
+    match choose_split::<T, _>(keys, sampled, 1) {
+        Split::Digit(digit) => split_by::<T, _, _>(keys, &digit, sampled),
+        Split::Map(map) => split_by::<T, _, _>(keys, &map, sampled),
+        Split::Spread(map) => split_by::<T, _, _>(keys, &map, sampled),
     }
 }
 
 /// [`sort`] by the bucketer `digit`.
-fn split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
+fn split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
     let n = keys.len();
-    let room = n + room_beyond::<K>(digit.buckets());
+    let room = n + room_beyond::<T, K>(digit.buckets());
     with_scratch(room, keys[0], false, |scratch| {
-        let blocks = Blocks::scatter(keys, scratch, digit);
+        let blocks = Blocks::scatter::<T, _>(keys, scratch, digit);
         let exact = blocks.exact;
         if !same_top_bit(sampled, exact) {
             // The sample missed a higher varying bit: split again, by the exact bits.
             drop(blocks);
-            sort_varying(
+            sort_varying::<T, _>(
                 keys,
                 &mut scratch[..n],
                 false,
@@ -127,18 +119,9 @@ fn split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
             );
             return;
         }
-        blocks.sort_buckets_into(keys, digit);
+        blocks.sort_buckets_into::<T, _>(keys, digit);
     });
 }
-
-/// The most room the threads' chains of blocks may take beyond the input, as a fraction of it:
-/// five eighths, enough for two threads at 2^24 keys (a half, and a line per thread) and for
-/// eight at 2^26.
-#[cfg(not(test))]
-const PAR_ROOM: (usize, usize) = (5, 8);
-/// In tests, whose blocks are large beside their buckets, eight times the input.
-#[cfg(test)]
-const PAR_ROOM: (usize, usize) = (8, 1);
 
 /// Sorts `keys`, too many for the cache (see [`super::streams`]), on the current rayon pool,
 /// by one split into blocks: each thread scatters its chunk of the keys into chains of its
@@ -146,33 +129,33 @@ const PAR_ROOM: (usize, usize) = (8, 1);
 /// chunk (in chunk order, so the split stays stable). `sampled` is as for [`sort`].
 ///
 /// Each thread's chains take one block per bucket more than its chunk, so where that room
-/// would exceed [`PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
+/// would exceed [`Tuning::PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
 /// to keep buckets large), the counting split of [`super::par_split`] makes the split instead.
-pub(super) fn par_sort<K: SortKey>(keys: &mut [K], sampled: u64) {
-    match choose_split(keys, sampled, rayon::current_num_threads()) {
-        Split::Digit(digit) => par_split_by(keys, &digit, sampled),
-        Split::Map(map) => par_split_by(keys, &map, sampled),
-        Split::Spread(map) => par_split_by(keys, &map, sampled),
+pub(super) fn par_sort<T: Tuning, K: SortKey>(keys: &mut [K], sampled: u64) {
+    match choose_split::<T, _>(keys, sampled, rayon::current_num_threads()) {
+        Split::Digit(digit) => par_split_by::<T, _, _>(keys, &digit, sampled),
+        Split::Map(map) => par_split_by::<T, _, _>(keys, &map, sampled),
+        Split::Spread(map) => par_split_by::<T, _, _>(keys, &map, sampled),
     }
 }
 
 /// [`par_sort`] by the bucketer `digit`.
-fn par_split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
+fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
     let n = keys.len();
     let chunk = chunk_len(n, rayon::current_num_threads());
     let parts = n.div_ceil(chunk);
-    if !chains_fit::<K>(n, parts, digit.buckets()) {
+    if !chains_fit::<T, K>(n, parts, digit.buckets()) {
         with_scratch(n, keys[0], true, |scratch| {
-            parallel::par_split_by(keys, scratch, false, digit, sampled, Check::Guess)
+            parallel::par_split_by::<T, _, _>(keys, scratch, false, digit, sampled, Check::Guess)
         });
         return;
     }
-    let room = chunk + room_beyond::<K>(digit.buckets());
+    let room = chunk + room_beyond::<T, K>(digit.buckets());
     with_scratch(parts * room, keys[0], true, |scratch| {
         let splits: Vec<Blocks<K>> = keys
             .par_chunks(chunk)
             .zip(scratch.par_chunks_mut(room))
-            .map(|(keys, pool)| Blocks::scatter(keys, pool, digit))
+            .map(|(keys, pool)| Blocks::scatter::<T, _>(keys, pool, digit))
             .collect();
         // Each chunk's bits are those in which its keys differ from its first.
         let reference = bits(keys[0]);
@@ -184,28 +167,28 @@ fn par_split_by<K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64
             });
         if !same_top_bit(sampled, exact) {
             drop(splits);
-            parallel::par_split(keys, &mut scratch[..n], false, exact, Check::Exact);
+            parallel::par_split::<T, _>(keys, &mut scratch[..n], false, exact, Check::Exact);
             return;
         }
-        par_sort_buckets_into(&splits, keys, digit, exact);
+        par_sort_buckets_into::<T, _, _>(&splits, keys, digit, exact);
     });
 }
 
 /// Whether `parts` chunks of `n` keys, each split into `buckets` chains of blocks, take no
-/// more room beyond the keys than [`PAR_ROOM`] allows.
-fn chains_fit<K>(n: usize, parts: usize, buckets: usize) -> bool {
-    parts * room_beyond::<K>(buckets) * PAR_ROOM.1 <= n * PAR_ROOM.0
+/// more room beyond the keys than [`Tuning::PAR_ROOM`] allows.
+fn chains_fit<T: Tuning, K>(n: usize, parts: usize, buckets: usize) -> bool {
+    parts * room_beyond::<T, K>(buckets) * T::PAR_ROOM.1 <= n * T::PAR_ROOM.0
 }
 
 /// The room a split into `buckets` chains of blocks needs beyond the keys it scatters.
-fn room_beyond<K>(buckets: usize) -> usize {
-    buckets * block_len::<K>() + line_len::<K>()
+fn room_beyond<T: Tuning, K>(buckets: usize) -> usize {
+    buckets * block_len::<T, K>() + line_len::<K>()
 }
 
 /// Sorts every bucket of the chunks' `splits` (made by `digit`, the keys varying in `exact`)
 /// into its place in `keys`, the buckets spread over the threads. A bucket much larger than a
 /// thread's share (of skewed keys) is gathered and sorted on all threads.
-fn par_sort_buckets_into<K: SortKey, B: Bucketer>(
+fn par_sort_buckets_into<T: Tuning, K: SortKey, B: Bucketer>(
     splits: &[Blocks<K>],
     keys: &mut [K],
     digit: &B,
@@ -215,7 +198,7 @@ fn par_sort_buckets_into<K: SortKey, B: Bucketer>(
     let totals: Vec<usize> = (0..buckets)
         .map(|b| splits.iter().map(|split| split.counts[b]).sum())
         .collect();
-    let big = (keys.len() / (2 * rayon::current_num_threads())).max(PAR_MIN);
+    let big = (keys.len() / (2 * rayon::current_num_threads())).max(T::PAR_MIN);
     bucket_regions(keys, &totals)
         .into_par_iter()
         .enumerate()
@@ -224,16 +207,16 @@ fn par_sort_buckets_into<K: SortKey, B: Bucketer>(
         .for_each_init(Vec::new, |spill, (b, out)| {
             let chunks: Vec<&[K]> = splits
                 .iter()
-                .flat_map(|split| split.chunks(b))
+                .flat_map(|split| split.chunks::<T>(b))
                 .filter(|chunk| !chunk.is_empty())
                 .collect();
             if out.len() > big {
                 gather(&chunks, out);
-                par_radix_sort(out);
+                par_radix_sort_tuned::<T, _>(out);
             } else {
                 // No prefetching here: the bucket after this one may go to another thread.
                 let mask = exact & !digit.fixed_bits(b);
-                sort_bucket(&chunks, out, mask, Ahead::NONE, spill);
+                sort_bucket::<T, _>(&chunks, out, mask, Ahead::NONE, spill);
             }
         });
 }
@@ -244,7 +227,7 @@ fn par_sort_buckets_into<K: SortKey, B: Bucketer>(
 /// A bucket for the in-cache sort is sorted straight from its blocks. The few others are
 /// gathered into place and left to [`sort_into`]: buckets too small for radix, and those (of
 /// skewed keys) too large for the cache or mostly one value.
-pub(super) fn sort_bucket<K: SortKey>(
+pub(super) fn sort_bucket<T: Tuning, K: SortKey>(
     chunks: &[&[K]],
     out: &mut [K],
     mask: u64,
@@ -256,32 +239,32 @@ pub(super) fn sort_bucket<K: SortKey>(
         gather(chunks, out);
         return;
     }
-    if let Some(pivot) = pivot_in(chunks) {
+    if let Some(pivot) = pivot_in::<T, _>(chunks) {
         // A bucket of one value (few-unique keys) is found sorted in one read, cheaper than
         // any partition.
         if ascending(chunks) {
             gather(chunks, out);
             return;
         }
-        if partition_into(chunks, out, pivot, mask, spill) {
+        if partition_into::<T, _>(chunks, out, pivot, mask, spill) {
             return;
         }
     }
     let bytes = size_of_val(out);
-    if super::vector::sorts::<K>() && bytes > VECTOR_MIN_BYTES && bytes <= LSD_BYTES {
+    if super::vector::sorts::<K>() && bytes > vector_min_bytes::<T>() && bytes <= T::LSD_BYTES {
         super::vector::sort_chunks(chunks, out, ahead);
         return;
     }
-    if out.len() > BUCKET_SMALL && bytes <= LSD_BYTES {
-        lsd(chunks, out, mask, ahead, spill);
+    if out.len() > T::BUCKET_SMALL && bytes <= T::LSD_BYTES {
+        lsd::<T, _>(chunks, out, mask, ahead, spill);
         return;
     }
     gather(chunks, out);
-    if out.len() <= BUCKET_SMALL {
+    if out.len() <= T::BUCKET_SMALL {
         small_sort(out);
         return;
     }
-    sort_into(out, room(spill, out.len(), out[0]), false, mask, ahead);
+    sort_into::<T, _>(out, room(spill, out.len(), out[0]), false, mask, ahead);
 }
 
 /// Sorts the keys of `chunks`, which vary in no bits outside `mask`, into `out` by a stable
@@ -292,7 +275,7 @@ pub(super) fn sort_bucket<K: SortKey>(
 /// Returns false, having changed nothing, where the partition does not pay after all: for
 /// elements that carry values, whose partition first counts. Keys alone are partitioned in
 /// one read whatever it finds (see [`split_keys_around`]).
-fn partition_into<K: SortKey>(
+fn partition_into<T: Tuning, K: SortKey>(
     chunks: &[&[K]],
     out: &mut [K],
     pivot: Pivot,
@@ -319,7 +302,7 @@ fn partition_into<K: SortKey>(
     let [out_below, _, out_above] = thirds(out, below, equal);
     for side in [out_below, out_above] {
         if !side.is_empty() {
-            sort_into(
+            sort_into::<T, _>(
                 side,
                 room(spill, side.len(), side[0]),
                 false,
@@ -391,10 +374,16 @@ pub(super) fn gather<K: SortKey>(chunks: &[&[K]], out: &mut [K]) {
 /// `out`, as [`super::lsd`] sorts a bucket held in one slice: the first pass reads the blocks,
 /// and the passes alternate between `out` and this thread's spare buffer so that the last one
 /// lands in `out`.
-fn lsd<K: SortKey>(chunks: &[&[K]], out: &mut [K], mask: u64, ahead: Ahead, spill: &mut Vec<K>) {
+fn lsd<T: Tuning, K: SortKey>(
+    chunks: &[&[K]],
+    out: &mut [K],
+    mask: u64,
+    ahead: Ahead,
+    spill: &mut Vec<K>,
+) {
     let n = out.len();
     let low = with_lsd_work(n, out[0], |all_counts, spare| {
-        let (passes, low) = counted_passes(chunks, mask, all_counts);
+        let (passes, low) = counted_passes::<T, _>(chunks, mask, all_counts);
         let count = passes.len();
         if count == 0 {
             gather(chunks, out);
@@ -406,16 +395,16 @@ fn lsd<K: SortKey>(chunks: &[&[K]], out: &mut [K], mask: u64, ahead: Ahead, spil
         for (i, (digit, counts)) in passes.into_iter().enumerate() {
             let into_out = (count - i) % 2 == 1;
             match (i, into_out) {
-                (0, true) => scatter(chunks, out, digit, counts, &mut prefetch),
-                (0, false) => scatter(chunks, spare, digit, counts, &mut prefetch),
-                (_, true) => scatter(&[&*spare], out, digit, counts, &mut prefetch),
-                (_, false) => scatter(&[&*out], spare, digit, counts, &mut prefetch),
+                (0, true) => scatter::<T, _>(chunks, out, digit, counts, &mut prefetch),
+                (0, false) => scatter::<T, _>(chunks, spare, digit, counts, &mut prefetch),
+                (_, true) => scatter::<T, _>(&[&*spare], out, digit, counts, &mut prefetch),
+                (_, false) => scatter::<T, _>(&[&*out], spare, digit, counts, &mut prefetch),
             }
         }
         low
     });
     if low != 0 {
-        finish_runs(out, room(spill, n, out[0]), low);
+        finish_runs::<T, _>(out, room(spill, n, out[0]), low);
     }
 }
 
@@ -424,11 +413,11 @@ mod tests {
     use super::*;
     use crate::backend::cpu::radix::pivot::pivot;
     use crate::backend::cpu::radix::plan::{sampled_bits, varying_bits};
-    use crate::backend::cpu::radix::radix_sort;
+    use crate::backend::cpu::radix::radix_sort_tuned;
     use crate::backend::cpu::radix::test_support::{
         check_stable, expected, grouped_keys, half_one_key, in_pool, lcg, numbered_pairs, patterns,
     };
-    use crate::backend::cpu::radix::tuning::NT_BYTES;
+    use crate::backend::cpu::radix::tuning::{Small, Tuning};
     use crate::data::{KeyValue, SortKey};
 
     #[test]
@@ -457,7 +446,7 @@ mod tests {
             let mut spill = Vec::new();
             // All equal: bits they might vary in, in none of which they do.
             let mask = varying_bits(&masked).max(0xff);
-            lsd(&chunks, &mut out, mask, Ahead::NONE, &mut spill);
+            lsd::<Small, _>(&chunks, &mut out, mask, Ahead::NONE, &mut spill);
             assert_eq!(patterns(&out), expected(&masked), "mask {mask:#x}");
         }
         // Wide keys: passes over the top bits, the runs they leave tied finished in `spill`.
@@ -465,7 +454,7 @@ mod tests {
         let chunks: Vec<&[u64]> = wide.chunks(700).collect();
         let mut out = vec![0u64; wide.len()];
         let mut spill = Vec::new();
-        lsd(
+        lsd::<Small, _>(
             &chunks,
             &mut out,
             varying_bits(&wide),
@@ -478,7 +467,7 @@ mod tests {
 
     #[test]
     fn large_inputs_sort_through_blocks_stably_whatever_their_buckets() {
-        let n = 3 * NT_BYTES / 8 + 777;
+        let n = 3 * Small::NT_BYTES / 8 + 777;
         let r = lcg(n, 12);
         // Pairs: the order of equal keys survives the blocks and the buckets' passes.
         check_stable(&numbered_pairs(&r, 0xf00f_00ff));
@@ -490,14 +479,14 @@ mod tests {
             .map(|(i, &x)| if i % 2 == 0 { 5 } else { (x as u32) >> (i % 7) })
             .collect();
         let mut v = mixed.clone();
-        radix_sort(&mut v);
+        radix_sort_tuned::<Small, _>(&mut v);
         assert_eq!(patterns(&v), expected(&mixed));
     }
 
     #[test]
     fn sorted_stretches_sort_through_blocks_stably() {
         // Pairs in key order, three to a key, then one in a hundred swapped with another.
-        let n = 3 * NT_BYTES / 8 + 777;
+        let n = 3 * Small::NT_BYTES / 8 + 777;
         let r = lcg(n / 100, 31);
         let mut pairs: Vec<KeyValue> = (0..n)
             .map(|i| KeyValue {
@@ -509,7 +498,7 @@ mod tests {
             pairs.swap(j * 100, x as usize % n);
         }
         let sampled = sampled_bits(&pairs);
-        let in_runs = match choose_split(&pairs, sampled, 1) {
+        let in_runs = match choose_split::<Small, _>(&pairs, sampled, 1) {
             Split::Digit(digit) => crate::backend::cpu::radix::scatter::in_runs(&pairs, &digit),
             Split::Map(map) => crate::backend::cpu::radix::scatter::in_runs(&pairs, &map),
             Split::Spread(map) => crate::backend::cpu::radix::scatter::in_runs(&pairs, &map),
@@ -519,28 +508,28 @@ mod tests {
         check_stable(&pairs);
     }
 
-    /// Whether the chains of `threads` threads' splits of `keys` fit [`PAR_ROOM`].
+    /// Whether the chains of `threads` threads' splits of `keys` fit [`Tuning::PAR_ROOM`].
     fn fit_on<K: SortKey>(keys: &[K], threads: usize) -> bool {
-        let buckets = match choose_split(keys, sampled_bits(keys), threads) {
+        let buckets = match choose_split::<Small, _>(keys, sampled_bits(keys), threads) {
             Split::Digit(digit) => digit.buckets(),
             Split::Map(map) => map.buckets(),
             Split::Spread(map) => map.buckets(),
         };
         let parts = keys.len().div_ceil(chunk_len(keys.len(), threads));
-        chains_fit::<K>(keys.len(), parts, buckets)
+        chains_fit::<Small, K>(keys.len(), parts, buckets)
     }
 
     /// `keys` sorted by [`par_sort`] on `threads` threads, as bit patterns.
     fn par_sorted<K: SortKey>(keys: &[K], threads: usize) -> Vec<u64> {
         let mut v = keys.to_vec();
         let sampled = sampled_bits(&v);
-        in_pool(threads, || par_sort(&mut v, sampled));
+        in_pool(threads, || par_sort::<Small, _>(&mut v, sampled));
         patterns(&v)
     }
 
     #[test]
     fn on_two_threads_a_large_input_sorts_through_each_threads_blocks() {
-        let n = 3 * NT_BYTES / 8 + 777;
+        let n = 3 * Small::NT_BYTES / 8 + 777;
         let r = lcg(n, 21);
         let uniform: Vec<u32> = r.iter().map(|&x| x as u32).collect();
         let floats: Vec<f64> = r.iter().map(|&x| (x as f64) - 1e18).collect();
@@ -559,7 +548,7 @@ mod tests {
         assert!(fit_on(&pairs, 2));
         let mut v = pairs.clone();
         let sampled = sampled_bits(&v);
-        in_pool(2, || par_sort(&mut v, sampled));
+        in_pool(2, || par_sort::<Small, _>(&mut v, sampled));
         let mut want: Vec<KeyValue> = pairs.clone();
         want.sort_by_key(|p| p.key);
         assert_eq!(v, want);
@@ -567,7 +556,7 @@ mod tests {
 
     #[test]
     fn with_too_many_threads_for_their_chains_the_counting_split_sorts() {
-        let keys: Vec<u32> = lcg(3 * NT_BYTES / 8 + 777, 22)
+        let keys: Vec<u32> = lcg(3 * Small::NT_BYTES / 8 + 777, 22)
             .iter()
             .map(|&x| x as u32)
             .collect();
@@ -586,14 +575,14 @@ mod tests {
         let pairs = numbered_pairs(&keys.iter().map(|&k| u64::from(k)).collect::<Vec<_>>(), !0);
         for len in [1, 64, 333, 2000] {
             let chunks: Vec<&[u32]> = keys.chunks(len).collect();
-            let pivot = pivot_in(&chunks).expect("9 holds three keys in four");
+            let pivot = pivot_in::<Small, _>(&chunks).expect("9 holds three keys in four");
             let mut out = vec![0u32; keys.len()];
             let (below, equal) = split_keys_around(&chunks, pivot.value, &mut out);
             assert_eq!(below, keys.iter().filter(|&&k| k < 9).count());
             assert_eq!(equal, keys.iter().filter(|&&k| k == 9).count());
             assert!(out[below..below + equal].iter().all(|&k| k == 9));
             let mut out = vec![0u32; keys.len()];
-            assert!(partition_into(
+            assert!(partition_into::<Small, _>(
                 &chunks,
                 &mut out,
                 pivot,
@@ -603,9 +592,9 @@ mod tests {
             assert_eq!(patterns(&out), expected(&keys), "chunks of {len}");
             // Pairs keep their input order among equal keys.
             let chunks: Vec<&[KeyValue]> = pairs.chunks(len).collect();
-            let pivot = pivot_in(&chunks).expect("9 holds three keys in four");
+            let pivot = pivot_in::<Small, _>(&chunks).expect("9 holds three keys in four");
             let mut out = vec![pairs[0]; pairs.len()];
-            assert!(partition_into(
+            assert!(partition_into::<Small, _>(
                 &chunks,
                 &mut out,
                 pivot,
@@ -623,7 +612,7 @@ mod tests {
             few: false,
         };
         let mut out = halves.clone();
-        assert!(!partition_into(
+        assert!(!partition_into::<Small, _>(
             &[&halves[..]],
             &mut out,
             nine,
@@ -635,7 +624,7 @@ mod tests {
         let chunks: Vec<&[u32]> = one.chunks(77).collect();
         assert!(ascending(&chunks) && !ascending(&keys.chunks(77).collect::<Vec<_>>()));
         let mut out = vec![0u32; one.len()];
-        sort_bucket(&chunks, &mut out, u64::MAX, Ahead::NONE, &mut Vec::new());
+        sort_bucket::<Small, _>(&chunks, &mut out, u64::MAX, Ahead::NONE, &mut Vec::new());
         assert_eq!(out, one);
     }
 
@@ -647,10 +636,10 @@ mod tests {
             let keys: Vec<u32> = (0..r.len())
                 .map(|i| if i % 4 < 4 - every { 9 } else { r[i] as u32 })
                 .collect();
-            let whole = pivot(&keys);
+            let whole = pivot::<Small, _>(&keys);
             for len in [1, 7, 64, 333] {
                 let chunks: Vec<&[u32]> = keys.chunks(len).collect();
-                assert_eq!(pivot_in(&chunks), whole, "chunks of {len}");
+                assert_eq!(pivot_in::<Small, _>(&chunks), whole, "chunks of {len}");
             }
             assert_eq!(whole.is_some(), every == 1, "9 in {} of 4", 4 - every);
         }

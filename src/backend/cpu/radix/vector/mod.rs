@@ -47,20 +47,24 @@
 //! the CPU has them. Setting `SORTMARK_RADIX_VECTOR=off` in the environment keeps the scalar
 //! LSD sort, to compare the two on one machine.
 
+// Without AVX-512 (off x86-64, or with `--cfg sortmark_portable`) the algorithm over `Lanes` runs
+// only in the tests, on the model lanes.
+#![cfg_attr(any(not(target_arch = "x86_64"), sortmark_portable), allow(dead_code))]
+
 mod network;
 mod partition;
 
 #[cfg(test)]
 mod model;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 mod x86;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 use x86 as simd;
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(any(not(target_arch = "x86_64"), sortmark_portable))]
 mod portable;
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(any(not(target_arch = "x86_64"), sortmark_portable))]
 use portable as simd;
 
 use crate::backend::cpu::radix::prefetch::{Ahead, Prefetch};
