@@ -99,12 +99,6 @@ fn add_sets(counts: &mut [LsdCounts], digits: &[Digit]) {
 /// (skewed keys) often add to the same counter as the key before them, and each such add
 /// waits for the previous one's store to be read back; with two sets, consecutive keys never
 /// share a counter, and the adds overlap.
-///
-/// On the 16-core device, one thread, over three interleaved rounds at 2^24 keys, skewed f32
-/// keys sorted at 180–182 Mkeys/s (medians) against 120–130 with one set, and skewed u32 keys
-/// faster in two rounds of three; uniform keys and pairs were within that instance's noise.
-/// On a 2-core Xeon the whole sorts ran as before, and single buckets of skewed pairs in the
-/// cache about 5 % faster (10 % for buckets of 12K to 20K pairs).
 const COUNT_SETS: usize = 2;
 // The thread's workspace holds the sets of a plan of up to four digits (see [`histograms`]).
 const _: () = assert!(COUNT_SETS * 4 <= MAX_PASSES);

@@ -46,8 +46,8 @@ fn par_sort_into<T: Tuning, K: SortKey>(src: &mut [K], dst: &mut [K], result_in_
     }
     // A bucket this large that one value holds (of skewed keys) would otherwise take a
     // parallel split for each level of bits the value shares with its neighbours. (The
-    // partition must be parallel too: `partition_around` on one thread made skewed keys
-    // slower on 16 threads, in three runs in four by up to 18 %.)
+    // partition must be parallel too: `partition_around` on one thread would leave the other
+    // threads waiting on the one pass over the bucket.)
     if let Some(pivot) = pivot::<T, _>(src)
         && par_partition_around::<T, _>(src, dst, result_in_dst, pivot, mask)
     {

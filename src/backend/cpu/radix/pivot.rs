@@ -54,9 +54,8 @@ impl Pivot {
 /// The crowding value comes first even where the sample shows few values: a sample of a
 /// skewed bucket can show it beside one or two rare ones, where the bucket holds many more,
 /// and a partition around the middle of those would leave the crowding value to be
-/// partitioned once more, its keys moved twice. (Sorting i32 Zipf keys on one thread of a
-/// 2-core Xeon, the top value's bucket was partitioned twice that way, and the whole sort took
-/// 12 % longer than with the crowding value first.)
+/// partitioned once more, its keys moved twice (as the top value's bucket of Zipf keys would
+/// be).
 ///
 /// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
 /// for the cache is split once more first; [`partition_around`] the value moves each key once.

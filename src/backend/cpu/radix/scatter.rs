@@ -15,14 +15,8 @@ use crate::data::SortKey;
 /// stores (and, of a whole input, on one thread or a few, into blocks): where the input is
 /// larger than the threads' L2 caches hold, and always above [`Tuning::NT_BYTES`]. Its lines' plain
 /// stores would each read a line from memory first, and the keys would not stay in the
-/// cache for their buckets' sorts anyway.
-///
-/// On 16 threads this is [`Tuning::NT_BYTES`], as it was for any number of threads. Below it, on a
-/// 2-core Xeon, u32 keys at 2^21, 2^22 and 2^23 sorted at 206, 199 and 239 Mkeys/s on one
-/// thread this way, against 168, 99 and 96 with plain stores through the counting split (u64,
-/// f32 and pairs at 2^22 about twice as fast too); on two threads at 376, 383 and 415 against
-/// 333, 236 and 189 (u64 and pairs at 2^22 about twice as fast, skewed u32 within the noise).
-/// At 2^19 and 2^20 on one thread, both ran alike.
+/// cache for their buckets' sorts anyway. On 16 threads this is [`Tuning::NT_BYTES`]; on
+/// fewer, the inputs below it that their caches cannot hold gain from these stores too.
 pub(super) fn streams<T: Tuning>(bytes: usize, threads: usize) -> bool {
     bytes > (threads * T::L2_BYTES).clamp(T::WC_BYTES, T::NT_BYTES)
 }

@@ -37,8 +37,7 @@ impl<'p, K: SortKey> Blocks<'p, K> {
     /// bucket and one line more than `src`.
     ///
     /// Input in long runs of keys for one bucket (sorted stretches) takes a loop of its own,
-    /// built apart so that neither loop costs the other its registers: on a 2-core Xeon, one
-    /// loop for both made uniform keys 3 % slower.
+    /// built apart so that neither loop costs the other its registers.
     pub(super) fn scatter<T: Tuning, B: Bucketer>(
         src: &[K],
         scratch: &'p mut [K],

