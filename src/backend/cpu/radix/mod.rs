@@ -202,13 +202,14 @@ fn par_radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
 
 #[cfg(test)]
 mod tests {
-    use super::test_support::{check, check_stable, expected, lcg, numbered_pairs, patterns};
     use proptest::prelude::*;
 
-    use super::tuning::has_bmi2;
+    use super::test_support::{
+        check, check_stable, expected, in_pool, lcg, numbered_pairs, patterns,
+    };
+    use super::tuning::{Portable, Small, has_bmi2};
     use super::*;
-    use crate::backend::cpu::radix::tuning::{Portable, Small, Tuning};
-    use crate::data::KeyValue;
+    use crate::data::{Distribution, KeyType, KeyValue, generate};
 
     /// Sizes around the thresholds, weighted towards small ones.
     fn size() -> impl Strategy<Value = usize> {
@@ -317,6 +318,65 @@ mod tests {
             &lcg(Small::WC_BYTES / 8 + 999, 2),
             0xff00_0fff,
         ));
+    }
+
+    /// Checks [`radix_sort`] and [`par_radix_sort`], with the thresholds sortmark ships, on
+    /// `keys`: the parallel sort on 1, 2 and 4 threads. Equal keys keep their input order.
+    fn check_shipped<K: SortKey>(keys: &[K], what: &str) {
+        let mut stable = keys.to_vec();
+        stable.sort_by(K::sort_cmp);
+        let want = patterns(&stable);
+        let mut v = keys.to_vec();
+        radix_sort(&mut v);
+        assert!(patterns(&v) == want, "radix_sort, {what}");
+        for threads in [1, 2, 4] {
+            let mut v = keys.to_vec();
+            in_pool(threads, || par_radix_sort(&mut v));
+            assert!(
+                patterns(&v) == want,
+                "par_radix_sort on {threads} threads, {what}"
+            );
+        }
+    }
+
+    #[test]
+    #[cfg_attr(
+        debug_assertions,
+        ignore = "shipped thresholds need large inputs: run with cargo test --release"
+    )]
+    fn sorts_past_every_shipped_threshold() {
+        // Inputs of each key type just past each threshold in bytes: buckets for the in-cache
+        // sorts only; past the parallel sort's minimum length; a split in the cache; past the
+        // write-combining split (the blocked split on one and two threads, the counting split
+        // with write-combining lines on four); past the non-temporal stores on any threads.
+        let sizes = [
+            3 * Shipped::BUCKET_BYTES,
+            8 * Shipped::PAR_MIN + 8,
+            2 * Shipped::LSD_BYTES + 24,
+            Shipped::WC_BYTES + 1000,
+            Shipped::NT_BYTES + 4000,
+        ];
+        let distributions = [
+            Distribution::Uniform,
+            Distribution::Skewed,
+            Distribution::FewUnique,
+            Distribution::NearlySorted,
+        ];
+        for (seed, bytes) in sizes.into_iter().enumerate() {
+            for key_type in KeyType::ALL {
+                let n = bytes / key_type.element_bytes() as usize;
+                for distribution in distributions {
+                    let what = format!("{n} {} keys, {}", key_type.name(), distribution.name());
+                    let data = generate(key_type, distribution, n, seed as u64);
+                    crate::with_keys!(data, keys => check_shipped(&keys, &what));
+                }
+            }
+        }
+        // Two threads split into blocks of their own where the threads' chains fit: 2^24 u32
+        // keys and more.
+        let n = (1 << 24) + 100;
+        let data = generate(KeyType::U32, Distribution::Uniform, n, 9);
+        crate::with_keys!(data, keys => check_shipped(&keys, "2^24 + 100 u32 keys"));
     }
 
     #[test]
