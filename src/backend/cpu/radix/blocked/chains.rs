@@ -50,7 +50,7 @@ impl<'p, K: SortKey> Blocks<'p, K> {
         }
     }
 
-    /// [`Blocks::scatter`] in its BMI2 build where the CPU has BMI2 (see [`super::has_bmi2`]).
+    /// [`Blocks::scatter`] in its BMI2 build where the CPU has BMI2 (see [`has_bmi2`](crate::backend::cpu::radix::tuning::has_bmi2)).
     fn scatter_built<T: Tuning, B: Bucketer, const RUNS: bool>(
         src: &[K],
         scratch: &'p mut [K],

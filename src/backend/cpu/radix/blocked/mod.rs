@@ -74,7 +74,7 @@ pub(super) const fn block_len<T: Tuning, K>() -> usize {
     }
 }
 
-/// Sorts `keys`, too many for the cache (see [`super::streams`]), on the calling thread, by
+/// Sorts `keys`, too many for the cache (see [`streams`](super::scatter::streams)), on the calling thread, by
 /// one split into blocks: `sampled` holds the top bit in which they vary, as a sample shows
 /// it (see [`Check`]).
 ///
@@ -113,14 +113,14 @@ fn split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampl
     });
 }
 
-/// Sorts `keys`, too many for the cache (see [`super::streams`]), on the current rayon pool,
+/// Sorts `keys`, too many for the cache (see [`streams`](super::scatter::streams)), on the current rayon pool,
 /// by one split into blocks: each thread scatters its chunk of the keys into chains of its
 /// own, and the buckets are then sorted, spread over the threads, from the chains of every
 /// chunk (in chunk order, so the split stays stable). `sampled` is as for [`sort`].
 ///
 /// Each thread's chains take one block per bucket more than its chunk, so where that room
 /// would exceed [`Tuning::PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
-/// to keep buckets large), the counting split of [`super::par_split`] makes the split instead.
+/// to keep buckets large), the counting split of [`par_split`](super::parallel::par_split) makes the split instead.
 pub(super) fn par_sort<T: Tuning, K: SortKey>(keys: &mut [K], sampled: u64) {
     match choose_split::<T, _>(keys, sampled, rayon::current_num_threads()) {
         Split::Digit(digit) => par_split_by::<T, _, _>(keys, &digit, sampled),
@@ -258,7 +258,7 @@ pub(super) fn sort_bucket<T: Tuning, K: SortKey>(
 }
 
 /// Sorts the keys of `chunks`, which vary in no bits outside `mask`, into `out` by a stable
-/// partition around `pivot`, as [`super::partition_around`] sorts a bucket held in one slice,
+/// partition around `pivot`, as [`partition_around`](super::pivot::partition_around) sorts a bucket held in one slice,
 /// but straight from the blocks: the keys below and above the pivot go into place, and are
 /// then sorted there, with `spill` as room.
 ///
@@ -361,7 +361,7 @@ pub(super) fn gather<K: SortKey>(chunks: &[&[K]], out: &mut [K]) {
 }
 
 /// LSD radix sort of the keys of `chunks` (which vary in no bits outside `mask`, not 0) into
-/// `out`, as [`super::lsd`] sorts a bucket held in one slice: the first pass reads the blocks,
+/// `out`, as [`lsd`](super::lsd::lsd) sorts a bucket held in one slice: the first pass reads the blocks,
 /// and the passes alternate between `out` and this thread's spare buffer so that the last one
 /// lands in `out`.
 fn lsd<T: Tuning, K: SortKey>(
