@@ -1,0 +1,176 @@
+//! The single-threaded MSD split and the sort of each bucket it makes: the dispatch between
+//! std's sort, a partition, the in-cache sorts and a further split.
+
+use std::mem::size_of_val;
+
+use super::choose::{Split, choose_split};
+use super::count::{Counts, bucket_starts, histogram_and_bits};
+use super::lsd::lsd;
+use super::order::{presorted, small_sort};
+use super::pivot::{partition_around, pivot};
+use super::plan::{Check, bits, same_top_bit};
+use super::prefetch::{Ahead, next_buckets};
+use super::prefix::Bucketer;
+use super::scatter::{scatter_combined, streams};
+use super::tuning::Tuning;
+use crate::data::SortKey;
+
+/// Leaves the keys held in `src` where the caller wants them: in `dst` when `result_in_dst`.
+pub(super) fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
+    if result_in_dst {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Sorts the keys in `src` (a bucket of a split, its keys differing in no bits outside `mask`),
+/// with `dst` (same length) as scratch; the result ends in `dst` when `result_in_dst`, else in
+/// `src`.
+///
+/// `mask` comes from the split's histogram pass, so the bucket needs no pass of its own to find
+/// its varying bits: LSD passes over bits that happen not to vary within the bucket are skipped
+/// by their histograms, and a further split checks its top bit (see [`Check`]). `ahead` is
+/// the bucket this thread sorts next, which the LSD passes prefetch (see [`Ahead`]).
+pub(super) fn sort_into<T: Tuning, K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    ahead: Ahead,
+) {
+    if src.len() <= T::BUCKET_SMALL {
+        small_sort(src);
+        place(src, dst, result_in_dst);
+        return;
+    }
+    if mask == 0 || presorted(src) {
+        place(src, dst, result_in_dst);
+        return;
+    }
+    if let Some(pivot) = pivot::<T, _>(src)
+        && partition_around::<T, _>(src, dst, result_in_dst, pivot, mask)
+    {
+        return;
+    }
+    sort_varying::<T, _>(src, dst, result_in_dst, mask, Check::Guess, ahead);
+}
+
+/// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says):
+/// in the cache by the [`vector`] sort where it runs, else by an LSD sort; either prefetches
+/// `ahead`.
+pub(super) fn sort_varying<T: Tuning, K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    check: Check,
+    ahead: Ahead,
+) {
+    if size_of_val(src) <= T::LSD_BYTES {
+        if super::vector::sorts::<K>() {
+            super::vector::sort_slice(src, dst, result_in_dst, ahead);
+        } else {
+            lsd::<T, _>(src, dst, result_in_dst, mask, ahead);
+        }
+        return;
+    }
+    split_once::<T, _>(src, dst, result_in_dst, mask, check);
+}
+
+/// One MSD split of `src` (varying in `mask`, not 0, as `check` says) into `dst`, then each
+/// bucket sorted; the result ends in `dst` when `result_in_dst`.
+pub(super) fn split_once<T: Tuning, K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    mask: u64,
+    check: Check,
+) {
+    match choose_split::<T, _>(src, mask, 1) {
+        Split::Digit(digit) => {
+            split_then_sort::<T, _, _>(src, dst, result_in_dst, &digit, mask, check)
+        }
+        Split::Map(map) => split_then_sort::<T, _, _>(src, dst, result_in_dst, &map, mask, check),
+        Split::Spread(map) => {
+            split_then_sort::<T, _, _>(src, dst, result_in_dst, &map, mask, check)
+        }
+    }
+}
+
+/// [`split_once`] by the bucketer `digit`.
+fn split_then_sort<T: Tuning, K: SortKey, B: Bucketer>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    digit: &B,
+    mask: u64,
+    check: Check,
+) {
+    let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
+    if check == Check::Guess && !same_top_bit(mask, exact) {
+        sort_varying::<T, _>(src, dst, result_in_dst, exact, Check::Exact, Ahead::NONE);
+        return;
+    }
+    split::<T, _, _>(src, dst, digit, &counts);
+    let counts = &counts[..digit.buckets()];
+    let inner = inner_masks(digit, exact, counts);
+    let pairs = bucket_pairs(dst, src, counts);
+    let aheads = next_buckets::<T, _>(&pairs);
+    for (((from, to), ahead), inner) in pairs.into_iter().zip(aheads).zip(inner) {
+        sort_into::<T, _>(from, to, !result_in_dst, inner, ahead);
+    }
+}
+
+/// Scatters `src` into `dst` by `digit` (one MSD split of a whole run on one thread).
+pub(super) fn split<T: Tuning, K: SortKey, B: Bucketer>(
+    src: &[K],
+    dst: &mut [K],
+    digit: &B,
+    counts: &Counts,
+) {
+    let bytes = size_of_val(src);
+    if bytes <= T::WC_BYTES {
+        let mut next = bucket_starts(counts);
+        for &k in src {
+            let b = digit.of(k);
+            dst[next[b]] = k;
+            next[b] += 1;
+        }
+        return;
+    }
+    let mut regions = bucket_regions(dst, &counts[..digit.buckets()]);
+    scatter_combined::<T, _, _>(src, &mut regions, digit, streams::<T>(bytes, 1));
+}
+
+/// `buf` cut into consecutive buckets whose sizes are `counts`.
+pub(super) fn bucket_regions<'a, K>(mut buf: &'a mut [K], counts: &[usize]) -> Vec<&'a mut [K]> {
+    counts
+        .iter()
+        .map(|&c| {
+            let (head, tail) = std::mem::take(&mut buf).split_at_mut(c);
+            buf = tail;
+            head
+        })
+        .collect()
+}
+
+/// The bits in which the keys of each non-empty bucket of a split by `digit` may vary (of the
+/// bits `exact` in which the keys of the split vary), in the order of [`bucket_pairs`].
+pub(super) fn inner_masks<B: Bucketer>(digit: &B, exact: u64, counts: &[usize]) -> Vec<u64> {
+    (0..counts.len())
+        .filter(|&b| counts[b] > 0)
+        .map(|b| exact & !digit.fixed_bits(b))
+        .collect()
+}
+
+/// The buckets of `a` and `b` (both cut by `counts`) side by side, skipping empty ones.
+pub(super) fn bucket_pairs<'a, K>(
+    a: &'a mut [K],
+    b: &'a mut [K],
+    counts: &[usize],
+) -> Vec<(&'a mut [K], &'a mut [K])> {
+    bucket_regions(a, counts)
+        .into_iter()
+        .zip(bucket_regions(b, counts))
+        .filter(|(x, _)| !x.is_empty())
+        .collect()
+}
