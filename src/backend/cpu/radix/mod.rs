@@ -105,7 +105,7 @@ use std::mem::size_of_val;
 use crate::data::SortKey;
 use order::{par_presorted, presorted, small_sort};
 use parallel::par_split;
-use plan::{Check, par_varying_bits, sampled_bits, varying_bits};
+use plan::{KnownBits, par_varying_bits, sampled_bits, varying_bits};
 use prefetch::Ahead;
 use scatter::streams;
 #[cfg(test)]
@@ -136,7 +136,7 @@ fn radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
     }
     if size_of_val(keys) > T::LSD_BYTES {
         // A split needs only the top varying bit, which a sample nearly always shows; the
-        // split's first pass checks it (see `Check`), saving a pass over the keys.
+        // split's first pass checks it (see `KnownBits`), saving a pass over the keys.
         let sampled = sampled_bits(keys);
         if sampled != 0 {
             if streams::<T>(size_of_val(keys), 1) {
@@ -144,7 +144,7 @@ fn radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
                 blocked::sort::<T, _>(keys, sampled);
             } else {
                 with_scratch(keys.len(), keys[0], false, |scratch| {
-                    split_once::<T, _>(keys, scratch, false, sampled, Check::Guess)
+                    split_once::<T, _>(keys, scratch, false, sampled, KnownBits::Guess)
                 });
             }
             return;
@@ -155,7 +155,7 @@ fn radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
         return;
     }
     with_scratch(keys.len(), keys[0], false, |scratch| {
-        sort_varying::<T, _>(keys, scratch, false, mask, Check::Exact, Ahead::NONE)
+        sort_varying::<T, _>(keys, scratch, false, mask, KnownBits::Exact, Ahead::NONE)
     });
 }
 
@@ -187,7 +187,7 @@ fn par_radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
             return;
         }
         with_scratch(keys.len(), keys[0], true, |scratch| {
-            par_split::<T, _>(keys, scratch, false, sampled, Check::Guess)
+            par_split::<T, _>(keys, scratch, false, sampled, KnownBits::Guess)
         });
         return;
     }
@@ -196,7 +196,7 @@ fn par_radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
         return;
     }
     with_scratch(keys.len(), keys[0], true, |scratch| {
-        par_split::<T, _>(keys, scratch, false, mask, Check::Exact)
+        par_split::<T, _>(keys, scratch, false, mask, KnownBits::Exact)
     });
 }
 

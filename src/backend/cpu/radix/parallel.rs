@@ -9,7 +9,7 @@ use super::choose::{Split, choose_split};
 use super::count::{Counts, histogram_and_bits};
 use super::order::par_presorted;
 use super::pivot::{Pivot, count_around, equal_key, pivot, scatter_around, thirds};
-use super::plan::{Check, bits, par_varying_bits, same_top_bit};
+use super::plan::{KnownBits, bits, par_varying_bits, same_top_bit};
 use super::prefetch::Ahead;
 use super::prefix::Bucketer;
 use super::scatter::{scatter_combined, streams};
@@ -53,7 +53,7 @@ fn par_sort_into<T: Tuning, K: SortKey>(src: &mut [K], dst: &mut [K], result_in_
     {
         return;
     }
-    par_split::<T, _>(src, dst, result_in_dst, mask, Check::Exact);
+    par_split::<T, _>(src, dst, result_in_dst, mask, KnownBits::Exact);
 }
 
 /// [`partition_around`] on all threads: each chunk of `src` counts its keys below and equal
@@ -128,7 +128,7 @@ pub(super) fn par_split<T: Tuning, K: SortKey>(
     dst: &mut [K],
     result_in_dst: bool,
     mask: u64,
-    check: Check,
+    check: KnownBits,
 ) {
     match choose_split::<T, _>(src, mask, rayon::current_num_threads()) {
         Split::Digit(digit) => {
@@ -146,7 +146,7 @@ pub(super) fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(
     result_in_dst: bool,
     digit: &B,
     mask: u64,
-    check: Check,
+    check: KnownBits,
 ) {
     let threads = rayon::current_num_threads();
     let n = src.len();
@@ -157,8 +157,8 @@ pub(super) fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(
         .map(|keys| histogram_and_bits(keys, digit, reference))
         .unzip();
     let exact = differ.iter().fold(0, |m, &d| m | d);
-    if check == Check::Guess && !same_top_bit(mask, exact) {
-        par_split::<T, _>(src, dst, result_in_dst, exact, Check::Exact);
+    if check == KnownBits::Guess && !same_top_bit(mask, exact) {
+        par_split::<T, _>(src, dst, result_in_dst, exact, KnownBits::Exact);
         return;
     }
     let regions = chunk_regions(dst, &chunk_counts, digit.buckets());

@@ -32,7 +32,7 @@ const BUCKETS_PER_THREAD: usize = 8;
 /// there): the split's histogram pass then also finds the exact bits, and where their top bit
 /// differs from the guess's, the split is made again with them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Check {
+pub(super) enum KnownBits {
     Exact,
     Guess,
 }

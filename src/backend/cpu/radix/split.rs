@@ -8,7 +8,7 @@ use super::count::{Counts, bucket_starts, histogram_and_bits};
 use super::lsd::lsd;
 use super::order::{presorted, small_sort};
 use super::pivot::{partition_around, pivot};
-use super::plan::{Check, bits, same_top_bit};
+use super::plan::{KnownBits, bits, same_top_bit};
 use super::prefetch::{Ahead, next_buckets};
 use super::prefix::Bucketer;
 use super::scatter::{scatter_combined, streams};
@@ -28,7 +28,7 @@ pub(super) fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
 ///
 /// `mask` comes from the split's histogram pass, so the bucket needs no pass of its own to find
 /// its varying bits: LSD passes over bits that happen not to vary within the bucket are skipped
-/// by their histograms, and a further split checks its top bit (see [`Check`]). `ahead` is
+/// by their histograms, and a further split checks its top bit (see [`KnownBits`]). `ahead` is
 /// the bucket this thread sorts next, which the LSD passes prefetch (see [`Ahead`]).
 pub(super) fn sort_into<T: Tuning, K: SortKey>(
     src: &mut [K],
@@ -51,7 +51,7 @@ pub(super) fn sort_into<T: Tuning, K: SortKey>(
     {
         return;
     }
-    sort_varying::<T, _>(src, dst, result_in_dst, mask, Check::Guess, ahead);
+    sort_varying::<T, _>(src, dst, result_in_dst, mask, KnownBits::Guess, ahead);
 }
 
 /// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says):
@@ -62,7 +62,7 @@ pub(super) fn sort_varying<T: Tuning, K: SortKey>(
     dst: &mut [K],
     result_in_dst: bool,
     mask: u64,
-    check: Check,
+    check: KnownBits,
     ahead: Ahead,
 ) {
     if size_of_val(src) <= T::LSD_BYTES {
@@ -83,7 +83,7 @@ pub(super) fn split_once<T: Tuning, K: SortKey>(
     dst: &mut [K],
     result_in_dst: bool,
     mask: u64,
-    check: Check,
+    check: KnownBits,
 ) {
     match choose_split::<T, _>(src, mask, 1) {
         Split::Digit(digit) => {
@@ -103,11 +103,18 @@ fn split_then_sort<T: Tuning, K: SortKey, B: Bucketer>(
     result_in_dst: bool,
     digit: &B,
     mask: u64,
-    check: Check,
+    check: KnownBits,
 ) {
     let (counts, exact) = histogram_and_bits(src, digit, bits(src[0]));
-    if check == Check::Guess && !same_top_bit(mask, exact) {
-        sort_varying::<T, _>(src, dst, result_in_dst, exact, Check::Exact, Ahead::NONE);
+    if check == KnownBits::Guess && !same_top_bit(mask, exact) {
+        sort_varying::<T, _>(
+            src,
+            dst,
+            result_in_dst,
+            exact,
+            KnownBits::Exact,
+            Ahead::NONE,
+        );
         return;
     }
     split::<T, _, _>(src, dst, digit, &counts);

@@ -30,7 +30,7 @@ use crate::backend::cpu::radix::order::small_sort;
 use crate::backend::cpu::radix::par_radix_sort_tuned;
 use crate::backend::cpu::radix::parallel::chunk_len;
 use crate::backend::cpu::radix::pivot::{Pivot, count_around, pivot_in, split_around, thirds};
-use crate::backend::cpu::radix::plan::{Check, bits, same_top_bit};
+use crate::backend::cpu::radix::plan::{KnownBits, bits, same_top_bit};
 use crate::backend::cpu::radix::prefetch::{Ahead, Prefetch};
 use crate::backend::cpu::radix::prefix::Bucketer;
 use crate::backend::cpu::radix::scatter::line_len;
@@ -76,7 +76,7 @@ pub(super) const fn block_len<T: Tuning, K>() -> usize {
 
 /// Sorts `keys`, too many for the cache (see [`streams`](super::scatter::streams)), on the calling thread, by
 /// one split into blocks: `sampled` holds the top bit in which they vary, as a sample shows
-/// it (see [`Check`]).
+/// it (see [`KnownBits`]).
 ///
 /// Sorted stretches (nearly sorted keys) are split into blocks too: their consecutive keys
 /// fill one bucket's buffer at a time, whose count stays in a register as in the counting
@@ -104,7 +104,7 @@ fn split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampl
                 &mut scratch[..n],
                 false,
                 exact,
-                Check::Exact,
+                KnownBits::Exact,
                 Ahead::NONE,
             );
             return;
@@ -136,7 +136,14 @@ fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, s
     let parts = n.div_ceil(chunk);
     if !chains_fit::<T, K>(n, parts, digit.buckets()) {
         with_scratch(n, keys[0], true, |scratch| {
-            parallel::par_split_by::<T, _, _>(keys, scratch, false, digit, sampled, Check::Guess)
+            parallel::par_split_by::<T, _, _>(
+                keys,
+                scratch,
+                false,
+                digit,
+                sampled,
+                KnownBits::Guess,
+            )
         });
         return;
     }
@@ -157,7 +164,7 @@ fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, s
             });
         if !same_top_bit(sampled, exact) {
             drop(splits);
-            parallel::par_split::<T, _>(keys, &mut scratch[..n], false, exact, Check::Exact);
+            parallel::par_split::<T, _>(keys, &mut scratch[..n], false, exact, KnownBits::Exact);
             return;
         }
         par_sort_buckets_into::<T, _, _>(&splits, keys, digit, exact);

@@ -86,7 +86,7 @@ const CHEAP_PIVOT_MAX: usize = 512;
 
 /// The sort's limits: leaves of 128 keys rather than 64, and pivots of three keys for short
 /// segments, each of which makes the in-cache sort faster.
-const LIMITS: Limits = Limits {
+const LIMITS: PartitionLimits = PartitionLimits {
     depth: DEPTH_LIMIT,
     leaf: LEAF_MAX,
     cheap_pivot: CHEAP_PIVOT_MAX,
@@ -297,7 +297,7 @@ pub(super) unsafe fn sort_lanes<V: Lanes, I>(
     n: usize,
     in_place: bool,
     order: Order,
-    limits: Limits,
+    limits: PartitionLimits,
     prefetch: &mut Prefetch,
 ) where
     I: Iterator<Item = (*const u32, usize)> + Clone,
@@ -357,7 +357,7 @@ pub(super) unsafe fn sort_lanes<V: Lanes, I>(
 
 /// How deep and how fine [`sort_lanes`] partitions.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Limits {
+pub(super) struct PartitionLimits {
     /// Partitions a segment may go through before std's sort finishes it.
     depth: usize,
     /// The longest segment sorted as a leaf, at most [`LEAF_MAX`].
@@ -368,7 +368,9 @@ pub(super) struct Limits {
 
 #[cfg(test)]
 mod tests {
-    use super::model::{Model, chunked, every_limits, inputs, on_every_lanes, ordered, reference};
+    use super::model::{
+        Model, chunked, every_partition_limits, inputs, on_every_lanes, ordered, reference,
+    };
     use super::*;
     use crate::backend::cpu::radix::test_support::lcg;
 
@@ -377,7 +379,7 @@ mod tests {
         on_every_lanes(|sort| {
             for keys in inputs() {
                 for order in [Order::Unsigned, Order::Signed, Order::Float] {
-                    for limits in every_limits() {
+                    for limits in every_partition_limits() {
                         let mut out = vec![0; keys.len()];
                         sort(&chunked(&keys), &mut out, order, limits);
                         let n = keys.len();
@@ -420,7 +422,12 @@ mod tests {
         keys = keys.iter().cycle().take(keys.len() * 3).copied().collect();
         on_every_lanes(|sort| {
             let mut out = vec![0; keys.len()];
-            sort(&[&keys], &mut out, Order::Float, every_limits()[0]);
+            sort(
+                &[&keys],
+                &mut out,
+                Order::Float,
+                every_partition_limits()[0],
+            );
             let expected: Vec<u32> = {
                 let mut floats: Vec<f32> = keys.iter().map(|&k| f32::from_bits(k)).collect();
                 floats.sort_by(f32::total_cmp);
@@ -441,9 +448,9 @@ mod tests {
                     &[&keys],
                     &mut out,
                     order,
-                    Limits {
+                    PartitionLimits {
                         depth: 2,
-                        ..every_limits()[0]
+                        ..every_partition_limits()[0]
                     },
                 );
                 assert_eq!(out, reference(&keys, order));

@@ -4,7 +4,7 @@
 use std::array;
 
 use super::simd;
-use super::{DEPTH_LIMIT, Lanes, Limits, Order, sort_lanes};
+use super::{DEPTH_LIMIT, Lanes, Order, PartitionLimits, sort_lanes};
 use crate::backend::cpu::radix::prefetch::{Ahead, Prefetch};
 use crate::backend::cpu::radix::test_support::lcg;
 use crate::data::SortKey;
@@ -107,7 +107,9 @@ enum On {
 
 /// Runs `check` with the model lanes, and with AVX-512 where this CPU has it, each sorting
 /// from the chunks into the output and (the chunks first copied there) in place.
-pub(super) fn on_every_lanes(check: impl Fn(&dyn Fn(&[&[u32]], &mut [u32], Order, Limits))) {
+pub(super) fn on_every_lanes(
+    check: impl Fn(&dyn Fn(&[&[u32]], &mut [u32], Order, PartitionLimits)),
+) {
     let mut lanes = vec![On::Model];
     if simd::available() {
         lanes.push(On::Avx512);
@@ -131,7 +133,7 @@ fn sort_with(
     out: &mut [u32],
     in_place: bool,
     order: Order,
-    limits: Limits,
+    limits: PartitionLimits,
 ) {
     let (sources, n) = sources(chunks, out, in_place);
     let out = out.as_mut_ptr();
@@ -194,9 +196,9 @@ pub(super) fn inputs() -> Vec<Vec<u32>> {
 }
 
 /// Each leaf size, with pivots of three keys and of sixteen.
-pub(super) fn every_limits() -> Vec<Limits> {
+pub(super) fn every_partition_limits() -> Vec<PartitionLimits> {
     [(64, 0), (128, 0), (32, 1000), (64, 200)]
-        .map(|(leaf, cheap_pivot)| Limits {
+        .map(|(leaf, cheap_pivot)| PartitionLimits {
             depth: DEPTH_LIMIT,
             leaf,
             cheap_pivot,

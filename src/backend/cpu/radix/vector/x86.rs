@@ -2,7 +2,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Lanes, Limits, Order, Prefetch, first, sort_lanes};
+use super::{Lanes, Order, PartitionLimits, Prefetch, first, sort_lanes};
 
 /// Whether this CPU has the instructions [`sort`] uses.
 pub(super) fn available() -> bool {
@@ -20,7 +20,7 @@ pub(super) unsafe fn sort<I>(
     n: usize,
     in_place: bool,
     order: Order,
-    limits: Limits,
+    limits: PartitionLimits,
     prefetch: &mut Prefetch,
 ) where
     I: Iterator<Item = (*const u32, usize)> + Clone,
