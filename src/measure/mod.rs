@@ -3,6 +3,7 @@
 //! Warm-ups run first and are never counted; then repetitions run until both the minimum count
 //! and the minimum total time are reached, never beyond the maximum count.
 
+pub mod interval;
 pub mod stats;
 pub mod verify;
 
