@@ -147,8 +147,8 @@ fn draw<DB: DrawingBackend>(figure: &RatioFigure, root: &DrawingArea<DB, Shift>)
         .build_cartesian_2d(x_min..x_max, -0.5..rows - 0.5)?;
     draw_mesh(figure, &mut chart)?;
     draw_band(figure, &mut chart, rows)?;
-    for (row, point) in figure.points.iter().enumerate() {
-        draw_point(figure, &mut chart, row as f64, point)?;
+    for (i, point) in figure.points.iter().enumerate() {
+        draw_point(figure, &mut chart, row_position(figure, i), point)?;
     }
     draw_labels(figure, &mut chart, &root)?;
     let note = (FONT, TICK_SIZE - 2.0)
@@ -247,8 +247,8 @@ fn draw_labels<DB: DrawingBackend>(
         .pos(Pos::new(HPos::Right, VPos::Center));
     let (base_x, base_y) = root.get_base_pixel();
     let x_min = chart.x_range().start;
-    for (row, point) in figure.points.iter().enumerate() {
-        let (px, py) = chart.backend_coord(&(x_min, row as f64));
+    for (i, point) in figure.points.iter().enumerate() {
+        let (px, py) = chart.backend_coord(&(x_min, row_position(figure, i)));
         root.draw(&Text::new(
             shorten(&point.label, 40),
             (px - base_x - 8, py - base_y),
@@ -256,6 +256,11 @@ fn draw_labels<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// Where the `i`-th point's row is: the first at the top, as the tables list them.
+fn row_position(figure: &RatioFigure, i: usize) -> f64 {
+    (figure.points.len() - 1 - i) as f64
 }
 
 /// The colour a verdict is drawn in.
