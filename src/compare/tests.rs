@@ -172,3 +172,36 @@ fn thresholds_and_levels_read_plainly() {
     assert_eq!(format_percent(0.025), "2.5 %");
     assert_eq!(format_level(0.959), "95.9 %");
 }
+
+#[test]
+fn run_text_is_escaped_in_every_output() {
+    let hostile = DEFINITION.replace("title = \"unit\"", "title = \"<script>x</script> | *y*\"");
+    let base = run_of(&hostile, "base", timed(1.0));
+    let c = compare(&base, &run_of(&hostile, "new", timed(1.05)), 0.02).unwrap();
+    let outputs = write::Outputs::render(&c).unwrap();
+    let file = |name: &str| {
+        let (_, bytes) = outputs.files.iter().find(|(n, _)| n == name).unwrap();
+        String::from_utf8(bytes.clone()).unwrap()
+    };
+    let html = file("compare.html");
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;"));
+    assert!(html.matches("<svg").count() == 2, "a plot per sweep");
+    let md = file("compare.md");
+    assert!(
+        md.starts_with("# Comparison: &lt;script&gt;x&lt;/script&gt; \\| \\*y\\*\n"),
+        "{md}"
+    );
+    assert!(md.contains("![first: NEW / BASE ratios](compare-plots/first.png)"));
+    let names: Vec<&str> = outputs.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "compare.json",
+            "compare.md",
+            "compare.html",
+            "compare-plots/first.png",
+            "compare-plots/second.png"
+        ]
+    );
+}
