@@ -61,8 +61,10 @@ enum Command {
         /// The definition (a TOML file); leave out for the built-in quick report.
         definition: Option<PathBuf>,
     },
-    /// Compare two runs of one definition case by case: NEW's median over BASE's, with its
-    /// interval, and a verdict per case (same, slower, faster, inconclusive).
+    /// Compare two runs of one definition case by case: same, slower, faster or inconclusive.
+    ///
+    /// Each case's ratio is NEW's median time over BASE's, with its interval from both runs'
+    /// round medians at the level shown.
     #[command(after_help = COMPARE_HELP)]
     Compare {
         /// The base run folder (it holds results.json).
