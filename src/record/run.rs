@@ -252,6 +252,17 @@ impl CaseResult {
         r
     }
 
+    /// The ends of the interval of the case's median time, in seconds: its interval across
+    /// rounds where it has one, else (runs recorded before rounds) the bootstrap interval of its
+    /// samples.
+    pub fn median_interval_s(&self) -> Option<(f64, f64)> {
+        match (&self.interval, &self.stats) {
+            (Some(i), _) => Some((i.low_s, i.high_s)),
+            (None, Some(s)) => Some((s.ci95_low_s, s.ci95_high_s)),
+            (None, None) => None,
+        }
+    }
+
     /// The axis values that identify the case, as for [`Case::id`].
     pub fn id(&self) -> CaseId<'_> {
         CaseId {
