@@ -67,9 +67,9 @@ impl Disturbance {
     /// One line for a reader: what disturbed the case.
     pub fn describe(&self) -> String {
         format!(
-            "measured under load: {:.0} % of the CPU time stolen by the hypervisor, {:.0} % used by other processes",
-            self.steal_share * 100.0,
-            self.other_load_share * 100.0
+            "under load: {:.0} % other processes, {:.0} % steal",
+            self.other_load_share * 100.0,
+            self.steal_share * 100.0
         )
     }
 }

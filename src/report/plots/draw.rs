@@ -427,7 +427,7 @@ fn draw_error_bar_note<DB: DrawingBackend>(
         .into_font()
         .color(&IDEAL)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    area.draw(&Text::new("error bars: 95% CI", (4, y + 6), note.clone()))?;
+    area.draw(&Text::new("error bars: interval", (4, y + 6), note.clone()))?;
     area.draw(&Text::new("of the median", (4, y + 24), note))
 }
 

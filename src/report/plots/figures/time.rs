@@ -14,7 +14,7 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
         kind: "time",
         title: "Median time against thread count",
         x_label: "Threads [log2 scale]",
-        y_label: "Median time per sort (95% CI)",
+        y_label: "Median time per sort",
         along: Axis::Threads,
         point: time_point,
         y_format: YFormat::Seconds,
