@@ -8,9 +8,11 @@
 
 pub mod backend;
 pub mod catalog;
+pub mod compare;
 pub mod data;
 pub mod definition;
 pub mod env;
+pub mod export;
 pub mod interrupt;
 pub mod measure;
 pub mod plan;

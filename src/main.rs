@@ -61,7 +61,55 @@ enum Command {
         /// The definition (a TOML file); leave out for the built-in quick report.
         definition: Option<PathBuf>,
     },
+    /// Compare two runs of one definition case by case: same, slower, faster or inconclusive.
+    ///
+    /// Each case's ratio is NEW's median time over BASE's, with its interval from both runs'
+    /// round medians at the level shown.
+    #[command(after_help = COMPARE_HELP)]
+    Compare {
+        /// The base run folder (it holds results.json).
+        base_run: PathBuf,
+        /// The new run folder, measured against BASE_RUN.
+        new_run: PathBuf,
+        /// A case is slower or faster only when its whole ratio interval is beyond 1 ± PCT %.
+        #[arg(long, value_name = "PCT", default_value = "2", value_parser = parse_percent)]
+        threshold: f64,
+        /// Output folder, created by the comparison (never overwritten) [default:
+        /// NEW_RUN/compare-<BASE run id>/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Export a run's ok cases for a continuous-benchmarking service.
+    Export {
+        /// The run folder (it holds results.json).
+        run_dir: PathBuf,
+        /// Bencher Metric Format, or github-action-benchmark's customSmallerIsBetter JSON.
+        #[arg(long, value_enum)]
+        format: sortmark::export::Format,
+        /// Write here instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
+
+/// The exit codes of `sortmark compare`, shown under its `--help`.
+const COMPARE_HELP: &str = "\
+Verdict with threshold t: same when the whole ratio interval lies within [1-t, 1+t]; slower when
+its low end is above 1+t; faster when its high end is below 1-t; inconclusive otherwise.
+Writes compare.json, compare.md, compare.html and compare-plots/ into the output folder.
+
+Exit codes:
+  0  no case is slower
+  1  at least one case is slower
+  2  the runs cannot be compared: different definitions, a run with itself, an interrupted or
+     incomplete run
+  3  any other error: no results.json, unreadable JSON, an output folder that exists or cannot
+     be written";
+
+/// Exit code of a comparison with a slower case.
+const EXIT_SLOWER: u8 = 1;
+/// Exit code for runs that cannot be compared.
+const EXIT_INCOMPARABLE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -84,6 +132,80 @@ fn main() -> ExitCode {
         Command::Check { definition } => check(definition),
         Command::Render { run_dir } => render(&run_dir),
         Command::List { out } => list(&out),
+        Command::Compare {
+            base_run,
+            new_run,
+            threshold,
+            out,
+        } => compare(&base_run, &new_run, threshold, out.as_deref()),
+        Command::Export {
+            run_dir,
+            format,
+            out,
+        } => export(&run_dir, format, out.as_deref()),
+    }
+}
+
+/// A `--threshold` in percent (`2`, `2.5`, `2%`) as a fraction.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    let percent: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a percentage"))?;
+    if (0.0..100.0).contains(&percent) {
+        Ok(percent / 100.0)
+    } else {
+        Err(format!("{percent} % is outside 0 to 100 %"))
+    }
+}
+
+fn compare(
+    base: &std::path::Path,
+    new: &std::path::Path,
+    threshold: f64,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    match sortmark::compare::compare_dirs(base, new, threshold, out) {
+        Ok((comparison, dir)) => {
+            print!("{}", sortmark::compare::terminal::render(&comparison));
+            eprintln!("wrote {}", dir.display());
+            ExitCode::from(if comparison.any_slower() {
+                EXIT_SLOWER
+            } else {
+                EXIT_OK
+            })
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.runs_incomparable() {
+                EXIT_INCOMPARABLE
+            } else {
+                EXIT_ERROR
+            })
+        }
+    }
+}
+
+fn export(
+    run_dir: &std::path::Path,
+    format: sortmark::export::Format,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    let exported = sortmark::record::archive::load_run(run_dir)
+        .and_then(|run| sortmark::export::export(&run, format));
+    let written = exported.and_then(|text| match out {
+        Some(path) => sortmark::record::archive::write_atomic(path, text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    });
+    match written {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
     }
 }
 

@@ -84,7 +84,11 @@ fn a_run_writes_a_verified_run_folder() {
         }
         assert_eq!(case["status"], "ok", "{case}");
         assert_eq!(case["verified"], true);
-        assert_eq!(case["samples_s"].as_array().unwrap().len(), 3);
+        // Three repetitions in each of the default six rounds.
+        assert_eq!(case["samples_s"].as_array().unwrap().len(), 18);
+        let rounds = case["rounds_s"].as_array().unwrap();
+        assert_eq!(rounds.len(), 6);
+        assert!(rounds.iter().all(|r| r.as_array().unwrap().len() == 3));
         let stats = &case["stats"];
         for f in [
             "min_s",

@@ -23,13 +23,15 @@ fn open() -> GpuDevice {
     }
 }
 
-const ONCE: MeasureSettings = MeasureSettings {
-    warmup: 0,
-    repetitions: 1,
-    max_repetitions: 1,
-    min_time_s: 0.0,
-    timeout_s: 300.0,
-};
+/// One timed repetition and no warm-up: what checking a single sort needs.
+fn once() -> MeasureSettings {
+    MeasureSettings {
+        warmup: 0,
+        repetitions: 1,
+        max_repetitions: 1,
+        ..MeasureSettings::default()
+    }
+}
 
 fn bits(data: &KeyData) -> Vec<u64> {
     with_keys!(data, v => v.iter().map(|k| k.checksum_bits()).collect())
@@ -51,7 +53,7 @@ fn cpu_sorted(data: &KeyData) -> KeyData {
 /// unique (every key type under a stable sort, and plain keys under any sort).
 fn check(dev: &mut GpuDevice, alg: GpuAlgorithm, input: &KeyData, what: &str) {
     let out = dev
-        .sort(alg, input, &ONCE)
+        .sort(alg, input, &once())
         .unwrap_or_else(|e| panic!("{what}: {e}"));
     let got = out.output.as_ref().expect("output");
     let want = cpu_sorted(input);
@@ -228,8 +230,7 @@ fn gpu_repetitions_follow_the_rule() {
         warmup: 2,
         repetitions: 4,
         max_repetitions: 6,
-        min_time_s: 0.0,
-        timeout_s: 300.0,
+        ..MeasureSettings::default()
     };
     let out = dev.sort(GpuAlgorithm::Radix, &input, &reps).unwrap();
     assert_eq!(out.samples_s.len(), 4);

@@ -4,6 +4,8 @@ mod cli;
 #[cfg(unix)]
 mod command;
 #[cfg(unix)]
+mod compare;
+#[cfg(unix)]
 mod compat;
 mod cuda_gpu;
 mod reliability;

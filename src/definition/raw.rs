@@ -43,6 +43,12 @@ pub struct RawMeasure {
     pub max_repetitions: Option<Spanned<u32>>,
     /// Seconds.
     pub timeout: Option<Spanned<f64>>,
+    pub rounds: Option<Spanned<u32>>,
+    pub max_rounds: Option<Spanned<u32>>,
+    /// A fraction, e.g. 0.01 for 1 %.
+    pub precision: Option<Spanned<f64>>,
+    /// Seconds.
+    pub max_time: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

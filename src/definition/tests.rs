@@ -235,6 +235,44 @@ fn an_exclude_that_matches_nothing_is_refused() {
 }
 
 #[test]
+fn rounds_default_to_six_and_a_precision_allows_more() {
+    let plain = ok(&format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"radix\"], sizes = [16] }}\n"
+    ));
+    let m = sweep(&plain).measure;
+    assert_eq!((m.rounds, m.max_rounds, m.precision), (6, 6, None));
+    let precise = ok(
+        "title = \"t\"\n[measure]\nrounds = 4\nprecision = 0.01\nmax_time = 5\n[[cell]]\nsweep = { backend = \"cpu\", algorithms = [\"radix\"], sizes = [16] }\n",
+    );
+    let m = sweep(&precise).measure;
+    assert_eq!((m.rounds, m.max_rounds, m.precision), (4, 10, Some(0.01)));
+    assert_eq!(m.max_time_s, 5.0);
+}
+
+#[test]
+fn bad_round_settings_are_located() {
+    let (line, column, message) =
+        refused("title = \"t\"\n[measure]\nrounds = 0\n[[cell]]\nmarkdown = \"x\"\n");
+    assert_eq!((line, column), (3, 10));
+    assert!(message.contains("rounds must be at least 1"), "{message}");
+    let (line, _, message) =
+        refused("title = \"t\"\n[measure]\nprecision = 1.5\n[[cell]]\nmarkdown = \"x\"\n");
+    assert_eq!(line, 3);
+    assert!(
+        message.contains("precision must be a fraction"),
+        "{message}"
+    );
+    let (line, _, message) = refused(
+        "title = \"t\"\n[measure]\nrounds = 5\nmax_rounds = 2\n[[cell]]\nmarkdown = \"x\"\n",
+    );
+    assert_eq!(line, 4);
+    assert!(
+        message.contains("max_rounds (2) is below rounds (5)"),
+        "{message}"
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let e = load(
         "t.toml",

@@ -23,6 +23,9 @@ pub struct MachineLimits {
     pub host_memory_bytes: u64,
 }
 
+/// The most rounds a case gets by default when a precision asks for more than the minimum.
+const DEFAULT_MAX_ROUNDS: u32 = 10;
+
 /// Collects located errors while validating one definition.
 struct Validator<'a> {
     path: &'a str,
@@ -156,7 +159,49 @@ impl Validator<'_> {
             }
             m.timeout_s = *t.get_ref();
         }
+        self.rounds(&mut m, raw);
         m
+    }
+
+    /// The round settings: at least one round, a precision between 0 and 1, and room for more
+    /// rounds than the minimum only where a precision asks for them.
+    fn rounds(&mut self, m: &mut MeasureSettings, raw: &RawMeasure) {
+        if let Some(r) = &raw.rounds {
+            if *r.get_ref() == 0 {
+                self.error(r.span(), "rounds must be at least 1");
+            }
+            m.rounds = *r.get_ref();
+            m.max_rounds = m.max_rounds.max(m.rounds);
+        }
+        if let Some(p) = &raw.precision {
+            let precision = *p.get_ref();
+            if !(precision.is_finite() && precision > 0.0 && precision < 1.0) {
+                self.error(
+                    p.span(),
+                    "precision must be a fraction above 0 and below 1 (0.01 for 1 %)",
+                );
+            }
+            m.precision = Some(precision);
+            m.max_rounds = m.max_rounds.max(DEFAULT_MAX_ROUNDS);
+        }
+        if let Some(r) = &raw.max_rounds {
+            m.max_rounds = *r.get_ref();
+            if m.max_rounds < m.rounds {
+                self.error(
+                    r.span(),
+                    format!(
+                        "max_rounds ({}) is below rounds ({})",
+                        m.max_rounds, m.rounds
+                    ),
+                );
+            }
+        }
+        if let Some(t) = &raw.max_time {
+            if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) {
+                self.error(t.span(), "max_time must be a positive number of seconds");
+            }
+            m.max_time_s = *t.get_ref();
+        }
     }
 
     fn cell(

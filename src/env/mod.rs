@@ -7,6 +7,8 @@ pub mod compat;
 /// The CUDA stack and GPU records a run keeps.
 pub mod gpu;
 mod host;
+/// What else the machine did while a case ran.
+pub mod load;
 /// How a host's GPUs are linked.
 pub mod topology;
 

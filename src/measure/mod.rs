@@ -3,50 +3,113 @@
 //! Warm-ups run first and are never counted; then repetitions run until both the minimum count
 //! and the minimum total time are reached, never beyond the maximum count.
 
+pub mod interval;
 pub mod stats;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
+pub use interval::{DEFAULT_LEVEL, MedianInterval, across_rounds};
 pub use stats::{Outliers, Stats, summarize};
 pub use verify::{Verification, verify};
 
 /// How many times a case runs and for how long.
+///
+/// A sweep's cases are measured in rounds: each round measures every case of the sweep once
+/// (its warm-ups, then its repetitions), in an order shuffled per round, so that slow drift, a
+/// noisy neighbour or a change of clock hits every case alike rather than whichever ran at that
+/// moment. Repetitions, `min_time_s` and `max_repetitions` apply to each round.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeasureSettings {
-    /// Untimed runs before the timed ones.
+    /// Untimed runs before the timed ones, in every round.
     pub warmup: u32,
-    /// Fewest timed repetitions.
+    /// Fewest timed repetitions in a round.
     pub repetitions: u32,
-    /// Keep repeating until the timed repetitions add up to at least this many seconds…
+    /// Keep repeating until a round's timed repetitions add up to at least this many seconds…
     pub min_time_s: f64,
-    /// …but never more than this many repetitions.
+    /// …but never more than this many repetitions in a round.
     pub max_repetitions: u32,
     /// A peer command is killed after this many seconds (command backend only).
     pub timeout_s: f64,
+    /// Rounds every case is measured in, at least. A results file written before rounds
+    /// existed measured every case once.
+    #[serde(default = "one")]
+    pub rounds: u32,
+    /// The most rounds a case gets while its interval is wider than `precision`.
+    #[serde(default = "one")]
+    pub max_rounds: u32,
+    /// The relative half-width of the median's interval at which a case needs no more rounds;
+    /// `None`: exactly `rounds` rounds.
+    #[serde(default)]
+    pub precision: Option<f64>,
+    /// No more rounds for a case once its timed samples add up to this many seconds.
+    #[serde(default = "unlimited")]
+    pub max_time_s: f64,
+}
+
+/// Rounds by default: the fewest whose round medians bracket the median at 95 % (96.9 %), see
+/// [`interval::needed_for_level`].
+pub const DEFAULT_ROUNDS: u32 = 6;
+
+fn one() -> u32 {
+    1
+}
+
+fn unlimited() -> f64 {
+    f64::MAX
 }
 
 impl Default for MeasureSettings {
     fn default() -> Self {
         MeasureSettings {
             warmup: 1,
-            repetitions: 5,
+            repetitions: 3,
             min_time_s: 0.0,
             max_repetitions: 100,
             timeout_s: 300.0,
+            rounds: DEFAULT_ROUNDS,
+            max_rounds: DEFAULT_ROUNDS,
+            precision: None,
+            max_time_s: 60.0,
         }
     }
 }
 
 impl MeasureSettings {
-    /// Whether another timed repetition is due after `samples` (seconds each): until both
-    /// `repetitions` runs and `min_time_s` seconds are reached, never past `max_repetitions`.
+    /// Whether another timed repetition is due in a round after `samples` (seconds each):
+    /// until both `repetitions` runs and `min_time_s` seconds are reached, never past
+    /// `max_repetitions`.
     pub fn wants_more(&self, samples: &[f64]) -> bool {
         if samples.len() >= self.max_repetitions.max(1) as usize {
             return false;
         }
         samples.len() < self.repetitions.max(1) as usize
             || samples.iter().sum::<f64>() < self.min_time_s
+    }
+
+    /// Whether a case needs another round after `rounds_s`, the samples of its rounds so far,
+    /// whose median's interval has relative half-width `half_width` (`None`: its level is not
+    /// reached yet, so no width counts).
+    pub fn wants_another_round(&self, rounds_s: &[Vec<f64>], half_width: Option<f64>) -> bool {
+        let done = rounds_s.len() as u32;
+        if done < self.rounds.max(1) {
+            return true;
+        }
+        let Some(precision) = self.precision else {
+            return false;
+        };
+        let timed: f64 = rounds_s.iter().flatten().sum();
+        done < self.max_rounds
+            && timed < self.max_time_s
+            && half_width.is_none_or(|w| w > precision)
+    }
+
+    /// Whether a case whose interval, at the level asked for, has relative half-width
+    /// `half_width` (`None`: that level was not reached) reached the precision asked for
+    /// (`None`: none was asked for).
+    pub fn precision_reached(&self, half_width: Option<f64>) -> Option<bool> {
+        self.precision
+            .map(|precision| half_width.is_some_and(|w| w <= precision))
     }
 }
 
@@ -64,6 +127,8 @@ pub struct Transfers {
 pub struct Measurement {
     /// Seconds of each timed repetition, in the order they ran.
     pub samples_s: Vec<f64>,
+    /// The same samples by round, where the case ran in several (see [`Measurement::from_rounds`]).
+    pub rounds_s: Vec<Vec<f64>>,
     /// How the samples were timed ("host monotonic clock", "CUDA events", a peer's words).
     pub timing: String,
     /// The checks made on the output; `None` when nothing could be checked.
@@ -80,6 +145,48 @@ pub struct Measurement {
     pub failure: Option<String>,
     /// Notes worth showing beside the case (for example a peer's stderr tail).
     pub notes: Vec<String>,
+}
+
+/// The relative half-width of the across-rounds interval of `rounds_s` where it reaches the
+/// default level; `None` where it does not (too few rounds) or there are no samples.
+pub fn half_width_at_level(rounds_s: &[Vec<f64>]) -> Option<f64> {
+    across_rounds(rounds_s, DEFAULT_LEVEL)
+        .filter(|i| i.reached)
+        .map(|i| i.relative_half_width())
+}
+
+impl Measurement {
+    /// One measurement from the rounds of one case, in the order they ran: every sample kept,
+    /// and by round; the first failure or failed check wins, so a single bad round fails the
+    /// case; transfers and bandwidth are the last round's (they are measured the same way in
+    /// each); notes are kept once each.
+    pub fn from_rounds(rounds: Vec<Measurement>) -> Measurement {
+        let mut merged = Measurement::default();
+        for round in rounds {
+            merged.samples_s.extend_from_slice(&round.samples_s);
+            merged.rounds_s.push(round.samples_s);
+            let passed = merged
+                .verification
+                .as_ref()
+                .is_none_or(Verification::passed);
+            if passed && round.verification.is_some() {
+                merged.verification = round.verification;
+            }
+            merged.failure = merged.failure.or(round.failure);
+            merged.timing = round.timing;
+            merged.transfers = round.transfers.or(merged.transfers);
+            merged.bytes_moved = round.bytes_moved.or(merged.bytes_moved);
+            merged.copy_bandwidth_bytes_per_s = round
+                .copy_bandwidth_bytes_per_s
+                .or(merged.copy_bandwidth_bytes_per_s);
+            for note in round.notes {
+                if !merged.notes.contains(&note) {
+                    merged.notes.push(note);
+                }
+            }
+        }
+        merged
+    }
 }
 
 /// What a backend made of one case: the one thing every backend returns. The record turns
@@ -198,5 +305,69 @@ mod tests {
             if n == 3 { Err("boom".into()) } else { Ok(1.0) }
         });
         assert_eq!(r, Err("boom".to_string()));
+    }
+
+    #[test]
+    fn rounds_stop_at_the_minimum_without_a_precision() {
+        let m = MeasureSettings::default();
+        assert!(m.wants_another_round(&[vec![1.0], vec![1.0]], None));
+        assert!(!m.wants_another_round(&vec![vec![1.0]; 6], Some(0.5)));
+        assert!(!m.wants_another_round(&vec![vec![1.0]; 6], None));
+    }
+
+    #[test]
+    fn with_a_precision_rounds_go_on_until_it_is_reached_or_rounds_or_time_run_out() {
+        let m = MeasureSettings {
+            rounds: 3,
+            precision: Some(0.01),
+            max_rounds: 5,
+            max_time_s: 10.0,
+            ..MeasureSettings::default()
+        };
+        let three = vec![vec![1.0]; 3];
+        assert!(m.wants_another_round(&three, Some(0.02)));
+        assert!(m.wants_another_round(&three, None));
+        assert!(!m.wants_another_round(&three, Some(0.005)));
+        assert!(
+            !m.wants_another_round(&vec![vec![1.0]; 5], Some(0.02)),
+            "max_rounds"
+        );
+        assert!(
+            !m.wants_another_round(&vec![vec![4.0]; 3], Some(0.02)),
+            "max_time"
+        );
+        assert_eq!(m.precision_reached(Some(0.005)), Some(true));
+        assert_eq!(m.precision_reached(Some(0.02)), Some(false));
+        assert_eq!(
+            MeasureSettings::default().precision_reached(Some(0.0)),
+            None
+        );
+    }
+
+    #[test]
+    fn rounds_merge_keeping_every_sample_and_any_failure() {
+        let round = |samples: Vec<f64>, sorted: bool| Measurement {
+            samples_s: samples,
+            verification: Some(Verification {
+                sorted,
+                permutation: true,
+                stable: None,
+                first_unsorted: None,
+            }),
+            notes: vec!["same note".to_string()],
+            ..Measurement::default()
+        };
+        let merged = Measurement::from_rounds(vec![
+            round(vec![1.0, 2.0], true),
+            round(vec![3.0], false),
+            round(vec![4.0], true),
+        ]);
+        assert_eq!(merged.samples_s, vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(merged.rounds_s, vec![vec![1.0, 2.0], vec![3.0], vec![4.0]]);
+        assert!(
+            !merged.verification.unwrap().passed(),
+            "a bad round fails the case"
+        );
+        assert_eq!(merged.notes, vec!["same note".to_string()]);
     }
 }

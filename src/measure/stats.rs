@@ -19,7 +19,9 @@ pub struct Stats {
     pub stddev_s: f64,
     /// Median absolute deviation from the median (unscaled).
     pub mad_s: f64,
-    /// 95% percentile-bootstrap confidence interval of the median (seeded, so reproducible).
+    /// 95% percentile-bootstrap confidence interval of the median of all samples (seeded, so
+    /// reproducible). It holds only the scatter within this run; the interval a comparison of
+    /// runs can trust is the case's across-rounds `interval`.
     pub ci95_low_s: f64,
     pub ci95_high_s: f64,
     /// Samples outside Tukey's fences.

@@ -8,8 +8,12 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
 use crate::definition::ReportDef;
+use crate::env::load::Disturbance;
 use crate::env::{Check, Environment};
-use crate::measure::{Measurement, Outcome, Stats, Transfers, Verification, summarize};
+use crate::measure::{
+    DEFAULT_LEVEL, Measurement, MedianInterval, Outcome, Stats, Transfers, Verification,
+    across_rounds, half_width_at_level, summarize,
+};
 use crate::plan::{Case, CaseId};
 
 /// The version of the `results.json` format this build writes.
@@ -116,6 +120,20 @@ pub struct CaseResult {
     /// Remarks shown beside the case.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The samples by round, in the order the rounds ran (one round in runs made before
+    /// rounds existed, where this is empty).
+    #[serde(default)]
+    pub rounds_s: Vec<Vec<f64>>,
+    /// The interval of the median across rounds, with the level it truly has: the figure a
+    /// comparison of two runs can trust (`stats.ci95_*` holds only the scatter within this run).
+    #[serde(default)]
+    pub interval: Option<MedianInterval>,
+    /// Whether the median's interval reached the sweep's `precision` (`None`: none asked for).
+    #[serde(default)]
+    pub precision_reached: Option<bool>,
+    /// What else the machine did while the case ran (CPU cases, where Linux tells).
+    #[serde(default)]
+    pub disturbance: Option<Disturbance>,
 }
 
 impl CaseResult {
@@ -153,6 +171,10 @@ impl CaseResult {
             effective_bandwidth_bytes_per_s: None,
             bandwidth_share: None,
             notes: Vec::new(),
+            rounds_s: Vec::new(),
+            interval: None,
+            precision_reached: None,
+            disturbance: None,
         }
     }
 
@@ -213,12 +235,32 @@ impl CaseResult {
         r.stats = stats;
         r.verified = status == CaseStatus::Ok;
         r.verification = m.verification;
+        r.rounds_s = if m.rounds_s.is_empty() {
+            vec![m.samples_s.clone()]
+        } else {
+            m.rounds_s
+        };
+        r.interval = across_rounds(&r.rounds_s, DEFAULT_LEVEL);
+        r.precision_reached = case
+            .measure
+            .precision_reached(half_width_at_level(&r.rounds_s));
         r.samples_s = m.samples_s;
         r.timing = m.timing;
         r.transfers = m.transfers;
         r.bytes_moved = m.bytes_moved;
         r.notes = m.notes;
         r
+    }
+
+    /// The ends of the interval of the case's median time, in seconds: its interval across
+    /// rounds where it has one, else (runs recorded before rounds) the bootstrap interval of its
+    /// samples.
+    pub fn median_interval_s(&self) -> Option<(f64, f64)> {
+        match (&self.interval, &self.stats) {
+            (Some(i), _) => Some((i.low_s, i.high_s)),
+            (None, Some(s)) => Some((s.ci95_low_s, s.ci95_high_s)),
+            (None, None) => None,
+        }
     }
 
     /// The axis values that identify the case, as for [`Case::id`].

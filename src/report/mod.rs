@@ -16,7 +16,7 @@ pub mod index;
 pub mod outputs;
 pub mod plots;
 pub mod table;
-mod templates;
+pub(crate) mod templates;
 pub mod text;
 pub mod view;
 
@@ -86,7 +86,7 @@ fn remove_old_plots(plots_dir: &Path) {
 }
 
 /// A file stem made of safe characters only.
-fn file_stem(slug: &str) -> String {
+pub(crate) fn file_stem(slug: &str) -> String {
     slug.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -100,7 +100,7 @@ fn file_stem(slug: &str) -> String {
 
 /// The SVG document as an element to inline in HTML: without the XML declaration, and
 /// scaling with its container.
-fn inline_svg(svg: &str) -> String {
+pub(crate) fn inline_svg(svg: &str) -> String {
     let svg = svg.trim();
     let svg = match svg.strip_prefix("<?xml") {
         Some(rest) => rest

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::text::escape_inline;
 
 /// Name and source of every template.
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("style.html", include_str!("../../templates/style.css.tera")),
     (
         "table.html",
@@ -47,6 +47,10 @@ const TEMPLATES: [(&str, &str); 11] = [
     (
         "md_repro.md",
         include_str!("../../templates/md_repro.md.tera"),
+    ),
+    (
+        "compare.html",
+        include_str!("../../templates/compare.html.tera"),
     ),
 ];
 

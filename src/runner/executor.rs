@@ -34,13 +34,13 @@ impl Executor {
         self
     }
 
-    /// Runs one case and returns its result.
-    pub fn run_case(&mut self, case: &Case) -> CaseResult {
-        let outcome = self.outcome(case);
+    /// The result of `case` from what its rounds came to, through the record's one door.
+    pub fn result(&self, case: &Case, outcome: Outcome) -> CaseResult {
         CaseResult::from_outcome(case, outcome, self.context.seed, self.logical_cores)
     }
 
-    fn outcome(&mut self, case: &Case) -> Outcome {
+    /// Runs one round of one case on its backend.
+    pub fn run(&mut self, case: &Case) -> Outcome {
         if let Some(reason) = &case.skip {
             return Outcome::skipped(reason.clone());
         }

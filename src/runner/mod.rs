@@ -3,6 +3,7 @@
 
 mod executor;
 pub mod progress;
+mod rounds;
 
 use std::path::{Path, PathBuf};
 
@@ -91,6 +92,7 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         &dir,
         &mut run,
         &cases,
+        &cases,
         &mut executor,
         &mut progress,
         &crate::interrupt::requested,
@@ -123,7 +125,8 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
     let mut gpus = GpuSession::probe();
-    let remaining = remaining_cases(&run, plan(&def, gpus.device_count()));
+    let planned = plan(&def, gpus.device_count());
+    let remaining = remaining_cases(&run, planned.clone());
     run.interrupted = false;
     archive::remove_stale_temporaries(dir);
     gpus.prepare(&gpu_ordinals(&remaining));
@@ -133,6 +136,7 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
         dir,
         &mut run,
         &remaining,
+        &planned,
         &mut executor,
         &mut progress,
         &crate::interrupt::requested,
@@ -168,37 +172,51 @@ pub enum ResumeError {
     Io(anyhow::Error),
 }
 
-/// Runs `cases`, appending each result to `run` and saving after every case; stops early,
-/// dropping the case in flight, as soon as `stop` says so (the run is then saved as interrupted,
-/// to be resumed).
+/// Runs `cases` sweep by sweep, each in rounds, appending each case's result to `run` and
+/// saving it as soon as the case is done (so `run.cases` holds them in the order they finished;
+/// see [`order_by_plan`]); stops early as soon as `stop` says so, dropping the cases whose rounds
+/// were not done (the run is then saved as interrupted, to be resumed).
 fn run_cases(
     dir: &Path,
     run: &mut Run,
     cases: &[Case],
+    planned: &[Case],
     executor: &mut Executor,
     progress: &mut dyn Progress,
     stop: &dyn Fn() -> bool,
 ) -> anyhow::Result<()> {
-    for case in cases {
+    let seed = run.definition.seed;
+    for sweep in cases.chunk_by(|a, b| a.cell == b.cell) {
         if stop() {
             break;
         }
-        progress.case_started(case);
-        let result = executor.run_case(case);
-        if stop() {
-            // The case in flight may have been cut short: drop it, resume runs it again.
+        let mut save = |result| {
+            run.cases.push(result);
+            run.derive_thread_scaling();
+            archive::save_results(dir, run).context("could not save results after a case")
+        };
+        if !rounds::measure_sweep(sweep, executor, progress, stop, seed, &mut save)? {
             break;
         }
-        progress.case_finished(&result);
-        run.cases.push(result);
-        run.derive_thread_scaling();
-        archive::save_results(dir, run).context("could not save results after a case")?;
     }
     progress.finished();
+    order_by_plan(run, planned);
     run.interrupted = stop();
     run.complete = !run.interrupted;
     run.finished_at = Some(timestamp(chrono::Utc::now()));
     archive::save_results(dir, run)
+}
+
+/// Puts the run's cases in the order of `planned` (the whole plan of the definition), which is
+/// the order reports show them in, whatever order the rounds finished them in.
+fn order_by_plan(run: &mut Run, planned: &[Case]) {
+    let position: std::collections::HashMap<String, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key(), i))
+        .collect();
+    run.cases
+        .sort_by_key(|c| position.get(&c.id().key()).copied().unwrap_or(usize::MAX));
 }
 
 /// The executor of a run: sortmark's CPU sorts, the GPUs of `gpus`, and the definition's peers,
@@ -296,6 +314,7 @@ pub enum DefinitionReadError {
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
+    use std::collections::HashMap;
     use std::rc::Rc;
     use std::sync::{Arc, Mutex};
 
@@ -304,34 +323,48 @@ mod tests {
     use crate::measure::{Measurement, Outcome, Verification};
     use crate::record::CaseStatus;
 
-    /// A backend that measures nothing: it records which cases reached it and answers with
-    /// fixed samples, or panics, or asks the run to stop, as a test tells it.
+    /// A backend that measures nothing: it records which cases reached it, in order, and
+    /// answers with fixed samples, or panics, fails, or asks the run to stop, as a test tells it.
     #[derive(Default)]
     struct MockBackend {
         ran: Arc<Mutex<Vec<String>>>,
         /// Cases of this algorithm panic.
         panic_on: Option<&'static str>,
-        /// The case with this index (counting from 0 in this backend) asks the run to stop.
+        /// Cases of this algorithm fail in their second round.
+        fail_second_round_of: Option<&'static str>,
+        /// The round with this index (counting every round that reached the backend from 0)
+        /// asks the run to stop.
         stop_at: Option<(usize, Rc<Cell<bool>>)>,
+        /// Cases of this algorithm get samples that differ from round to round.
+        noisy: Option<&'static str>,
     }
 
     impl Backend for MockBackend {
         fn run(&mut self, case: &Case, _context: &CaseContext) -> Outcome {
-            let index = {
+            let (index, round) = {
                 let mut ran = self.ran.lock().unwrap();
                 ran.push(case.key());
-                ran.len() - 1
+                let round = ran.iter().filter(|k| **k == case.key()).count();
+                (ran.len() - 1, round)
             };
             if self.panic_on == Some(case.algorithm.as_str()) {
                 panic!("mock backend broke on {}", case.algorithm);
+            }
+            if self.fail_second_round_of == Some(case.algorithm.as_str()) && round == 2 {
+                return Outcome::failed("the second round went wrong");
             }
             if let Some((at, stop)) = &self.stop_at
                 && *at == index
             {
                 stop.set(true);
             }
+            let level = if self.noisy == Some(case.algorithm.as_str()) {
+                1.0 + round as f64 * 0.5
+            } else {
+                1.0
+            };
             Outcome::Measured(Measurement {
-                samples_s: vec![1e-3, 2e-3, 3e-3],
+                samples_s: vec![1e-3 * level; 3],
                 timing: "mock".to_string(),
                 verification: Some(Verification {
                     sorted: true,
@@ -348,16 +381,18 @@ mod tests {
 title = "mock"
 seed = 5
 [[cell]]
-sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32", "i32"], distributions = ["uniform", "special-values"], sizes = [16, 32], threads = [1, 2] }
+sweep = { name = "first", backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32", "i32"], distributions = ["uniform", "special-values"], sizes = [16, 32], threads = [1, 2] }
+[[cell]]
+sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32"], sizes = [16, 32, 64], threads = [1, 2] }
 "#;
 
-    /// A run of [`DEFINITION`] with no case yet, in a fresh folder, and its planned cases.
-    fn new_run() -> (tempfile::TempDir, Run, Vec<Case>) {
+    /// A run of `text` with no case yet, in a fresh folder, and its planned cases.
+    fn new_run(text: &str) -> (tempfile::TempDir, Run, Vec<Case>) {
         let limits = MachineLimits {
             logical_cores: 2,
             host_memory_bytes: 1 << 30,
         };
-        let def = crate::definition::load("mock.toml", DEFINITION, &limits).unwrap();
+        let def = crate::definition::load("mock.toml", text, &limits).unwrap();
         let cases = plan(&def, None);
         let dir = tempfile::tempdir().unwrap();
         let run = Run {
@@ -369,7 +404,7 @@ sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32"
             interrupted: false,
             command_line: Vec::new(),
             definition_path: "mock.toml".to_string(),
-            definition_text: DEFINITION.to_string(),
+            definition_text: text.to_string(),
             definition: def,
             environment: Environment::probe(false),
             checks: Vec::new(),
@@ -382,51 +417,109 @@ sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32"
         Executor::new(CaseContext { seed: 5 }, 2).with(BackendKind::Cpu, Box::new(backend))
     }
 
+    fn run_all(dir: &Path, run: &mut Run, cases: &[Case], executor: &mut Executor) {
+        resume_all(dir, run, cases, cases, executor);
+    }
+
+    /// Runs `cases` of the plan `planned` to the end.
+    fn resume_all(
+        dir: &Path,
+        run: &mut Run,
+        cases: &[Case],
+        planned: &[Case],
+        executor: &mut Executor,
+    ) {
+        run_cases(
+            dir,
+            run,
+            cases,
+            planned,
+            executor,
+            &mut progress::Silent,
+            &|| false,
+        )
+        .unwrap();
+    }
+
     fn keys(run: &Run) -> Vec<String> {
         run.cases.iter().map(|c| c.id().key()).collect()
     }
 
+    fn times_each_ran(ran: &[String]) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for key in ran {
+            *counts.entry(key.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+
     #[test]
-    fn every_case_runs_once_in_plan_order_and_the_run_is_saved_complete() {
-        let (dir, mut run, cases) = new_run();
+    fn every_case_runs_once_a_round_and_the_run_is_saved_complete_in_plan_order() {
+        let (dir, mut run, cases) = new_run(DEFINITION);
         let mock = MockBackend::default();
         let ran = mock.ran.clone();
-        let mut executor = mock_executor(mock);
-        run_cases(
-            dir.path(),
-            &mut run,
-            &cases,
-            &mut executor,
-            &mut progress::Silent,
-            &|| false,
-        )
-        .unwrap();
+        run_all(dir.path(), &mut run, &cases, &mut mock_executor(mock));
         let planned: Vec<String> = cases.iter().map(Case::key).collect();
         assert_eq!(keys(&run), planned);
         assert!(run.complete && !run.interrupted && run.finished_at.is_some());
-        let saved = archive::load_run(dir.path()).unwrap();
-        assert_eq!(saved, run);
-        // Skipped cases never reached the backend.
-        let skipped = cases.iter().filter(|c| c.skip.is_some()).count();
-        assert!(skipped > 0, "the definition plans cases the plan skips");
-        assert_eq!(ran.lock().unwrap().len(), cases.len() - skipped);
+        assert_eq!(archive::load_run(dir.path()).unwrap(), run);
+        let counts = times_each_ran(&ran.lock().unwrap());
+        for case in &cases {
+            let expected = if case.skip.is_some() { 0 } else { 6 };
+            assert_eq!(counts.get(&case.key()).copied().unwrap_or(0), expected);
+        }
+        for result in run.cases.iter().filter(|c| c.status == CaseStatus::Ok) {
+            assert_eq!(result.rounds_s.len(), 6);
+            assert_eq!(result.samples_s.len(), 18);
+        }
+    }
+
+    #[test]
+    fn each_round_runs_the_sweep_in_its_own_order_fixed_by_the_seed() {
+        let orders = || {
+            let (dir, mut run, cases) = new_run(DEFINITION);
+            let mock = MockBackend::default();
+            let ran = mock.ran.clone();
+            run_all(dir.path(), &mut run, &cases, &mut mock_executor(mock));
+            let ran = ran.lock().unwrap().clone();
+            let second: Vec<String> = cases
+                .iter()
+                .filter(|c| c.sweep == "second")
+                .map(Case::key)
+                .collect();
+            let rounds: Vec<Vec<String>> = ran
+                .iter()
+                .filter(|k| second.contains(k))
+                .cloned()
+                .collect::<Vec<_>>()
+                .chunks(second.len())
+                .map(<[String]>::to_vec)
+                .collect();
+            (second, rounds)
+        };
+        let (second, rounds) = orders();
+        assert_eq!(rounds.len(), 6);
+        for round in &rounds {
+            let mut sorted = round.clone();
+            sorted.sort();
+            let mut expected = second.clone();
+            expected.sort();
+            assert_eq!(sorted, expected, "a round runs every case once");
+        }
+        assert!(
+            rounds[0] != rounds[1] || rounds[1] != rounds[2],
+            "orders differ"
+        );
+        assert_ne!(rounds[0], second, "the first round is shuffled too");
+        assert_eq!(orders().1, rounds, "the same seed gives the same orders");
     }
 
     #[test]
     fn a_case_the_plan_skipped_is_recorded_with_its_reason_and_not_run() {
-        let (dir, mut run, cases) = new_run();
+        let (dir, mut run, cases) = new_run(DEFINITION);
         let mock = MockBackend::default();
         let ran = mock.ran.clone();
-        let mut executor = mock_executor(mock);
-        run_cases(
-            dir.path(),
-            &mut run,
-            &cases,
-            &mut executor,
-            &mut progress::Silent,
-            &|| false,
-        )
-        .unwrap();
+        run_all(dir.path(), &mut run, &cases, &mut mock_executor(mock));
         for (case, result) in cases.iter().zip(&run.cases) {
             let Some(reason) = &case.skip else { continue };
             assert_eq!(result.status, CaseStatus::Skipped);
@@ -437,20 +530,12 @@ sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32"
 
     #[test]
     fn a_panicking_backend_fails_its_case_and_the_run_goes_on() {
-        let (dir, mut run, cases) = new_run();
+        let (dir, mut run, cases) = new_run(DEFINITION);
         let mut executor = mock_executor(MockBackend {
             panic_on: Some("radix"),
             ..MockBackend::default()
         });
-        run_cases(
-            dir.path(),
-            &mut run,
-            &cases,
-            &mut executor,
-            &mut progress::Silent,
-            &|| false,
-        )
-        .unwrap();
+        run_all(dir.path(), &mut run, &cases, &mut executor);
         assert_eq!(run.cases.len(), cases.len());
         for result in &run.cases {
             let expected = if result.distribution.to_string() == "special-values" {
@@ -478,18 +563,60 @@ sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32"
     }
 
     #[test]
+    fn a_failed_round_fails_the_case_and_ends_its_rounds() {
+        let (dir, mut run, cases) = new_run(DEFINITION);
+        let mock = MockBackend {
+            fail_second_round_of: Some("radix"),
+            ..MockBackend::default()
+        };
+        let ran = mock.ran.clone();
+        run_all(dir.path(), &mut run, &cases, &mut mock_executor(mock));
+        let counts = times_each_ran(&ran.lock().unwrap());
+        for result in run
+            .cases
+            .iter()
+            .filter(|c| c.algorithm == "radix" && c.distribution.to_string() == "uniform")
+        {
+            assert_eq!(result.status, CaseStatus::Failed);
+            assert_eq!(
+                result.reason.as_deref(),
+                Some("the second round went wrong")
+            );
+            assert_eq!(counts[&result.id().key()], 2, "no third round");
+        }
+    }
+
+    #[test]
+    fn with_a_precision_a_steady_case_stops_at_its_rounds_and_a_noisy_one_runs_on() {
+        let text = DEFINITION.replace(
+            "seed = 5",
+            "seed = 5\n[measure]\nrounds = 6\nprecision = 0.05\nmax_rounds = 9",
+        );
+        let (dir, mut run, cases) = new_run(&text);
+        let mock = MockBackend {
+            noisy: Some("radix"),
+            ..MockBackend::default()
+        };
+        let ran = mock.ran.clone();
+        run_all(dir.path(), &mut run, &cases, &mut mock_executor(mock));
+        let counts = times_each_ran(&ran.lock().unwrap());
+        for result in run.cases.iter().filter(|c| c.status == CaseStatus::Ok) {
+            let (rounds, reached) = if result.algorithm == "radix" {
+                (9, false)
+            } else {
+                (6, true)
+            };
+            assert_eq!(counts[&result.id().key()], rounds, "{}", result.id().key());
+            assert_eq!(result.rounds_s.len(), rounds);
+            assert_eq!(result.precision_reached, Some(reached));
+        }
+    }
+
+    #[test]
     fn a_kind_without_a_backend_fails_its_cases_with_the_reason() {
-        let (dir, mut run, cases) = new_run();
+        let (dir, mut run, cases) = new_run(DEFINITION);
         let mut executor = Executor::new(CaseContext { seed: 5 }, 2);
-        run_cases(
-            dir.path(),
-            &mut run,
-            &cases,
-            &mut executor,
-            &mut progress::Silent,
-            &|| false,
-        )
-        .unwrap();
+        run_all(dir.path(), &mut run, &cases, &mut executor);
         let failed = run
             .cases
             .iter()
@@ -499,11 +626,21 @@ sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32"
     }
 
     #[test]
-    fn a_stop_drops_the_case_in_flight_and_resume_finishes_exactly_the_rest() {
-        let (dir, mut run, cases) = new_run();
+    fn a_stop_drops_the_sweep_in_flight_and_resume_finishes_exactly_the_rest() {
+        let (dir, mut run, cases) = new_run(DEFINITION);
+        let first: Vec<String> = cases
+            .iter()
+            .filter(|c| c.sweep == "first")
+            .map(Case::key)
+            .collect();
+        let first_rounds = 6 * cases
+            .iter()
+            .filter(|c| c.sweep == "first" && c.skip.is_none())
+            .count();
         let stop = Rc::new(Cell::new(false));
         let mut executor = mock_executor(MockBackend {
-            stop_at: Some((3, stop.clone())),
+            // The fifth round of the second sweep asks to stop.
+            stop_at: Some((first_rounds + 4, stop.clone())),
             ..MockBackend::default()
         });
         let stop_flag = stop.clone();
@@ -511,51 +648,83 @@ sweep = { backend = "cpu", algorithms = ["std-unstable", "radix"], keys = ["u32"
             dir.path(),
             &mut run,
             &cases,
+            &cases,
             &mut executor,
             &mut progress::Silent,
             &move || stop_flag.get(),
         )
         .unwrap();
         assert!(run.interrupted && !run.complete);
-        let saved = archive::load_run(dir.path()).unwrap();
-        assert_eq!(saved, run, "the interrupted run is saved");
-        // The fourth case that reached the backend asked to stop: it is dropped, and so is
-        // every case after it.
-        let in_flight = cases.iter().filter(|c| c.skip.is_none()).nth(3).unwrap();
-        assert!(!keys(&run).contains(&in_flight.key()));
-        let done = run.cases.len();
-        assert!(done < cases.len());
+        assert_eq!(
+            archive::load_run(dir.path()).unwrap(),
+            run,
+            "the interrupted run is saved"
+        );
+        assert_eq!(
+            keys(&run),
+            first,
+            "the finished sweep is kept, the one in flight dropped"
+        );
 
         // Resume: the saved run, the same plan, only the cases without a result.
         let mut run = archive::load_run(dir.path()).unwrap();
         run.interrupted = false;
         let remaining = remaining_cases(&run, cases.clone());
-        assert_eq!(remaining.len(), cases.len() - done);
-        assert_eq!(remaining[0].key(), in_flight.key());
+        assert!(remaining.iter().all(|c| c.sweep == "second"));
+        assert_eq!(remaining.len(), cases.len() - first.len());
         let mock = MockBackend::default();
         let ran = mock.ran.clone();
-        let mut executor = mock_executor(mock);
-        run_cases(
+        resume_all(
             dir.path(),
             &mut run,
             &remaining,
-            &mut executor,
-            &mut progress::Silent,
-            &|| false,
-        )
-        .unwrap();
+            &cases,
+            &mut mock_executor(mock),
+        );
         assert!(run.complete && !run.interrupted);
-        let mut resumed = keys(&run);
-        let mut planned: Vec<String> = cases.iter().map(Case::key).collect();
-        resumed.sort();
-        planned.sort();
-        assert_eq!(resumed, planned, "every planned case exactly once");
+        let planned: Vec<String> = cases.iter().map(Case::key).collect();
+        assert_eq!(
+            keys(&run),
+            planned,
+            "every planned case exactly once, in plan order"
+        );
         assert!(
-            ran.lock()
-                .unwrap()
-                .iter()
-                .all(|k| remaining.iter().any(|c| &c.key() == k)),
+            ran.lock().unwrap().iter().all(|k| !first.contains(k)),
             "resume ran no case that already had a result"
         );
+    }
+
+    #[test]
+    fn a_stop_in_the_last_round_keeps_the_cases_it_finished() {
+        let (dir, mut run, cases) = new_run(DEFINITION);
+        let first = cases.iter().filter(|c| c.sweep == "first").count();
+        let first_rounds = 6 * cases
+            .iter()
+            .filter(|c| c.sweep == "first" && c.skip.is_none())
+            .count();
+        let second = cases.len() - first;
+        let stop = Rc::new(Cell::new(false));
+        let mut executor = mock_executor(MockBackend {
+            // The third case of the second sweep's last round asks to stop.
+            stop_at: Some((first_rounds + 5 * second + 2, stop.clone())),
+            ..MockBackend::default()
+        });
+        let stop_flag = stop.clone();
+        run_cases(
+            dir.path(),
+            &mut run,
+            &cases,
+            &cases,
+            &mut executor,
+            &mut progress::Silent,
+            &move || stop_flag.get(),
+        )
+        .unwrap();
+        assert!(run.interrupted);
+        assert_eq!(run.cases.len(), first + 2);
+        let planned: Vec<String> = cases.iter().map(Case::key).collect();
+        let kept = keys(&run);
+        let in_plan_order: Vec<&String> = planned.iter().filter(|k| kept.contains(k)).collect();
+        assert_eq!(kept.iter().collect::<Vec<_>>(), in_plan_order);
     }
 }

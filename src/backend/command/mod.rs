@@ -253,6 +253,7 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
             }));
             Outcome::Measured(Measurement {
                 samples_s,
+                rounds_s: Vec::new(),
                 timing,
                 verification,
                 transfers,
@@ -356,7 +357,7 @@ mod tests {
         assert_eq!(
             words,
             [
-                "peer", "16", "u32", "uniform", "7", "5", "100", "1", "0.5", "300", "0", "x", "99"
+                "peer", "16", "u32", "uniform", "7", "3", "100", "1", "0.5", "300", "0", "x", "99"
             ]
         );
         let defs = std::env::current_dir().unwrap().join("defs");

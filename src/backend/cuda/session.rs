@@ -183,6 +183,7 @@ impl Backend for GpuSession {
         match device.sort(algorithm, &input, &case.measure) {
             Ok(sorted) => Outcome::Measured(Measurement {
                 samples_s: sorted.samples_s,
+                rounds_s: Vec::new(),
                 timing: "CUDA events around one launch of the sort, captured once per case as a CUDA graph"
                     .to_string(),
                 verification: Some(Verification {

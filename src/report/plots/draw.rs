@@ -20,18 +20,18 @@ use super::{Figure, HEIGHT, Ideal, PALETTE_LEN, Point, Series, Style, WIDTH, YFo
 /// Width of the legend column at the right of the plot, outside the data.
 const LEGEND_WIDTH: u32 = 250;
 /// The font family every text uses; the bundled DejaVu Sans is registered under it.
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 /// Font sizes in pixels.
-const TITLE_SIZE: f64 = 24.0;
-const AXIS_DESC_SIZE: f64 = 16.0;
-const TICK_SIZE: f64 = 14.0;
-const LEGEND_SIZE: f64 = 14.0;
+pub(super) const TITLE_SIZE: f64 = 24.0;
+pub(super) const AXIS_DESC_SIZE: f64 = 16.0;
+pub(super) const TICK_SIZE: f64 = 14.0;
+pub(super) const LEGEND_SIZE: f64 = 14.0;
 /// Legend rows that fit beside the plot with the ideal line and the error-bar note.
 const MAX_LEGEND_ROWS: usize = 15;
 /// Height of a legend row in pixels.
 const LEGEND_ROW: i32 = 26;
 /// Okabe & Ito's colour-blind-safe palette (black moved last, yellow late: weak on white).
-const PALETTE: [RGBColor; PALETTE_LEN] = [
+pub(super) const PALETTE: [RGBColor; PALETTE_LEN] = [
     RGBColor(0x00, 0x72, 0xB2),
     RGBColor(0xE6, 0x9F, 0x00),
     RGBColor(0x00, 0x9E, 0x73),
@@ -42,11 +42,11 @@ const PALETTE: [RGBColor; PALETTE_LEN] = [
     RGBColor(0x00, 0x00, 0x00),
 ];
 /// The grid lines: faint, behind the data.
-const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
+pub(super) const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 /// The ideal line and the notes in the legend: grey, beside the series.
-const IDEAL: RGBColor = RGBColor(0x70, 0x70, 0x70);
+pub(super) const IDEAL: RGBColor = RGBColor(0x70, 0x70, 0x70);
 /// Text, axes and error bars.
-const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(super) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 
 impl Style {
     /// The series's colour: the palette colour, lighter for each further variant.
@@ -69,7 +69,7 @@ impl Style {
 }
 
 /// Registers the bundled font once; plotters looks fonts up by family name.
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TrueType font shipped in the dejavu crate; a failure would be
@@ -79,39 +79,69 @@ fn register_font() {
     });
 }
 
-/// The figure as an SVG document.
-pub fn draw_svg(figure: &Figure) -> anyhow::Result<String> {
+/// Something drawn with plotters on either backend: a report [`Figure`], or a comparison's
+/// ratio plot.
+pub trait Drawing {
+    /// The name errors mention.
+    fn name(&self) -> &str;
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws the picture onto `root`.
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+impl Drawing for Figure {
+    fn name(&self) -> &str {
+        &self.slug
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, HEIGHT)
+    }
+
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        draw(self, root)
+    }
+}
+
+/// The drawing as an SVG document.
+pub fn draw_svg(drawing: &impl Drawing) -> anyhow::Result<String> {
     register_font();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(figure, &root).map_err(|e| anyhow!("could not draw {}: {e:?}", figure.slug))?;
+        let root = SVGBackend::with_string(&mut svg, drawing.size()).into_drawing_area();
+        drawing
+            .draw_on(&root)
+            .map_err(|e| anyhow!("could not draw {}: {e:?}", drawing.name()))?;
         root.present()
-            .map_err(|e| anyhow!("could not draw {}: {e:?}", figure.slug))?;
+            .map_err(|e| anyhow!("could not draw {}: {e:?}", drawing.name()))?;
     }
     Ok(svg)
 }
 
-/// The figure as a PNG file's bytes.
-pub fn draw_png(figure: &Figure) -> anyhow::Result<Vec<u8>> {
+/// The drawing as a PNG file's bytes.
+pub fn draw_png(drawing: &impl Drawing) -> anyhow::Result<Vec<u8>> {
     use image::ImageEncoder;
     register_font();
-    let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    let (width, height) = drawing.size();
+    let mut pixels = vec![0u8; (width * height * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(figure, &root).map_err(|e| anyhow!("could not draw {}: {e:?}", figure.slug))?;
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        drawing
+            .draw_on(&root)
+            .map_err(|e| anyhow!("could not draw {}: {e:?}", drawing.name()))?;
         root.present()
-            .map_err(|e| anyhow!("could not draw {}: {e:?}", figure.slug))?;
+            .map_err(|e| anyhow!("could not draw {}: {e:?}", drawing.name()))?;
     }
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&pixels, WIDTH, HEIGHT, image::ColorType::Rgb8)
-        .map_err(|e| anyhow!("could not encode {}: {e}", figure.slug))?;
+        .write_image(&pixels, width, height, image::ColorType::Rgb8)
+        .map_err(|e| anyhow!("could not encode {}: {e}", drawing.name()))?;
     Ok(png)
 }
 
 /// What a drawing step returns on a backend `DB`.
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// The one drawing routine behind both backends.
 fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
@@ -397,7 +427,7 @@ fn draw_error_bar_note<DB: DrawingBackend>(
         .into_font()
         .color(&IDEAL)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    area.draw(&Text::new("error bars: 95% CI", (4, y + 6), note.clone()))?;
+    area.draw(&Text::new("error bars: interval", (4, y + 6), note.clone()))?;
     area.draw(&Text::new("of the median", (4, y + 24), note))
 }
 

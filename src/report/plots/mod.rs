@@ -2,14 +2,17 @@
 //!
 //! [`figures`] decides what to draw as plain data (easy to test), one module per kind of figure
 //! under `figures/`; [`draw_svg`] and [`draw_png`] in `draw` run the same plotters code on two
-//! backends. Nothing but `draw` touches plotters.
+//! backends. `ratio` draws a comparison's ratio plot with the same setup. Nothing but `draw`
+//! and `ratio` touches plotters.
 
 mod draw;
 mod figures;
+mod ratio;
 mod series;
 
-pub use draw::{draw_png, draw_svg};
+pub use draw::{DrawResult, Drawing, draw_png, draw_svg};
 pub use figures::{figures, sweep_figures};
+pub use ratio::{RatioFigure, RatioMark, RatioPoint};
 
 /// Figure width in pixels.
 pub const WIDTH: u32 = 960;

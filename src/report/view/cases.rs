@@ -1,5 +1,6 @@
 //! The cases of a sweep: their table, and the headline lines `summary.md` quotes.
 
+use crate::measure::interval::Scope;
 use crate::record::{CaseResult, CaseStatus, Run};
 use crate::units::{self, RatePrefix, TimeUnit};
 
@@ -62,7 +63,7 @@ impl Columns {
             headers.push(Header::new("GPU", true));
         }
         headers.push(Header::new(&format!("Median [{time}]"), true));
-        headers.push(Header::new(&format!("95% CI [{time}]"), true));
+        headers.push(Header::new(&format!("Interval [{time}]"), true));
         headers.push(Header::new(
             &format!("Rate [{}keys/s]", self.rate.symbol),
             true,
@@ -99,13 +100,7 @@ impl Columns {
         }
         let stats = c.stats.as_ref();
         cells.push(stats.map_or_else(dash, |s| time.format(s.median_s)));
-        cells.push(stats.map_or_else(dash, |s| {
-            format!(
-                "{} – {}",
-                time.format(s.ci95_low_s),
-                time.format(s.ci95_high_s)
-            )
-        }));
+        cells.push(interval_text(c, time));
         cells.push(c.keys_per_s.map_or_else(dash, |r| self.rate.format(r)));
         if self.scaling {
             cells.push(c.speedup.map_or_else(dash, units::times));
@@ -125,6 +120,25 @@ impl Columns {
             status: c.status.name().to_string(),
         }
     }
+}
+
+/// The interval of a case's median with the level it truly has, e.g. `1.02 – 1.05 (96.9 %)`;
+/// a run recorded before rounds shows its bootstrap interval, marked as within the run.
+fn interval_text(c: &CaseResult, time: &TimeUnit) -> String {
+    let Some((low, high)) = c.median_interval_s() else {
+        return "–".to_string();
+    };
+    let level = match &c.interval {
+        Some(i) if i.scope == Scope::AcrossRounds => level_text(i.level),
+        Some(i) => format!("{} within one round", level_text(i.level)),
+        None => "95 % within the run".to_string(),
+    };
+    format!("{} – {} ({level})", time.format(low), time.format(high))
+}
+
+/// A confidence level with one decimal, as the order statistics give them (96.9 %, 75.0 %).
+fn level_text(level: f64) -> String {
+    format!("{:.1} %", level * 100.0)
 }
 
 /// The geometric mean of the smallest and largest positive finite values (NaN if none).

@@ -144,7 +144,12 @@ fn beyond_noise(measured: &[(u32, &CaseResult)], name: &dyn Fn(u32) -> String) -
             let (Some(sa), Some(sb)) = (&ca.stats, &cb.stats) else {
                 continue;
             };
-            let disjoint = sa.ci95_high_s < sb.ci95_low_s || sb.ci95_high_s < sa.ci95_low_s;
+            let (Some((low_a, high_a)), Some((low_b, high_b))) =
+                (ca.median_interval_s(), cb.median_interval_s())
+            else {
+                continue;
+            };
+            let disjoint = high_a < low_b || high_b < low_a;
             let share = (sa.median_s - sb.median_s).abs() / sa.median_s.min(sb.median_s);
             if name(*a) == name(*b) && disjoint && share > FLAG_SHARE {
                 pairs.push((*a, *b));

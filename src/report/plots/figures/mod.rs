@@ -223,12 +223,12 @@ fn fallback_label(cases: &[&CaseResult], category: Option<Axis>) -> String {
 
 /// A case's rate in keys per second, with the rates its time interval bounds.
 fn rate_point(c: &CaseResult) -> Option<Point> {
-    let s = c.stats.as_ref()?;
+    let (low_s, high_s) = c.median_interval_s()?;
     let n = c.n as f64;
     Some(Point {
         x: 0.0,
         y: c.keys_per_s?,
-        lo: (s.ci95_high_s > 0.0).then(|| n / s.ci95_high_s),
-        hi: (s.ci95_low_s > 0.0).then(|| n / s.ci95_low_s),
+        lo: (high_s > 0.0).then(|| n / high_s),
+        hi: (low_s > 0.0).then(|| n / low_s),
     })
 }

@@ -1,4 +1,4 @@
-//! Median time against thread count, with its 95 % interval: how a parallel sort scales, in
+//! Median time against thread count, with the interval of its median: how a parallel sort scales, in
 //! the units a reader waits in.
 
 use crate::record::CaseResult;
@@ -14,7 +14,7 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
         kind: "time",
         title: "Median time against thread count",
         x_label: "Threads [log2 scale]",
-        y_label: "Median time per sort (95% CI)",
+        y_label: "Median time per sort",
         along: Axis::Threads,
         point: time_point,
         y_format: YFormat::Seconds,
@@ -23,13 +23,14 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
     Some(line.figure(cases, &cases.measured))
 }
 
-/// A case's median time with its 95 % interval.
+/// A case's median time with the interval of its median.
 fn time_point(c: &CaseResult) -> Option<Point> {
     let s = c.stats.as_ref()?;
+    let (low_s, high_s) = c.median_interval_s()?;
     Some(Point {
         x: 0.0,
         y: s.median_s,
-        lo: Some(s.ci95_low_s),
-        hi: Some(s.ci95_high_s),
+        lo: Some(low_s),
+        hi: Some(high_s),
     })
 }

@@ -1,0 +1,30 @@
+//! The comparison on the terminal: the runs and machines, one aligned line per case grouped
+//! by sweep, and the summary line.
+
+use super::table::sweep_table;
+use super::{Comparison, RunSide};
+
+/// The text `sortmark compare` prints on stdout.
+pub fn render(comparison: &Comparison) -> String {
+    let mut out = format!(
+        "{}: NEW {} against BASE {}\n",
+        comparison.title, comparison.new.run_id, comparison.base.run_id
+    );
+    out.push_str(&side_line("BASE", &comparison.base));
+    out.push_str(&side_line("NEW ", &comparison.new));
+    for sweep in &comparison.sweeps {
+        out.push_str(&format!("\nsweep {sweep}\n"));
+        for line in sweep_table(comparison, sweep).to_plain().lines() {
+            out.push_str(&format!("  {}\n", line.trim_end()));
+        }
+    }
+    out.push('\n');
+    out.push_str(&comparison.summary());
+    out.push('\n');
+    out
+}
+
+/// `BASE run-id on host: CPU; GPUs`.
+fn side_line(which: &str, side: &RunSide) -> String {
+    format!("  {which} {} on {}\n", side.run_id, side.machine.one_line())
+}
