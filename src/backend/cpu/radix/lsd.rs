@@ -1,12 +1,12 @@
 //! The in-cache LSD radix sort of a bucket: its passes, the scatter of each pass, and the
 //! finishing of the runs that passes over only the top bits leave tied.
 
-use super::count::{LsdCounts, histograms};
+use super::count::{LsdCounts, UNROLL, histograms};
+use super::layout::{line_len, place};
 use super::plan::{Digit, MAX_BUCKETS, bits, lsd_plan, plan_again};
 use super::prefetch::{AHEAD_STEP, Ahead, Prefetch};
-use super::scatter::line_len;
 use super::scratch::with_lsd_work;
-use super::split::{place, sort_into};
+use super::split::sort_into;
 use super::tuning::Tuning;
 #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 use super::tuning::has_bmi2;
@@ -362,11 +362,6 @@ fn place_key_back<K: SortKey>(k: K, dst: &mut [K], ends: &mut LsdCounts, shift: 
     dst[p as usize] = k;
     ends[b] = p;
 }
-
-/// Keys the per-key loops of the in-cache sort ([`scatter_loop`], [`count_loop`]) take in one
-/// turn. Their bodies are a few instructions each, so the loop's own count and branch, paid
-/// once per four keys rather than per key, were a good share of the work.
-pub(super) const UNROLL: usize = 4;
 
 /// Writes `k` to the next place of its bucket of the digit `(shift, mask)` in `dst`, and
 /// moves that place on.

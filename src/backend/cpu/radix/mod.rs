@@ -83,6 +83,7 @@
 
 mod choose;
 mod count;
+mod layout;
 mod lsd;
 mod order;
 mod parallel;
@@ -103,9 +104,10 @@ mod vector;
 use std::mem::size_of_val;
 
 use crate::data::SortKey;
+use choose::sampled_bits;
 use order::{par_presorted, presorted, small_sort};
 use parallel::par_split;
-use plan::{KnownBits, par_varying_bits, sampled_bits, varying_bits};
+use plan::{KnownBits, par_varying_bits, varying_bits};
 use prefetch::Ahead;
 use scatter::streams;
 #[cfg(test)]

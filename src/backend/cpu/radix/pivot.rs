@@ -3,9 +3,10 @@
 
 use std::mem::size_of;
 
+use super::layout::place;
 use super::plan::bits;
 use super::prefetch::Ahead;
-use super::split::{place, sort_into};
+use super::split::sort_into;
 use super::tuning::Tuning;
 use crate::data::SortKey;
 

@@ -5,6 +5,7 @@ use std::mem::size_of_val;
 
 use super::choose::{Split, choose_split};
 use super::count::{Counts, bucket_starts, histogram_and_bits};
+use super::layout::place;
 use super::lsd::lsd;
 use super::order::{presorted, small_sort};
 use super::pivot::{partition_around, pivot};
@@ -14,13 +15,6 @@ use super::prefix::Bucketer;
 use super::scatter::{scatter_combined, streams};
 use super::tuning::Tuning;
 use crate::data::SortKey;
-
-/// Leaves the keys held in `src` where the caller wants them: in `dst` when `result_in_dst`.
-pub(super) fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
-    if result_in_dst {
-        dst.copy_from_slice(src);
-    }
-}
 
 /// Sorts the keys in `src` (a bucket of a split, its keys differing in no bits outside `mask`),
 /// with `dst` (same length) as scratch; the result ends in `dst` when `result_in_dst`, else in

@@ -2,12 +2,11 @@
 //! four cache lines at a time, and read back bucket by bucket.
 
 use super::{block_len, gather_len, sort_bucket};
+use crate::backend::cpu::radix::layout::line_len;
 use crate::backend::cpu::radix::plan::{MAX_BUCKETS, bits};
 use crate::backend::cpu::radix::prefetch::Ahead;
 use crate::backend::cpu::radix::prefix::Bucketer;
-use crate::backend::cpu::radix::scatter::{
-    in_runs, line_buffers, line_len, store_fence, stream_line,
-};
+use crate::backend::cpu::radix::scatter::{in_runs, line_buffers, store_fence, stream_line};
 use std::array;
 use std::mem::size_of;
 

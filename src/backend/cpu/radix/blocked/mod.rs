@@ -25,15 +25,14 @@ use rayon::prelude::*;
 use self::chains::Blocks;
 use super::parallel;
 use crate::backend::cpu::radix::choose::{Split, choose_split};
+use crate::backend::cpu::radix::layout::{chunk_len, line_len};
 use crate::backend::cpu::radix::lsd::{counted_passes, finish_runs, pass_steps, scatter, touch};
 use crate::backend::cpu::radix::order::small_sort;
 use crate::backend::cpu::radix::par_radix_sort_tuned;
-use crate::backend::cpu::radix::parallel::chunk_len;
 use crate::backend::cpu::radix::pivot::{Pivot, count_around, pivot_in, split_around, thirds};
 use crate::backend::cpu::radix::plan::{KnownBits, bits, same_top_bit};
 use crate::backend::cpu::radix::prefetch::{Ahead, Prefetch};
 use crate::backend::cpu::radix::prefix::Bucketer;
-use crate::backend::cpu::radix::scatter::line_len;
 use crate::backend::cpu::radix::scratch::{with_lsd_work, with_scratch};
 use crate::backend::cpu::radix::split::{bucket_regions, sort_into, sort_varying};
 use crate::backend::cpu::radix::tuning::Tuning;
@@ -408,8 +407,9 @@ fn lsd<T: Tuning, K: SortKey>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::cpu::radix::choose::sampled_bits;
     use crate::backend::cpu::radix::pivot::pivot;
-    use crate::backend::cpu::radix::plan::{sampled_bits, varying_bits};
+    use crate::backend::cpu::radix::plan::varying_bits;
     use crate::backend::cpu::radix::radix_sort_tuned;
     use crate::backend::cpu::radix::test_support::{
         check_stable, expected, grouped_keys, half_one_key, in_pool, lcg, numbered_pairs, patterns,
