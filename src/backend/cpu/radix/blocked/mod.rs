@@ -400,7 +400,7 @@ fn lsd<T: Tuning, K: SortKey>(
         low
     });
     if low != 0 {
-        finish_runs::<T, _>(out, room(spill, n, out[0]), low);
+        finish_runs(out, room(spill, n, out[0]), low, sort_into::<T, _>);
     }
 }
 
