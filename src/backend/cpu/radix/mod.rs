@@ -185,7 +185,7 @@ fn par_radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
     if sampled != 0 {
         if streams::<T>(size_of_val(keys), threads) {
             // As on one thread: a split into blocks saves the histogram pass.
-            blocked::par_sort::<T, _>(keys, sampled);
+            blocked::par_sort::<T, _>(keys, sampled, par_radix_sort_tuned::<T, _>);
             return;
         }
         with_scratch(keys.len(), keys[0], true, |scratch| {

@@ -28,7 +28,6 @@ use crate::backend::cpu::radix::choose::{Split, choose_split};
 use crate::backend::cpu::radix::layout::{chunk_len, line_len};
 use crate::backend::cpu::radix::lsd::{counted_passes, finish_runs, pass_steps, scatter, touch};
 use crate::backend::cpu::radix::order::small_sort;
-use crate::backend::cpu::radix::par_radix_sort_tuned;
 use crate::backend::cpu::radix::pivot::{Pivot, count_around, pivot_in, split_around, thirds};
 use crate::backend::cpu::radix::plan::{KnownBits, bits, same_top_bit};
 use crate::backend::cpu::radix::prefetch::{Ahead, Prefetch};
@@ -120,16 +119,29 @@ fn split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampl
 /// Each thread's chains take one block per bucket more than its chunk, so where that room
 /// would exceed [`Tuning::PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
 /// to keep buckets large), the counting split of [`par_split`](super::parallel::par_split) makes the split instead.
-pub(super) fn par_sort<T: Tuning, K: SortKey>(keys: &mut [K], sampled: u64) {
+///
+/// A bucket much larger than a thread's share is sorted on all threads by `par_sort_whole`, the
+/// parallel sort itself ([`par_radix_sort_tuned`](super::par_radix_sort_tuned), whose path this
+/// is): passed in, so that the blocked split need not import the folder's entry points.
+pub(super) fn par_sort<T: Tuning, K: SortKey>(
+    keys: &mut [K],
+    sampled: u64,
+    par_sort_whole: impl Fn(&mut [K]) + Sync,
+) {
     match choose_split::<T, _>(keys, sampled, rayon::current_num_threads()) {
-        Split::Digit(digit) => par_split_by::<T, _, _>(keys, &digit, sampled),
-        Split::Map(map) => par_split_by::<T, _, _>(keys, &map, sampled),
-        Split::Spread(map) => par_split_by::<T, _, _>(keys, &map, sampled),
+        Split::Digit(digit) => par_split_by::<T, _, _>(keys, &digit, sampled, &par_sort_whole),
+        Split::Map(map) => par_split_by::<T, _, _>(keys, &map, sampled, &par_sort_whole),
+        Split::Spread(map) => par_split_by::<T, _, _>(keys, &map, sampled, &par_sort_whole),
     }
 }
 
 /// [`par_sort`] by the bucketer `digit`.
-fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
+fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(
+    keys: &mut [K],
+    digit: &B,
+    sampled: u64,
+    par_sort_whole: &(impl Fn(&mut [K]) + Sync),
+) {
     let n = keys.len();
     let chunk = chunk_len(n, rayon::current_num_threads());
     let parts = n.div_ceil(chunk);
@@ -166,7 +178,7 @@ fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, s
             parallel::par_split::<T, _>(keys, &mut scratch[..n], false, exact, KnownBits::Exact);
             return;
         }
-        par_sort_buckets_into::<T, _, _>(&splits, keys, digit, exact);
+        par_sort_buckets_into::<T, _, _>(&splits, keys, digit, exact, par_sort_whole);
     });
 }
 
@@ -183,12 +195,14 @@ fn room_beyond<T: Tuning, K>(buckets: usize) -> usize {
 
 /// Sorts every bucket of the chunks' `splits` (made by `digit`, the keys varying in `exact`)
 /// into its place in `keys`, the buckets spread over the threads. A bucket much larger than a
-/// thread's share (of skewed keys) is gathered and sorted on all threads.
+/// thread's share (of skewed keys) is gathered and sorted on all threads, by `par_sort_whole`
+/// (see [`par_sort`]).
 fn par_sort_buckets_into<T: Tuning, K: SortKey, B: Bucketer>(
     splits: &[Blocks<K>],
     keys: &mut [K],
     digit: &B,
     exact: u64,
+    par_sort_whole: &(impl Fn(&mut [K]) + Sync),
 ) {
     let buckets = digit.buckets();
     let totals: Vec<usize> = (0..buckets)
@@ -208,7 +222,7 @@ fn par_sort_buckets_into<T: Tuning, K: SortKey, B: Bucketer>(
                 .collect();
             if out.len() > big {
                 gather(&chunks, out);
-                par_radix_sort_tuned::<T, _>(out);
+                par_sort_whole(out);
             } else {
                 // No prefetching here: the bucket after this one may go to another thread.
                 let mask = exact & !digit.fixed_bits(b);
@@ -410,11 +424,11 @@ mod tests {
     use crate::backend::cpu::radix::choose::sampled_bits;
     use crate::backend::cpu::radix::pivot::pivot;
     use crate::backend::cpu::radix::plan::varying_bits;
-    use crate::backend::cpu::radix::radix_sort_tuned;
     use crate::backend::cpu::radix::test_support::{
         check_stable, expected, grouped_keys, half_one_key, in_pool, lcg, numbered_pairs, patterns,
     };
     use crate::backend::cpu::radix::tuning::{Small, Tuning};
+    use crate::backend::cpu::radix::{par_radix_sort_tuned, radix_sort_tuned};
     use crate::data::{KeyValue, SortKey};
 
     #[test]
@@ -520,7 +534,9 @@ mod tests {
     fn par_sorted<K: SortKey>(keys: &[K], threads: usize) -> Vec<u64> {
         let mut v = keys.to_vec();
         let sampled = sampled_bits(&v);
-        in_pool(threads, || par_sort::<Small, _>(&mut v, sampled));
+        in_pool(threads, || {
+            par_sort::<Small, _>(&mut v, sampled, par_radix_sort_tuned::<Small, _>)
+        });
         patterns(&v)
     }
 
@@ -545,7 +561,9 @@ mod tests {
         assert!(fit_on(&pairs, 2));
         let mut v = pairs.clone();
         let sampled = sampled_bits(&v);
-        in_pool(2, || par_sort::<Small, _>(&mut v, sampled));
+        in_pool(2, || {
+            par_sort::<Small, _>(&mut v, sampled, par_radix_sort_tuned::<Small, _>)
+        });
         let mut want: Vec<KeyValue> = pairs.clone();
         want.sort_by_key(|p| p.key);
         assert_eq!(v, want);
