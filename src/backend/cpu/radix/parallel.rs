@@ -52,7 +52,7 @@ fn par_sort_into<T: Tuning, K: SortKey>(src: &mut [K], dst: &mut [K], result_in_
     par_split::<T, _>(src, dst, result_in_dst, mask, KnownBits::Exact);
 }
 
-/// [`partition_around`] on all threads: each chunk of `src` counts its keys below and equal
+/// [`partition_around`](super::split::partition_around) on all threads: each chunk of `src` counts its keys below and equal
 /// to `value`, then moves them into a region of its own in each of the three parts, in chunk
 /// order, so that the partition stays stable. The parts below and above are then sorted on.
 pub(super) fn par_partition_around<T: Tuning, K: SortKey>(

@@ -24,7 +24,7 @@ const PIVOT_SAMPLES: usize = 64;
 /// partition around the middle one leaves at most one value on either side.
 const FEW_VALUES: usize = 3;
 
-/// A value to partition a large bucket around (see [`partition_around`]).
+/// A value to partition a large bucket around (see [`partition_around`](super::split::partition_around)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Pivot {
     /// The value's ordered bits.
@@ -60,7 +60,7 @@ impl Pivot {
 /// be).
 ///
 /// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
-/// for the cache is split once more first; [`partition_around`] the value moves each key once.
+/// for the cache is split once more first; [`partition_around`](super::split::partition_around) the value moves each key once.
 pub(super) fn pivot<T: Tuning, K: SortKey>(keys: &[K]) -> Option<Pivot> {
     pivot_in::<T, _>(&[keys])
 }

@@ -278,7 +278,7 @@ pub(super) fn sort_bucket<T: Tuning, K: SortKey>(
 }
 
 /// Sorts the keys of `chunks`, which vary in no bits outside `mask`, into `out` by a stable
-/// partition around `pivot`, as [`partition_around`](super::pivot::partition_around) sorts a bucket held in one slice,
+/// partition around `pivot`, as [`partition_around`](super::split::partition_around) sorts a bucket held in one slice,
 /// but straight from the blocks: the keys below and above the pivot go into place, and are
 /// then sorted there, with `spill` as room.
 ///
