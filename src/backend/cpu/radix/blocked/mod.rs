@@ -18,11 +18,11 @@
 
 mod chains;
 
-use std::mem::{size_of, size_of_val};
+use std::mem::size_of_val;
 
 use rayon::prelude::*;
 
-use self::chains::Blocks;
+use self::chains::{Blocks, block_len};
 use super::parallel;
 use crate::backend::cpu::radix::choose::{Split, choose_split};
 use crate::backend::cpu::radix::layout::{chunk_len, line_len};
@@ -37,39 +37,12 @@ use crate::backend::cpu::radix::split::{bucket_regions, sort_into, sort_varying}
 use crate::backend::cpu::radix::tuning::Tuning;
 use crate::data::SortKey;
 
-/// Cache lines of keys each bucket gathers before it writes them out together: a bucket's
-/// buffer then fills a quarter as often, and each time the branch that finds it full is
-/// mispredicted and its lines go out to another place in memory. For 2^11 buckets the buffer
-/// takes 512 KiB, which stays in L2.
-pub(super) const GATHER_LINES: usize = 4;
-
 /// Buckets up to this size keep the LSD sort that reads them from their blocks, even where
 /// the [`vector`](super::vector) sort runs: for buckets of about [`Tuning::BUCKET_BYTES`]
 /// (those of 2^24 u32 keys) the vector sort made the whole sort slower; larger buckets (2^26
 /// keys) it sorts faster.
 const fn vector_min_bytes<T: Tuning>() -> usize {
     2 * T::BUCKET_BYTES
-}
-
-/// Keys of `K` a bucket gathers before it writes them out: [`GATHER_LINES`] lines where keys
-/// fill lines exactly (one line otherwise), a power of two that divides a block and fits the
-/// byte that counts them.
-pub(super) fn gather_len<T: Tuning, K>() -> usize {
-    let line = line_len::<K>();
-    if size_of::<K>() * line != 64 {
-        return line;
-    }
-    (line * GATHER_LINES).min(block_len::<T, K>()).min(128)
-}
-
-/// Keys of `K` per block: a whole number of cache lines.
-pub(super) const fn block_len<T: Tuning, K>() -> usize {
-    let size = size_of::<K>();
-    if size == 0 || size > T::BLOCK_BYTES {
-        1
-    } else {
-        T::BLOCK_BYTES / size
-    }
 }
 
 /// Sorts `keys`, too many for the cache (see [`streams`](super::scatter::streams)), on the calling thread, by
@@ -107,7 +80,7 @@ fn split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampl
             );
             return;
         }
-        blocks.sort_buckets_into::<T, _>(keys, digit);
+        blocks.sort_buckets_into::<T, _>(keys, digit, sort_bucket::<T, _>);
     });
 }
 
