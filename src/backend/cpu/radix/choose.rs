@@ -1,5 +1,6 @@
-//! Choosing the bucketer of an MSD split from a sample of the keys: a plain digit, or a
-//! prefix map where the sample shows the top bits unevenly spread.
+//! The sample of the keys that chooses an MSD split, and the bits in which it varies
+//! ([`sampled_bits`]); choosing the bucketer of the split from it: a plain digit, or a prefix
+//! map where the sample shows the top bits unevenly spread.
 
 use std::mem::size_of_val;
 
@@ -42,6 +43,13 @@ pub(super) fn sample<K: SortKey>(keys: &[K]) -> impl Iterator<Item = K> + '_ {
             .iter()
             .copied()
     })
+}
+
+/// The bits in which the keys that choose a split (see [`sample`]) differ from the first key:
+/// some of the bits in which the keys differ.
+pub(super) fn sampled_bits<K: SortKey>(keys: &[K]) -> u64 {
+    let Some(&first) = keys.first() else { return 0 };
+    sample(keys).fold(0, |m, k| m | (bits(k) ^ bits(first)))
 }
 
 /// The bucketer of an MSD split of `keys` (varying in `mask`, not 0) on `threads` threads:
@@ -183,7 +191,7 @@ fn spreadable_samples<K: SortKey>(
 mod tests {
     use std::mem::size_of_val;
 
-    use super::super::plan::{MAX_BUCKETS, sampled_bits, varying_bits};
+    use super::super::plan::{MAX_BUCKETS, varying_bits};
     use super::super::test_support::{check, lcg};
     use super::*;
     use crate::backend::cpu::radix::tuning::Small;

@@ -1,12 +1,17 @@
-//! Histograms: the counts of a split's digit, and of every LSD digit of a bucket in one read.
+//! Histograms: the counts of a split's digit, and of every LSD digit of a bucket in one read;
+//! and [`UNROLL`], the keys that the per-key loops of the in-cache sort take in one turn.
 
-use super::lsd::UNROLL;
 use super::plan::{Digit, MAX_BUCKETS, MAX_PASSES, bits, bits_differing};
 use super::prefix::Bucketer;
 use super::tuning::Tuning;
 #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 use super::tuning::has_bmi2;
 use crate::data::SortKey;
+
+/// Keys the per-key loops of the in-cache sort ([`scatter_loop`](super::lsd::scatter_loop), [`count_loop`]) take in one
+/// turn. Their bodies are a few instructions each, so the loop's own count and branch, paid
+/// once per four keys rather than per key, were a good share of the work.
+pub(super) const UNROLL: usize = 4;
 
 /// Counts (or offsets) of the values of one digit; values past the digit's width stay 0.
 pub(super) type Counts = [usize; MAX_BUCKETS];

@@ -1,12 +1,11 @@
 //! The in-cache LSD radix sort of a bucket: its passes, the scatter of each pass, and the
 //! finishing of the runs that passes over only the top bits leave tied.
 
-use super::count::{LsdCounts, histograms};
+use super::count::{LsdCounts, UNROLL, histograms};
+use super::layout::{line_len, place};
 use super::plan::{Digit, MAX_BUCKETS, bits, lsd_plan, plan_again};
 use super::prefetch::{AHEAD_STEP, Ahead, Prefetch};
-use super::scatter::line_len;
 use super::scratch::with_lsd_work;
-use super::split::{place, sort_into};
 use super::tuning::Tuning;
 #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 use super::tuning::has_bmi2;
@@ -17,8 +16,15 @@ const INSERTION_MAX: usize = 16;
 
 /// Sorts by their bits in `low` the runs of consecutive `keys` that agree in every other bit
 /// (keys sorted stably by those other bits, as an LSD sort planned by [`lsd_plan`] leaves
-/// them), stably; `scratch` (as long as `keys`) is free to use.
-pub(super) fn finish_runs<T: Tuning, K: SortKey>(keys: &mut [K], scratch: &mut [K], low: u64) {
+/// them), stably; `scratch` (as long as `keys`) is free to use. A run too long for insertion is
+/// sorted by `sort_into`, the split's [`sort_into`](super::split::sort_into), which may split
+/// it again: passed in, so that the in-cache sort need not import the split that calls it.
+pub(super) fn finish_runs<K: SortKey>(
+    keys: &mut [K],
+    scratch: &mut [K],
+    low: u64,
+    sort_into: impl Fn(&mut [K], &mut [K], bool, u64, Ahead),
+) {
     let high = !low;
     let mut start = 0;
     while start + 1 < keys.len() {
@@ -29,7 +35,7 @@ pub(super) fn finish_runs<T: Tuning, K: SortKey>(keys: &mut [K], scratch: &mut [
         }
         if end - start > INSERTION_MAX {
             let (run, free) = (&mut keys[start..end], &mut scratch[start..end]);
-            sort_into::<T, _>(run, free, false, low, Ahead::NONE);
+            sort_into(run, free, false, low, Ahead::NONE);
         } else if end - start > 1 {
             insertion_sort(&mut keys[start..end]);
         }
@@ -64,13 +70,15 @@ pub(super) fn touch<K: SortKey>(buf: &[K]) {
 /// LSD radix sort of `src` over the varying bits `mask` (of wide keys, over their top bits,
 /// the ties then finished run by run: see [`lsd_plan`]), with `dst` and this thread's spare
 /// buffer (see [`with_lsd_work`]) as scratch; the result ends in `dst` when `result_in_dst`.
-/// Its passes prefetch the bucket `ahead`.
+/// Its passes prefetch the bucket `ahead`; the runs left tied go to `sort_into` (see
+/// [`finish_runs`]).
 pub(super) fn lsd<T: Tuning, K: SortKey>(
     src: &mut [K],
     dst: &mut [K],
     result_in_dst: bool,
     mask: u64,
     ahead: Ahead,
+    sort_into: impl Fn(&mut [K], &mut [K], bool, u64, Ahead),
 ) {
     let low = with_lsd_work(src.len(), src[0], |all_counts, spare| {
         let (passes, low) = counted_passes::<T, _>(&[&*src], mask, all_counts);
@@ -105,7 +113,7 @@ pub(super) fn lsd<T: Tuning, K: SortKey>(
         } else {
             (src, dst)
         };
-        finish_runs::<T, _>(result, free, low);
+        finish_runs(result, free, low, sort_into);
     }
 }
 
@@ -363,11 +371,6 @@ fn place_key_back<K: SortKey>(k: K, dst: &mut [K], ends: &mut LsdCounts, shift: 
     ends[b] = p;
 }
 
-/// Keys the per-key loops of the in-cache sort ([`scatter_loop`], [`count_loop`]) take in one
-/// turn. Their bodies are a few instructions each, so the loop's own count and branch, paid
-/// once per four keys rather than per key, were a good share of the work.
-pub(super) const UNROLL: usize = 4;
-
 /// Writes `k` to the next place of its bucket of the digit `(shift, mask)` in `dst`, and
 /// moves that place on.
 #[inline(always)]
@@ -381,6 +384,7 @@ fn place_key<K: SortKey>(k: K, dst: &mut [K], next: &mut LsdCounts, shift: u32, 
 #[cfg(test)]
 mod tests {
     use super::super::plan::{MAX_PASSES, varying_bits};
+    use super::super::split::sort_into;
     use super::super::test_support::{expected, grouped_keys, lcg, patterns};
     use super::*;
     use crate::backend::cpu::radix::tuning::{Portable, Small, Tuning};
@@ -440,6 +444,7 @@ mod tests {
                     result_in_dst,
                     varying_bits(&keys),
                     Ahead::NONE,
+                    sort_into::<Small, _>,
                 );
                 let got = if result_in_dst { &dst } else { &src };
                 assert_eq!(
@@ -467,7 +472,7 @@ mod tests {
         let mut v = pairs.clone();
         v.sort_by_key(|p| p.key & !low);
         let mut scratch = v.clone();
-        finish_runs::<Small, _>(&mut v, &mut scratch, u64::from(low));
+        finish_runs(&mut v, &mut scratch, u64::from(low), sort_into::<Small, _>);
         let mut want = pairs;
         want.sort_by_key(|p| p.key);
         assert_eq!(v, want);
@@ -485,14 +490,28 @@ mod tests {
         for result_in_dst in [false, true] {
             let mut src = keys.clone();
             let mut dst = vec![0u64; keys.len()];
-            lsd::<Small, _>(&mut src, &mut dst, result_in_dst, mask, Ahead::NONE);
+            lsd::<Small, _>(
+                &mut src,
+                &mut dst,
+                result_in_dst,
+                mask,
+                Ahead::NONE,
+                sort_into::<Small, _>,
+            );
             let got = if result_in_dst { &dst } else { &src };
             assert_eq!(patterns(got), expected(&keys), "in dst {result_in_dst}");
         }
         // Given a mask far wider than its keys' bits, it sorts them all the same.
         let narrow: Vec<u64> = keys.iter().map(|&k| k >> 40).collect();
         let (mut src, mut dst) = (narrow.clone(), vec![0u64; narrow.len()]);
-        lsd::<Small, _>(&mut src, &mut dst, true, u64::MAX, Ahead::NONE);
+        lsd::<Small, _>(
+            &mut src,
+            &mut dst,
+            true,
+            u64::MAX,
+            Ahead::NONE,
+            sort_into::<Small, _>,
+        );
         assert_eq!(patterns(&dst), expected(&narrow));
     }
 

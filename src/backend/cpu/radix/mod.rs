@@ -83,6 +83,7 @@
 
 mod choose;
 mod count;
+mod layout;
 mod lsd;
 mod order;
 mod parallel;
@@ -103,9 +104,10 @@ mod vector;
 use std::mem::size_of_val;
 
 use crate::data::SortKey;
+use choose::sampled_bits;
 use order::{par_presorted, presorted, small_sort};
 use parallel::par_split;
-use plan::{KnownBits, par_varying_bits, sampled_bits, varying_bits};
+use plan::{KnownBits, par_varying_bits, varying_bits};
 use prefetch::Ahead;
 use scatter::streams;
 #[cfg(test)]
@@ -183,7 +185,7 @@ fn par_radix_sort_tuned<T: Tuning, K: SortKey>(keys: &mut [K]) {
     if sampled != 0 {
         if streams::<T>(size_of_val(keys), threads) {
             // As on one thread: a split into blocks saves the histogram pass.
-            blocked::par_sort::<T, _>(keys, sampled);
+            blocked::par_sort::<T, _>(keys, sampled, par_radix_sort_tuned::<T, _>);
             return;
         }
         with_scratch(keys.len(), keys[0], true, |scratch| {

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::parallel::chunk_len;
+use super::layout::chunk_len;
 use crate::data::SortKey;
 
 /// Stable comparison sort for short runs.

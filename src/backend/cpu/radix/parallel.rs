@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::choose::{Split, choose_split};
 use super::count::{Counts, histogram_and_bits};
+use super::layout::chunk_len;
 use super::order::par_presorted;
 use super::pivot::{Pivot, count_around, equal_key, pivot, scatter_around, thirds};
 use super::plan::{KnownBits, bits, par_varying_bits, same_top_bit};
@@ -17,12 +18,7 @@ use super::split::{bucket_pairs, bucket_regions, inner_masks, sort_into};
 use super::tuning::Tuning;
 use crate::data::SortKey;
 
-/// Length of the chunks that spread `n` keys over `threads` threads.
-pub(super) fn chunk_len(n: usize, threads: usize) -> usize {
-    n.div_ceil(threads).max(1)
-}
-
-/// [`place`] for large runs, copying in parallel.
+/// [`place`](super::layout::place) for large runs, copying in parallel.
 fn par_place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
     if result_in_dst {
         let chunk = chunk_len(src.len(), rayon::current_num_threads());
@@ -56,7 +52,7 @@ fn par_sort_into<T: Tuning, K: SortKey>(src: &mut [K], dst: &mut [K], result_in_
     par_split::<T, _>(src, dst, result_in_dst, mask, KnownBits::Exact);
 }
 
-/// [`partition_around`] on all threads: each chunk of `src` counts its keys below and equal
+/// [`partition_around`](super::split::partition_around) on all threads: each chunk of `src` counts its keys below and equal
 /// to `value`, then moves them into a region of its own in each of the three parts, in chunk
 /// order, so that the partition stays stable. The parts below and above are then sorted on.
 pub(super) fn par_partition_around<T: Tuning, K: SortKey>(

@@ -1,11 +1,13 @@
 //! Crowded values: a large bucket that one value (or two or three) holds is partitioned
-//! around it in one stable pass rather than sorted by radix.
+//! around it in one stable pass rather than sorted by radix. This file finds the value
+//! ([`pivot`]) and holds the pieces of the pass (counting, cutting, scattering around it); the
+//! partitions that use them and sort on what lies either side live with the sorts they recurse
+//! into: [`partition_around`](super::split::partition_around) on one thread,
+//! [`par_partition_around`](super::parallel::par_partition_around) on all.
 
 use std::mem::size_of;
 
 use super::plan::bits;
-use super::prefetch::Ahead;
-use super::split::{place, sort_into};
 use super::tuning::Tuning;
 use crate::data::SortKey;
 
@@ -22,7 +24,7 @@ const PIVOT_SAMPLES: usize = 64;
 /// partition around the middle one leaves at most one value on either side.
 const FEW_VALUES: usize = 3;
 
-/// A value to partition a large bucket around (see [`partition_around`]).
+/// A value to partition a large bucket around (see [`partition_around`](super::split::partition_around)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Pivot {
     /// The value's ordered bits.
@@ -58,7 +60,7 @@ impl Pivot {
 /// be).
 ///
 /// Sorting such a bucket by radix spends whole passes moving equal keys, and one too large
-/// for the cache is split once more first; [`partition_around`] the value moves each key once.
+/// for the cache is split once more first; [`partition_around`](super::split::partition_around) the value moves each key once.
 pub(super) fn pivot<T: Tuning, K: SortKey>(keys: &[K]) -> Option<Pivot> {
     pivot_in::<T, _>(&[keys])
 }
@@ -100,40 +102,6 @@ pub(super) fn pivot_in<T: Tuning, K: SortKey>(chunks: &[&[K]]) -> Option<Pivot> 
         value: values[values.len() / 2],
         few,
     })
-}
-
-/// Sorts `src` (its result in `dst` when `result_in_dst`, else in `src`) by a stable
-/// three-way partition around the key whose ordered bits are `pivot.value`: the keys below
-/// it, the keys equal to it (sorted already), and the keys above it, in one pass into `dst`;
-/// the keys below and above it (varying in no bits outside `mask`) are then sorted on.
-///
-/// Returns false, having changed nothing, where the partition does not pay after all (see
-/// [`Pivot::pays`]): the first of the two reads only counts.
-pub(super) fn partition_around<T: Tuning, K: SortKey>(
-    src: &mut [K],
-    dst: &mut [K],
-    result_in_dst: bool,
-    pivot: Pivot,
-    mask: u64,
-) -> bool {
-    let value = pivot.value;
-    let (below, equal) = count_around(src, value);
-    if !pivot.pays(equal, src.len()) {
-        return false;
-    }
-    split_around(src, value, dst, &mut [0, below, below + equal]);
-    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
-    let [src_below, src_equal, src_above] = thirds(src, below, equal);
-    sort_into::<T, _>(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
-    if result_in_dst || K::KEY_TYPE.has_values() {
-        place(dst_equal, src_equal, !result_in_dst);
-    } else {
-        // Keys alone equal to the pivot are the same bits (see `equal_key`): copies of one
-        // are a write, where a copy of `dst_equal` would read it too.
-        src_equal.fill(dst_equal[0]);
-    }
-    sort_into::<T, _>(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
-    true
 }
 
 /// For keys alone, the key whose ordered bits are `value`; `None` for elements that carry
@@ -216,6 +184,7 @@ pub(super) fn split_around<K: SortKey>(keys: &[K], value: u64, out: &mut [K], at
 #[cfg(test)]
 mod tests {
     use super::super::parallel::par_partition_around;
+    use super::super::split::partition_around;
     use super::super::test_support::{
         check_partition, check_stable, expected, in_pool, lcg, patterns,
     };

@@ -3,8 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::choose::sample;
-use super::parallel::chunk_len;
+use super::layout::chunk_len;
 use super::tuning::Tuning;
 use crate::data::SortKey;
 
@@ -74,13 +73,6 @@ impl Digit {
     pub(super) fn of<K: SortKey>(self, key: K) -> usize {
         ((bits(key) >> self.shift) as usize) & self.mask()
     }
-}
-
-/// The bits in which the keys that choose a split (see [`sample`]) differ from the first key:
-/// some of the bits in which the keys differ.
-pub(super) fn sampled_bits<K: SortKey>(keys: &[K]) -> u64 {
-    let Some(&first) = keys.first() else { return 0 };
-    sample(keys).fold(0, |m, k| m | (bits(k) ^ bits(first)))
 }
 
 /// The bits in which some key of `keys` differs from `reference`.

@@ -1,7 +1,7 @@
 //! Prefetching the next bucket: where it lies ([`Ahead`]) and the loading of its cache lines
 //! a few at a time during the current bucket's passes ([`Prefetch`]).
 
-use super::tuning::{Shipped, Tuning};
+use super::tuning::{AHEAD_REGIONS, Tuning};
 use std::mem::size_of_val;
 
 /// Keys an LSD pass moves between two steps of its [`Prefetch`].
@@ -17,11 +17,6 @@ pub(super) struct Ahead {
     /// Address and length in bytes of each region; unused ones are empty.
     pub(super) regions: [(usize, usize); AHEAD_REGIONS],
 }
-
-/// The most regions an [`Ahead`] names: the destination, and the keys of a bucket in as many
-/// chunks as a blocked split leaves a bucket small enough for the in-cache sort (its blocks,
-/// the last one part-filled, and its last line).
-pub(super) const AHEAD_REGIONS: usize = Shipped::LSD_BYTES / Shipped::BLOCK_BYTES + 3;
 
 impl Ahead {
     /// Nothing to load.

@@ -4,6 +4,7 @@
 use std::mem::size_of;
 
 use super::count::Counts;
+use super::layout::line_len;
 use super::plan::MAX_BUCKETS;
 use super::prefix::Bucketer;
 use super::tuning::Tuning;
@@ -19,16 +20,6 @@ use crate::data::SortKey;
 /// fewer, the inputs below it that their caches cannot hold gain from these stores too.
 pub(super) fn streams<T: Tuning>(bytes: usize, threads: usize) -> bool {
     bytes > (threads * T::L2_BYTES).clamp(T::WC_BYTES, T::NT_BYTES)
-}
-
-/// Keys of `K` per 64-byte cache line, or 1 where `K` does not tile a line.
-pub(super) const fn line_len<K>() -> usize {
-    let size = size_of::<K>();
-    if size > 0 && size <= 64 && size.is_power_of_two() {
-        64 / size
-    } else {
-        1
-    }
 }
 
 /// Stably scatters `src` by `digit` into `regions[v]` (exactly the keys whose digit is `v`),

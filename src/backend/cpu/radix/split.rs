@@ -1,26 +1,26 @@
 //! The single-threaded MSD split and the sort of each bucket it makes: the dispatch between
-//! std's sort, a partition, the in-cache sorts and a further split.
+//! std's sort, a partition around a crowded value ([`partition_around`]), the in-cache sorts
+//! and a further split.
+//!
+//! The sort is recursive, and the recursion runs through this file: it sits above the pieces it
+//! calls (the [`lsd`] sort, the [`pivot`](super::pivot) pieces, the scatter and the counts),
+//! none of which imports it. Where the in-cache sort hands tied runs back to [`sort_into`], it
+//! takes it as a parameter (see [`finish_runs`](super::lsd::finish_runs)).
 
 use std::mem::size_of_val;
 
 use super::choose::{Split, choose_split};
 use super::count::{Counts, bucket_starts, histogram_and_bits};
+use super::layout::place;
 use super::lsd::lsd;
 use super::order::{presorted, small_sort};
-use super::pivot::{partition_around, pivot};
+use super::pivot::{Pivot, count_around, pivot, split_around, thirds};
 use super::plan::{KnownBits, bits, same_top_bit};
 use super::prefetch::{Ahead, next_buckets};
 use super::prefix::Bucketer;
 use super::scatter::{scatter_combined, streams};
 use super::tuning::Tuning;
 use crate::data::SortKey;
-
-/// Leaves the keys held in `src` where the caller wants them: in `dst` when `result_in_dst`.
-pub(super) fn place<K: SortKey>(src: &[K], dst: &mut [K], result_in_dst: bool) {
-    if result_in_dst {
-        dst.copy_from_slice(src);
-    }
-}
 
 /// Sorts the keys in `src` (a bucket of a split, its keys differing in no bits outside `mask`),
 /// with `dst` (same length) as scratch; the result ends in `dst` when `result_in_dst`, else in
@@ -54,6 +54,40 @@ pub(super) fn sort_into<T: Tuning, K: SortKey>(
     sort_varying::<T, _>(src, dst, result_in_dst, mask, KnownBits::Guess, ahead);
 }
 
+/// Sorts `src` (its result in `dst` when `result_in_dst`, else in `src`) by a stable
+/// three-way partition around the key whose ordered bits are `pivot.value`: the keys below
+/// it, the keys equal to it (sorted already), and the keys above it, in one pass into `dst`;
+/// the keys below and above it (varying in no bits outside `mask`) are then sorted on.
+///
+/// Returns false, having changed nothing, where the partition does not pay after all (see
+/// [`Pivot::pays`](super::pivot::Pivot::pays)): the first of the two reads only counts.
+pub(super) fn partition_around<T: Tuning, K: SortKey>(
+    src: &mut [K],
+    dst: &mut [K],
+    result_in_dst: bool,
+    pivot: Pivot,
+    mask: u64,
+) -> bool {
+    let value = pivot.value;
+    let (below, equal) = count_around(src, value);
+    if !pivot.pays(equal, src.len()) {
+        return false;
+    }
+    split_around(src, value, dst, &mut [0, below, below + equal]);
+    let [dst_below, dst_equal, dst_above] = thirds(dst, below, equal);
+    let [src_below, src_equal, src_above] = thirds(src, below, equal);
+    sort_into::<T, _>(dst_below, src_below, !result_in_dst, mask, Ahead::NONE);
+    if result_in_dst || K::KEY_TYPE.has_values() {
+        place(dst_equal, src_equal, !result_in_dst);
+    } else {
+        // Keys alone equal to the pivot are the same bits (see `equal_key`): copies of one
+        // are a write, where a copy of `dst_equal` would read it too.
+        src_equal.fill(dst_equal[0]);
+    }
+    sort_into::<T, _>(dst_above, src_above, !result_in_dst, mask, Ahead::NONE);
+    true
+}
+
 /// [`sort_into`] for keys that differ only in the bits of `mask` (not 0, as `check` says):
 /// in the cache by the [`vector`] sort where it runs, else by an LSD sort; either prefetches
 /// `ahead`.
@@ -69,7 +103,7 @@ pub(super) fn sort_varying<T: Tuning, K: SortKey>(
         if super::vector::sorts::<K>() {
             super::vector::sort_slice(src, dst, result_in_dst, ahead);
         } else {
-            lsd::<T, _>(src, dst, result_in_dst, mask, ahead);
+            lsd::<T, _>(src, dst, result_in_dst, mask, ahead, sort_into::<T, _>);
         }
         return;
     }

@@ -1,4 +1,5 @@
-//! The thresholds that choose the sort's paths by input size, and the choice between the
+//! The thresholds that choose the sort's paths by input size (and the room for the regions of
+//! an [`Ahead`](super::prefetch::Ahead) that they call for), and the choice between the
 //! portable and the BMI2 builds of its loops.
 //!
 //! The thresholds are the associated constants of a [`Tuning`], a type parameter of the sort's
@@ -97,13 +98,18 @@ impl Tuning for Portable {
     const PORTABLE_LOOPS: bool = true;
 }
 
+/// The most regions an [`Ahead`](super::prefetch::Ahead) names: the destination, and the keys of a bucket in as many
+/// chunks as a blocked split leaves a bucket small enough for the in-cache sort (its blocks,
+/// the last one part-filled, and its last line).
+pub(super) const AHEAD_REGIONS: usize = Shipped::LSD_BYTES / Shipped::BLOCK_BYTES + 3;
+
 /// Checks that hold for every tuning: LSD counters of 32 bits hold the count of any bucket an
 /// LSD sort takes, blocks are whole cache lines, and an [`Ahead`](super::prefetch::Ahead) has
 /// room for every chunk of a bucket of the blocked split small enough for the in-cache sort.
 const fn check<T: Tuning>() {
     assert!(T::LSD_BYTES <= u32::MAX as usize);
     assert!(T::BLOCK_BYTES.is_multiple_of(64));
-    assert!(T::LSD_BYTES / T::BLOCK_BYTES + 3 <= super::prefetch::AHEAD_REGIONS);
+    assert!(T::LSD_BYTES / T::BLOCK_BYTES + 3 <= AHEAD_REGIONS);
 }
 const _: () = check::<Shipped>();
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! The blocked split's scatter: each bucket's keys in a chain of fixed-size blocks, gathered
-//! four cache lines at a time, and read back bucket by bucket.
+//! four cache lines at a time, and read back bucket by bucket; and the sizes of both
+//! ([`block_len`], [`gather_len`]).
 
-use super::{block_len, gather_len, sort_bucket};
+use crate::backend::cpu::radix::layout::line_len;
 use crate::backend::cpu::radix::plan::{MAX_BUCKETS, bits};
 use crate::backend::cpu::radix::prefetch::Ahead;
 use crate::backend::cpu::radix::prefix::Bucketer;
-use crate::backend::cpu::radix::scatter::{
-    in_runs, line_buffers, line_len, store_fence, stream_line,
-};
+use crate::backend::cpu::radix::scatter::{in_runs, line_buffers, store_fence, stream_line};
 use std::array;
 use std::mem::size_of;
 
@@ -15,6 +14,33 @@ use crate::backend::cpu::radix::tuning::Tuning;
 #[cfg(all(target_arch = "x86_64", not(sortmark_portable)))]
 use crate::backend::cpu::radix::tuning::has_bmi2;
 use crate::data::SortKey;
+
+/// Cache lines of keys each bucket gathers before it writes them out together: a bucket's
+/// buffer then fills a quarter as often, and each time the branch that finds it full is
+/// mispredicted and its lines go out to another place in memory. For 2^11 buckets the buffer
+/// takes 512 KiB, which stays in L2.
+pub(super) const GATHER_LINES: usize = 4;
+
+/// Keys of `K` a bucket gathers before it writes them out: [`GATHER_LINES`] lines where keys
+/// fill lines exactly (one line otherwise), a power of two that divides a block and fits the
+/// byte that counts them.
+pub(super) fn gather_len<T: Tuning, K>() -> usize {
+    let line = line_len::<K>();
+    if size_of::<K>() * line != 64 {
+        return line;
+    }
+    (line * GATHER_LINES).min(block_len::<T, K>()).min(128)
+}
+
+/// Keys of `K` per block: a whole number of cache lines.
+pub(super) const fn block_len<T: Tuning, K>() -> usize {
+    let size = size_of::<K>();
+    if size == 0 || size > T::BLOCK_BYTES {
+        1
+    } else {
+        T::BLOCK_BYTES / size
+    }
+}
 
 /// The keys of a split, each bucket's in a chain of blocks and a last, part-filled line.
 pub(super) struct Blocks<'p, K> {
@@ -208,8 +234,15 @@ impl<'p, K: SortKey> Blocks<'p, K> {
     }
 
     /// Sorts every bucket into its place in `keys` (as long as the keys scattered), the split
-    /// having been made by `digit`.
-    pub(super) fn sort_buckets_into<T: Tuning, B: Bucketer>(&self, keys: &mut [K], digit: &B) {
+    /// having been made by `digit`, each by `sort_bucket`: the blocked split's
+    /// [`sort_bucket`](super::sort_bucket), passed in so that the blocks need not import the
+    /// split that makes and sorts them.
+    pub(super) fn sort_buckets_into<T: Tuning, B: Bucketer>(
+        &self,
+        keys: &mut [K],
+        digit: &B,
+        sort_bucket: impl Fn(&[&[K]], &mut [K], u64, Ahead, &mut Vec<K>),
+    ) {
         let filled: Vec<usize> = (0..self.counts.len())
             .filter(|&b| self.counts[b] > 0)
             .collect();
@@ -229,7 +262,7 @@ impl<'p, K: SortKey> Blocks<'p, K> {
             };
             let mask = self.exact & !digit.fixed_bits(b);
             let these = chunks.take().expect("the chunks of every filled bucket");
-            sort_bucket::<T, _>(&these, out, mask, ahead, &mut spill);
+            sort_bucket(&these, out, mask, ahead, &mut spill);
             chunks = next.map(|(_, keys)| keys);
             rest = later;
         }
@@ -240,7 +273,6 @@ impl<'p, K: SortKey> Blocks<'p, K> {
 mod tests {
     use std::mem::size_of;
 
-    use super::super::GATHER_LINES;
     use super::*;
     use crate::backend::cpu::radix::plan::{Digit, varying_bits};
     use crate::backend::cpu::radix::test_support::{lcg, patterns};

@@ -18,32 +18,24 @@
 
 mod chains;
 
-use std::mem::{size_of, size_of_val};
+use std::mem::size_of_val;
 
 use rayon::prelude::*;
 
-use self::chains::Blocks;
+use self::chains::{Blocks, block_len};
 use super::parallel;
 use crate::backend::cpu::radix::choose::{Split, choose_split};
+use crate::backend::cpu::radix::layout::{chunk_len, line_len};
 use crate::backend::cpu::radix::lsd::{counted_passes, finish_runs, pass_steps, scatter, touch};
 use crate::backend::cpu::radix::order::small_sort;
-use crate::backend::cpu::radix::par_radix_sort_tuned;
-use crate::backend::cpu::radix::parallel::chunk_len;
 use crate::backend::cpu::radix::pivot::{Pivot, count_around, pivot_in, split_around, thirds};
 use crate::backend::cpu::radix::plan::{KnownBits, bits, same_top_bit};
 use crate::backend::cpu::radix::prefetch::{Ahead, Prefetch};
 use crate::backend::cpu::radix::prefix::Bucketer;
-use crate::backend::cpu::radix::scatter::line_len;
 use crate::backend::cpu::radix::scratch::{with_lsd_work, with_scratch};
 use crate::backend::cpu::radix::split::{bucket_regions, sort_into, sort_varying};
 use crate::backend::cpu::radix::tuning::Tuning;
 use crate::data::SortKey;
-
-/// Cache lines of keys each bucket gathers before it writes them out together: a bucket's
-/// buffer then fills a quarter as often, and each time the branch that finds it full is
-/// mispredicted and its lines go out to another place in memory. For 2^11 buckets the buffer
-/// takes 512 KiB, which stays in L2.
-pub(super) const GATHER_LINES: usize = 4;
 
 /// Buckets up to this size keep the LSD sort that reads them from their blocks, even where
 /// the [`vector`](super::vector) sort runs: for buckets of about [`Tuning::BUCKET_BYTES`]
@@ -51,27 +43,6 @@ pub(super) const GATHER_LINES: usize = 4;
 /// keys) it sorts faster.
 const fn vector_min_bytes<T: Tuning>() -> usize {
     2 * T::BUCKET_BYTES
-}
-
-/// Keys of `K` a bucket gathers before it writes them out: [`GATHER_LINES`] lines where keys
-/// fill lines exactly (one line otherwise), a power of two that divides a block and fits the
-/// byte that counts them.
-pub(super) fn gather_len<T: Tuning, K>() -> usize {
-    let line = line_len::<K>();
-    if size_of::<K>() * line != 64 {
-        return line;
-    }
-    (line * GATHER_LINES).min(block_len::<T, K>()).min(128)
-}
-
-/// Keys of `K` per block: a whole number of cache lines.
-pub(super) const fn block_len<T: Tuning, K>() -> usize {
-    let size = size_of::<K>();
-    if size == 0 || size > T::BLOCK_BYTES {
-        1
-    } else {
-        T::BLOCK_BYTES / size
-    }
 }
 
 /// Sorts `keys`, too many for the cache (see [`streams`](super::scatter::streams)), on the calling thread, by
@@ -109,7 +80,7 @@ fn split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampl
             );
             return;
         }
-        blocks.sort_buckets_into::<T, _>(keys, digit);
+        blocks.sort_buckets_into::<T, _>(keys, digit, sort_bucket::<T, _>);
     });
 }
 
@@ -121,16 +92,29 @@ fn split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampl
 /// Each thread's chains take one block per bucket more than its chunk, so where that room
 /// would exceed [`Tuning::PAR_ROOM`] (many threads, or inputs too small for the cap of 2^11 buckets
 /// to keep buckets large), the counting split of [`par_split`](super::parallel::par_split) makes the split instead.
-pub(super) fn par_sort<T: Tuning, K: SortKey>(keys: &mut [K], sampled: u64) {
+///
+/// A bucket much larger than a thread's share is sorted on all threads by `par_sort_whole`, the
+/// parallel sort itself ([`par_radix_sort_tuned`](super::par_radix_sort_tuned), whose path this
+/// is): passed in, so that the blocked split need not import the folder's entry points.
+pub(super) fn par_sort<T: Tuning, K: SortKey>(
+    keys: &mut [K],
+    sampled: u64,
+    par_sort_whole: impl Fn(&mut [K]) + Sync,
+) {
     match choose_split::<T, _>(keys, sampled, rayon::current_num_threads()) {
-        Split::Digit(digit) => par_split_by::<T, _, _>(keys, &digit, sampled),
-        Split::Map(map) => par_split_by::<T, _, _>(keys, &map, sampled),
-        Split::Spread(map) => par_split_by::<T, _, _>(keys, &map, sampled),
+        Split::Digit(digit) => par_split_by::<T, _, _>(keys, &digit, sampled, &par_sort_whole),
+        Split::Map(map) => par_split_by::<T, _, _>(keys, &map, sampled, &par_sort_whole),
+        Split::Spread(map) => par_split_by::<T, _, _>(keys, &map, sampled, &par_sort_whole),
     }
 }
 
 /// [`par_sort`] by the bucketer `digit`.
-fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, sampled: u64) {
+fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(
+    keys: &mut [K],
+    digit: &B,
+    sampled: u64,
+    par_sort_whole: &(impl Fn(&mut [K]) + Sync),
+) {
     let n = keys.len();
     let chunk = chunk_len(n, rayon::current_num_threads());
     let parts = n.div_ceil(chunk);
@@ -167,7 +151,7 @@ fn par_split_by<T: Tuning, K: SortKey, B: Bucketer>(keys: &mut [K], digit: &B, s
             parallel::par_split::<T, _>(keys, &mut scratch[..n], false, exact, KnownBits::Exact);
             return;
         }
-        par_sort_buckets_into::<T, _, _>(&splits, keys, digit, exact);
+        par_sort_buckets_into::<T, _, _>(&splits, keys, digit, exact, par_sort_whole);
     });
 }
 
@@ -184,12 +168,14 @@ fn room_beyond<T: Tuning, K>(buckets: usize) -> usize {
 
 /// Sorts every bucket of the chunks' `splits` (made by `digit`, the keys varying in `exact`)
 /// into its place in `keys`, the buckets spread over the threads. A bucket much larger than a
-/// thread's share (of skewed keys) is gathered and sorted on all threads.
+/// thread's share (of skewed keys) is gathered and sorted on all threads, by `par_sort_whole`
+/// (see [`par_sort`]).
 fn par_sort_buckets_into<T: Tuning, K: SortKey, B: Bucketer>(
     splits: &[Blocks<K>],
     keys: &mut [K],
     digit: &B,
     exact: u64,
+    par_sort_whole: &(impl Fn(&mut [K]) + Sync),
 ) {
     let buckets = digit.buckets();
     let totals: Vec<usize> = (0..buckets)
@@ -209,7 +195,7 @@ fn par_sort_buckets_into<T: Tuning, K: SortKey, B: Bucketer>(
                 .collect();
             if out.len() > big {
                 gather(&chunks, out);
-                par_radix_sort_tuned::<T, _>(out);
+                par_sort_whole(out);
             } else {
                 // No prefetching here: the bucket after this one may go to another thread.
                 let mask = exact & !digit.fixed_bits(b);
@@ -265,7 +251,7 @@ pub(super) fn sort_bucket<T: Tuning, K: SortKey>(
 }
 
 /// Sorts the keys of `chunks`, which vary in no bits outside `mask`, into `out` by a stable
-/// partition around `pivot`, as [`partition_around`](super::pivot::partition_around) sorts a bucket held in one slice,
+/// partition around `pivot`, as [`partition_around`](super::split::partition_around) sorts a bucket held in one slice,
 /// but straight from the blocks: the keys below and above the pivot go into place, and are
 /// then sorted there, with `spill` as room.
 ///
@@ -401,20 +387,21 @@ fn lsd<T: Tuning, K: SortKey>(
         low
     });
     if low != 0 {
-        finish_runs::<T, _>(out, room(spill, n, out[0]), low);
+        finish_runs(out, room(spill, n, out[0]), low, sort_into::<T, _>);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::cpu::radix::choose::sampled_bits;
     use crate::backend::cpu::radix::pivot::pivot;
-    use crate::backend::cpu::radix::plan::{sampled_bits, varying_bits};
-    use crate::backend::cpu::radix::radix_sort_tuned;
+    use crate::backend::cpu::radix::plan::varying_bits;
     use crate::backend::cpu::radix::test_support::{
         check_stable, expected, grouped_keys, half_one_key, in_pool, lcg, numbered_pairs, patterns,
     };
     use crate::backend::cpu::radix::tuning::{Small, Tuning};
+    use crate::backend::cpu::radix::{par_radix_sort_tuned, radix_sort_tuned};
     use crate::data::{KeyValue, SortKey};
 
     #[test]
@@ -520,7 +507,9 @@ mod tests {
     fn par_sorted<K: SortKey>(keys: &[K], threads: usize) -> Vec<u64> {
         let mut v = keys.to_vec();
         let sampled = sampled_bits(&v);
-        in_pool(threads, || par_sort::<Small, _>(&mut v, sampled));
+        in_pool(threads, || {
+            par_sort::<Small, _>(&mut v, sampled, par_radix_sort_tuned::<Small, _>)
+        });
         patterns(&v)
     }
 
@@ -545,7 +534,9 @@ mod tests {
         assert!(fit_on(&pairs, 2));
         let mut v = pairs.clone();
         let sampled = sampled_bits(&v);
-        in_pool(2, || par_sort::<Small, _>(&mut v, sampled));
+        in_pool(2, || {
+            par_sort::<Small, _>(&mut v, sampled, par_radix_sort_tuned::<Small, _>)
+        });
         let mut want: Vec<KeyValue> = pairs.clone();
         want.sort_by_key(|p| p.key);
         assert_eq!(v, want);
