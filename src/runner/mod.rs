@@ -441,6 +441,35 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
         .unwrap();
     }
 
+    /// Rounds that reach the backend in the sweep named "first" (six for each case it runs).
+    fn rounds_of_first(cases: &[Case]) -> usize {
+        6 * cases
+            .iter()
+            .filter(|c| c.sweep == "first" && c.skip.is_none())
+            .count()
+    }
+
+    /// Runs `cases` until the round with index `at` (counting every round that reached the
+    /// backend) asks the run to stop.
+    fn run_stopping_at(dir: &Path, run: &mut Run, cases: &[Case], at: usize) {
+        let stop = Rc::new(Cell::new(false));
+        let mut executor = mock_executor(MockBackend {
+            stop_at: Some((at, stop.clone())),
+            ..MockBackend::default()
+        });
+        let stopped = move || stop.get();
+        run_cases(
+            dir,
+            run,
+            cases,
+            cases,
+            &mut executor,
+            &mut progress::Silent,
+            &stopped,
+        )
+        .unwrap();
+    }
+
     fn keys(run: &Run) -> Vec<String> {
         run.cases.iter().map(|c| c.id().key()).collect()
     }
@@ -633,27 +662,8 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             .filter(|c| c.sweep == "first")
             .map(Case::key)
             .collect();
-        let first_rounds = 6 * cases
-            .iter()
-            .filter(|c| c.sweep == "first" && c.skip.is_none())
-            .count();
-        let stop = Rc::new(Cell::new(false));
-        let mut executor = mock_executor(MockBackend {
-            // The fifth round of the second sweep asks to stop.
-            stop_at: Some((first_rounds + 4, stop.clone())),
-            ..MockBackend::default()
-        });
-        let stop_flag = stop.clone();
-        run_cases(
-            dir.path(),
-            &mut run,
-            &cases,
-            &cases,
-            &mut executor,
-            &mut progress::Silent,
-            &move || stop_flag.get(),
-        )
-        .unwrap();
+        // The fifth round of the second sweep asks to stop.
+        run_stopping_at(dir.path(), &mut run, &cases, rounds_of_first(&cases) + 4);
         assert!(run.interrupted && !run.complete);
         assert_eq!(
             archive::load_run(dir.path()).unwrap(),
@@ -698,28 +708,10 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
     fn a_stop_in_the_last_round_keeps_the_cases_it_finished() {
         let (dir, mut run, cases) = new_run(DEFINITION);
         let first = cases.iter().filter(|c| c.sweep == "first").count();
-        let first_rounds = 6 * cases
-            .iter()
-            .filter(|c| c.sweep == "first" && c.skip.is_none())
-            .count();
         let second = cases.len() - first;
-        let stop = Rc::new(Cell::new(false));
-        let mut executor = mock_executor(MockBackend {
-            // The third case of the second sweep's last round asks to stop.
-            stop_at: Some((first_rounds + 5 * second + 2, stop.clone())),
-            ..MockBackend::default()
-        });
-        let stop_flag = stop.clone();
-        run_cases(
-            dir.path(),
-            &mut run,
-            &cases,
-            &cases,
-            &mut executor,
-            &mut progress::Silent,
-            &move || stop_flag.get(),
-        )
-        .unwrap();
+        // The third case of the second sweep's last round asks to stop.
+        let at = rounds_of_first(&cases) + 5 * second + 2;
+        run_stopping_at(dir.path(), &mut run, &cases, at);
         assert!(run.interrupted);
         assert_eq!(run.cases.len(), first + 2);
         let planned: Vec<String> = cases.iter().map(Case::key).collect();
