@@ -192,7 +192,8 @@ pub struct CaseComparison {
     pub base_median_s: Option<f64>,
     /// NEW's median time in seconds.
     pub new_median_s: Option<f64>,
-    /// Why the verdict is `inconclusive` without an interval, or `not compared`.
+    /// Why the verdict is `inconclusive` without an interval, or `not compared`; or, beside a
+    /// verdict, what makes it doubtful (a run that measured the case under load).
     pub reason: Option<String>,
 }
 
@@ -542,7 +543,20 @@ fn compare_case(
     if let Some(r) = case.interval {
         case.verdict = verdict(r.low, r.high, threshold);
     }
+    case.reason = load_note(base, new);
     case
+}
+
+/// Which run measured the case while the machine was busy with other work or stolen from, as
+/// its disturbance record flagged it: a verdict from such a run may be the machine's, not the
+/// change's.
+fn load_note(base: &CaseResult, new: &CaseResult) -> Option<String> {
+    let flagged = |c: &CaseResult| c.disturbance.filter(|d| d.flagged());
+    let notes: Vec<String> = [("BASE", flagged(base)), ("NEW", flagged(new))]
+        .into_iter()
+        .filter_map(|(side, d)| Some(format!("{side} {}", d?.describe())))
+        .collect();
+    (!notes.is_empty()).then(|| notes.join("; "))
 }
 
 /// Why a case both runs have cannot be compared: it is not ok in one of them.

@@ -101,6 +101,37 @@ fn a_ten_percent_shift_is_slower_and_an_equal_run_the_same() {
 }
 
 #[test]
+fn a_case_measured_under_load_says_so_beside_its_verdict() {
+    let base = run_of(DEFINITION, "base", timed(1.0));
+    let mut new = run_of(DEFINITION, "new", timed(1.1));
+    new.cases[0].disturbance = Some(crate::env::load::Disturbance {
+        steal_share: 0.0,
+        other_load_share: 0.5,
+        migrations: None,
+        mean_mhz: None,
+    });
+    let comparison = compare(&base, &new, 0.02).unwrap();
+    let loaded = comparison
+        .cases
+        .iter()
+        .find(|c| c.reason.is_some())
+        .expect("the loaded case has a note");
+    assert_eq!(loaded.verdict, Verdict::Slower);
+    assert_eq!(
+        loaded.reason.as_deref(),
+        Some("NEW under load: 50 % other processes, 0 % steal")
+    );
+    assert_eq!(
+        comparison
+            .cases
+            .iter()
+            .filter(|c| c.reason.is_some())
+            .count(),
+        1
+    );
+}
+
+#[test]
 fn cases_are_grouped_by_sweep_and_unmatched_ones_are_listed() {
     let base = run_of(DEFINITION, "base", timed(1.0));
     let mut new = run_of(DEFINITION, "new", timed(1.0));
