@@ -88,13 +88,19 @@ impl<'a> SweepCases<'a> {
         self.varying.iter().copied().filter(|a| *a != x).collect()
     }
 
-    /// The measured cases with a speed-up over one thread.
-    fn scaled(&self) -> Vec<&'a CaseResult> {
-        self.measured
+    /// The measured cases with a speed-up over one thread, where the thread count varies and
+    /// some case has one: what the speed-up and efficiency figures draw.
+    fn scaled_over_threads(&self) -> Option<Vec<&'a CaseResult>> {
+        if !self.varies(Axis::Threads) {
+            return None;
+        }
+        let scaled: Vec<&'a CaseResult> = self
+            .measured
             .iter()
             .copied()
             .filter(|c| c.speedup.is_some())
-            .collect()
+            .collect();
+        (!scaled.is_empty()).then_some(scaled)
     }
 }
 

@@ -6,13 +6,7 @@ use super::{Axis, Figure, Ideal, LineFigure, Point, SweepCases, YFormat};
 
 /// The figure, when the thread count varies and some case has a speed-up.
 pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
-    if !cases.varies(Axis::Threads) {
-        return None;
-    }
-    let scaled = cases.scaled();
-    if scaled.is_empty() {
-        return None;
-    }
+    let scaled = cases.scaled_over_threads()?;
     let line = LineFigure {
         kind: "speedup",
         title: "Speed-up over one thread",
