@@ -112,12 +112,7 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
             let m = Measurement {
                 samples_s: samples(case.n, threads, &case.algorithm),
                 timing: "host monotonic clock".to_string(),
-                verification: Some(sortmark::measure::Verification {
-                    sorted: true,
-                    permutation: true,
-                    stable: None,
-                    first_unsorted: None,
-                }),
+                verification: Some(sortmark::measure::Verification::sorted_permutation()),
                 ..Measurement::default()
             };
             CaseResult::from_outcome(case, Outcome::Measured(m), def.seed, 4)

@@ -30,12 +30,7 @@ fn run_of(text: &str, run_id: &str, seconds: impl Fn(usize, usize) -> f64) -> Ru
                 samples_s: rounds_s.concat(),
                 rounds_s,
                 timing: "test".to_string(),
-                verification: Some(Verification {
-                    sorted: true,
-                    permutation: true,
-                    stable: None,
-                    first_unsorted: None,
-                }),
+                verification: Some(Verification::sorted_permutation()),
                 ..Measurement::default()
             };
             CaseResult::from_outcome(case, Outcome::Measured(m), 1, 2)

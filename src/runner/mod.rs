@@ -366,12 +366,7 @@ mod tests {
             Outcome::Measured(Measurement {
                 samples_s: vec![1e-3 * level; 3],
                 timing: "mock".to_string(),
-                verification: Some(Verification {
-                    sorted: true,
-                    permutation: true,
-                    stable: None,
-                    first_unsorted: None,
-                }),
+                verification: Some(Verification::sorted_permutation()),
                 ..Measurement::default()
             })
         }

@@ -245,12 +245,8 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
             if verified && verification.is_none() {
                 notes.push("the peer reported its output verified without details".to_string());
             }
-            let verification = verification.or(verified.then_some(Verification {
-                sorted: true,
-                permutation: true,
-                stable: None,
-                first_unsorted: None,
-            }));
+            let verification =
+                verification.or(verified.then_some(Verification::sorted_permutation()));
             Outcome::Measured(Measurement {
                 samples_s,
                 rounds_s: Vec::new(),
