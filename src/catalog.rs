@@ -52,7 +52,7 @@ pub enum CpuAlgorithm {
     RayonStable,
     /// rayon's `par_sort_unstable_by`: parallel.
     RayonUnstable,
-    /// sortmark's LSD/MSD radix sort ([`radix::par_radix_sort`]): stable, parallel.
+    /// sortmark's LSD/MSD radix sort (the CPU backend's `radix` module): stable, parallel.
     Radix,
 }
 

@@ -1,7 +1,7 @@
 //! Environment compatibility: probe the software stack a run depends on, judge what was seen
 //! against sortmark's needs and a data file of known incompatibilities, and say it as checks.
 //!
-//! [`needs`] says what a run needs from the machine ([`RunNeeds`]), which decides what is
+//! `needs` says what a run needs from the machine ([`RunNeeds`]), which decides what is
 //! probed; [`probe`] observes plain facts behind the [`Probe`] trait ([`SystemProbe`] is the
 //! real one; tests inject fakes); [`checks`] turns facts into [`Check`]s with pure functions;
 //! [`known_issues`] holds the rules file. A probe that fails becomes text in a check, never a
