@@ -18,5 +18,6 @@ pub mod measure;
 pub mod plan;
 pub mod record;
 pub mod report;
+pub mod reproduce;
 pub mod runner;
 pub mod units;

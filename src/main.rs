@@ -79,6 +79,29 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Run an archived run's definition again on this machine and compare it with the original.
+    ///
+    /// Same definition text and seed; peers from where the original found them while their
+    /// sources are unchanged, else from the copies archived in RUN_DIR. A changed peer is
+    /// refused before anything runs.
+    #[command(after_help = REPRODUCE_HELP)]
+    Reproduce {
+        /// The original run folder (it holds results.json and definition.toml).
+        run_dir: PathBuf,
+        /// Archive root of the new run [default: the original's archive root].
+        #[arg(long, value_name = "ROOT")]
+        out: Option<PathBuf>,
+        /// The comparison's folder, created (never overwritten) [default:
+        /// NEW_RUN/compare-<original run id>/].
+        #[arg(long, value_name = "DIR")]
+        compare_out: Option<PathBuf>,
+        /// A case is reproduced when its whole ratio interval is within 1 ± PCT %.
+        #[arg(long, value_name = "PCT", default_value = "2", value_parser = parse_percent)]
+        threshold: f64,
+        /// Replace the host name and other identifying strings in the new run.
+        #[arg(long)]
+        anonymize: bool,
+    },
     /// Export a run's ok cases for a continuous-benchmarking service.
     Export {
         /// The run folder (it holds results.json).
@@ -105,6 +128,19 @@ Exit codes:
      incomplete run
   3  any other error: no results.json, unreadable JSON, an output folder that exists or cannot
      be written";
+
+/// The exit codes of `sortmark reproduce`, shown under its `--help`.
+const REPRODUCE_HELP: &str = "\
+Prints the comparison of the new run against the original, ending in
+`reproduced: X of N cases within ±PCT %`, then the new run's folder as the last line.
+
+Exit codes:
+  0  no case is slower than the original
+  1  at least one case is slower
+  2  the run cannot be reproduced: it is not complete, a peer's source changed or is gone, or
+     its definition is not valid here
+  3  any other error (an unreadable run folder, a comparison folder that exists)
+  130  interrupted (the new run is saved; finish it with `sortmark run --resume`)";
 
 /// Exit code of a comparison with a slower case.
 const EXIT_SLOWER: u8 = 1;
@@ -138,6 +174,25 @@ fn main() -> ExitCode {
             threshold,
             out,
         } => compare(&base_run, &new_run, threshold, out.as_deref()),
+        Command::Reproduce {
+            run_dir,
+            out,
+            compare_out,
+            threshold,
+            anonymize,
+        } => {
+            if let Err(e) = sortmark::interrupt::install() {
+                eprintln!("warning: Ctrl-C will not save a partial run: {e}");
+            }
+            let options = sortmark::reproduce::ReproduceOptions {
+                archive_root: out,
+                compare_out,
+                threshold,
+                anonymize,
+                command_line: std::env::args().collect(),
+            };
+            reproduce(&run_dir, &options)
+        }
         Command::Export {
             run_dir,
             format,
@@ -178,6 +233,38 @@ fn compare(
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(if e.runs_incomparable() {
+                EXIT_INCOMPARABLE
+            } else {
+                EXIT_ERROR
+            })
+        }
+    }
+}
+
+fn reproduce(
+    run_dir: &std::path::Path,
+    options: &sortmark::reproduce::ReproduceOptions,
+) -> ExitCode {
+    match sortmark::reproduce::reproduce(run_dir, options, &runner::machine_limits()) {
+        Ok(done) => {
+            let Some(comparison) = &done.comparison else {
+                return finished(&done.run_dir, &done.run);
+            };
+            print!("{}", sortmark::compare::terminal::render(comparison));
+            println!("{}", comparison.reproduction_summary());
+            if let Some(dir) = &done.compare_dir {
+                eprintln!("wrote {}", dir.display());
+            }
+            println!("{}", done.run_dir.display());
+            ExitCode::from(if comparison.any_slower() {
+                EXIT_SLOWER
+            } else {
+                EXIT_OK
+            })
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.not_reproducible() {
                 EXIT_INCOMPARABLE
             } else {
                 EXIT_ERROR
@@ -269,7 +356,11 @@ fn run(definition: Option<PathBuf>, out: PathBuf, anonymize: bool) -> ExitCode {
 fn resume_run(dir: &std::path::Path) -> ExitCode {
     match runner::resume(dir, &runner::machine_limits()) {
         Ok((dir, run)) => finished(&dir, &run),
-        Err(e @ (runner::ResumeError::DefinitionChanged(_) | runner::ResumeError::Invalid(_))) => {
+        Err(
+            e @ (runner::ResumeError::DefinitionChanged(_)
+            | runner::ResumeError::Invalid(_)
+            | runner::ResumeError::PeerChanged(_)),
+        ) => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_BAD_DEFINITION)
         }

@@ -155,6 +155,7 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
         definition_path: "tests/synthetic.toml".to_string(),
         definition_text: text,
         definition: def,
+        sources: None,
         environment: env,
         checks,
         cases: results,

@@ -10,3 +10,5 @@ mod compat;
 mod cuda_gpu;
 mod reliability;
 mod report;
+#[cfg(unix)]
+mod reproduce;

@@ -278,6 +278,26 @@ impl Comparison {
         self.count(Verdict::Slower) > 0
     }
 
+    /// The line `sortmark reproduce` ends with, NEW being the reproduction: `reproduced: 101
+    /// of 103 cases within ±2 % (2 inconclusive)`.
+    pub fn reproduction_summary(&self) -> String {
+        let others: Vec<String> = Verdict::ALL[1..]
+            .iter()
+            .filter(|v| self.count(**v) > 0)
+            .map(|v| format!("{} {}", self.count(*v), v.name()))
+            .collect();
+        let mut line = format!(
+            "reproduced: {} of {} cases within ±{}",
+            self.count(Verdict::Same),
+            self.cases.len(),
+            format_percent(self.threshold)
+        );
+        if !others.is_empty() {
+            line.push_str(&format!(" ({})", others.join(", ")));
+        }
+        line
+    }
+
     /// The cases of `sweep`, in order.
     pub fn sweep_cases<'a>(&'a self, sweep: &'a str) -> impl Iterator<Item = &'a CaseComparison> {
         self.cases.iter().filter(move |c| c.identity.sweep == sweep)

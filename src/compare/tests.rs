@@ -47,6 +47,7 @@ fn run_of(text: &str, run_id: &str, seconds: impl Fn(usize, usize) -> f64) -> Ru
         definition_path: "unit.toml".to_string(),
         definition_text: text.to_string(),
         definition: def,
+        sources: None,
         environment: Environment::probe(true),
         checks: Vec::new(),
         cases,

@@ -87,6 +87,14 @@ impl Template {
         out
     }
 
+    /// The words that hold no placeholder, as written (program and file names among them).
+    pub fn literal_words(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().filter_map(|word| match word.as_slice() {
+            [Piece::Text(t)] => Some(t.as_str()),
+            _ => None,
+        })
+    }
+
     /// The words with every placeholder replaced by `value(name)`.
     pub fn fill(&self, value: impl Fn(&str) -> String) -> Vec<String> {
         self.words

@@ -3,5 +3,6 @@
 
 pub mod archive;
 mod run;
+pub mod sources;
 
 pub use run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};

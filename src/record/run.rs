@@ -15,6 +15,7 @@ use crate::measure::{
     across_rounds, half_width_at_level, summarize,
 };
 use crate::plan::{Case, CaseId};
+use crate::record::sources::Sources;
 
 /// The version of the `results.json` format this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -42,6 +43,10 @@ pub struct Run {
     pub definition_text: String,
     /// The parsed, validated definition.
     pub definition: ReportDef,
+    /// The folder its commands ran in and the files they ran, by content (`None` in runs made
+    /// before sources were recorded).
+    #[serde(default)]
+    pub sources: Option<Sources>,
     /// The machine and software the run saw.
     pub environment: Environment,
     /// Compatibility checks.

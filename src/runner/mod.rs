@@ -18,6 +18,7 @@ use crate::definition::{MachineLimits, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, plan};
 use crate::record::archive;
+use crate::record::sources::{SourceError, Sources};
 use crate::record::{Run, SCHEMA_VERSION};
 
 pub use executor::Executor;
@@ -37,9 +38,14 @@ pub struct RunOptions {
 /// A definition with where it came from and its exact text.
 #[derive(Debug, Clone)]
 pub struct Definition {
+    /// Where it was read from, as given (or [`crate::definition::QUICK_PATH`]).
     pub path: String,
     pub text: String,
     pub def: ReportDef,
+    /// The absolute folder its commands run in and its relative paths start from.
+    pub folder: PathBuf,
+    /// The absolute path of its file (`None`: the built-in definition).
+    pub file: Option<PathBuf>,
 }
 
 /// Runs every case of `definition` in a new run folder; returns the folder and the run.
@@ -51,6 +57,12 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     let run_id = archive::new_run_id(started);
     let dir = archive::create_run_dir(&options.archive_root, &definition.def.name, &run_id)?;
     archive::write_atomic(&dir.join("definition.toml"), definition.text.as_bytes())?;
+    let file = definition
+        .file
+        .as_deref()
+        .map(|f| (f, definition.text.as_str()));
+    let sources = Sources::collect(&definition.folder, file, &definition.def)?;
+    sources.archive_into(&dir)?;
 
     let mut environment = Environment::probe(options.anonymize);
     let mut gpus = GpuSession::probe();
@@ -81,12 +93,13 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         definition_path: definition.path,
         definition_text: definition.text,
         definition: definition.def,
+        sources: Some(sources),
         checks,
         environment,
         cases: Vec::with_capacity(cases.len()),
     };
     archive::save_results(&dir, &run)?;
-    let mut executor = executor_for(&run, gpus);
+    let mut executor = executor_for(&run, gpus, &definition.folder);
     let mut progress = TerminalProgress::new(cases.len() as u64);
     run_cases(
         &dir,
@@ -115,12 +128,22 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
             dir.join("definition.toml").display().to_string(),
         ));
     }
-    if run.definition_path != crate::definition::QUICK_PATH
-        && let Ok(current) = std::fs::read_to_string(&run.definition_path)
+    let definition_file = run
+        .sources
+        .as_ref()
+        .and_then(|s| s.definition.as_ref())
+        .map(|d| d.path.clone())
+        .or_else(|| {
+            (run.definition_path != crate::definition::QUICK_PATH)
+                .then(|| run.definition_path.clone())
+        });
+    if let Some(file) = definition_file
+        && let Ok(current) = std::fs::read_to_string(&file)
         && current != run.definition_text
     {
-        return Err(ResumeError::DefinitionChanged(run.definition_path.clone()));
+        return Err(ResumeError::DefinitionChanged(file));
     }
+    let folder = peer_folder(&run, dir).map_err(ResumeError::PeerChanged)?;
     let mut def = crate::definition::load(&run.definition_path, &run.definition_text, limits)
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
@@ -130,7 +153,7 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
     run.interrupted = false;
     archive::remove_stale_temporaries(dir);
     gpus.prepare(&gpu_ordinals(&remaining));
-    let mut executor = executor_for(&run, gpus);
+    let mut executor = executor_for(&run, gpus, &folder);
     let mut progress = TerminalProgress::new(remaining.len() as u64);
     run_cases(
         dir,
@@ -168,6 +191,8 @@ pub enum ResumeError {
     DefinitionChanged(String),
     #[error("the run's definition is no longer valid here:\n{0}")]
     Invalid(String),
+    #[error("{0}; start a new run instead")]
+    PeerChanged(SourceError),
     #[error("{0:#}")]
     Io(anyhow::Error),
 }
@@ -220,10 +245,8 @@ fn order_by_plan(run: &mut Run, planned: &[Case]) {
 }
 
 /// The executor of a run: sortmark's CPU sorts, the GPUs of `gpus`, and the definition's peers,
-/// which run in the definition's folder.
-fn executor_for(run: &Run, gpus: GpuSession) -> Executor {
-    let definition_path = (run.definition_path != crate::definition::QUICK_PATH)
-        .then(|| Path::new(&run.definition_path));
+/// which run in `folder`.
+fn executor_for(run: &Run, gpus: GpuSession, folder: &Path) -> Executor {
     let context = CaseContext {
         seed: run.definition.seed,
     };
@@ -232,8 +255,31 @@ fn executor_for(run: &Run, gpus: GpuSession) -> Executor {
         .with(BackendKind::Cuda, Box::new(gpus))
         .with(
             BackendKind::Command,
-            Box::new(CommandBackend::new(definition_path)),
+            Box::new(CommandBackend::new(folder.to_path_buf())),
         )
+}
+
+/// The folder to run `run`'s peers from again: where the run found them while they are
+/// unchanged, else the copies archived in `run_dir` ([`Sources::locate`]). A run recorded
+/// before sources were kept runs them from its definition's folder, as it did.
+pub fn peer_folder(run: &Run, run_dir: &Path) -> Result<PathBuf, SourceError> {
+    match &run.sources {
+        Some(sources) => sources.locate(run_dir),
+        None => Ok(definition_folder(
+            (run.definition_path != crate::definition::QUICK_PATH)
+                .then(|| Path::new(&run.definition_path)),
+        )),
+    }
+}
+
+/// The absolute folder of a definition file (`None`, the built-in one: the working directory),
+/// where its commands run and its relative paths start.
+fn definition_folder(file: Option<&Path>) -> PathBuf {
+    let dir = file
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// Renders the run's reports and updates the archive index (`ROOT/<name>/<run-id>/` → `ROOT`).
@@ -282,6 +328,8 @@ pub fn read_definition(
             path: crate::definition::QUICK_PATH.to_string(),
             text: crate::definition::QUICK_TOML.to_string(),
             def: crate::definition::load_builtin(limits)?,
+            folder: definition_folder(None),
+            file: None,
         }),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| DefinitionReadError::Io {
@@ -294,6 +342,8 @@ pub fn read_definition(
                 path: shown,
                 text,
                 def,
+                folder: definition_folder(Some(path)),
+                file: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
             })
         }
     }
@@ -401,6 +451,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             definition_path: "mock.toml".to_string(),
             definition_text: text.to_string(),
             definition: def,
+            sources: None,
             environment: Environment::probe(false),
             checks: Vec::new(),
             cases: Vec::new(),

@@ -47,16 +47,9 @@ pub struct CommandBackend {
 }
 
 impl CommandBackend {
-    /// A backend for a definition read from `definition_path` (`None`: the built-in one).
-    ///
-    /// The folder is made absolute, so that a program path taken from it does not depend on
-    /// the folder the program then runs in.
-    pub fn new(definition_path: Option<&Path>) -> CommandBackend {
-        let dir = definition_path
-            .and_then(Path::parent)
-            .filter(|d| !d.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let dir = std::path::absolute(&dir).unwrap_or(dir);
+    /// A backend whose commands run in `dir` (absolute: a program path taken from it must not
+    /// depend on the folder the program then runs in), the definition's folder.
+    pub fn new(dir: PathBuf) -> CommandBackend {
         CommandBackend {
             dir,
             builds: HashMap::new(),
@@ -344,7 +337,8 @@ mod tests {
         let d = def("peer");
         let mut case = crate::plan::plan(&d, None).remove(0);
         case.measure.min_time_s = 0.5;
-        let backend = CommandBackend::new(Some(Path::new("defs/t.toml")));
+        let defs = std::env::current_dir().unwrap().join("defs");
+        let backend = CommandBackend::new(defs.clone());
         let template = Template::parse(
             "peer {n} {key_type} {distribution} {seed} {repetitions} {max_repetitions} {warmup} {min_time} {timeout} {device} {algorithm} {checksum}",
         )
@@ -356,7 +350,6 @@ mod tests {
                 "peer", "16", "u32", "uniform", "7", "3", "100", "1", "0.5", "300", "0", "x", "99"
             ]
         );
-        let defs = std::env::current_dir().unwrap().join("defs");
         assert_eq!(
             backend.resolve("peers/p.py"),
             defs.join("peers/p.py").display().to_string()

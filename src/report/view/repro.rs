@@ -39,7 +39,11 @@ pub(super) fn repro(run: &Run) -> ReproView {
         definition_path: run.definition_path.clone(),
         definition_text: run.definition_text.trim_end().to_string(),
         rerun: format!(
-            "git checkout {}\ncargo run --release -- run RUN_FOLDER/definition.toml",
+            "git checkout {}\n\
+             # run the archived definition again and compare with this run:\n\
+             cargo run --release -- reproduce RUN_FOLDER\n\
+             # or only run it again (its peers are archived beside it):\n\
+             cargo run --release -- run RUN_FOLDER/definition.toml",
             env.git_commit
         ),
         rerender: "sortmark render RUN_FOLDER".to_string(),
