@@ -9,6 +9,8 @@ pub mod gpu;
 mod host;
 /// What else the machine did while a case ran.
 pub mod load;
+/// Settings outside the definition that change results.
+pub mod settings;
 /// How a host's GPUs are linked.
 pub mod topology;
 
@@ -37,6 +39,9 @@ pub struct Environment {
     pub git_dirty: Option<bool>,
     /// Whether identifying strings were replaced (`--anonymize`).
     pub anonymized: bool,
+    /// Environment variables and kernel settings that change results.
+    #[serde(default)]
+    pub settings: settings::Settings,
     /// The CUDA driver and NVRTC as the CUDA backend found them (or why it could not run).
     #[serde(default)]
     pub cuda: Option<gpu::CudaRecord>,
@@ -83,6 +88,7 @@ impl Environment {
                 _ => None,
             },
             anonymized: false,
+            settings: settings::Settings::probe(),
             cuda: None,
             gpus: Vec::new(),
             gpu_links: Vec::new(),

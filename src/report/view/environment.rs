@@ -14,7 +14,7 @@ use super::super::table::{Header, Row, Table};
 pub struct EnvView {
     /// A one-line summary.
     pub one_line: String,
-    /// Host, software and GPUs, in that order.
+    /// Host, software, settings that change results, and GPUs, in that order.
     pub sections: Vec<EnvSection>,
 }
 
@@ -64,6 +64,14 @@ pub fn environment(env: &Environment) -> EnvView {
         sections: vec![
             section("Host", host_facts(env)),
             section("Software", software_facts(env)),
+            section(
+                "Settings that change results",
+                env.settings
+                    .facts()
+                    .into_iter()
+                    .map(|(label, value)| fact(&label, value))
+                    .collect(),
+            ),
             gpu_section(env),
         ],
     }
