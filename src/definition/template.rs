@@ -111,6 +111,12 @@ impl Template {
     }
 }
 
+/// Words joined into one line a POSIX shell splits back into the same words, quoting those
+/// that need it (a word with a NUL byte, which no shell can pass, is shown unquoted).
+pub fn shell_line(words: &[String]) -> String {
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+}
+
 fn parse_word(word: &str) -> Result<Vec<Piece>, TemplateError> {
     let mut pieces = Vec::new();
     let mut text = String::new();

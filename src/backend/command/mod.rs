@@ -23,12 +23,11 @@ pub mod protocol;
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::backend::{Backend, CaseContext};
 use crate::data::{KeyData, generate};
-use crate::definition::template::Template;
+use crate::definition::template::{Template, shell_line};
 use crate::measure::Outcome;
 use crate::measure::{Measurement, Verification};
 use crate::plan::Case;
@@ -101,7 +100,7 @@ impl Backend for CommandBackend {
                 Err(nvcc::BuildError::Failed(reason)) => return Outcome::Failed { reason, notes },
             }
         }
-        notes.push(format!("command: {}", shown(&argv)));
+        notes.push(format!("command: {}", shell_line(&argv)));
         let timeout = Duration::from_secs_f64(case.measure.timeout_s);
         let output = match process::run(&argv, &self.dir, timeout) {
             Ok(output) => output,
@@ -264,30 +263,25 @@ fn or_nothing(s: String) -> String {
     }
 }
 
-/// The words of a command line, quoted where a shell would need it.
-fn shown(argv: &[String]) -> String {
-    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
-}
-
-/// The case's input as raw little-endian bytes in a temporary file, removed when dropped.
+/// The case's input as raw little-endian bytes in a temporary file, created exclusively
+/// under an unpredictable name and removed when dropped.
 ///
 /// Elements are written in order, each in its type's little-endian layout; a u32-u32 pair is
 /// its key followed by its value (the element's original index), 8 bytes per element.
 #[derive(Debug)]
-struct TempInput(PathBuf);
+struct TempInput(tempfile::TempPath);
 
 impl TempInput {
     fn write(data: &KeyData) -> std::io::Result<TempInput> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "sortmark-input-{}-{}-{}-{}.bin",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            data.key_type(),
-            data.len()
-        );
-        let input = TempInput(std::env::temp_dir().join(name));
-        let file = std::fs::File::create_new(&input.0)?;
+        let file = tempfile::Builder::new()
+            .prefix(&format!(
+                "sortmark-input-{}-{}-",
+                data.key_type(),
+                data.len()
+            ))
+            .suffix(".bin")
+            .tempfile()?;
+        let (file, path) = file.into_parts();
         let mut w = BufWriter::with_capacity(1 << 20, file);
         macro_rules! each {
             ($v:expr, $x:ident => $($bytes:expr),+) => {
@@ -306,13 +300,7 @@ impl TempInput {
             KeyData::U32U32(v) => each!(v, p => p.key, p.value),
         }
         w.flush()?;
-        Ok(input)
-    }
-}
-
-impl Drop for TempInput {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        Ok(TempInput(path))
     }
 }
 
@@ -366,7 +354,7 @@ mod tests {
         }]);
         let input = TempInput::write(&data).unwrap();
         assert_eq!(std::fs::read(&input.0).unwrap(), [4, 3, 2, 1, 1, 0, 0, 0]);
-        let path = input.0.clone();
+        let path = input.0.to_path_buf();
         drop(input);
         assert!(!path.exists());
     }

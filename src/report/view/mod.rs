@@ -23,7 +23,7 @@ use super::text;
 pub use cases::{case_label, case_table, headlines};
 pub use environment::{CheckView, EnvSection, EnvView, Fact, environment, gpu_table};
 pub use gpus::{Comparison, compare_gpus};
-pub use repro::{ReproView, shell_words};
+pub use repro::ReproView;
 
 /// Everything a report shows, in order.
 #[derive(Debug, Clone, Serialize)]

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::definition::template::shell_line;
 use crate::record::Run;
 
 use super::environment::commit;
@@ -32,7 +33,7 @@ pub struct ReproView {
 pub(super) fn repro(run: &Run) -> ReproView {
     let env = &run.environment;
     ReproView {
-        command_line: shell_words(&run.command_line),
+        command_line: shell_line(&run.command_line),
         version: env.sortmark_version.clone(),
         commit: commit(env),
         seed: run.definition.seed.to_string(),
@@ -50,33 +51,15 @@ pub(super) fn repro(run: &Run) -> ReproView {
     }
 }
 
-/// Arguments joined into one shell line, quoting those that need it.
-pub fn shell_words(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            let plain = !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c));
-            if plain {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn shell_words_quote_what_needs_it() {
+    fn command_lines_are_quoted_for_a_shell() {
         let args = ["sortmark", "run", "my defs/a.toml", "it's"].map(String::from);
-        assert_eq!(
-            shell_words(&args),
-            r"sortmark run 'my defs/a.toml' 'it'\''s'"
-        );
+        let line = shell_line(&args);
+        assert_eq!(line, r#"sortmark run 'my defs/a.toml' "it's""#);
+        assert_eq!(shlex::split(&line).unwrap(), args);
     }
 }
