@@ -13,6 +13,7 @@ pub mod data;
 pub mod definition;
 pub mod env;
 pub mod export;
+pub mod file_names;
 pub mod interrupt;
 pub mod measure;
 pub mod plan;

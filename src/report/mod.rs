@@ -46,8 +46,9 @@ fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Res
     std::fs::create_dir_all(plots_dir)
         .with_context(|| format!("could not create {}", plots_dir.display()))?;
     remove_old_plots(plots_dir);
+    let mut stems = crate::file_names::Stems::new();
     for (cell, figure) in plots::figures(run) {
-        let stem = file_stem(&figure.slug);
+        let stem = stems.unique(&figure.slug);
         let svg = plots::draw_svg(&figure)?;
         let png = plots::draw_png(&figure)?;
         write_atomic(&plots_dir.join(format!("{stem}.svg")), svg.as_bytes())?;
@@ -83,19 +84,6 @@ fn remove_old_plots(plots_dir: &Path) {
             let _ = std::fs::remove_file(path);
         }
     }
-}
-
-/// A file stem made of safe characters only.
-pub(crate) fn file_stem(slug: &str) -> String {
-    slug.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 /// The SVG document as an element to inline in HTML: without the XML declaration, and
