@@ -8,5 +8,6 @@ mod compare;
 #[cfg(unix)]
 mod compat;
 mod cuda_gpu;
+mod names;
 mod reliability;
 mod report;

@@ -48,8 +48,8 @@ pub struct Definition {
 /// flight is dropped, the run is saved as interrupted, and [`resume`] can finish it later.
 pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(PathBuf, Run)> {
     let started = chrono::Utc::now();
-    let run_id = archive::new_run_id(started);
-    let dir = archive::create_run_dir(&options.archive_root, &definition.def.name, &run_id)?;
+    let (dir, run_id) =
+        archive::create_run_dir(&options.archive_root, &definition.def.name, started)?;
     archive::write_atomic(&dir.join("definition.toml"), definition.text.as_bytes())?;
 
     let mut environment = Environment::probe(options.anonymize);
