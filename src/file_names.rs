@@ -2,6 +2,10 @@
 //! sweep's plots, a definition's archive folder) and every temporary file it writes is named
 //! here, so that no such name can be too long, escape its folder or collide with another.
 //!
+//! Temporary files are created here too ([`create_temporary`], [`write_whole`]): exclusively,
+//! under a name nobody can predict, so that a file or link planted beside the destination is
+//! never written through.
+//!
 //! A name keeps its safe characters: ASCII letters and digits, `-`, `_`, and `.` inside the
 //! name. Anything else becomes `-`; a leading `-` or `.` becomes `_` (no hidden files, no
 //! option-like names, never `.` or `..`). A name that had to change, or that is longer than
@@ -11,7 +15,10 @@
 //! stems of one run distinct, also on a file system that ignores case.
 
 use std::collections::HashSet;
+use std::fs;
 use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 /// The longest stem, in bytes: with an extension, a hash and a temporary suffix it stays far
 /// below the 255 bytes most file systems allow a name.
@@ -143,6 +150,60 @@ pub fn temporary_owner(name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
+/// How many fresh names [`create_temporary`] tries before it gives up.
+const TEMPORARY_ATTEMPTS: usize = 16;
+
+/// A new, empty temporary file beside `path`, and its path: created exclusively (a file or a
+/// link already at the name is never opened, let alone followed) under a fresh
+/// [`temporary`] name.
+pub fn create_temporary(path: &Path) -> io::Result<(PathBuf, fs::File)> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} has no file name", path.display()),
+        )
+    })?;
+    let name = name.to_string_lossy();
+    for _ in 0..TEMPORARY_ATTEMPTS {
+        let tmp = path.with_file_name(temporary(&name));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{TEMPORARY_ATTEMPTS} fresh temporary names beside {} were all taken",
+            path.display()
+        ),
+    ))
+}
+
+/// Writes `contents` to `path` whole or not at all: into a [`create_temporary`] file, synced,
+/// then renamed into place (a rename replaces a link at `path`, never what it points to). A
+/// write that fails (a full disk) removes its temporary file.
+pub fn write_whole(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let (tmp, mut file) = create_temporary(path)?;
+    let written = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&tmp, path)
+        });
+    if written.is_err() {
+        // The error says what went wrong; a half-written temporary file is of no use.
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// 64 bits no other process can predict.
 fn unpredictable() -> u64 {
     // Each `RandomState` holds fresh keys seeded from the operating system's randomness; a
@@ -215,6 +276,42 @@ mod tests {
         assert_eq!(lower.len(), names.len(), "{got:?}");
         assert_eq!(got[0], "Size");
         assert_eq!(got[4], "a-b");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_a_temporary_name_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let path = dir.path().join("out.json");
+        // sortmark once named its temporary files `.<name>.tmp-<pid>`: plant links there.
+        for pid in [std::process::id(), std::process::id() + 1] {
+            let planted = dir.path().join(format!(".out.json.tmp-{pid}"));
+            std::os::unix::fs::symlink(&victim, planted).unwrap();
+        }
+        write_whole(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        // A link at the destination itself is replaced, not written through.
+        std::os::unix::fs::symlink(&victim, dir.path().join("linked")).unwrap();
+        write_whole(&dir.path().join("linked"), b"also new").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        // A rename over a non-empty folder fails after the temporary file was written.
+        let path = dir.path().join("taken");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("inside"), "x").unwrap();
+        assert!(write_whole(&path, b"data").is_err());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["taken"]);
     }
 
     #[test]

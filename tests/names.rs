@@ -69,3 +69,46 @@ fn a_definition_named_dot_dot_runs_inside_the_archive_and_is_listed() {
         "three definitions and the archive, nothing beside them"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_link_planted_at_the_old_temporary_name_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    fs::write(&victim, "precious").unwrap();
+    // sortmark once wrote `.<name>.tmp-<pid>`: anyone could plant a link at that name.
+    let planted = dir
+        .path()
+        .join(format!(".results.json.tmp-{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    sortmark::record::archive::write_atomic(&dir.path().join("results.json"), b"{}").unwrap();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("results.json")).unwrap(),
+        "{}"
+    );
+}
+
+#[test]
+fn render_removes_the_temporaries_a_killed_render_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let definition = tmp.path().join("one.toml");
+    fs::write(&definition, ONE_CASE).unwrap();
+    let dir = run(&definition, &tmp.path().join("archive"));
+    // No process has an id this large (Linux allows at most 2^22).
+    let dead = 2_000_000_000u32;
+    let left = [
+        dir.join(format!(".report.html.tmp-{dead}-00112233")),
+        dir.join(format!(".results.json.tmp-{dead}")),
+        dir.join("plots")
+            .join(format!(".s-keys-per-s.png.tmp-{dead}-44556677")),
+    ];
+    for path in &left {
+        fs::write(path, "half a file").unwrap();
+    }
+    sortmark().arg("render").arg(&dir).assert().success();
+    for path in &left {
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+    assert!(dir.join("report.html").is_file());
+}

@@ -4,11 +4,11 @@
 //! `definition.toml` and the rendered reports.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use crate::file_names;
 use crate::record::{Run, SCHEMA_VERSION};
 
 /// The default archive root, relative to the working directory.
@@ -94,35 +94,57 @@ fn definition_dir(root: &Path, definition_name: &str) -> anyhow::Result<PathBuf>
 }
 
 /// Writes `contents` to `path` through a temporary file renamed into place, so a reader never
-/// sees half a file, even if the process dies mid-write.
+/// sees half a file, even if the process dies mid-write (see [`file_names::write_whole`]: the
+/// temporary file is created exclusively under a name nobody can predict).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} has no file name", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().with_context(|| format!("could not write {}", path.display()))
+    file_names::write_whole(path, contents)
+        .with_context(|| format!("could not write {}", path.display()))
 }
 
-/// Removes temporary files a killed process left behind in a run folder.
+/// Removes the temporary files and folders that a killed process (a run, a render, a
+/// comparison) left in `dir`: those whose writer no longer runs. A live writer's are left
+/// alone, as is anything that is not a temporary name.
 pub fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(".tmp-") {
-            let _ = fs::remove_file(entry.path());
+        let name = entry.file_name();
+        let Some(owner) = file_names::temporary_owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        if process_runs(owner) {
+            continue;
         }
+        let path = entry.path();
+        // A link is removed itself, never what it points to.
+        let _ = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
+            _ => fs::remove_file(&path),
+        };
+    }
+}
+
+/// Whether a process with id `pid` runs (or may: where that cannot be told, it is assumed to).
+fn process_runs(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        let found = unsafe { libc::kill(pid, 0) } == 0;
+        found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        true
     }
 }
 
@@ -239,9 +261,39 @@ mod tests {
         write_atomic(&path, b"[1]").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "[1]");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-        fs::write(dir.path().join(".x.json.tmp-99"), "half").unwrap();
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has an id this large (Linux allows at most 2^22).
+        let dead = 2_000_000_000u32;
+        let live = std::process::id();
+        let stale = [
+            format!(".x.json.tmp-{dead}"),
+            format!(".x.json.tmp-{dead}-0123456789abcdef"),
+        ];
+        for name in &stale {
+            fs::write(dir.path().join(name), "half").unwrap();
+        }
+        fs::create_dir(dir.path().join(format!(".compare-x.tmp-{dead}-01"))).unwrap();
+        let kept = [
+            format!(".y.json.tmp-{live}-0123"),
+            "x.json".to_string(),
+            ".tmp-x".to_string(),
+        ];
+        for name in &kept {
+            fs::write(dir.path().join(name), "keep").unwrap();
+        }
         remove_stale_temporaries(dir.path());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut expected = kept.to_vec();
+        expected.sort();
+        assert_eq!(left, expected);
     }
 
     #[test]

@@ -166,7 +166,8 @@ fn gpus(run: &Run) -> String {
 /// Writes `index.html` and `index.md` at the root of the archive.
 ///
 /// The index is rebuilt from every run folder under an exclusive lock on `ROOT/.index.lock`,
-/// so two runs finishing at once each write an index that holds the other's entry too.
+/// so two runs finishing at once each write an index that holds the other's entry too; the
+/// temporary files a killed writer left at the root are removed.
 pub fn update(root: &Path) -> anyhow::Result<()> {
     let lock_path = root.join(".index.lock");
     let lock = std::fs::OpenOptions::new()
@@ -177,6 +178,7 @@ pub fn update(root: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("could not open {}", lock_path.display()))?;
     lock.lock()
         .with_context(|| format!("could not lock {}", lock_path.display()))?;
+    archive::remove_stale_temporaries(root);
     let rows = scan(root)?;
     let view = IndexView { runs: &rows };
     let html = templates::render("index.html", &view)?;

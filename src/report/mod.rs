@@ -25,12 +25,14 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::record::Run;
-use crate::record::archive::write_atomic;
+use crate::record::archive::{remove_stale_temporaries, write_atomic};
 
 use view::{PlotView, ReportView};
 
-/// Writes every report of `run` into its folder `dir`.
+/// Writes every report of `run` into its folder `dir`, first removing the temporary files a
+/// killed run or render left there.
 pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
+    remove_stale_temporaries(dir);
     let mut view = ReportView::from_run(run);
     draw_plots(run, &mut view, &dir.join("plots"))?;
     for output in outputs::ALL {
@@ -46,6 +48,7 @@ fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Res
     std::fs::create_dir_all(plots_dir)
         .with_context(|| format!("could not create {}", plots_dir.display()))?;
     remove_old_plots(plots_dir);
+    remove_stale_temporaries(plots_dir);
     let mut stems = crate::file_names::Stems::new();
     for (cell, figure) in plots::figures(run) {
         let stem = stems.unique(&figure.slug);
