@@ -170,13 +170,13 @@ fn plain_run() -> Run {
     )
 }
 
-fn render(run: &Run) -> tempfile::TempDir {
+pub fn render(run: &Run) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     sortmark::report::render_all(run, dir.path()).unwrap();
     dir
 }
 
-fn read(dir: &Path, name: &str) -> String {
+pub fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
@@ -517,7 +517,7 @@ fn list_command_prints_the_archive() {
 }
 
 /// `run` with its sweeps renamed, in its definition and in its cases alike.
-fn with_sweeps_renamed(mut run: Run, renames: &[(&str, &str)]) -> Run {
+pub fn with_sweeps_renamed(mut run: Run, renames: &[(&str, &str)]) -> Run {
     let renamed = |name: &mut String| {
         if let Some((_, to)) = renames.iter().find(|(from, _)| from == name) {
             *name = (*to).to_string();

@@ -8,6 +8,7 @@ mod compare;
 #[cfg(unix)]
 mod compat;
 mod cuda_gpu;
+mod escaping;
 mod names;
 mod reliability;
 mod report;

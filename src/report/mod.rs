@@ -8,7 +8,8 @@
 //!
 //! Dependencies run one way: [`text`] (escaping) ← [`table`] ← [`view`] ← [`outputs`], the
 //! outputs rendering through `templates`, which needs only [`text`]; [`plots`] needs nothing
-//! else here, and [`index`] only the table, the templates and the view's run state.
+//! else here, and [`index`] only the table, the templates, the text helpers and the view's run
+//! state.
 
 #![warn(missing_docs)]
 

@@ -1,0 +1,116 @@
+//! Output escaping: user text that would add markup to a Markdown output, a formula to
+//! results.csv, or control characters to the terminal, each tried on every output it reaches.
+
+use std::fs;
+
+use pulldown_cmark::{Event, Options, Parser};
+use sortmark::definition::Cell;
+use sortmark::record::Run;
+
+use crate::report::{read, render, synthetic_run, with_sweeps_renamed};
+
+/// The synthetic run with backticks where a Markdown output places definition text: in sweep
+/// names (shown as code), in a sweep's source and in the definition (shown in fenced blocks),
+/// and a fence the narrative leaves open.
+fn backtick_run() -> Run {
+    let mut run = with_sweeps_renamed(
+        synthetic_run(
+            "<script>alert('title')</script>",
+            "Narrative.\n\n````\n<img src=x onerror=alert('narrative')>\n",
+        ),
+        &[
+            ("size", "a` <img src=x onerror=alert('name')> `b"),
+            ("threads", "``<script>alert('ticks')</script>``"),
+        ],
+    );
+    for cell in &mut run.definition.cells {
+        if let Cell::Sweep(sweep) = cell {
+            sweep
+                .source
+                .push_str("\n# ````\n# <img src=x onerror=alert('source')>");
+        }
+    }
+    run
+}
+
+/// The raw HTML a GitHub-flavoured Markdown reader passes through from `md`, less the
+/// `<details>` and `<summary>` tags sortmark writes itself.
+fn raw_html(md: &str) -> Vec<String> {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    Parser::new_ext(md, options)
+        .filter_map(|e| match e {
+            Event::Html(h) | Event::InlineHtml(h) => Some(h.trim().to_string()),
+            _ => None,
+        })
+        .filter(|h| {
+            !["<details>", "</details>", "<summary>", "</summary>"]
+                .iter()
+                .any(|own| h.starts_with(own))
+        })
+        .collect()
+}
+
+/// The text of every Markdown cell of a notebook.
+fn notebook_markdown(ipynb: &str) -> Vec<String> {
+    let nb: serde_json::Value = serde_json::from_str(ipynb).unwrap();
+    nb["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cell_type"] == "markdown")
+        .map(|c| {
+            c["source"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn backticks_in_names_and_definition_text_add_no_html_to_markdown_outputs() {
+    let dir = render(&backtick_run());
+    for name in ["report.md", "summary.md"] {
+        let md = read(dir.path(), name);
+        assert_eq!(
+            raw_html(&md),
+            Vec::<String>::new(),
+            "raw HTML in {name}:\n{md}"
+        );
+    }
+    let md = read(dir.path(), "report.md");
+    assert!(
+        md.contains("**Sweep ``a` <img"),
+        "the name is shown as code: {md}"
+    );
+    for cell in notebook_markdown(&read(dir.path(), "report.ipynb")) {
+        assert_eq!(
+            raw_html(&cell),
+            Vec::<String>::new(),
+            "raw HTML in a notebook cell:\n{cell}"
+        );
+    }
+}
+
+#[test]
+fn a_parenthesis_in_a_folder_name_adds_no_html_to_the_index() {
+    let root = tempfile::tempdir().unwrap();
+    let name = "x)<img src=x onerror=alert(1)>";
+    let run_dir = root.path().join(name).join("20261124T060000Z-abcd");
+    fs::create_dir_all(&run_dir).unwrap();
+    let run = synthetic_run("Synthetic sorts", "Plain.");
+    sortmark::record::archive::save_results(&run_dir, &run).unwrap();
+    sortmark::report::index::update(root.path()).unwrap();
+    let md = read(root.path(), "index.md");
+    assert_eq!(raw_html(&md), Vec::<String>::new(), "{md}");
+    assert!(
+        md.contains(
+            "](x%29%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E/20261124T060000Z-abcd/report.md)"
+        ),
+        "{md}"
+    );
+    let html = read(root.path(), "index.html");
+    assert!(!html.contains("<img"), "{html}");
+}
