@@ -114,3 +114,45 @@ fn a_parenthesis_in_a_folder_name_adds_no_html_to_the_index() {
     let html = read(root.path(), "index.html");
     assert!(!html.contains("<img"), "{html}");
 }
+
+#[test]
+fn csv_text_cells_that_start_like_formulas_stay_text_and_numbers_stay_numbers() {
+    let mut run = with_sweeps_renamed(
+        synthetic_run("Synthetic sorts", "Plain."),
+        &[("size", "=1+1"), ("threads", "@SUM(A1)")],
+    );
+    let failed = run
+        .cases
+        .iter_mut()
+        .find(|c| c.reason.is_some())
+        .expect("a case with a reason");
+    failed.reason = Some("-2+3 from a peer".to_string());
+    let negative = run
+        .cases
+        .iter_mut()
+        .find(|c| c.speedup.is_some())
+        .expect("a case with a speed-up");
+    negative.speedup = Some(-1.5);
+    let dir = render(&run);
+    let csv = read(dir.path(), "results.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    for row in &rows {
+        for cell in [row[column("sweep")], row[column("reason")]] {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "a formula in results.csv: {cell}"
+            );
+        }
+    }
+    let cells: Vec<&str> = rows.iter().flatten().copied().collect();
+    for guarded in ["'=1+1", "'@SUM(A1)", "'-2+3 from a peer"] {
+        assert!(cells.contains(&guarded), "{guarded} missing:\n{csv}");
+    }
+    assert!(
+        rows.iter().any(|r| r[column("speedup")] == "-1.5e0"),
+        "a negative number was changed:\n{csv}"
+    );
+}
