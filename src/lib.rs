@@ -20,4 +20,5 @@ pub mod plan;
 pub mod record;
 pub mod report;
 pub mod runner;
+pub mod terminal;
 pub mod units;

@@ -156,3 +156,67 @@ fn csv_text_cells_that_start_like_formulas_stay_text_and_numbers_stay_numbers() 
         "a negative number was changed:\n{csv}"
     );
 }
+
+/// A definition whose title and peer's stderr hold escape sequences (clear the screen, set
+/// the window's title, ring the bell) and line breaks.
+#[cfg(unix)]
+const ESCAPING_PEER: &str = r#"title = "Peer \u001b[2J\u001b]0;pwned\u0007 title\nsecond line"
+[measure]
+warmup = 0
+repetitions = 1
+rounds = 1
+[[cell]]
+sweep = { name = "p", backend = "command", algorithms = ["x"], sizes = [16], command = '''sh -c 'printf "\033[2Jboom\033]0;pwned\007\nline two\n" >&2; exit 3' ''' }
+"#;
+
+/// Whether `text` holds a character a terminal would act on (line breaks aside).
+#[cfg(unix)]
+fn has_controls(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+#[cfg(unix)]
+#[test]
+fn titles_and_a_peers_stderr_reach_the_terminal_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let definition = tmp.path().join("peer.toml");
+    fs::write(&definition, ESCAPING_PEER).unwrap();
+    let out = tmp.path().join("archive");
+    let run = assert_cmd::Command::cargo_bin("sortmark")
+        .unwrap()
+        .arg("run")
+        .arg(&definition)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "the peer's case failed");
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(!has_controls(&stderr), "{stderr:?}");
+    let failed: Vec<&str> = stderr.lines().filter(|l| l.contains("FAILED:")).collect();
+    assert_eq!(failed.len(), 1, "{stderr}");
+    assert!(
+        failed[0].contains("␛[2Jboom") && failed[0].contains("line two"),
+        "the peer's stderr is shown on the progress line: {}",
+        failed[0]
+    );
+    let list = assert_cmd::Command::cargo_bin("sortmark")
+        .unwrap()
+        .arg("list")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let stdout = String::from_utf8(list.stdout).unwrap();
+    assert!(!has_controls(&stdout), "{stdout:?}");
+    assert_eq!(
+        stdout.lines().count(),
+        3,
+        "a heading, a rule and one row:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("Peer ␛[2J␛]0;pwned␇ title second line"),
+        "{stdout}"
+    );
+}

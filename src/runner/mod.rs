@@ -240,15 +240,17 @@ fn executor_for(run: &Run, gpus: GpuSession) -> Executor {
 /// The results are already saved: a report that cannot be rendered is a warning, not a lost run.
 fn publish(dir: &Path, run: &Run) {
     if let Err(e) = crate::report::render_all(run, dir) {
-        eprintln!(
+        crate::terminal::err_line(&format!(
             "warning: could not render the reports ({e:#}); retry with `sortmark render {}`",
             dir.display()
-        );
+        ));
     }
     if let Some(root) = dir.parent().and_then(Path::parent)
         && let Err(e) = crate::report::index::update(root)
     {
-        eprintln!("warning: could not update the archive index: {e:#}");
+        crate::terminal::err_line(&format!(
+            "warning: could not update the archive index: {e:#}"
+        ));
     }
 }
 
