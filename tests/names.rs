@@ -112,3 +112,26 @@ fn render_removes_the_temporaries_a_killed_render_left() {
     }
     assert!(dir.join("report.html").is_file());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_plots_folder_planted_as_a_link_is_refused_and_its_target_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let definition = tmp.path().join("one.toml");
+    fs::write(&definition, ONE_CASE).unwrap();
+    let dir = run(&definition, &tmp.path().join("archive"));
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::write(elsewhere.join("precious.png"), "precious").unwrap();
+    fs::remove_dir_all(dir.join("plots")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("plots")).unwrap();
+    let render = sortmark().arg("render").arg(&dir).output().unwrap();
+    assert_eq!(render.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&render.stderr).contains("symbolic link"));
+    let left: Vec<_> = fs::read_dir(&elsewhere).unwrap().collect();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        fs::read_to_string(elsewhere.join("precious.png")).unwrap(),
+        "precious"
+    );
+}

@@ -48,6 +48,16 @@ pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
 fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(plots_dir)
         .with_context(|| format!("could not create {}", plots_dir.display()))?;
+    // Old plots are removed and new ones written here: through a link, that would be in
+    // another folder.
+    let meta = std::fs::symlink_metadata(plots_dir)
+        .with_context(|| format!("could not read {}", plots_dir.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!(
+            "{} is not a folder (a symbolic link?): sortmark writes plots only inside the run folder",
+            plots_dir.display()
+        );
+    }
     remove_old_plots(plots_dir);
     remove_stale_temporaries(plots_dir);
     let mut stems = crate::file_names::Stems::new();
