@@ -1,5 +1,9 @@
 //! Embeds the build's provenance: git commit and dirty flag, rustc version, target and profile.
 //! Without git (a source tarball) it warns and embeds "unknown"; it never fails the build.
+#![expect(
+    clippy::disallowed_macros,
+    reason = "a build script speaks to cargo on stdout, not to a terminal"
+)]
 
 use std::process::Command;
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sortmark::runner::{self, DefinitionReadError, RunOptions};
+use sortmark::terminal;
 
 /// Exit code of a run whose cases all verified.
 const EXIT_OK: u8 = 0;
@@ -158,7 +159,7 @@ fn main() -> ExitCode {
             anonymize,
         } => {
             if let Err(e) = sortmark::interrupt::install() {
-                eprintln!("warning: Ctrl-C will not save a partial run: {e}");
+                terminal::err_line(&format!("warning: Ctrl-C will not save a partial run: {e}"));
             }
             match resume {
                 Some(dir) => resume_run(&dir),
@@ -182,7 +183,7 @@ fn main() -> ExitCode {
             anonymize,
         } => {
             if let Err(e) = sortmark::interrupt::install() {
-                eprintln!("warning: Ctrl-C will not save a partial run: {e}");
+                terminal::err_line(&format!("warning: Ctrl-C will not save a partial run: {e}"));
             }
             let options = sortmark::reproduce::ReproduceOptions {
                 archive_root: out,
@@ -222,8 +223,8 @@ fn compare(
 ) -> ExitCode {
     match sortmark::compare::compare_dirs(base, new, threshold, out) {
         Ok((comparison, dir)) => {
-            print!("{}", sortmark::compare::terminal::render(&comparison));
-            eprintln!("wrote {}", dir.display());
+            terminal::out(&sortmark::compare::terminal::render(&comparison));
+            terminal::err_line(&format!("wrote {}", dir.display()));
             ExitCode::from(if comparison.any_slower() {
                 EXIT_SLOWER
             } else {
@@ -231,7 +232,7 @@ fn compare(
             })
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            terminal::err_line(&format!("error: {e}"));
             ExitCode::from(if e.runs_incomparable() {
                 EXIT_INCOMPARABLE
             } else {
@@ -250,12 +251,12 @@ fn reproduce(
             let Some(comparison) = &done.comparison else {
                 return finished(&done.run_dir, &done.run);
             };
-            print!("{}", sortmark::compare::terminal::render(comparison));
-            println!("{}", comparison.reproduction_summary());
+            terminal::out(&sortmark::compare::terminal::render(comparison));
+            terminal::out_line(&comparison.reproduction_summary());
             if let Some(dir) = &done.compare_dir {
-                eprintln!("wrote {}", dir.display());
+                terminal::err_line(&format!("wrote {}", dir.display()));
             }
-            println!("{}", done.run_dir.display());
+            terminal::out_line(&done.run_dir.display().to_string());
             ExitCode::from(if comparison.any_slower() {
                 EXIT_SLOWER
             } else {
@@ -263,7 +264,7 @@ fn reproduce(
             })
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            terminal::err_line(&format!("error: {e}"));
             ExitCode::from(if e.not_reproducible() {
                 EXIT_INCOMPARABLE
             } else {
@@ -283,14 +284,14 @@ fn export(
     let written = exported.and_then(|text| match out {
         Some(path) => sortmark::record::archive::write_atomic(path, text.as_bytes()),
         None => {
-            print!("{text}");
+            terminal::out_data(&text);
             Ok(())
         }
     });
     match written {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            terminal::err_line(&format!("error: {e:#}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -299,11 +300,11 @@ fn export(
 fn render(run_dir: &std::path::Path) -> ExitCode {
     match sortmark::report::render_dir(run_dir) {
         Ok(_) => {
-            println!("{}", run_dir.display());
+            terminal::out_line(&run_dir.display().to_string());
             ExitCode::from(EXIT_OK)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            terminal::err_line(&format!("error: {e:#}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -312,11 +313,11 @@ fn render(run_dir: &std::path::Path) -> ExitCode {
 fn list(root: &std::path::Path) -> ExitCode {
     match sortmark::report::index::list(root) {
         Ok(table) => {
-            print!("{table}");
+            terminal::out(&table);
             ExitCode::from(EXIT_OK)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            terminal::err_line(&format!("error: {e:#}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -329,7 +330,9 @@ fn relaunch_with_nvrtc() {
     if let Some(mut command) = sortmark::backend::cuda::nvrtc_path::relaunch_command() {
         use std::os::unix::process::CommandExt;
         let error = command.exec();
-        eprintln!("warning: could not restart with NVRTC on the library path: {error}");
+        terminal::err_line(&format!(
+            "warning: could not restart with NVRTC on the library path: {error}"
+        ));
     }
 }
 
@@ -347,7 +350,7 @@ fn run(definition: Option<PathBuf>, out: PathBuf, anonymize: bool) -> ExitCode {
     match runner::execute(definition, &options) {
         Ok((dir, run)) => finished(&dir, &run),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            terminal::err_line(&format!("error: {e:#}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -361,11 +364,11 @@ fn resume_run(dir: &std::path::Path) -> ExitCode {
             | runner::ResumeError::Invalid(_)
             | runner::ResumeError::PeerChanged(_)),
         ) => {
-            eprintln!("error: {e}");
+            terminal::err_line(&format!("error: {e}"));
             ExitCode::from(EXIT_BAD_DEFINITION)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            terminal::err_line(&format!("error: {e}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -374,20 +377,20 @@ fn resume_run(dir: &std::path::Path) -> ExitCode {
 /// Reports a run's outcome and prints its folder as the last line of stdout.
 fn finished(dir: &std::path::Path, run: &sortmark::record::Run) -> ExitCode {
     let (ok, skipped, failed) = run.counts();
-    eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
+    terminal::err_line(&format!("{ok} ok, {skipped} skipped, {failed} failed"));
     if run.has_failures() {
-        eprintln!(
+        terminal::err_line(&format!(
             "error: {failed} case(s) FAILED; see their reasons in {}",
             dir.join("results.json").display()
-        );
+        ));
     }
     if run.interrupted {
-        eprintln!(
+        terminal::err_line(&format!(
             "interrupted: the finished cases are saved; finish with `sortmark run --resume {}`",
             dir.display()
-        );
+        ));
     }
-    println!("{}", dir.display());
+    terminal::out_line(&dir.display().to_string());
     let code = if run.interrupted {
         sortmark::interrupt::EXIT_INTERRUPTED
     } else if run.has_failures() {
@@ -402,7 +405,7 @@ fn check(definition: Option<PathBuf>) -> ExitCode {
     match runner::read_definition(definition.as_deref(), &runner::machine_limits()) {
         Ok(d) => {
             let cases = sortmark::plan::plan(&d.def, None);
-            println!("{}: valid, {} cases", d.path, cases.len());
+            terminal::out_line(&format!("{}: valid, {} cases", d.path, cases.len()));
             ExitCode::from(EXIT_OK)
         }
         Err(e) => definition_error(&e),
@@ -410,6 +413,6 @@ fn check(definition: Option<PathBuf>) -> ExitCode {
 }
 
 fn definition_error(e: &DefinitionReadError) -> ExitCode {
-    eprintln!("error: {e}");
+    terminal::err_line(&format!("error: {e}"));
     ExitCode::from(EXIT_BAD_DEFINITION)
 }

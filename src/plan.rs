@@ -42,12 +42,8 @@ impl Case {
         describe(&self.id())
     }
 
-    /// A stable key that identifies the case within its run (used to resume and to compare).
-    pub fn key(&self) -> String {
-        self.id().key()
-    }
-
-    /// The axis values that identify the case.
+    /// The axis values that identify the case within its run (resume and plan order match on
+    /// them, field by field).
     pub fn id(&self) -> CaseId<'_> {
         CaseId {
             sweep: &self.sweep,
@@ -63,7 +59,11 @@ impl Case {
 }
 
 /// The axis values that identify a case, shared by planned cases and their results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Two cases are the same case when every field is equal: the id is compared and hashed field
+/// by field, never as a string joined from its fields, where a separator inside a name (a
+/// sweep "a/b", a peer's algorithm "b/c") could make two cases one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CaseId<'a> {
     pub sweep: &'a str,
     pub backend: BackendKind,
@@ -76,8 +76,10 @@ pub struct CaseId<'a> {
 }
 
 impl CaseId<'_> {
-    /// A stable key, unique within a run: `sweep/algorithm/key/distribution/n/threads/device`.
-    pub fn key(&self) -> String {
+    /// The text a case's bootstrap stream is derived from,
+    /// `sweep/algorithm/key/distribution/n/threads/device`: not an identity (two cases may share
+    /// it, and then only share a stream), kept so that statistics stay as earlier runs made them.
+    pub fn seed_text(&self) -> String {
         let or_dash = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
         format!(
             "{}/{}/{}/{}/{}/{}/{}",
@@ -304,7 +306,22 @@ sweep = { backend = "cpu", algorithms = ["std-unstable"], keys = ["u32", "f32"],
 sweep = { backend = "cpu", algorithms = ["rayon-unstable"], keys = ["u32", "i32"], distributions = ["uniform", "sorted"], sizes = [16, 32], threads = [1, 2] }
 "#,
         );
-        let keys: std::collections::HashSet<_> = c.iter().map(Case::key).collect();
-        assert_eq!(keys.len(), c.len());
+        let ids: std::collections::HashSet<_> = c.iter().map(Case::id).collect();
+        assert_eq!(ids.len(), c.len());
+    }
+
+    #[test]
+    fn cases_whose_joined_names_agree_are_still_two_cases() {
+        let c = cases(
+            r#"title = "t"
+[[cell]]
+sweep = { name = "a", backend = "command", algorithms = ["b/c"], sizes = [16], command = "peer" }
+[[cell]]
+sweep = { name = "a/b", backend = "command", algorithms = ["c"], sizes = [16], command = "peer" }
+"#,
+        );
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].id().seed_text(), c[1].id().seed_text());
+        assert_ne!(c[0].id(), c[1].id());
     }
 }

@@ -1,6 +1,10 @@
 //! GPU tests of the CUDA backend. They need an NVIDIA GPU, so they are ignored by default:
 //! on a GPU machine run `cargo test -- --ignored cuda_gpu` (or the test binary with
 //! `--ignored cuda_gpu`).
+#![expect(
+    clippy::disallowed_macros,
+    reason = "GPU tests print the facts they saw for `--nocapture`"
+)]
 
 use std::path::PathBuf;
 

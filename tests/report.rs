@@ -171,13 +171,13 @@ fn plain_run() -> Run {
     )
 }
 
-fn render(run: &Run) -> tempfile::TempDir {
+pub fn render(run: &Run) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     sortmark::report::render_all(run, dir.path()).unwrap();
     dir
 }
 
-fn read(dir: &Path, name: &str) -> String {
+pub fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
@@ -515,4 +515,58 @@ fn list_command_prints_the_archive() {
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("Synthetic sorts"), "{stdout}");
+}
+
+/// `run` with its sweeps renamed, in its definition and in its cases alike.
+pub fn with_sweeps_renamed(mut run: Run, renames: &[(&str, &str)]) -> Run {
+    let renamed = |name: &mut String| {
+        if let Some((_, to)) = renames.iter().find(|(from, _)| from == name) {
+            *name = (*to).to_string();
+        }
+    };
+    for cell in &mut run.definition.cells {
+        if let sortmark::definition::Cell::Sweep(sweep) = cell {
+            renamed(&mut sweep.name);
+        }
+    }
+    for case in &mut run.cases {
+        renamed(&mut case.sweep);
+    }
+    run
+}
+
+/// The PNG linked under the figure whose title starts with `title` in report.md.
+fn png_of(md: &str, title: &str) -> String {
+    let start = md
+        .find(&format!("![{title}"))
+        .unwrap_or_else(|| panic!("no figure {title} in {md}"));
+    let link = &md[start..];
+    let open = link.find("](").unwrap() + 2;
+    let close = link[open..].find(')').unwrap() + open;
+    link[open..close].to_string()
+}
+
+#[test]
+fn sweeps_named_alike_or_at_length_each_get_plot_files_of_their_own() {
+    let long = "very long sweep name ".repeat(15);
+    let run = with_sweeps_renamed(
+        plain_run(),
+        &[("size", "a/b"), ("shapes", "a:b"), ("threads", long.trim())],
+    );
+    let dir = render(&run);
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 10, "5 figures, each as PNG and SVG: {names:?}");
+    assert!(names.iter().all(|n| n.len() < 120), "{names:?}");
+    let md = read(dir.path(), "report.md");
+    let (slash, colon) = (png_of(&md, "a/b:"), png_of(&md, "a:b:"));
+    assert_ne!(slash, colon, "two sweeps share one plot file");
+    for png in [slash, colon, png_of(&md, "very long")] {
+        assert!(
+            dir.path().join(&png).is_file(),
+            "{png} is linked but missing"
+        );
+    }
 }

@@ -8,6 +8,8 @@ mod compare;
 #[cfg(unix)]
 mod compat;
 mod cuda_gpu;
+mod escaping;
+mod names;
 mod reliability;
 mod report;
 #[cfg(unix)]

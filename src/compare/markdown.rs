@@ -1,7 +1,7 @@
 //! `compare.md`: the comparison for a blog post or a pull request, with the ratio plots as
 //! PNG files beside it.
 
-use crate::report::text::escape_inline;
+use crate::report::text::{code_span, escape_inline};
 
 use super::plots::SweepPlot;
 use super::table::{machines, sweep_table};
@@ -10,10 +10,10 @@ use super::{Comparison, format_percent};
 /// `compare.md`'s text; `plots` are the sweeps' drawn ratio plots.
 pub fn render(comparison: &Comparison, plots: &[SweepPlot]) -> String {
     let mut out = format!(
-        "# Comparison: {}\n\nNEW run `{}` against BASE run `{}`.\n\n**{}**\n\n{}\n\n## Machines\n\n{}",
+        "# Comparison: {}\n\nNEW run {} against BASE run {}.\n\n**{}**\n\n{}\n\n## Machines\n\n{}",
         escape_inline(&comparison.title),
-        comparison.new.run_id,
-        comparison.base.run_id,
+        code_span(&comparison.new.run_id),
+        code_span(&comparison.base.run_id),
         comparison.summary(),
         verdict_rule(comparison.threshold),
         machines(comparison).to_markdown(),

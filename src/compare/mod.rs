@@ -362,9 +362,11 @@ pub fn format_ratio(ratio: f64) -> String {
     format!("{ratio:.3}")
 }
 
-/// The default output folder: `NEW_RUN/compare-<BASE run id>/`.
+/// The default output folder: `NEW_RUN/compare-<BASE run id>/`, named through
+/// [`crate::file_names::stem`]: a run id read from an edited `results.json` cannot lead it out
+/// of NEW_RUN.
 pub fn default_out_dir(new_dir: &Path, base_run_id: &str) -> PathBuf {
-    new_dir.join(format!("compare-{base_run_id}"))
+    new_dir.join(crate::file_names::stem(&format!("compare-{base_run_id}")))
 }
 
 /// `sortmark compare`: loads both run folders, compares them with `threshold`, and writes

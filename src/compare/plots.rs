@@ -9,7 +9,7 @@ use super::{CaseComparison, Comparison, Verdict};
 pub struct SweepPlot {
     /// The sweep's name.
     pub sweep: String,
-    /// The PNG's path inside the comparison folder: `compare-plots/<sweep>.png`.
+    /// The PNG's path inside the comparison folder: `compare-plots/<sweep's stem>.png`.
     pub png_path: String,
     /// The PNG's bytes.
     pub png: Vec<u8>,
@@ -19,13 +19,14 @@ pub struct SweepPlot {
 
 /// The ratio plot of every sweep with at least one ratio.
 pub fn draw(comparison: &Comparison) -> anyhow::Result<Vec<SweepPlot>> {
+    let mut stems = crate::file_names::Stems::new();
     comparison
         .sweeps
         .iter()
         .filter_map(|sweep| figure(comparison, sweep))
         .map(|(sweep, figure)| {
             Ok(SweepPlot {
-                png_path: format!("compare-plots/{}.png", figure.slug),
+                png_path: format!("compare-plots/{}.png", stems.unique(&figure.slug)),
                 png: draw_png(&figure)?,
                 svg: crate::report::inline_svg(&draw_svg(&figure)?),
                 sweep,
@@ -43,7 +44,7 @@ fn figure(comparison: &Comparison, sweep: &str) -> Option<(String, RatioFigure)>
     Some((
         sweep.to_string(),
         RatioFigure {
-            slug: crate::report::file_stem(sweep),
+            slug: sweep.to_string(),
             title: format!("{sweep}: NEW / BASE"),
             points,
             threshold: comparison.threshold,

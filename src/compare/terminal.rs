@@ -1,5 +1,8 @@
 //! The comparison on the terminal: the runs and machines, one aligned line per case grouped
-//! by sweep, and the summary line.
+//! by sweep, and the summary line. User text (the title, sweep names) is one line each; the
+//! whole is printed through [`crate::terminal`], which shows control characters as text.
+
+use crate::terminal::one_line;
 
 use super::table::sweep_table;
 use super::{Comparison, RunSide};
@@ -8,12 +11,14 @@ use super::{Comparison, RunSide};
 pub fn render(comparison: &Comparison) -> String {
     let mut out = format!(
         "{}: NEW {} against BASE {}\n",
-        comparison.title, comparison.new.run_id, comparison.base.run_id
+        one_line(&comparison.title),
+        one_line(&comparison.new.run_id),
+        one_line(&comparison.base.run_id)
     );
     out.push_str(&side_line("BASE", &comparison.base));
     out.push_str(&side_line("NEW ", &comparison.new));
     for sweep in &comparison.sweeps {
-        out.push_str(&format!("\nsweep {sweep}\n"));
+        out.push_str(&format!("\nsweep {}\n", one_line(sweep)));
         for line in sweep_table(comparison, sweep).to_plain().lines() {
             out.push_str(&format!("  {}\n", line.trim_end()));
         }

@@ -232,3 +232,32 @@ fn run_text_is_escaped_in_every_output() {
         ]
     );
 }
+
+#[test]
+fn sweeps_named_alike_get_ratio_plots_of_their_own() {
+    let text = DEFINITION
+        .replace("name = \"first\"", "name = \"a/b\"")
+        .replace("name = \"second\"", "name = \"a:b\"");
+    let base = run_of(&text, "base", timed(1.0));
+    let c = compare(&base, &run_of(&text, "new", timed(1.05)), 0.02).unwrap();
+    let outputs = write::Outputs::render(&c).unwrap();
+    let plots: Vec<&str> = outputs
+        .files
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| n.starts_with("compare-plots/"))
+        .collect();
+    assert_eq!(plots.len(), 2);
+    assert_ne!(plots[0], plots[1]);
+}
+
+#[test]
+fn the_default_output_folder_stays_inside_the_new_run() {
+    let new = Path::new("archive/quick/new");
+    assert_eq!(
+        default_out_dir(new, "20261124T060000Z-abcd"),
+        new.join("compare-20261124T060000Z-abcd")
+    );
+    let edited = default_out_dir(new, "x/../../../../elsewhere");
+    assert_eq!(edited.parent(), Some(new), "{}", edited.display());
+}

@@ -60,7 +60,8 @@ pub fn write_outputs(dir: &Path, outputs: &Outputs) -> Result<(), CompareError> 
     written.map_err(CompareError::Write)
 }
 
-/// A fresh temporary folder beside `dir`, on the same file system so the rename is atomic.
+/// A fresh temporary folder beside `dir`, on the same file system so the rename is atomic:
+/// created exclusively under an unpredictable name, so nothing planted beside `dir` is reused.
 fn staging_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     let name = dir
         .file_name()
@@ -69,15 +70,7 @@ fn staging_dir(dir: &Path) -> anyhow::Result<PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let staging = parent.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    if staging.exists() {
-        fs::remove_dir_all(&staging)
-            .with_context(|| format!("could not clear {}", staging.display()))?;
-    }
+    let staging = parent.join(crate::file_names::temporary(&name.to_string_lossy()));
     fs::create_dir(&staging).with_context(|| format!("could not create {}", staging.display()))?;
     Ok(staging)
 }

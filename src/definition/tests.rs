@@ -334,3 +334,29 @@ mod hostile {
         assert_eq!((line, col), (1, 15));
     }
 }
+
+#[test]
+fn the_archive_name_is_a_plain_folder_name_whatever_the_file_is_called() {
+    let text = format!(
+        "{HEAD}sweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [16] }}\n"
+    );
+    let name = |path: &str| load(path, &text, &LIMITS).unwrap().name;
+    assert_eq!(name("reports/cpu-threads.toml"), "cpu-threads");
+    for path in [
+        "...toml",
+        "..toml",
+        "a)b.toml",
+        "x/\u{1b}[31mred.toml",
+        ".toml",
+    ] {
+        let n = name(path);
+        assert!(
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            "{path}: {n:?}"
+        );
+        assert!(!n.starts_with('.'), "{path}: {n:?}");
+    }
+    assert_ne!(name("a)b.toml"), name("a(b.toml"));
+}

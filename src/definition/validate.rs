@@ -96,14 +96,16 @@ pub fn validate(
     })
 }
 
-/// The archive name of a definition: its file stem.
+/// The archive name of a definition: its file stem, made a plain folder name by
+/// [`crate::file_names::stem`] (a file named `...toml` or `a)b.toml` still runs, inside the
+/// archive).
 fn definition_name(path: &str) -> String {
-    std::path::Path::new(path)
+    let stem = std::path::Path::new(path)
         .file_stem()
-        .and_then(|s| s.to_str())
+        .map(|s| s.to_string_lossy())
         .filter(|s| !s.is_empty())
-        .unwrap_or("definition")
-        .to_string()
+        .unwrap_or(std::borrow::Cow::Borrowed("definition"));
+    crate::file_names::stem(&stem)
 }
 
 /// The span of the `index`th `[[cell]]` header, for errors about a cell as a whole.

@@ -3,6 +3,10 @@
 //! the level each interval states.
 //!
 //! Run with `--nocapture` to see the table of stated against empirical coverage.
+#![expect(
+    clippy::disallowed_macros,
+    reason = "the simulation prints its own table of numbers for `--nocapture`"
+)]
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};

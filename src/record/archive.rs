@@ -4,61 +4,147 @@
 //! `definition.toml` and the rendered reports.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use crate::file_names;
 use crate::record::{Run, SCHEMA_VERSION};
 
 /// The default archive root, relative to the working directory.
 pub const DEFAULT_ROOT: &str = "reports/archive";
 
+/// The most run ids tried for one run before giving up: each collision takes the next id.
+const RUN_ID_ATTEMPTS: u16 = 64;
+
 /// A new run id: the UTC start time and four hex digits against collisions.
 pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
-    let nanos = started.timestamp_subsec_nanos() as u64;
-    let salt = crate::data::mix64(nanos ^ (u64::from(std::process::id()) << 32));
-    format!("{}-{:04x}", started.format("%Y%m%dT%H%M%SZ"), salt & 0xffff)
+    run_id(started, 0)
 }
 
-/// Creates and returns the folder of a new run.
-pub fn create_run_dir(root: &Path, definition_name: &str, run_id: &str) -> anyhow::Result<PathBuf> {
-    let dir = root.join(definition_name).join(run_id);
-    fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create run folder {}", dir.display()))?;
+/// The run id of the `attempt`th try (from 0) for a run started at `started`: the first from
+/// the clock and the process, each next one the following four hex digits.
+fn run_id(started: chrono::DateTime<chrono::Utc>, attempt: u16) -> String {
+    let nanos = started.timestamp_subsec_nanos() as u64;
+    let salt = crate::data::mix64(nanos ^ (u64::from(std::process::id()) << 32)) as u16;
+    format!(
+        "{}-{:04x}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        salt.wrapping_add(attempt)
+    )
+}
+
+/// Creates the folder of a new run, `ROOT/<definition-name>/<run-id>/`, and returns it with
+/// its run id.
+///
+/// The run folder is created exclusively: a folder that exists (another run that started in
+/// the same second, or anything put there) is never reused, and the next id is taken instead.
+/// The definition's name must be one plain folder name (as [`crate::file_names::stem`] makes
+/// them), and its folder a real folder, so that every run lands inside `root`.
+pub fn create_run_dir(
+    root: &Path,
+    definition_name: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(PathBuf, String)> {
+    let parent = definition_dir(root, definition_name)?;
+    for attempt in 0..RUN_ID_ATTEMPTS {
+        let id = run_id(started, attempt);
+        let dir = parent.join(&id);
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok((dir, id)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("could not create run folder {}", dir.display()));
+            }
+        }
+    }
+    bail!(
+        "could not create a run folder in {}: {RUN_ID_ATTEMPTS} run ids in a row were taken",
+        parent.display()
+    )
+}
+
+/// The folder of a definition's runs, `ROOT/<definition-name>/`, created where missing;
+/// refuses a name that is not one plain folder name or a folder that is a symbolic link.
+fn definition_dir(root: &Path, definition_name: &str) -> anyhow::Result<PathBuf> {
+    let mut components = Path::new(definition_name).components();
+    let plain = matches!(
+        (components.next(), components.next()),
+        (Some(std::path::Component::Normal(n)), None) if n == definition_name
+    );
+    if !plain || definition_name.contains(['/', '\\']) {
+        bail!(
+            "the definition name {definition_name:?} is not a plain folder name: a run folder must stay inside {}",
+            root.display()
+        );
+    }
+    let dir = root.join(definition_name);
+    fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let meta =
+        fs::symlink_metadata(&dir).with_context(|| format!("could not read {}", dir.display()))?;
+    if !meta.is_dir() {
+        bail!(
+            "{} is not a folder (a symbolic link?): sortmark keeps runs inside {}",
+            dir.display(),
+            root.display()
+        );
+    }
     Ok(dir)
 }
 
 /// Writes `contents` to `path` through a temporary file renamed into place, so a reader never
-/// sees half a file, even if the process dies mid-write.
+/// sees half a file, even if the process dies mid-write (see [`file_names::write_whole`]: the
+/// temporary file is created exclusively under a name nobody can predict).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} has no file name", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().with_context(|| format!("could not write {}", path.display()))
+    file_names::write_whole(path, contents)
+        .with_context(|| format!("could not write {}", path.display()))
 }
 
-/// Removes temporary files a killed process left behind in a run folder.
+/// Removes the temporary files and folders that a killed process (a run, a render, a
+/// comparison) left in `dir`: those whose writer no longer runs. A live writer's are left
+/// alone, as is anything that is not a temporary name.
 pub fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(".tmp-") {
-            let _ = fs::remove_file(entry.path());
+        let name = entry.file_name();
+        let Some(owner) = file_names::temporary_owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        if process_runs(owner) {
+            continue;
         }
+        let path = entry.path();
+        // A link is removed itself, never what it points to.
+        let _ = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
+            _ => fs::remove_file(&path),
+        };
+    }
+}
+
+/// Whether a process with id `pid` runs (or may: where that cannot be told, it is assumed to).
+fn process_runs(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        let found = unsafe { libc::kill(pid, 0) } == 0;
+        found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        true
     }
 }
 
@@ -114,6 +200,59 @@ mod tests {
         assert!(ia < ib);
     }
 
+    fn started() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    #[test]
+    fn a_taken_run_folder_is_never_reused_but_takes_the_next_id() {
+        let root = tempfile::tempdir().unwrap();
+        let taken = root.path().join("quick").join(new_run_id(started()));
+        fs::create_dir_all(&taken).unwrap();
+        fs::write(taken.join("results.json"), "someone else's").unwrap();
+        let (dir, id) = create_run_dir(root.path(), "quick", started()).unwrap();
+        assert_ne!(dir, taken);
+        assert_eq!(dir, root.path().join("quick").join(&id));
+        assert!(id.starts_with("20261124T060000Z-"), "{id}");
+        assert_eq!(
+            fs::read_to_string(taken.join("results.json")).unwrap(),
+            "someone else's"
+        );
+        let (again, _) = create_run_dir(root.path(), "quick", started()).unwrap();
+        assert!(again != dir && again != taken);
+    }
+
+    #[test]
+    fn a_definition_name_that_leaves_the_root_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        for name in ["..", ".", "", "a/b", "../x", "/abs", "a\\b"] {
+            let e = create_run_dir(&out, name, started()).unwrap_err();
+            assert!(
+                e.to_string().contains("not a plain folder name"),
+                "{name}: {e}"
+            );
+        }
+        assert_eq!(
+            fs::read_dir(root.path()).unwrap().count(),
+            0,
+            "nothing was created"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_definition_folder_that_is_a_link_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), root.path().join("quick")).unwrap();
+        let e = create_run_dir(root.path(), "quick", started()).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    }
+
     #[test]
     fn atomic_write_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
@@ -122,9 +261,39 @@ mod tests {
         write_atomic(&path, b"[1]").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "[1]");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-        fs::write(dir.path().join(".x.json.tmp-99"), "half").unwrap();
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has an id this large (Linux allows at most 2^22).
+        let dead = 2_000_000_000u32;
+        let live = std::process::id();
+        let stale = [
+            format!(".x.json.tmp-{dead}"),
+            format!(".x.json.tmp-{dead}-0123456789abcdef"),
+        ];
+        for name in &stale {
+            fs::write(dir.path().join(name), "half").unwrap();
+        }
+        fs::create_dir(dir.path().join(format!(".compare-x.tmp-{dead}-01"))).unwrap();
+        let kept = [
+            format!(".y.json.tmp-{live}-0123"),
+            "x.json".to_string(),
+            ".tmp-x".to_string(),
+        ];
+        for name in &kept {
+            fs::write(dir.path().join(name), "keep").unwrap();
+        }
         remove_stale_temporaries(dir.path());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut expected = kept.to_vec();
+        expected.sort();
+        assert_eq!(left, expected);
     }
 
     #[test]

@@ -222,7 +222,7 @@ impl CaseResult {
         };
         let mut r = Self::from_case(case, status, failure, logical_cores);
         // Each case gets its own bootstrap stream, derived from the run's seed and the case.
-        let case_seed = crate::data::mix64(crate::data::fnv1a64(case.key().as_bytes()));
+        let case_seed = crate::data::mix64(crate::data::fnv1a64(case.id().seed_text().as_bytes()));
         let stats = summarize(&m.samples_s, seed ^ case_seed);
         r.keys_per_s = stats
             .as_ref()
@@ -302,32 +302,40 @@ impl Run {
     /// Fills in speed-up and parallel efficiency of every multi-threaded case against the
     /// same algorithm's one-thread case on the same input.
     pub fn derive_thread_scaling(&mut self) {
-        let baselines: std::collections::HashMap<String, f64> = self
+        let baselines: std::collections::HashMap<CaseId<'_>, f64> = self
             .cases
             .iter()
             .filter(|c| c.threads == Some(1))
             .filter_map(|c| Some((scaling_key(c), c.stats.as_ref()?.median_s)))
             .collect();
-        for case in &mut self.cases {
-            let (Some(threads), Some(stats)) = (case.threads, case.stats.as_ref()) else {
-                continue;
-            };
-            let Some(base) = baselines.get(&scaling_key(case)) else {
-                continue;
-            };
-            if stats.median_s > 0.0 {
-                let speedup = base / stats.median_s;
+        let scaling: Vec<Option<(f64, f64)>> = self
+            .cases
+            .iter()
+            .map(|case| {
+                let (Some(threads), Some(stats)) = (case.threads, case.stats.as_ref()) else {
+                    return None;
+                };
+                let base = baselines.get(&scaling_key(case))?;
+                (stats.median_s > 0.0).then(|| {
+                    let speedup = base / stats.median_s;
+                    (speedup, speedup / f64::from(threads))
+                })
+            })
+            .collect();
+        for (case, scaled) in self.cases.iter_mut().zip(scaling) {
+            if let Some((speedup, efficiency)) = scaled {
                 case.speedup = Some(speedup);
-                case.efficiency = Some(speedup / f64::from(threads));
+                case.efficiency = Some(efficiency);
             }
         }
     }
 }
 
-/// A case's identity without its thread count.
-fn scaling_key(c: &CaseResult) -> String {
-    format!(
-        "{}/{}/{}/{}/{}/{:?}",
-        c.sweep, c.algorithm, c.key_type, c.distribution, c.n, c.device
-    )
+/// A case's identity without its thread count (compared field by field): the key of its
+/// one-thread baseline.
+fn scaling_key(c: &CaseResult) -> CaseId<'_> {
+    CaseId {
+        threads: None,
+        ..c.id()
+    }
 }

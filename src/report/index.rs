@@ -12,6 +12,7 @@ use crate::units;
 
 use super::table::{Header, Row, Table};
 use super::templates;
+use super::text;
 use super::view;
 
 /// One run as the index shows it.
@@ -39,7 +40,8 @@ pub struct IndexRow {
     pub status: String,
     /// `ok`, `failed` or `skipped`: how the row is styled.
     pub row_class: String,
-    /// The run folder relative to the root, with a trailing slash.
+    /// The run folder relative to the root, with a trailing slash, as a link target: each
+    /// folder name percent-encoded ([`text::url_segment`]).
     pub href: String,
     /// Whether `results.json` could be read.
     pub readable: bool,
@@ -87,7 +89,7 @@ fn run_dirs(root: &Path) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
 
 /// The row of one run folder; a folder that cannot be read still gets a row that says why.
 fn row(name: &str, run_id: &str, dir: &Path) -> IndexRow {
-    let href = format!("{name}/{run_id}/");
+    let href = format!("{}/{}/", text::url_segment(name), text::url_segment(run_id));
     match archive::load_run(dir) {
         Ok(run) => from_run(name, href, &run),
         Err(e) => IndexRow {
@@ -166,7 +168,8 @@ fn gpus(run: &Run) -> String {
 /// Writes `index.html` and `index.md` at the root of the archive.
 ///
 /// The index is rebuilt from every run folder under an exclusive lock on `ROOT/.index.lock`,
-/// so two runs finishing at once each write an index that holds the other's entry too.
+/// so two runs finishing at once each write an index that holds the other's entry too; the
+/// temporary files a killed writer left at the root are removed.
 pub fn update(root: &Path) -> anyhow::Result<()> {
     let lock_path = root.join(".index.lock");
     let lock = std::fs::OpenOptions::new()
@@ -177,6 +180,7 @@ pub fn update(root: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("could not open {}", lock_path.display()))?;
     lock.lock()
         .with_context(|| format!("could not lock {}", lock_path.display()))?;
+    archive::remove_stale_temporaries(root);
     let rows = scan(root)?;
     let view = IndexView { runs: &rows };
     let html = templates::render("index.html", &view)?;

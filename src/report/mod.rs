@@ -8,7 +8,8 @@
 //!
 //! Dependencies run one way: [`text`] (escaping) ← [`table`] ← [`view`] ← [`outputs`], the
 //! outputs rendering through `templates`, which needs only [`text`]; [`plots`] needs nothing
-//! else here, and [`index`] only the table, the templates and the view's run state.
+//! else here, and [`index`] only the table, the templates, the text helpers and the view's run
+//! state.
 
 #![warn(missing_docs)]
 
@@ -25,12 +26,14 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::record::Run;
-use crate::record::archive::write_atomic;
+use crate::record::archive::{remove_stale_temporaries, write_atomic};
 
 use view::{PlotView, ReportView};
 
-/// Writes every report of `run` into its folder `dir`.
+/// Writes every report of `run` into its folder `dir`, first removing the temporary files a
+/// killed run or render left there.
 pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
+    remove_stale_temporaries(dir);
     let mut view = ReportView::from_run(run);
     draw_plots(run, &mut view, &dir.join("plots"))?;
     for output in outputs::ALL {
@@ -45,9 +48,21 @@ pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
 fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(plots_dir)
         .with_context(|| format!("could not create {}", plots_dir.display()))?;
+    // Old plots are removed and new ones written here: through a link, that would be in
+    // another folder.
+    let meta = std::fs::symlink_metadata(plots_dir)
+        .with_context(|| format!("could not read {}", plots_dir.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!(
+            "{} is not a folder (a symbolic link?): sortmark writes plots only inside the run folder",
+            plots_dir.display()
+        );
+    }
     remove_old_plots(plots_dir);
+    remove_stale_temporaries(plots_dir);
+    let mut stems = crate::file_names::Stems::new();
     for (cell, figure) in plots::figures(run) {
-        let stem = file_stem(&figure.slug);
+        let stem = stems.unique(&figure.slug);
         let svg = plots::draw_svg(&figure)?;
         let png = plots::draw_png(&figure)?;
         write_atomic(&plots_dir.join(format!("{stem}.svg")), svg.as_bytes())?;
@@ -83,19 +98,6 @@ fn remove_old_plots(plots_dir: &Path) {
             let _ = std::fs::remove_file(path);
         }
     }
-}
-
-/// A file stem made of safe characters only.
-pub(crate) fn file_stem(slug: &str) -> String {
-    slug.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 /// The SVG document as an element to inline in HTML: without the XML declaration, and

@@ -67,7 +67,8 @@ impl Table {
         out
     }
 
-    /// The table as aligned plain text (the notebook's `text/plain` output, `sortmark list`).
+    /// The table as aligned plain text (the notebook's `text/plain` output, `sortmark list`),
+    /// one line per row: a line break or tab inside a cell is shown as a space.
     pub fn to_plain(&self) -> String {
         let widths = self.column_widths();
         let line = |cells: Vec<&str>| {
@@ -88,8 +89,9 @@ impl Table {
         let mut out = line(self.headers.iter().map(|h| h.text.as_str()).collect());
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
         out.push_str(&format!("{}\n", rule.join("  ")));
-        for r in &self.rows {
-            out.push_str(&line(r.cells.iter().map(String::as_str).collect()));
+        let rows: Vec<Vec<String>> = self.rows.iter().map(Row::plain_cells).collect();
+        for cells in &rows {
+            out.push_str(&line(cells.iter().map(String::as_str).collect()));
         }
         out
     }
@@ -102,11 +104,21 @@ impl Table {
             .map(|h| h.text.chars().count())
             .collect();
         for r in &self.rows {
-            for (w, c) in widths.iter_mut().zip(&r.cells) {
+            for (w, c) in widths.iter_mut().zip(r.plain_cells()) {
                 *w = (*w).max(c.chars().count());
             }
         }
         widths
+    }
+}
+
+impl Row {
+    /// The cells as plain text shows them: each on one line.
+    fn plain_cells(&self) -> Vec<String> {
+        self.cells
+            .iter()
+            .map(|c| c.replace("\r\n", " ").replace(['\n', '\r', '\t'], " "))
+            .collect()
     }
 }
 
@@ -135,5 +147,15 @@ mod tests {
     #[test]
     fn plain_text_pads_columns() {
         assert_eq!(table().to_plain(), "Name  Keys\n----  ----\na|b   2^10\n");
+    }
+
+    #[test]
+    fn plain_text_keeps_each_row_on_one_line() {
+        let mut t = table();
+        t.rows[0].cells[0] = "two\nlines".to_string();
+        assert_eq!(
+            t.to_plain(),
+            "Name       Keys\n---------  ----\ntwo lines  2^10\n"
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::text::escape_inline;
+use super::text::{code_block, code_span, escape_inline};
 
 /// Name and source of every template.
 const TEMPLATES: [(&str, &str); 12] = [
@@ -63,6 +63,17 @@ fn tera() -> &'static tera::Tera {
         tera.register_filter("md", |s: &str, _: tera::Kwargs, _: &tera::State| {
             escape_inline(s)
         });
+        // User text shown as Markdown code: a span, or a block with `info` as its language;
+        // nothing inside either can end it.
+        tera.register_filter("code", |s: &str, _: tera::Kwargs, _: &tera::State| {
+            code_span(s)
+        });
+        tera.register_filter(
+            "fenced",
+            |s: &str, kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {
+                Ok(code_block(kwargs.get::<&str>("info")?.unwrap_or(""), s))
+            },
+        );
         // The templates are part of the binary and covered by tests: a broken one is a bug.
         tera.add_raw_templates(TEMPLATES)
             .expect("the built-in templates parse");

@@ -1,10 +1,13 @@
 //! Text made safe: the narrative's Markdown rendered to inert HTML, raw HTML neutralized for
-//! Markdown outputs, and plain user text escaped for inline Markdown.
+//! Markdown outputs, plain user text escaped for inline Markdown, shown as Markdown code (a
+//! code span or a fenced block that nothing inside can close) or placed in a link as a URL
+//! path. Every Markdown output (report.md, summary.md, the notebook, index.md, compare.md)
+//! escapes through these functions, and HTML through tera's autoescaping and [`to_html`].
 //!
 //! Pure string functions: nothing here depends on the rest of the report, so every other
 //! module may use them.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 /// Narrative Markdown as HTML, with raw HTML shown as text, images turned into links (a
 /// report makes no external requests) and `javascript:` links disarmed.
@@ -55,8 +58,14 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 }
 
 /// Narrative Markdown for a Markdown output (report.md, notebook cells): unchanged, except
-/// that raw HTML is escaped so that it shows as text instead of running.
+/// that raw HTML is escaped so that it shows as text instead of running, and a fenced code
+/// block left open is closed, so that it cannot swallow what the report puts after it.
 pub fn neutralize_html(markdown: &str) -> String {
+    close_open_fence(escape_raw_html(markdown))
+}
+
+/// The narrative with its raw HTML escaped.
+fn escape_raw_html(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
     let mut copied = 0;
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
@@ -71,6 +80,75 @@ pub fn neutralize_html(markdown: &str) -> String {
     }
     out.push_str(&markdown[copied..]);
     out
+}
+
+/// `markdown` with a closing fence added when it ends inside a fenced code block.
+fn close_open_fence(mut markdown: String) -> String {
+    // Whatever follows the narrative in a report: inside an open block, it would be code.
+    let probe = format!("{markdown}\n\nafter");
+    let open = Parser::new_ext(&probe, options())
+        .into_offset_iter()
+        .find_map(|(event, range)| match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) if range.end == probe.len() => {
+                Some(range.start)
+            }
+            _ => None,
+        });
+    if let Some(start) = open {
+        let line = probe[start..]
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start();
+        let fence_char = if line.starts_with('~') { '~' } else { '`' };
+        let fence: String = line.chars().take_while(|&c| c == fence_char).collect();
+        markdown.push('\n');
+        markdown.push_str(&fence);
+        markdown.push('\n');
+    }
+    markdown
+}
+
+/// User text as an inline Markdown code span, shown exactly as it is (line breaks become
+/// spaces: a code span cannot cross a paragraph). Its delimiters are a backtick run longer than
+/// any inside the text, so that no backtick in it can end the span. Not for table cells, where
+/// GitHub splits at a `|` even inside code: use [`escape_inline`] there.
+pub fn code_span(s: &str) -> String {
+    let text = s.replace(['\n', '\r'], " ");
+    let ticks = "`".repeat(longest_run(&text, '`') + 1);
+    // One space each side is stripped by the reader when both are there: pad where the text
+    // starts or ends with a backtick (which would join the delimiter) or with a space.
+    let pad = text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']);
+    let space = if pad { " " } else { "" };
+    format!("{ticks}{space}{text}{space}{ticks}")
+}
+
+/// Text as a fenced Markdown code block with the info string `info` (a language), ending in a
+/// newline. The fence is a backtick run longer than any in the text (and at least three), so
+/// that no line of the text can close the block.
+pub fn code_block(info: &str, body: &str) -> String {
+    let fence = "`".repeat((longest_run(body, '`') + 1).max(3));
+    let body = body.trim_end_matches(['\n', '\r']);
+    format!("{fence}{info}\n{body}\n{fence}\n")
+}
+
+/// The length of the longest run of `c` in `s`.
+fn longest_run(s: &str, c: char) -> usize {
+    s.split(|x| x != c).map(str::len).max().unwrap_or(0)
+}
+
+/// A path segment (a folder name) for a Markdown or HTML link: every byte but the unreserved
+/// ASCII letters, digits and `-._~` percent-encoded, so that no `)`, `<`, space or `#` in a
+/// name can end the link, add markup or point elsewhere.
+pub fn url_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The three characters that start markup or an entity, escaped.
@@ -138,6 +216,69 @@ mod tests {
             md,
             "a &lt;b&gt;bold&lt;/b&gt; `<code>`\n\n&lt;script&gt;x()&lt;/script&gt;\n"
         );
+    }
+
+    /// The raw HTML a Markdown reader would pass through from `md`.
+    fn raw_html(md: &str) -> Vec<String> {
+        Parser::new_ext(md, options())
+            .filter_map(|e| match e {
+                Event::Html(h) | Event::InlineHtml(h) => Some(h.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_backtick_run_ends_a_code_span_early() {
+        for name in [
+            "plain",
+            "a`b",
+            "``<img src=x>``",
+            "`<b>x</b>`",
+            "x\n\n<script>y</script>",
+            " a ",
+        ] {
+            let md = format!("**Sweep {}** ran", code_span(name));
+            assert!(raw_html(&md).is_empty(), "{name:?}: {md}");
+            let code: Vec<String> = Parser::new_ext(&md, options())
+                .filter_map(|e| match e {
+                    Event::Code(c) => Some(c.to_string()),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(code, [name.replace('\n', " ")], "{md}");
+        }
+        assert_eq!(code_span("size"), "`size`");
+    }
+
+    #[test]
+    fn no_line_of_the_text_closes_a_code_block() {
+        let body = "name = \"x\"\n````\n<script>alert(1)</script>\n```\n";
+        let md = format!("{}\n<i>after</i>\n", code_block("toml", body));
+        assert!(md.starts_with("`````toml\n"), "{md}");
+        assert_eq!(
+            raw_html(&md),
+            ["<i>", "</i>"],
+            "only the line after the block is HTML"
+        );
+        assert_eq!(code_block("sh", "a b\n"), "```sh\na b\n```\n");
+    }
+
+    #[test]
+    fn a_fence_the_narrative_leaves_open_is_closed() {
+        let md = neutralize_html("Intro\n\n~~~~python\nx = 1\n");
+        let report = format!("{md}\n<script>after()</script>\n");
+        assert!(md.ends_with("x = 1\n\n~~~~\n"), "{md}");
+        assert_eq!(raw_html(&report), ["<script>after()</script>\n"]);
+        let closed = "```\ncode\n```\n";
+        assert_eq!(neutralize_html(closed), closed);
+    }
+
+    #[test]
+    fn url_segments_cannot_end_a_link() {
+        assert_eq!(url_segment("quick"), "quick");
+        assert_eq!(url_segment("a)b <c>#"), "a%29b%20%3Cc%3E%23");
+        assert_eq!(url_segment("ü"), "%C3%BC");
     }
 
     #[test]

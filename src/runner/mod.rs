@@ -16,7 +16,7 @@ use crate::backend::cuda::GpuSession;
 use crate::catalog::BackendKind;
 use crate::definition::{MachineLimits, ReportDef};
 use crate::env::{self, Environment};
-use crate::plan::{Case, plan};
+use crate::plan::{Case, CaseId, plan};
 use crate::record::archive;
 use crate::record::sources::{SourceError, Sources};
 use crate::record::{Run, SCHEMA_VERSION};
@@ -54,8 +54,8 @@ pub struct Definition {
 /// flight is dropped, the run is saved as interrupted, and [`resume`] can finish it later.
 pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(PathBuf, Run)> {
     let started = chrono::Utc::now();
-    let run_id = archive::new_run_id(started);
-    let dir = archive::create_run_dir(&options.archive_root, &definition.def.name, &run_id)?;
+    let (dir, run_id) =
+        archive::create_run_dir(&options.archive_root, &definition.def.name, started)?;
     archive::write_atomic(&dir.join("definition.toml"), definition.text.as_bytes())?;
     let file = definition
         .file
@@ -171,10 +171,10 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
 
 /// The cases of `planned` that `run` has no result for yet, in plan order.
 fn remaining_cases(run: &Run, planned: Vec<Case>) -> Vec<Case> {
-    let done: std::collections::HashSet<String> = run.cases.iter().map(|c| c.id().key()).collect();
+    let done: std::collections::HashSet<CaseId<'_>> = run.cases.iter().map(|c| c.id()).collect();
     planned
         .into_iter()
-        .filter(|c| !done.contains(&c.key()))
+        .filter(|c| !done.contains(&c.id()))
         .collect()
 }
 
@@ -235,13 +235,13 @@ fn run_cases(
 /// Puts the run's cases in the order of `planned` (the whole plan of the definition), which is
 /// the order reports show them in, whatever order the rounds finished them in.
 fn order_by_plan(run: &mut Run, planned: &[Case]) {
-    let position: std::collections::HashMap<String, usize> = planned
+    let position: std::collections::HashMap<CaseId<'_>, usize> = planned
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.key(), i))
+        .map(|(i, c)| (c.id(), i))
         .collect();
     run.cases
-        .sort_by_key(|c| position.get(&c.id().key()).copied().unwrap_or(usize::MAX));
+        .sort_by_key(|c| position.get(&c.id()).copied().unwrap_or(usize::MAX));
 }
 
 /// The executor of a run: sortmark's CPU sorts, the GPUs of `gpus`, and the definition's peers,
@@ -286,15 +286,17 @@ fn definition_folder(file: Option<&Path>) -> PathBuf {
 /// The results are already saved: a report that cannot be rendered is a warning, not a lost run.
 fn publish(dir: &Path, run: &Run) {
     if let Err(e) = crate::report::render_all(run, dir) {
-        eprintln!(
+        crate::terminal::err_line(&format!(
             "warning: could not render the reports ({e:#}); retry with `sortmark render {}`",
             dir.display()
-        );
+        ));
     }
     if let Some(root) = dir.parent().and_then(Path::parent)
         && let Err(e) = crate::report::index::update(root)
     {
-        eprintln!("warning: could not update the archive index: {e:#}");
+        crate::terminal::err_line(&format!(
+            "warning: could not update the archive index: {e:#}"
+        ));
     }
 }
 
@@ -371,7 +373,7 @@ mod tests {
     use super::*;
     use crate::backend::Backend;
     use crate::measure::{Measurement, Outcome, Verification};
-    use crate::record::CaseStatus;
+    use crate::record::{CaseResult, CaseStatus};
 
     /// A backend that measures nothing: it records which cases reached it, in order, and
     /// answers with fixed samples, or panics, fails, or asks the run to stop, as a test tells it.
@@ -393,8 +395,8 @@ mod tests {
         fn run(&mut self, case: &Case, _context: &CaseContext) -> Outcome {
             let (index, round) = {
                 let mut ran = self.ran.lock().unwrap();
-                ran.push(case.key());
-                let round = ran.iter().filter(|k| **k == case.key()).count();
+                ran.push(key(case.id()));
+                let round = ran.iter().filter(|k| **k == key(case.id())).count();
                 (ran.len() - 1, round)
             };
             if self.panic_on == Some(case.algorithm.as_str()) {
@@ -516,8 +518,13 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
         .unwrap();
     }
 
+    /// A case's id as text that tells every two cases apart (its fields, strings quoted).
+    fn key(id: CaseId<'_>) -> String {
+        format!("{id:?}")
+    }
+
     fn keys(run: &Run) -> Vec<String> {
-        run.cases.iter().map(|c| c.id().key()).collect()
+        run.cases.iter().map(|c| key(c.id())).collect()
     }
 
     fn times_each_ran(ran: &[String]) -> HashMap<String, usize> {
@@ -534,14 +541,14 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
         let mock = MockBackend::default();
         let ran = mock.ran.clone();
         run_all(dir.path(), &mut run, &cases, &mut mock_executor(mock));
-        let planned: Vec<String> = cases.iter().map(Case::key).collect();
+        let planned: Vec<String> = cases.iter().map(|c| key(c.id())).collect();
         assert_eq!(keys(&run), planned);
         assert!(run.complete && !run.interrupted && run.finished_at.is_some());
         assert_eq!(archive::load_run(dir.path()).unwrap(), run);
         let counts = times_each_ran(&ran.lock().unwrap());
         for case in &cases {
             let expected = if case.skip.is_some() { 0 } else { 6 };
-            assert_eq!(counts.get(&case.key()).copied().unwrap_or(0), expected);
+            assert_eq!(counts.get(&key(case.id())).copied().unwrap_or(0), expected);
         }
         for result in run.cases.iter().filter(|c| c.status == CaseStatus::Ok) {
             assert_eq!(result.rounds_s.len(), 6);
@@ -560,7 +567,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             let second: Vec<String> = cases
                 .iter()
                 .filter(|c| c.sweep == "second")
-                .map(Case::key)
+                .map(|c| key(c.id()))
                 .collect();
             let rounds: Vec<Vec<String>> = ran
                 .iter()
@@ -599,7 +606,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             let Some(reason) = &case.skip else { continue };
             assert_eq!(result.status, CaseStatus::Skipped);
             assert_eq!(result.reason.as_ref(), Some(reason));
-            assert!(!ran.lock().unwrap().contains(&case.key()));
+            assert!(!ran.lock().unwrap().contains(&key(case.id())));
         }
     }
 
@@ -620,7 +627,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             } else {
                 CaseStatus::Ok
             };
-            assert_eq!(result.status, expected, "{}", result.id().key());
+            assert_eq!(result.status, expected, "{}", key(result.id()));
         }
         let failed = run
             .cases
@@ -657,7 +664,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
                 result.reason.as_deref(),
                 Some("the second round went wrong")
             );
-            assert_eq!(counts[&result.id().key()], 2, "no third round");
+            assert_eq!(counts[&key(result.id())], 2, "no third round");
         }
     }
 
@@ -681,10 +688,25 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             } else {
                 (6, true)
             };
-            assert_eq!(counts[&result.id().key()], rounds, "{}", result.id().key());
+            assert_eq!(counts[&key(result.id())], rounds, "{}", key(result.id()));
             assert_eq!(result.rounds_s.len(), rounds);
             assert_eq!(result.precision_reached, Some(reached));
         }
+    }
+
+    #[test]
+    fn resume_runs_a_case_whose_joined_names_match_a_finished_one() {
+        // Joined with `/`, both cases read `a/b/c/u32/uniform/16/-/-`.
+        let text = r#"title = "t"
+[[cell]]
+sweep = { name = "a", backend = "command", algorithms = ["b/c"], sizes = [16], command = "peer" }
+[[cell]]
+sweep = { name = "a/b", backend = "command", algorithms = ["c"], sizes = [16], command = "peer" }
+"#;
+        let (_dir, mut run, cases) = new_run(text);
+        let done = CaseResult::from_outcome(&cases[0], Outcome::skipped("done"), 5, 2);
+        run.cases.push(done);
+        assert_eq!(remaining_cases(&run, cases.clone()), [cases[1].clone()]);
     }
 
     #[test]
@@ -706,7 +728,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
         let first: Vec<String> = cases
             .iter()
             .filter(|c| c.sweep == "first")
-            .map(Case::key)
+            .map(|c| key(c.id()))
             .collect();
         // The fifth round of the second sweep asks to stop.
         run_stopping_at(dir.path(), &mut run, &cases, rounds_of_first(&cases) + 4);
@@ -738,7 +760,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             &mut mock_executor(mock),
         );
         assert!(run.complete && !run.interrupted);
-        let planned: Vec<String> = cases.iter().map(Case::key).collect();
+        let planned: Vec<String> = cases.iter().map(|c| key(c.id())).collect();
         assert_eq!(
             keys(&run),
             planned,
@@ -760,7 +782,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
         run_stopping_at(dir.path(), &mut run, &cases, at);
         assert!(run.interrupted);
         assert_eq!(run.cases.len(), first + 2);
-        let planned: Vec<String> = cases.iter().map(Case::key).collect();
+        let planned: Vec<String> = cases.iter().map(|c| key(c.id())).collect();
         let kept = keys(&run);
         let in_plan_order: Vec<&String> = planned.iter().filter(|k| kept.contains(k)).collect();
         assert_eq!(kept.iter().collect::<Vec<_>>(), in_plan_order);

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::plan::Case;
 use crate::record::{CaseResult, CaseStatus};
+use crate::terminal;
 
 /// What watches a run's cases; every hook does nothing unless implemented.
 pub trait Progress {
@@ -24,7 +25,9 @@ pub struct Silent;
 
 impl Progress for Silent {}
 
-/// Progress on stderr: a bar on a terminal, plain lines otherwise (logs, CI).
+/// Progress on stderr: a bar on a terminal, plain lines otherwise (logs, CI); each line one
+/// [`terminal::one_line`], so that a peer's multi-line stderr in a reason stays on its line and
+/// its escape sequences show as text.
 pub struct TerminalProgress {
     bar: Option<ProgressBar>,
     total: u64,
@@ -57,19 +60,19 @@ impl TerminalProgress {
 impl Progress for TerminalProgress {
     fn case_started(&mut self, case: &Case) {
         if let Some(bar) = &self.bar {
-            bar.set_message(case.label());
+            bar.set_message(terminal::one_line(&case.label()));
         }
     }
 
     fn case_finished(&mut self, result: &CaseResult) {
         self.done += 1;
-        let line = format!(
+        let line = terminal::one_line(&format!(
             "[{}/{}] {}  {}",
             self.done,
             self.total,
             crate::plan::describe(&result.id()),
             outcome_text(result)
-        );
+        ));
         match &self.bar {
             Some(bar) => {
                 if result.status == CaseStatus::Failed {
@@ -77,7 +80,7 @@ impl Progress for TerminalProgress {
                 }
                 bar.inc(1);
             }
-            None => eprintln!("{line}"),
+            None => terminal::err_line(&line),
         }
     }
 
@@ -85,11 +88,11 @@ impl Progress for TerminalProgress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        eprintln!(
+        terminal::err_line(&format!(
             "{} cases in {:.1} s",
             self.done,
             self.started.elapsed().as_secs_f64()
-        );
+        ));
     }
 }
 

@@ -35,10 +35,10 @@ pub fn build(source: &Path) -> Result<Built, BuildError> {
     let key = FLAGS.iter().fold(hash(&text), |h, f| {
         crate::data::mix64(h ^ hash(f.as_bytes()))
     });
-    let stem = source
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("peer");
+    let stem = source.file_stem().map_or_else(
+        || "peer".to_string(),
+        |s| crate::file_names::stem(&s.to_string_lossy()),
+    );
     let cache = std::env::temp_dir().join("sortmark-peers");
     let executable = cache.join(format!("{stem}-{key:016x}"));
     let note = format!(
@@ -52,7 +52,15 @@ pub fn build(source: &Path) -> Result<Built, BuildError> {
     }
     std::fs::create_dir_all(&cache)
         .map_err(|e| BuildError::Failed(format!("could not create {}: {e}", cache.display())))?;
-    let partial = cache.join(format!("{stem}-{key:016x}.{}.partial", std::process::id()));
+    // The output's name is reserved exclusively and unpredictably, so that nvcc writes no file
+    // or link planted in the shared folder.
+    let (partial, reserved) = crate::file_names::create_temporary(&executable).map_err(|e| {
+        BuildError::Failed(format!(
+            "could not create a file in {}: {e}",
+            cache.display()
+        ))
+    })?;
+    drop(reserved);
     let mut argv = vec![nvcc.display().to_string()];
     argv.extend(FLAGS.iter().map(|f| f.to_string()));
     argv.extend([
@@ -60,32 +68,38 @@ pub fn build(source: &Path) -> Result<Built, BuildError> {
         partial.display().to_string(),
         source.display().to_string(),
     ]);
-    let out = process::run(&argv, Path::new("."), COMPILE_TIMEOUT)
-        .map_err(|e| BuildError::Failed(format!("could not start nvcc: {e}")))?;
-    match out.end {
-        End::Exited(status) if status.success() => {}
-        End::Exited(status) => {
-            return Err(BuildError::Failed(format!(
-                "nvcc could not compile {} ({status}):\n{}",
-                source.display(),
-                process::tail(&format!("{}\n{}", out.stdout, out.stderr), 20)
-            )));
-        }
-        End::TimedOut | End::Interrupted => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(BuildError::Failed(format!(
-                "nvcc did not finish compiling {} within {} s",
-                source.display(),
-                COMPILE_TIMEOUT.as_secs()
-            )));
-        }
+    let built = compile(&argv, source).and_then(|elapsed| {
+        std::fs::rename(&partial, &executable)
+            .map_err(|e| BuildError::Failed(format!("could not store the built peer: {e}")))?;
+        Ok(elapsed)
+    });
+    if built.is_err() {
+        let _ = std::fs::remove_file(&partial);
     }
-    std::fs::rename(&partial, &executable)
-        .map_err(|e| BuildError::Failed(format!("could not store the built peer: {e}")))?;
+    let elapsed = built?;
     Ok(Built {
         executable,
-        note: format!("{note} ({:.1} s)", out.elapsed.as_secs_f64()),
+        note: format!("{note} ({:.1} s)", elapsed.as_secs_f64()),
     })
+}
+
+/// Runs nvcc's `argv` on `source`; how long it took.
+fn compile(argv: &[String], source: &Path) -> Result<std::time::Duration, BuildError> {
+    let out = process::run(argv, Path::new("."), COMPILE_TIMEOUT)
+        .map_err(|e| BuildError::Failed(format!("could not start nvcc: {e}")))?;
+    match out.end {
+        End::Exited(status) if status.success() => Ok(out.elapsed),
+        End::Exited(status) => Err(BuildError::Failed(format!(
+            "nvcc could not compile {} ({status}):\n{}",
+            source.display(),
+            process::tail(&format!("{}\n{}", out.stdout, out.stderr), 20)
+        ))),
+        End::TimedOut | End::Interrupted => Err(BuildError::Failed(format!(
+            "nvcc did not finish compiling {} within {} s",
+            source.display(),
+            COMPILE_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 /// nvcc on the PATH, else in `$CUDA_HOME/bin` or `/usr/local/cuda/bin`.

@@ -56,10 +56,7 @@ pub fn cubin(source: &str, arch: (u32, u32), cache_dir: &Path) -> Result<Vec<u8>
     }
     let bytes = compile(source, &opts)?;
     if std::fs::create_dir_all(cache_dir).is_ok() {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
-        }
+        let _ = crate::file_names::write_whole(&path, &bytes);
     }
     Ok(bytes)
 }

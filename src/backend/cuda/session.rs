@@ -119,7 +119,9 @@ impl GpuSession {
             match GpuDevice::open(ordinal as usize, &self.cache_dir) {
                 Ok(mut device) => {
                     if let Err(e) = device.measure_copy_bandwidth() {
-                        eprintln!("warning: could not measure GPU {ordinal}'s copy bandwidth: {e}");
+                        crate::terminal::err_line(&format!(
+                            "warning: could not measure GPU {ordinal}'s copy bandwidth: {e}"
+                        ));
                     }
                     // A reopened device keeps the bandwidth measured the first time.
                     let facts = self

@@ -2,6 +2,11 @@
 //!
 //! Written at render time like every other output, so `sortmark render` rebuilds it from
 //! `results.json` too.
+//!
+//! CSV's escaping lives here: RFC 4180 quoting for every field ([`csv_field`]) and, for text
+//! cells only, a guard against spreadsheet formulas ([`text_cell`]): a text cell that starts
+//! with `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front, which a spreadsheet
+//! shows as text rather than running. Numbers are written as they are, negative ones included.
 
 use crate::record::{CaseResult, Run};
 
@@ -62,14 +67,14 @@ pub fn to_csv(run: &Run) -> String {
 }
 
 /// A case's fields in the order of [`CSV_COLUMNS`]; numbers in Rust's `e` notation, which
-/// keeps every digit, and an empty field where a value is missing.
+/// keeps every digit, and an empty field where a value is missing; text through [`text_cell`].
 fn fields(c: &CaseResult) -> [String; CSV_COLUMNS.len()] {
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
     let s = c.stats.as_ref();
     [
-        c.sweep.clone(),
+        text_cell(&c.sweep),
         c.backend.name().to_string(),
-        c.algorithm.clone(),
+        text_cell(&c.algorithm),
         c.key_type.to_string(),
         c.distribution.to_string(),
         c.n.to_string(),
@@ -90,8 +95,18 @@ fn fields(c: &CaseResult) -> [String; CSV_COLUMNS.len()] {
         opt(c.speedup),
         opt(c.efficiency),
         c.oversubscribed.to_string(),
-        c.reason.clone().unwrap_or_default(),
+        text_cell(c.reason.as_deref().unwrap_or_default()),
     ]
+}
+
+/// User text as a CSV cell a spreadsheet will not run: a `'` in front of a cell that starts
+/// like a formula.
+fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
 }
 
 /// A field quoted where RFC 4180 asks: when it holds a comma, a quote or a line break.
@@ -112,5 +127,14 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn text_that_starts_like_a_formula_is_kept_text() {
+        for formula in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(text_cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(text_cell("plain = 1"), "plain = 1");
+        assert_eq!(text_cell(""), "");
     }
 }

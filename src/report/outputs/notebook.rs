@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::record::Run;
 
 use super::super::templates;
-use super::super::text::escape_inline;
+use super::super::text::{code_span, escape_inline};
 use super::super::view::{ReportView, SweepView};
 use super::Output;
 use super::html::table_fragment;
@@ -54,10 +54,10 @@ fn notebook(run: &Run, view: &ReportView) -> anyhow::Result<String> {
 /// The first cell: the title, the narrative, the run's identity and its banners.
 fn header(view: &ReportView) -> String {
     let mut header = format!(
-        "# {}\n\n{}\n\n*sortmark run `{}`, {}: {}, {}.*\n",
+        "# {}\n\n{}\n\n*sortmark run {}, {}: {}, {}.*\n",
         escape_inline(&view.title),
         view.description_md.trim(),
-        view.run_id,
+        code_span(&view.run_id),
         view.started_at,
         view.counts,
         view.state

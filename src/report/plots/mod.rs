@@ -24,7 +24,8 @@ const PALETTE_LEN: usize = 8;
 /// What a figure shows, before any drawing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
-    /// File stem: `<sweep>-<kind>`.
+    /// What the figure is, `<sweep>-<kind>`: the name its files are named after (through
+    /// [`crate::file_names`]).
     pub slug: String,
     /// The heading drawn above the plot.
     pub title: String,

@@ -56,7 +56,8 @@ pub struct RatioPoint {
 /// What a ratio plot shows, before any drawing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RatioFigure {
-    /// File stem.
+    /// What the figure is (the sweep's name): the name its file is named after (through
+    /// [`crate::file_names`]).
     pub slug: String,
     /// The heading drawn above the plot.
     pub title: String,
