@@ -360,3 +360,18 @@ fn the_archive_name_is_a_plain_folder_name_whatever_the_file_is_called() {
     }
     assert_ne!(name("a)b.toml"), name("a(b.toml"));
 }
+
+#[test]
+fn cell_errors_point_at_their_own_header_whatever_its_spacing_or_text_before_it() {
+    let sweep =
+        "sweep = { name = \"a\", backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [8] }";
+    // A `[[cell]]` line inside a Markdown string, and a header written with spaces.
+    let (line, column, msg) = refused(&format!(
+        "title = \"t\"\n[[cell]]\nmarkdown = \"\"\"\n[[cell]]\n\"\"\"\n[[cell]]\n{sweep}\n  [[ cell ]]\n{sweep}\n"
+    ));
+    assert_eq!((line, column), (8, 3), "{msg}");
+    assert!(msg.contains("two sweeps are named `a`"), "{msg}");
+    let (line, column, msg) = refused("title = \"t\"\n[[ cell ]]\n");
+    assert_eq!((line, column), (2, 1), "{msg}");
+    assert!(msg.contains("an empty cell"), "{msg}");
+}

@@ -67,12 +67,12 @@ pub fn validate(
     let mut cells = Vec::new();
     for (index, cell) in raw.cells.into_iter().enumerate() {
         let span = cell.span();
-        if let Some(cell) = v.cell(index, span, cell.into_inner(), &measure) {
+        if let Some(cell) = v.cell(index, span.clone(), cell.into_inner(), &measure) {
             if let Cell::Sweep(s) = &cell
                 && !names.insert(s.name.clone())
             {
                 v.error(
-                    cell_span(text, index),
+                    span,
                     format!(
                         "two sweeps are named `{}`: give each a unique `name`",
                         s.name
@@ -106,23 +106,6 @@ fn definition_name(path: &str) -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or(std::borrow::Cow::Borrowed("definition"));
     crate::file_names::stem(&stem)
-}
-
-/// The span of the `index`th `[[cell]]` header, for errors about a cell as a whole.
-fn cell_span(text: &str, index: usize) -> Range<usize> {
-    let mut offset = 0;
-    let mut seen = 0;
-    for line in text.split_inclusive('\n') {
-        if line.trim_start().starts_with("[[cell]]") {
-            if seen == index {
-                let start = offset + (line.len() - line.trim_start().len());
-                return start..start + "[[cell]]".len();
-            }
-            seen += 1;
-        }
-        offset += line.len();
-    }
-    0..0
 }
 
 impl Validator<'_> {
@@ -223,14 +206,14 @@ impl Validator<'_> {
             }
             (Some(_), Some(_)) => {
                 self.error(
-                    cell_span(self.text, index).start.max(span.start)..span.end.min(span.start + 8),
+                    span,
                     "a cell holds either `markdown` or `sweep`, not both: split it in two cells",
                 );
                 None
             }
             (None, None) => {
                 self.error(
-                    cell_span(self.text, index),
+                    span,
                     "an empty cell: give it `markdown = \"…\"` or `sweep = { … }`",
                 );
                 None
