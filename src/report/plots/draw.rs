@@ -121,7 +121,6 @@ pub fn draw_svg(drawing: &impl Drawing) -> anyhow::Result<String> {
 
 /// The drawing as a PNG file's bytes.
 pub fn draw_png(drawing: &impl Drawing) -> anyhow::Result<Vec<u8>> {
-    use image::ImageEncoder;
     register_font();
     let (width, height) = drawing.size();
     let mut pixels = vec![0u8; (width * height * 3) as usize];
@@ -133,10 +132,19 @@ pub fn draw_png(drawing: &impl Drawing) -> anyhow::Result<Vec<u8>> {
         root.present()
             .map_err(|e| anyhow!("could not draw {}: {e:?}", drawing.name()))?;
     }
+    encode_png(&pixels, width, height)
+        .map_err(|e| anyhow!("could not encode {}: {e}", drawing.name()))
+}
+
+/// 8-bit RGB pixels, row by row, as a PNG file's bytes.
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
     let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&pixels, width, height, image::ColorType::Rgb8)
-        .map_err(|e| anyhow!("could not encode {}: {e}", drawing.name()))?;
+    let mut encoder = png::Encoder::new(&mut png, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
     Ok(png)
 }
 
