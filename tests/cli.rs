@@ -340,3 +340,34 @@ fn a_gpu_definition_without_a_gpu_completes_with_every_cuda_case_skipped() {
         "{checks:#?}"
     );
 }
+
+/// An installed binary runs from any folder: nothing it needs is read from the source tree.
+#[test]
+fn the_binary_needs_nothing_from_the_source_tree() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("sortmark");
+    let copy = elsewhere.path().join("sortmark");
+    std::fs::copy(&binary, &copy).unwrap();
+    let work = elsewhere.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny.toml"),
+        work.join("tiny.toml"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(&copy)
+        .current_dir(&work)
+        .args(["run", "tiny.toml"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let run_dir = work.join(stdout.lines().last().unwrap());
+    assert!(
+        run_dir.starts_with(work.join("reports/archive")),
+        "{stdout}"
+    );
+    for report in ["report.html", "report.md", "report.ipynb", "results.csv"] {
+        assert!(run_dir.join(report).is_file(), "{report} missing");
+    }
+}
