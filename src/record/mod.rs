@@ -2,6 +2,8 @@
 //! folders it is saved in. Everything a report shows is read from here.
 
 pub mod archive;
+mod noise;
 mod run;
 
+pub use noise::{Instability, WIDE_HALF_WIDTH};
 pub use run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};
