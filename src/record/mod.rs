@@ -6,4 +6,6 @@ mod noise;
 mod run;
 
 pub use noise::{Instability, WIDE_HALF_WIDTH};
+#[cfg(test)]
+pub(crate) use run::example_case;
 pub use run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};

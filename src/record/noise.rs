@@ -74,15 +74,7 @@ mod tests {
 
     /// An ok case measured in `rounds_s`, with its interval, as the record makes it.
     fn case(rounds_s: Vec<Vec<f64>>) -> CaseResult {
-        let mut case: CaseResult = serde_json::from_value(serde_json::json!({
-            "cell": 0, "sweep": "s", "backend": "cpu", "algorithm": "radix", "key_type": "u32",
-            "distribution": "uniform", "n": 1024, "threads": 1, "device": null, "status": "ok",
-            "reason": null, "warmup": 1, "samples_s": [], "stats": null, "keys_per_s": null,
-            "verified": true, "verification": null, "timing": "", "oversubscribed": false,
-            "speedup": null, "efficiency": null, "transfers": null, "bytes_moved": null,
-            "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null
-        }))
-        .unwrap();
+        let mut case = crate::record::example_case();
         case.samples_s = rounds_s.concat();
         case.stats = crate::measure::summarize(&case.samples_s, 1);
         case.interval = across_rounds(&rounds_s, DEFAULT_LEVEL);
