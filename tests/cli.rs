@@ -121,6 +121,13 @@ fn a_run_writes_a_verified_run_folder() {
         two["efficiency"].as_f64().unwrap(),
     );
     assert!((s / 2.0 - e).abs() < 1e-9);
+    // …and the speed-up's interval, from the round medians of both cases.
+    let interval = &two["speedup_interval"];
+    let (low, high) = (
+        interval["low"].as_f64().unwrap(),
+        interval["high"].as_f64().unwrap(),
+    );
+    assert!(0.0 < low && low <= high, "{interval}");
     let csv = fs::read_to_string(dir.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), cases.len() + 1);
     assert!(csv.starts_with("sweep,backend,algorithm,key_type,distribution,n,threads"));

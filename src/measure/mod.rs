@@ -4,6 +4,7 @@
 //! and the minimum total time are reached, never beyond the maximum count.
 
 pub mod interval;
+pub mod spread;
 pub mod stats;
 pub mod verify;
 

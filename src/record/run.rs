@@ -10,6 +10,7 @@ use crate::data::{Distribution, KeyType};
 use crate::definition::ReportDef;
 use crate::env::load::Disturbance;
 use crate::env::{Check, Environment};
+use crate::measure::interval::{RatioInterval, Scope, ratio};
 use crate::measure::{
     DEFAULT_LEVEL, Measurement, MedianInterval, Outcome, Stats, Transfers, Verification,
     across_rounds, half_width_at_level, summarize,
@@ -114,6 +115,11 @@ pub struct CaseResult {
     pub speedup: Option<f64>,
     /// Speed-up divided by the thread count.
     pub efficiency: Option<f64>,
+    /// The interval of the speed-up, from the round medians of this case and the one-thread
+    /// case (see [`speedup_interval`]); absent for the one-thread case itself and where either
+    /// case has fewer than two rounds.
+    #[serde(default)]
+    pub speedup_interval: Option<RatioInterval>,
     /// GPU transfers, timed apart from the sort.
     pub transfers: Option<Transfers>,
     /// Bytes one sort moves through memory by the algorithm's model.
@@ -171,6 +177,7 @@ impl CaseResult {
             oversubscribed: case.threads.is_some_and(|t| t > logical_cores),
             speedup: None,
             efficiency: None,
+            speedup_interval: None,
             transfers: None,
             bytes_moved: None,
             effective_bandwidth_bytes_per_s: None,
@@ -268,6 +275,17 @@ impl CaseResult {
         }
     }
 
+    /// The interval of the parallel efficiency: the speed-up's divided by the thread count.
+    pub fn efficiency_interval(&self) -> Option<RatioInterval> {
+        let threads = f64::from(self.threads?);
+        self.speedup_interval.map(|s| RatioInterval {
+            estimate: s.estimate / threads,
+            low: s.low / threads,
+            high: s.high / threads,
+            ..s
+        })
+    }
+
     /// The axis values that identify the case, as for [`Case::id`].
     pub fn id(&self) -> CaseId<'_> {
         CaseId {
@@ -300,35 +318,64 @@ impl Run {
     }
 
     /// Fills in speed-up and parallel efficiency of every multi-threaded case against the
-    /// same algorithm's one-thread case on the same input.
+    /// same algorithm's one-thread case on the same input, and the speed-up's interval where
+    /// both cases were measured in rounds.
     pub fn derive_thread_scaling(&mut self) {
-        let baselines: std::collections::HashMap<CaseId<'_>, f64> = self
+        let baselines: std::collections::HashMap<CaseId<'_>, (f64, Option<MedianInterval>)> = self
             .cases
             .iter()
             .filter(|c| c.threads == Some(1))
-            .filter_map(|c| Some((scaling_key(c), c.stats.as_ref()?.median_s)))
+            .filter_map(|c| {
+                let median_s = c.stats.as_ref()?.median_s;
+                Some((scaling_key(c), (median_s, c.interval.clone())))
+            })
             .collect();
-        let scaling: Vec<Option<(f64, f64)>> = self
+        let scaling: Vec<Option<(f64, f64, Option<RatioInterval>)>> = self
             .cases
             .iter()
             .map(|case| {
                 let (Some(threads), Some(stats)) = (case.threads, case.stats.as_ref()) else {
                     return None;
                 };
-                let base = baselines.get(&scaling_key(case))?;
+                let (base, base_interval) = baselines.get(&scaling_key(case))?;
                 (stats.median_s > 0.0).then(|| {
                     let speedup = base / stats.median_s;
-                    (speedup, speedup / f64::from(threads))
+                    let interval = (threads > 1)
+                        .then(|| {
+                            base_interval
+                                .as_ref()
+                                .zip(case.interval.as_ref())
+                                .and_then(|(one, this)| speedup_interval(one, this))
+                        })
+                        .flatten();
+                    (speedup, speedup / f64::from(threads), interval)
                 })
             })
             .collect();
         for (case, scaled) in self.cases.iter_mut().zip(scaling) {
-            if let Some((speedup, efficiency)) = scaled {
+            if let Some((speedup, efficiency, interval)) = scaled {
                 case.speedup = Some(speedup);
                 case.efficiency = Some(efficiency);
+                case.speedup_interval = interval;
             }
         }
     }
+}
+
+/// The interval of a speed-up, one thread's median time over `this` case's, at the default
+/// level: [`ratio`] of the one-thread case to this one (time on one thread over time on
+/// several, so above 1 when the threads help), from the two cases' round medians. `None`
+/// unless both were measured in two rounds or more: one round shows no variation between
+/// rounds to make an interval from.
+pub fn speedup_interval(
+    one_thread: &MedianInterval,
+    this: &MedianInterval,
+) -> Option<RatioInterval> {
+    let across = |i: &MedianInterval| i.scope == Scope::AcrossRounds;
+    if !(across(one_thread) && across(this)) {
+        return None;
+    }
+    ratio(one_thread, this, DEFAULT_LEVEL)
 }
 
 /// A case's identity without its thread count (compared field by field): the key of its
@@ -337,5 +384,82 @@ fn scaling_key(c: &CaseResult) -> CaseId<'_> {
     CaseId {
         threads: None,
         ..c.id()
+    }
+}
+
+/// An ok CPU case of radix on 1,024 u32 keys with one thread and nothing measured, loaded
+/// from JSON without the fields added since rounds, as an old `results.json` holds it: tests
+/// fill in what they need.
+#[cfg(test)]
+pub(crate) fn example_case() -> CaseResult {
+    serde_json::from_value(serde_json::json!({
+        "cell": 0, "sweep": "s", "backend": "cpu", "algorithm": "radix", "key_type": "u32",
+        "distribution": "uniform", "n": 1024, "threads": 1, "device": null, "status": "ok",
+        "reason": null, "warmup": 1, "samples_s": [], "stats": null, "keys_per_s": null,
+        "verified": true, "verification": null, "timing": "", "oversubscribed": false,
+        "speedup": null, "efficiency": null, "transfers": null, "bytes_moved": null,
+        "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null
+    }))
+    .expect("a case recorded before rounds still loads")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rounds whose medians are `scale` times 1 + spread·(r − 2) for r = 0..6: a spread of
+    /// 0.01 moves the rounds by ±2 or 3 %.
+    fn rounds(scale: f64, spread: f64) -> MedianInterval {
+        let rounds: Vec<Vec<f64>> = (0..6)
+            .map(|r| {
+                let level = scale * (1.0 + spread * (f64::from(r) - 2.0));
+                vec![level * 0.99, level, level * 1.01]
+            })
+            .collect();
+        across_rounds(&rounds, DEFAULT_LEVEL).unwrap()
+    }
+
+    #[test]
+    fn a_speedup_interval_holds_one_thread_over_this_case() {
+        let one = rounds(2.0, 0.01);
+        let four = rounds(1.0, 0.01);
+        let s = speedup_interval(&one, &four).unwrap();
+        assert!((s.estimate - 2.0).abs() < 1e-9, "{s:?}");
+        assert!(s.low < 2.0 && 2.0 < s.high, "{s:?}");
+        assert!(s.low > 1.8 && s.high < 2.2, "{s:?}");
+        assert!(s.reached && s.level >= DEFAULT_LEVEL, "{s:?}");
+    }
+
+    #[test]
+    fn tighter_rounds_give_a_narrower_speedup_interval() {
+        let loose = speedup_interval(&rounds(2.0, 0.02), &rounds(1.0, 0.02)).unwrap();
+        let tight = speedup_interval(&rounds(2.0, 0.005), &rounds(1.0, 0.005)).unwrap();
+        assert!(
+            tight.high - tight.low < (loose.high - loose.low) / 2.0,
+            "{tight:?} {loose:?}"
+        );
+        assert!(tight.low < 2.0 && 2.0 < tight.high, "{tight:?}");
+    }
+
+    #[test]
+    fn one_round_gives_no_speedup_interval() {
+        let one_round = across_rounds(&[vec![2.0, 2.1, 1.9]], DEFAULT_LEVEL).unwrap();
+        assert_eq!(speedup_interval(&one_round, &rounds(1.0, 0.01)), None);
+        assert_eq!(speedup_interval(&rounds(2.0, 0.01), &one_round), None);
+    }
+
+    #[test]
+    fn efficiency_interval_is_the_speedup_interval_over_threads() {
+        let mut case = example_case();
+        (case.threads, case.speedup, case.efficiency) = (Some(4), Some(3.0), Some(0.75));
+        assert_eq!(case.speedup_interval, None);
+        assert_eq!(case.efficiency_interval(), None);
+        case.speedup_interval = speedup_interval(&rounds(3.0, 0.01), &rounds(1.0, 0.01));
+        let (s, e) = (
+            case.speedup_interval.unwrap(),
+            case.efficiency_interval().unwrap(),
+        );
+        assert!((e.low - s.low / 4.0).abs() < 1e-12 && (e.high - s.high / 4.0).abs() < 1e-12);
+        assert!((e.estimate - 0.75).abs() < 1e-9 && e.level == s.level);
     }
 }

@@ -31,7 +31,8 @@ pub struct Header {
 pub struct Row {
     /// One string per column.
     pub cells: Vec<String>,
-    /// How the row is styled: `ok`, `skipped` or `failed`.
+    /// How the row is styled: `ok`, `skipped`, `failed`, or `unstable` for an ok case with a
+    /// flag in its Status cell.
     pub status: String,
 }
 

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::text::{code_block, code_span, escape_inline};
+use super::text::{cell_with_aside_html, code_block, code_span, escape_inline};
 
 /// Name and source of every template.
 const TEMPLATES: [(&str, &str); 12] = [
@@ -74,6 +74,11 @@ fn tera() -> &'static tera::Tera {
                 Ok(code_block(kwargs.get::<&str>("info")?.unwrap_or(""), s))
             },
         );
+        // A number in an HTML table with its interval beside it: a narrow column puts the
+        // interval on a line of its own rather than cutting it. Escapes what it is given.
+        tera.register_filter("num_cell", |s: &str, _: tera::Kwargs, _: &tera::State| {
+            tera::Value::safe_string(&cell_with_aside_html(s))
+        });
         // The templates are part of the binary and covered by tests: a broken one is a bug.
         tera.add_raw_templates(TEMPLATES)
             .expect("the built-in templates parse");

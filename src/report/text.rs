@@ -151,6 +151,24 @@ pub fn url_segment(s: &str) -> String {
         .collect()
 }
 
+/// A table cell as HTML that may break before its parenthesised aside and nowhere else:
+/// `1.93× (1.88 – 1.99)` stays whole on one line, or puts the interval whole on a second;
+/// `100 %` never breaks.
+pub fn cell_with_aside_html(cell: &str) -> String {
+    let escaped = escape_html_chars(cell);
+    let whole = |s: &str| {
+        if s.contains(' ') {
+            format!(r#"<span class="nowrap">{s}</span>"#)
+        } else {
+            s.to_string()
+        }
+    };
+    match escaped.split_once(" (") {
+        Some((main, aside)) => format!("{} {}", whole(main), whole(&format!("({aside}"))),
+        None => whole(&escaped),
+    }
+}
+
 /// The three characters that start markup or an entity, escaped.
 fn escape_html_chars(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -188,6 +206,19 @@ pub fn escape_inline(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_breaks_only_before_its_aside() {
+        assert_eq!(
+            cell_with_aside_html("1.93× (1.88 – 1.99)"),
+            r#"1.93× <span class="nowrap">(1.88 – 1.99)</span>"#
+        );
+        assert_eq!(
+            cell_with_aside_html("<b> 2"),
+            r#"<span class="nowrap">&lt;b&gt; 2</span>"#
+        );
+        assert_eq!(cell_with_aside_html("2^10"), "2^10");
+    }
 
     #[test]
     fn narrative_html_is_inert() {

@@ -70,10 +70,8 @@ impl<'a> CaseRounds<'a> {
             Outcome::Measured(Measurement::from_rounds(std::mem::take(&mut self.rounds)))
         });
         let mut result = executor.result(self.case, outcome);
+        // The report flags a case under load from this record; it is no note of its own.
         result.disturbance = self.load.disturbance();
-        if let Some(d) = result.disturbance.filter(|d| d.flagged()) {
-            result.notes.push(d.describe());
-        }
         result
     }
 }

@@ -71,7 +71,7 @@ fn header(view: &ReportView) -> String {
 }
 
 /// A sweep as an executed code cell: its spec as the source, a failure on stderr, its table
-/// (HTML and plain text) and its plots (PNG and SVG) as outputs.
+/// (HTML and plain text), the notes under it and its plots (PNG and SVG) as outputs.
 fn sweep_cell(index: usize, sweep: &SweepView) -> anyhow::Result<Value> {
     let mut outputs = Vec::new();
     if !sweep.failure_banner.is_empty() {
@@ -89,6 +89,17 @@ fn sweep_cell(index: usize, sweep: &SweepView) -> anyhow::Result<Value> {
         },
         "metadata": {},
     }));
+    if !sweep.table_notes.is_empty() {
+        let md: Vec<String> = sweep.table_notes.iter().map(|n| escape_inline(n)).collect();
+        outputs.push(json!({
+            "output_type": "display_data",
+            "data": {
+                "text/markdown": lines(&md.join("\n\n")),
+                "text/plain": lines(&sweep.table_notes.join("\n")),
+            },
+            "metadata": {},
+        }));
+    }
     for plot in &sweep.plots {
         outputs.push(json!({
             "output_type": "display_data",

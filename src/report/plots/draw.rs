@@ -296,7 +296,7 @@ fn draw_line<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, series: &Series) -> 
     draw_markers(chart, series.style, &series.points)
 }
 
-/// A 95 % interval as a vertical bar with caps, in pixels so the caps keep their width.
+/// An interval as a vertical bar with caps, in pixels so the caps keep their width.
 fn draw_error_bar<DB: DrawingBackend>(
     chart: &mut Chart<'_, DB>,
     x: f64,
@@ -377,7 +377,7 @@ fn draw_legend<DB: DrawingBackend>(
         .flat_map(|s| &s.points)
         .any(|p| p.lo.is_some());
     if has_intervals {
-        draw_error_bar_note(area, y)?;
+        draw_error_bar_note(area, y, figure.error_bars)?;
     }
     Ok(())
 }
@@ -426,17 +426,19 @@ fn draw_legend_ideal<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, y: i32) 
     area.draw(&Text::new("ideal", (44, y), legend_text()))
 }
 
-/// What the error bars mean, in two small grey lines below the legend rows.
+/// What the error bars mean, in two small grey lines below the legend rows: `of` says what
+/// they are an interval of (`of the median`).
 fn draw_error_bar_note<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     y: i32,
+    of: &str,
 ) -> DrawResult<DB> {
     let note = (FONT, LEGEND_SIZE - 2.0)
         .into_font()
         .color(&IDEAL)
         .pos(Pos::new(HPos::Left, VPos::Center));
     area.draw(&Text::new("error bars: interval", (4, y + 6), note.clone()))?;
-    area.draw(&Text::new("of the median", (4, y + 24), note))
+    area.draw(&Text::new(of, (4, y + 24), note))
 }
 
 /// How a bar of a series is drawn, in order: filled in its colour, or for a hollow one (see

@@ -43,6 +43,8 @@ pub struct Figure {
     pub series: Vec<Series>,
     /// A reference line, where there is an ideal to compare with.
     pub ideal: Option<Ideal>,
+    /// What the error bars are an interval of, as the legend's note says it: `of the median`.
+    pub error_bars: &'static str,
 }
 
 /// How the y axis's ticks read.
@@ -115,8 +117,8 @@ pub struct Point {
     pub x: f64,
     /// The value.
     pub y: f64,
-    /// The low end of its 95 % interval.
+    /// The low end of its interval.
     pub lo: Option<f64>,
-    /// The high end of its 95 % interval.
+    /// The high end of its interval.
     pub hi: Option<f64>,
 }

@@ -2,12 +2,14 @@
 //!
 //! Templates only place these strings; every number is formatted here, through
 //! [`crate::units`], so the HTML, the Markdown and the notebook always agree. The cases'
-//! tables and headlines are in [`cases`], the environment and checks in [`environment`], the
-//! GPU comparison in [`gpus`] and the reproduction recipe in [`repro`].
+//! tables and headlines are in [`cases`], the notes under the tables in [`notes`], the
+//! environment and checks in [`environment`], the GPU comparison in [`gpus`] and the
+//! reproduction recipe in [`repro`].
 
 mod cases;
 mod environment;
 mod gpus;
+mod notes;
 mod repro;
 
 use serde::Serialize;
@@ -23,6 +25,7 @@ use super::text;
 pub use cases::{case_label, case_table, headlines};
 pub use environment::{CheckView, EnvSection, EnvView, Fact, environment, gpu_table};
 pub use gpus::{Comparison, compare_gpus};
+pub use notes::table_notes;
 pub use repro::ReproView;
 
 /// Everything a report shows, in order.
@@ -94,6 +97,9 @@ pub struct SweepView {
     pub failure_banner: String,
     /// One row per case.
     pub table: Table,
+    /// Lines under the table: rounds, precision, what the speed-up intervals and the flags
+    /// mean.
+    pub table_notes: Vec<String>,
     /// The table in GitHub-flavoured Markdown.
     pub table_md: String,
     /// The table as aligned plain text.
@@ -224,7 +230,7 @@ fn incomplete_banner(run: &Run) -> String {
 
 /// A sweep cell: its spec, its table in every form, and its GPU comparison.
 fn sweep_view(number: usize, sweep: &Sweep, cases: &[&CaseResult], gpus: &[GpuInfo]) -> SweepView {
-    let table = case_table(cases);
+    let table = case_table(cases, &sweep.measure);
     let comparison = compare_gpus(cases, gpus);
     let count = |s| cases.iter().filter(|c| c.status == s).count();
     SweepView {
@@ -241,6 +247,7 @@ fn sweep_view(number: usize, sweep: &Sweep, cases: &[&CaseResult], gpus: &[GpuIn
         table_md: table.to_markdown(),
         table_text: table.to_plain(),
         table,
+        table_notes: table_notes(cases, &sweep.measure),
         plots: Vec::new(),
         gpu_comparison_md: comparison
             .as_ref()

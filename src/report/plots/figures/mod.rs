@@ -117,6 +117,8 @@ struct LineFigure {
     point: fn(&CaseResult) -> Option<Point>,
     y_format: YFormat,
     ideal: Option<Ideal>,
+    /// What the error bars are an interval of (see [`Figure::error_bars`]).
+    error_bars: &'static str,
 }
 
 impl LineFigure {
@@ -133,6 +135,7 @@ impl LineFigure {
             y_format: self.y_format,
             series: self.series(shown, &cases.others(self.along)),
             ideal: self.ideal,
+            error_bars: self.error_bars,
         };
         if self.y_format == YFormat::Seconds && spans_decades(&figure) {
             to_log_seconds(&mut figure);

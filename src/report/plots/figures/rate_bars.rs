@@ -37,6 +37,7 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
         bars: true,
         y_format: YFormat::Si,
         ideal: None,
+        error_bars: "of the median",
     })
 }
 

@@ -17,6 +17,7 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
         point: rate_point,
         y_format: YFormat::Si,
         ideal: None,
+        error_bars: "of the median",
     };
     Some(line.figure(cases, &cases.measured))
 }

@@ -19,6 +19,7 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
         point: time_point,
         y_format: YFormat::Seconds,
         ideal: None,
+        error_bars: "of the median",
     };
     Some(line.figure(cases, &cases.measured))
 }
