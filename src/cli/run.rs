@@ -1,0 +1,122 @@
+//! `sortmark run` (a new run or `--resume`) and `sortmark reproduce`: the commands that
+//! measure, each ending with the run folder as the last line of stdout.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use sortmark::record::Run;
+use sortmark::reproduce::{ReproduceError, ReproduceOptions};
+use sortmark::runner::{self, DefinitionReadError, ResumeError, RunOptions};
+
+use super::{EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED};
+
+/// Installs the Ctrl-C and SIGTERM handlers of a command that measures.
+pub fn catch_interrupts() {
+    if let Err(e) = sortmark::interrupt::install() {
+        eprintln!("warning: Ctrl-C will not save a partial run: {e}");
+    }
+}
+
+/// `sortmark run [DEFINITION]`.
+pub fn run(definition: Option<&Path>, out: PathBuf, anonymize: bool) -> ExitCode {
+    let definition = match runner::read_definition(definition, &runner::machine_limits()) {
+        Ok(d) => d,
+        Err(e) => return definition_error(&e),
+    };
+    let options = RunOptions {
+        archive_root: out,
+        anonymize,
+        command_line: std::env::args().collect(),
+    };
+    match runner::execute(definition, &options) {
+        Ok((dir, run)) => finished(&dir, &run),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `sortmark run --resume RUN_DIR`.
+pub fn resume(dir: &Path) -> ExitCode {
+    match runner::resume(dir, &runner::machine_limits()) {
+        Ok((dir, run)) => finished(&dir, &run),
+        Err(
+            e @ (ResumeError::DefinitionChanged(_)
+            | ResumeError::Invalid(_)
+            | ResumeError::PeerChanged(_)),
+        ) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_REFUSED)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `sortmark reproduce RUN_DIR`.
+pub fn reproduce(run_dir: &Path, options: &ReproduceOptions) -> ExitCode {
+    match sortmark::reproduce::reproduce(run_dir, options, &runner::machine_limits()) {
+        Ok(done) => {
+            let Some(comparison) = &done.comparison else {
+                return finished(&done.run_dir, &done.run);
+            };
+            print!("{}", sortmark::compare::terminal::render(comparison));
+            println!("{}", comparison.reproduction_summary());
+            if let Some(dir) = &done.compare_dir {
+                eprintln!("wrote {}", dir.display());
+            }
+            println!("{}", done.run_dir.display());
+            ExitCode::from(if comparison.any_slower() {
+                EXIT_FAILED
+            } else {
+                EXIT_OK
+            })
+        }
+        Err(e) => reproduce_error(&e),
+    }
+}
+
+fn reproduce_error(e: &ReproduceError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(if e.not_reproducible() {
+        EXIT_REFUSED
+    } else {
+        EXIT_ERROR
+    })
+}
+
+/// Reports a run's outcome and prints its folder as the last line of stdout.
+fn finished(dir: &Path, run: &Run) -> ExitCode {
+    let (ok, skipped, failed) = run.counts();
+    eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
+    if run.has_failures() {
+        eprintln!(
+            "error: {failed} case(s) FAILED; see their reasons in {}",
+            dir.join("results.json").display()
+        );
+    }
+    if run.interrupted {
+        eprintln!(
+            "interrupted: the finished cases are saved; finish with `sortmark run --resume {}`",
+            dir.display()
+        );
+    }
+    println!("{}", dir.display());
+    let code = if run.interrupted {
+        EXIT_INTERRUPTED
+    } else if run.has_failures() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    };
+    ExitCode::from(code)
+}
+
+/// A definition that could not be read or is not valid: nothing ran.
+pub fn definition_error(e: &DefinitionReadError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(EXIT_REFUSED)
+}
