@@ -38,10 +38,19 @@ Exit codes:
   64   usage error: an unknown subcommand or flag, a missing or malformed argument
   130  interrupted by Ctrl-C or SIGTERM (the run is saved: finish it with `run --resume`)";
 
+/// `sortmark --version`: the version and the commit it was built from, with the commit's date
+/// (`0.1.0 (abc1234 2026-12-07)`; `, modified` when built with uncommitted changes).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SORTMARK_BUILD_DETAIL"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "sortmark",
-    version,
+    version = VERSION,
     about = "Executed, archived, shareable reports on sort performance",
     after_help = EXIT_CODES_HELP
 )]

@@ -95,3 +95,19 @@ fn the_help_lists_every_exit_code() {
         );
     }
 }
+
+#[test]
+fn the_version_names_the_commit_it_was_built_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = output_in(dir.path(), &["--version"]);
+    assert_eq!(code, 0);
+    let prefix = format!("sortmark {} (", env!("CARGO_PKG_VERSION"));
+    assert!(stdout.starts_with(&prefix), "{stdout}");
+    let commit = env!("SORTMARK_GIT_COMMIT");
+    let expected = match commit {
+        "unknown" => "commit unknown".to_string(),
+        _ => format!("{} 20", &commit[..7]),
+    };
+    assert!(stdout[prefix.len()..].starts_with(&expected), "{stdout}");
+    assert!(stdout.trim_end().ends_with(')'), "{stdout}");
+}
