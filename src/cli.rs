@@ -11,7 +11,8 @@ pub mod run;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use sortmark::runner::Verbosity;
 
 /// Success: every case that ran was verified (`run`), no case is slower (`compare`).
 pub const EXIT_OK: u8 = 0;
@@ -55,27 +56,31 @@ const VERSION: &str = concat!(
     after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
+    /// Print no progress and no summary: only errors, warnings and the run folder.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print a line for every case as it finishes, with its median, interval, notes and reasons.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// What `-q` and `-v` ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Run a report definition (default: the built-in reports/quick.toml).
-    Run {
-        /// The definition (a TOML file); leave out for the built-in quick report.
-        #[arg(conflicts_with = "resume")]
-        definition: Option<PathBuf>,
-        /// Finish an interrupted run in RUN_DIR instead of starting a new one.
-        #[arg(long, value_name = "RUN_DIR")]
-        resume: Option<PathBuf>,
-        /// Archive root: the run lands in OUT/<definition-name>/<run-id>/.
-        #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
-        out: PathBuf,
-        /// Replace the host name and other identifying strings in the report.
-        #[arg(long)]
-        anonymize: bool,
-    },
+    Run(RunArgs),
     /// Rebuild a run's reports from its results.json, without measuring again.
     Render {
         /// The run folder (it holds results.json).
@@ -144,6 +149,23 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+/// The arguments of `sortmark run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The definition (a TOML file); leave out for the built-in quick report.
+    #[arg(conflicts_with = "resume")]
+    pub definition: Option<PathBuf>,
+    /// Finish an interrupted run in RUN_DIR instead of starting a new one.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Archive root: the run lands in OUT/<definition-name>/<run-id>/.
+    #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
+    pub out: PathBuf,
+    /// Replace the host name and other identifying strings in the report.
+    #[arg(long)]
+    pub anonymize: bool,
 }
 
 /// The exit codes of `sortmark compare`, shown under its `--help`.

@@ -6,6 +6,8 @@ mod cli;
 use std::process::ExitCode;
 
 use cli::Command;
+use sortmark::reproduce::ReproduceOptions;
+use sortmark::runner::Verbosity;
 
 fn main() -> ExitCode {
     let cli = match cli::parse() {
@@ -13,19 +15,9 @@ fn main() -> ExitCode {
         Err(code) => return ExitCode::from(code),
     };
     relaunch_with_nvrtc();
+    let verbosity = cli.verbosity();
     match cli.command {
-        Command::Run {
-            definition,
-            resume,
-            out,
-            anonymize,
-        } => {
-            cli::run::catch_interrupts();
-            match resume {
-                Some(dir) => cli::run::resume(&dir),
-                None => cli::run::run(definition.as_deref(), out, anonymize),
-            }
-        }
+        Command::Run(args) => cli::run::run(args, verbosity),
         Command::Check { definition } => cli::check::check(definition.as_deref()),
         Command::Render { run_dir } => cli::results::render(&run_dir),
         Command::List { out } => cli::list::list(&out),
@@ -34,7 +26,13 @@ fn main() -> ExitCode {
             new_run,
             threshold,
             out,
-        } => cli::results::compare(&base_run, &new_run, threshold, out.as_deref()),
+        } => cli::results::compare(
+            &base_run,
+            &new_run,
+            threshold,
+            out.as_deref(),
+            verbosity == Verbosity::Quiet,
+        ),
         Command::Reproduce {
             run_dir,
             out,
@@ -42,13 +40,13 @@ fn main() -> ExitCode {
             threshold,
             anonymize,
         } => {
-            cli::run::catch_interrupts();
-            let options = sortmark::reproduce::ReproduceOptions {
+            let options = ReproduceOptions {
                 archive_root: out,
                 compare_out,
                 threshold,
                 anonymize,
                 command_line: std::env::args().collect(),
+                verbosity,
             };
             cli::run::reproduce(&run_dir, &options)
         }

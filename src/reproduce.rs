@@ -28,6 +28,8 @@ pub struct ReproduceOptions {
     pub anonymize: bool,
     /// The command line, recorded in the new run.
     pub command_line: Vec<String>,
+    /// How much the new run tells on stderr as it goes.
+    pub verbosity: runner::Verbosity,
 }
 
 /// A finished reproduction.
@@ -104,6 +106,7 @@ pub fn reproduce(
             .unwrap_or_else(|| archive_root_of(run_dir)),
         anonymize: options.anonymize,
         command_line: options.command_line.clone(),
+        verbosity: options.verbosity,
     };
     let (new_dir, run) = runner::execute(definition, &run_options).map_err(ReproduceError::Run)?;
     if run.interrupted {

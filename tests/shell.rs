@@ -111,3 +111,61 @@ fn the_version_names_the_commit_it_was_built_from() {
     assert!(stdout[prefix.len()..].starts_with(&expected), "{stdout}");
     assert!(stdout.trim_end().ends_with(')'), "{stdout}");
 }
+
+/// Two cases that run and one that the plan skips (special values are floating-point only).
+const SMALL: &str = r#"title = "small"
+[measure]
+warmup = 0
+repetitions = 1
+rounds = 2
+[[cell]]
+sweep = { name = "s", backend = "cpu", algorithms = ["std-unstable"], keys = ["u32", "f32"], distributions = ["uniform"], sizes = [64] }
+[[cell]]
+sweep = { name = "t", backend = "cpu", algorithms = ["std-unstable"], keys = ["u32"], distributions = ["special-values"], sizes = [64] }
+"#;
+
+/// A folder holding `small.toml` ([`SMALL`]).
+fn small() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("small.toml"), SMALL).unwrap();
+    dir
+}
+
+#[test]
+fn quiet_prints_only_the_run_folder() {
+    let dir = small();
+    let (code, stdout, stderr) =
+        output_in(dir.path(), &["-q", "run", "small.toml", "--out", "archive"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr, "", "nothing but errors and warnings on stderr");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        dir.path()
+            .join(stdout.trim())
+            .join("results.json")
+            .is_file()
+    );
+    // The flag is global: after the subcommand too.
+    let (code, stdout, stderr) = output_in(
+        dir.path(),
+        &["run", "small.toml", "--out", "archive", "--quiet"],
+    );
+    assert_eq!((code, stdout.lines().count(), stderr.as_str()), (0, 1, ""));
+}
+
+#[test]
+fn verbose_gives_every_case_a_line_with_its_median_or_reason() {
+    let dir = small();
+    let (code, _, stderr) = output_in(dir.path(), &["run", "-v", "small.toml", "--out", "archive"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("2 rounds)")).count(),
+        2,
+        "{stderr}"
+    );
+    assert!(lines.iter().any(|l| l.contains("skipped: ")), "{stderr}");
+    let (code, _, stderr) = output_in(dir.path(), &["-q", "-v", "check", "small.toml"]);
+    assert_eq!(code, 64, "-q and -v together are a usage error: {stderr}");
+}

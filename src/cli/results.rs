@@ -19,12 +19,21 @@ pub fn render(run_dir: &Path) -> ExitCode {
     }
 }
 
-/// `sortmark compare BASE_RUN NEW_RUN`.
-pub fn compare(base: &Path, new: &Path, threshold: f64, out: Option<&Path>) -> ExitCode {
+/// `sortmark compare BASE_RUN NEW_RUN`; `quiet` prints nothing but errors (the exit code
+/// tells the verdict).
+pub fn compare(
+    base: &Path,
+    new: &Path,
+    threshold: f64,
+    out: Option<&Path>,
+    quiet: bool,
+) -> ExitCode {
     match sortmark::compare::compare_dirs(base, new, threshold, out) {
         Ok((comparison, dir)) => {
-            print!("{}", sortmark::compare::terminal::render(&comparison));
-            eprintln!("wrote {}", dir.display());
+            if !quiet {
+                print!("{}", sortmark::compare::terminal::render(&comparison));
+                eprintln!("wrote {}", dir.display());
+            }
             ExitCode::from(if comparison.any_slower() {
                 EXIT_FAILED
             } else {

@@ -1,35 +1,41 @@
 //! `sortmark run` (a new run or `--resume`) and `sortmark reproduce`: the commands that
 //! measure, each ending with the run folder as the last line of stdout.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use sortmark::record::Run;
 use sortmark::reproduce::{ReproduceError, ReproduceOptions};
-use sortmark::runner::{self, DefinitionReadError, ResumeError, RunOptions};
+use sortmark::runner::{self, DefinitionReadError, ResumeError, RunOptions, Verbosity};
 
-use super::{EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED};
+use super::{EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, RunArgs};
 
 /// Installs the Ctrl-C and SIGTERM handlers of a command that measures.
-pub fn catch_interrupts() {
+fn catch_interrupts() {
     if let Err(e) = sortmark::interrupt::install() {
         eprintln!("warning: Ctrl-C will not save a partial run: {e}");
     }
 }
 
-/// `sortmark run [DEFINITION]`.
-pub fn run(definition: Option<&Path>, out: PathBuf, anonymize: bool) -> ExitCode {
-    let definition = match runner::read_definition(definition, &runner::machine_limits()) {
+/// `sortmark run [DEFINITION]` and `sortmark run --resume RUN_DIR`.
+pub fn run(args: RunArgs, verbosity: Verbosity) -> ExitCode {
+    catch_interrupts();
+    if let Some(dir) = &args.resume {
+        return resume(dir, verbosity);
+    }
+    let limits = runner::machine_limits();
+    let definition = match runner::read_definition(args.definition.as_deref(), &limits) {
         Ok(d) => d,
         Err(e) => return definition_error(&e),
     };
     let options = RunOptions {
-        archive_root: out,
-        anonymize,
+        archive_root: args.out,
+        anonymize: args.anonymize,
         command_line: std::env::args().collect(),
+        verbosity,
     };
     match runner::execute(definition, &options) {
-        Ok((dir, run)) => finished(&dir, &run),
+        Ok((dir, run)) => finished(&dir, &run, verbosity),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)
@@ -38,9 +44,9 @@ pub fn run(definition: Option<&Path>, out: PathBuf, anonymize: bool) -> ExitCode
 }
 
 /// `sortmark run --resume RUN_DIR`.
-pub fn resume(dir: &Path) -> ExitCode {
-    match runner::resume(dir, &runner::machine_limits()) {
-        Ok((dir, run)) => finished(&dir, &run),
+fn resume(dir: &Path, verbosity: Verbosity) -> ExitCode {
+    match runner::resume(dir, &runner::machine_limits(), verbosity) {
+        Ok((dir, run)) => finished(&dir, &run, verbosity),
         Err(
             e @ (ResumeError::DefinitionChanged(_)
             | ResumeError::Invalid(_)
@@ -56,17 +62,21 @@ pub fn resume(dir: &Path) -> ExitCode {
     }
 }
 
-/// `sortmark reproduce RUN_DIR`.
+/// `sortmark reproduce RUN_DIR`; with `-q`, only the new run's folder is printed.
 pub fn reproduce(run_dir: &Path, options: &ReproduceOptions) -> ExitCode {
+    catch_interrupts();
+    let quiet = options.verbosity == Verbosity::Quiet;
     match sortmark::reproduce::reproduce(run_dir, options, &runner::machine_limits()) {
         Ok(done) => {
             let Some(comparison) = &done.comparison else {
-                return finished(&done.run_dir, &done.run);
+                return finished(&done.run_dir, &done.run, options.verbosity);
             };
-            print!("{}", sortmark::compare::terminal::render(comparison));
-            println!("{}", comparison.reproduction_summary());
-            if let Some(dir) = &done.compare_dir {
-                eprintln!("wrote {}", dir.display());
+            if !quiet {
+                print!("{}", sortmark::compare::terminal::render(comparison));
+                println!("{}", comparison.reproduction_summary());
+                if let Some(dir) = &done.compare_dir {
+                    eprintln!("wrote {}", dir.display());
+                }
             }
             println!("{}", done.run_dir.display());
             ExitCode::from(if comparison.any_slower() {
@@ -88,10 +98,13 @@ fn reproduce_error(e: &ReproduceError) -> ExitCode {
     })
 }
 
-/// Reports a run's outcome and prints its folder as the last line of stdout.
-fn finished(dir: &Path, run: &Run) -> ExitCode {
+/// Reports a run's outcome and prints its folder as the last line of stdout (`-q`: the
+/// folder and what went wrong only).
+fn finished(dir: &Path, run: &Run, verbosity: Verbosity) -> ExitCode {
     let (ok, skipped, failed) = run.counts();
-    eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
+    if verbosity != Verbosity::Quiet {
+        eprintln!("{ok} ok, {skipped} skipped, {failed} failed");
+    }
     if run.has_failures() {
         eprintln!(
             "error: {failed} case(s) FAILED; see their reasons in {}",

@@ -22,7 +22,8 @@ use crate::record::sources::{SourceError, Sources};
 use crate::record::{Run, SCHEMA_VERSION};
 
 pub use executor::Executor;
-use progress::{Progress, TerminalProgress};
+use progress::Progress;
+pub use progress::Verbosity;
 
 /// How to run a definition.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct RunOptions {
     pub anonymize: bool,
     /// The command line, recorded for reproducibility.
     pub command_line: Vec<String>,
+    /// How much the run tells on stderr as it goes.
+    pub verbosity: Verbosity,
 }
 
 /// A definition with where it came from and its exact text.
@@ -100,14 +103,14 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     };
     archive::save_results(&dir, &run)?;
     let mut executor = executor_for(&run, gpus, &definition.folder);
-    let mut progress = TerminalProgress::new(cases.len() as u64);
+    let mut progress = progress::display(options.verbosity, cases.len() as u64);
     run_cases(
         &dir,
         &mut run,
         &cases,
         &cases,
         &mut executor,
-        &mut progress,
+        progress.as_mut(),
         &crate::interrupt::requested,
     )?;
     publish(&dir, &run);
@@ -116,7 +119,11 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
 
 /// Finishes an interrupted (or crashed) run: runs the cases it has no result for, with the
 /// definition it started with. Refuses when the definition file has changed since.
-pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), ResumeError> {
+pub fn resume(
+    dir: &Path,
+    limits: &MachineLimits,
+    verbosity: Verbosity,
+) -> Result<(PathBuf, Run), ResumeError> {
     let mut run = archive::load_run(dir).map_err(ResumeError::Load)?;
     if run.complete {
         return Err(ResumeError::AlreadyComplete(dir.display().to_string()));
@@ -154,14 +161,14 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
     archive::remove_stale_temporaries(dir);
     gpus.prepare(&gpu_ordinals(&remaining));
     let mut executor = executor_for(&run, gpus, &folder);
-    let mut progress = TerminalProgress::new(remaining.len() as u64);
+    let mut progress = progress::display(verbosity, remaining.len() as u64);
     run_cases(
         dir,
         &mut run,
         &remaining,
         &planned,
         &mut executor,
-        &mut progress,
+        progress.as_mut(),
         &crate::interrupt::requested,
     )
     .map_err(ResumeError::Io)?;
