@@ -91,11 +91,19 @@ pub enum Command {
         /// Archive root.
         #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
         out: PathBuf,
+        /// A table for people, or JSON for scripts (see the README for its shape).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
-    /// Check a definition without running it.
+    /// Check a definition without running it, and show the cases it plans.
+    ///
+    /// The text shows each sweep's cases (-v: every case); JSON lists every case.
     Check {
         /// The definition (a TOML file); leave out for the built-in quick report.
         definition: Option<PathBuf>,
+        /// A table for people, or JSON for scripts (see the README for its shape).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// Compare two runs of one definition case by case: same, slower, faster or inconclusive.
     ///
@@ -149,6 +157,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+/// How `list` and `check` print what they found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text for people.
+    Text,
+    /// One JSON document for scripts.
+    Json,
 }
 
 /// The arguments of `sortmark run`.
@@ -208,6 +225,11 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{percent} % is outside 0 to 100 %"))
     }
+}
+
+/// `value` as pretty JSON ending in a newline, the form of every JSON that sortmark prints.
+fn to_json(value: &impl serde::Serialize) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
 }
 
 /// Parses the command line; a usage error or a request for help or the version is printed

@@ -4,6 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use serde_json::Value;
 
 fn sortmark() -> Command {
     Command::cargo_bin("sortmark").expect("the sortmark binary is built")
@@ -168,4 +169,194 @@ fn verbose_gives_every_case_a_line_with_its_median_or_reason() {
     assert!(lines.iter().any(|l| l.contains("skipped: ")), "{stderr}");
     let (code, _, stderr) = output_in(dir.path(), &["-q", "-v", "check", "small.toml"]);
     assert_eq!(code, 64, "-q and -v together are a usage error: {stderr}");
+}
+
+/// The identity of a case in `check --format json` or `results.json`.
+fn identity(case: &Value) -> String {
+    [
+        "sweep",
+        "backend",
+        "algorithm",
+        "key_type",
+        "distribution",
+        "n",
+        "threads",
+        "device",
+    ]
+    .map(|f| case[f].to_string())
+    .join("/")
+}
+
+#[test]
+fn check_as_json_lists_the_cases_a_run_records() {
+    let dir = small();
+    let (code, stdout, stderr) =
+        output_in(dir.path(), &["check", "small.toml", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let checked: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(checked["valid"], true);
+    assert_eq!(checked["definition"], "small.toml");
+    assert_eq!(
+        (checked["name"].clone(), checked["title"].clone()),
+        ("small".into(), "small".into())
+    );
+    let sweeps = checked["sweeps"].as_array().unwrap();
+    assert_eq!(sweeps.len(), 2);
+    assert_eq!(
+        (
+            sweeps[1]["name"].clone(),
+            sweeps[1]["cases"].clone(),
+            sweeps[1]["skipped"].clone()
+        ),
+        ("t".into(), 1.into(), 1.into())
+    );
+    assert_eq!(sweeps[0]["measure"]["rounds"], 2);
+    let planned = checked["cases"].as_array().unwrap();
+    assert_eq!(planned.len(), 3);
+    let skipped: Vec<&Value> = planned.iter().filter(|c| !c["skip"].is_null()).collect();
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0]["skip"]
+            .as_str()
+            .unwrap()
+            .contains("floating-point")
+    );
+    assert_eq!(skipped[0]["n"], 64);
+
+    let (_, stdout, _) = output_in(dir.path(), &["-q", "run", "small.toml", "--out", "archive"]);
+    let results: Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join(stdout.trim()).join("results.json")).unwrap(),
+    )
+    .unwrap();
+    let recorded: Vec<String> = results["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(identity)
+        .collect();
+    assert_eq!(planned.iter().map(identity).collect::<Vec<_>>(), recorded);
+}
+
+#[test]
+fn check_as_text_summarizes_each_sweep_and_verbose_lists_every_case() {
+    let dir = small();
+    let (code, stdout, _) = output_in(dir.path(), &["check", "small.toml"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("small.toml: valid, 3 cases in 2 sweeps, 1 skipped by the plan\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("s (cpu): 2 cases\n"), "{stdout}");
+    assert!(stdout.contains("  keys           u32, f32\n"), "{stdout}");
+    assert!(
+        stdout.contains("  skipped        1 × the special-values distribution"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = output_in(dir.path(), &["check", "-v", "small.toml"]);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("std-unstable"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    assert!(
+        rows[2].contains("special-values") && rows[2].contains("floating-point"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_as_json_locates_each_problem_of_an_invalid_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bad.toml"), "title = \"t\"\nseed = \"x\"\n").unwrap();
+    let (code, stdout, stderr) = output_in(dir.path(), &["check", "bad.toml", "--format", "json"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("bad.toml:2:8:"),
+        "the text stays on stderr: {stderr}"
+    );
+    let checked: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(checked["valid"], false);
+    let error = &checked["errors"][0];
+    assert_eq!(
+        (
+            error["path"].clone(),
+            error["line"].clone(),
+            error["column"].clone()
+        ),
+        ("bad.toml".into(), 2.into(), 8.into())
+    );
+    assert!(
+        error["message"].as_str().unwrap().contains("invalid type"),
+        "{error}"
+    );
+    assert!(checked.get("cases").is_none());
+
+    let (code, stdout, _) = output_in(dir.path(), &["check", "missing.toml", "--format", "json"]);
+    assert_eq!(code, 2);
+    let checked: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        checked["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not read definition missing.toml")
+    );
+}
+
+#[test]
+fn list_as_json_gives_each_run_with_its_folder_and_counts() {
+    let dir = small();
+    let (_, stdout, _) = output_in(dir.path(), &["-q", "run", "small.toml", "--out", "archive"]);
+    let run_dir = stdout.trim().to_string();
+    // A run folder whose results cannot be read is listed too, with why.
+    let broken = dir.path().join("archive/small/20000101T000000Z-0000");
+    fs::create_dir_all(&broken).unwrap();
+    fs::write(broken.join("results.json"), "{").unwrap();
+
+    let (code, stdout, stderr) = output_in(
+        dir.path(),
+        &["list", "--out", "archive", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let listing: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listing["root"], "archive");
+    let runs = listing["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let run = &runs[0];
+    assert_eq!(Path::new(run["dir"].as_str().unwrap()), Path::new(&run_dir));
+    assert_eq!(
+        (
+            run["name"].clone(),
+            run["status"].clone(),
+            run["title"].clone()
+        ),
+        ("small".into(), "complete".into(), "small".into())
+    );
+    assert_eq!(
+        (
+            run["ok"].clone(),
+            run["skipped"].clone(),
+            run["failed"].clone()
+        ),
+        (2.into(), 1.into(), 0.into())
+    );
+    assert!(run["started_at"].as_str().unwrap().ends_with('Z'));
+    assert!(run["logical_cores"].as_u64().unwrap() >= 1);
+    assert!(run["gpus"].is_array() && run["error"].is_null());
+    let broken = &runs[1];
+    assert_eq!(broken["status"], "unreadable");
+    assert!(
+        broken["error"].as_str().unwrap().contains("not valid JSON"),
+        "{broken}"
+    );
+
+    let (code, stdout, _) = output_in(
+        dir.path(),
+        &["list", "--out", "nowhere", "--format", "json"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout).unwrap()["runs"],
+        Value::Array(Vec::new())
+    );
 }

@@ -1,15 +1,21 @@
-//! `sortmark list`: the runs in an archive.
+//! `sortmark list`: the runs in an archive, as a table or as JSON.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{EXIT_ERROR, EXIT_OK};
+use sortmark::report::index;
 
-/// `sortmark list [--out ROOT]`.
-pub fn list(root: &Path) -> ExitCode {
-    match sortmark::report::index::list(root) {
-        Ok(table) => {
-            print!("{table}");
+use super::{EXIT_ERROR, EXIT_OK, OutputFormat};
+
+/// `sortmark list [--out ROOT] [--format FORMAT]`.
+pub fn list(root: &Path, format: OutputFormat) -> ExitCode {
+    let listed = match format {
+        OutputFormat::Text => index::list(root),
+        OutputFormat::Json => index::listing(root).and_then(|l| super::to_json(&l)),
+    };
+    match listed {
+        Ok(text) => {
+            print!("{text}");
             ExitCode::from(EXIT_OK)
         }
         Err(e) => {

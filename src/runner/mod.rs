@@ -317,6 +317,19 @@ fn gpu_ordinals(cases: &[Case]) -> Vec<u32> {
     ordinals
 }
 
+/// The cases a run of `def` would plan on this machine. The GPUs are counted only when a CUDA
+/// sweep asks for all of them (opening the driver takes a moment).
+pub fn planned_cases(def: &ReportDef) -> Vec<Case> {
+    let asks_for_all = def.sweeps().any(|s| {
+        s.backend == BackendKind::Cuda
+            && matches!(s.devices, Some(crate::definition::DeviceSelection::All))
+    });
+    let gpus = asks_for_all
+        .then(|| GpuSession::probe().device_count())
+        .flatten();
+    plan(def, gpus)
+}
+
 /// What this machine allows a definition: its logical cores and its total memory.
 pub fn machine_limits() -> MachineLimits {
     MachineLimits {
