@@ -12,6 +12,7 @@ pub mod run;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use sortmark::definition::{Overrides, Setting};
 use sortmark::runner::Verbosity;
 
 /// Success: every case that ran was verified (`run`), no case is slower (`compare`).
@@ -101,6 +102,8 @@ pub enum Command {
     Check {
         /// The definition (a TOML file); leave out for the built-in quick report.
         definition: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: OverrideArgs,
         /// A table for people, or JSON for scripts (see the README for its shape).
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
@@ -174,15 +177,41 @@ pub struct RunArgs {
     /// The definition (a TOML file); leave out for the built-in quick report.
     #[arg(conflicts_with = "resume")]
     pub definition: Option<PathBuf>,
-    /// Finish an interrupted run in RUN_DIR instead of starting a new one.
-    #[arg(long, value_name = "RUN_DIR")]
+    /// Finish an interrupted run in RUN_DIR instead of starting a new one (with the --only and
+    /// --set it started with).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["only", "set"])]
     pub resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
     /// Archive root: the run lands in OUT/<definition-name>/<run-id>/.
     #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
     pub out: PathBuf,
     /// Replace the host name and other identifying strings in the report.
     #[arg(long)]
     pub anonymize: bool,
+}
+
+/// What `run` and `check` change in a definition, recorded with the run so that a resume or a
+/// reproduction runs the same experiment.
+#[derive(Args)]
+pub struct OverrideArgs {
+    /// Run only the sweep named SWEEP (repeat for several); Markdown cells stay.
+    #[arg(long, value_name = "SWEEP")]
+    pub only: Vec<String>,
+    /// Replace a value of the definition before it is checked, e.g. measure.repetitions=3 or
+    /// seed=7 (repeatable; VALUE is TOML, so text is quoted).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<Setting>,
+}
+
+impl OverrideArgs {
+    /// The overrides these arguments ask for.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            only: self.only.clone(),
+            set: self.set.clone(),
+        }
+    }
 }
 
 /// The exit codes of `sortmark compare`, shown under its `--help`.

@@ -18,9 +18,16 @@ fn main() -> ExitCode {
     let verbosity = cli.verbosity();
     match cli.command {
         Command::Run(args) => cli::run::run(args, verbosity),
-        Command::Check { definition, format } => {
-            cli::check::check(definition.as_deref(), format, verbosity)
-        }
+        Command::Check {
+            definition,
+            overrides,
+            format,
+        } => cli::check::check(
+            definition.as_deref(),
+            &overrides.overrides(),
+            format,
+            verbosity,
+        ),
         Command::Render { run_dir } => cli::results::render(&run_dir),
         Command::List { out, format } => cli::list::list(&out, format),
         Command::Compare {

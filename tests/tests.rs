@@ -8,6 +8,7 @@ mod compare;
 #[cfg(unix)]
 mod compat;
 mod cuda_gpu;
+mod overrides;
 mod reliability;
 mod report;
 #[cfg(unix)]

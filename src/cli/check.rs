@@ -8,16 +8,21 @@ use serde::Serialize;
 
 use sortmark::catalog::BackendKind;
 use sortmark::data::{Distribution, KeyType};
-use sortmark::definition::MeasureSettings;
+use sortmark::definition::{MeasureSettings, Overrides};
 use sortmark::plan::Case;
 use sortmark::report::table::{Header, Row, Table};
 use sortmark::runner::{self, Definition, DefinitionReadError, Verbosity};
 
 use super::{EXIT_ERROR, EXIT_OK, OutputFormat};
 
-/// `sortmark check [DEFINITION] [--format FORMAT]`.
-pub fn check(definition: Option<&Path>, format: OutputFormat, verbosity: Verbosity) -> ExitCode {
-    let read = runner::read_definition(definition, &runner::machine_limits());
+/// `sortmark check [DEFINITION] [--only SWEEP] [--set KEY=VALUE] [--format FORMAT]`.
+pub fn check(
+    definition: Option<&Path>,
+    overrides: &Overrides,
+    format: OutputFormat,
+    verbosity: Verbosity,
+) -> ExitCode {
+    let read = runner::read_definition(definition, overrides, &runner::machine_limits());
     let shown = definition.map_or(sortmark::definition::QUICK_PATH.to_string(), |p| {
         p.display().to_string()
     });

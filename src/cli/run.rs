@@ -24,7 +24,9 @@ pub fn run(args: RunArgs, verbosity: Verbosity) -> ExitCode {
         return resume(dir, verbosity);
     }
     let limits = runner::machine_limits();
-    let definition = match runner::read_definition(args.definition.as_deref(), &limits) {
+    let overrides = args.overrides.overrides();
+    let definition = match runner::read_definition(args.definition.as_deref(), &overrides, &limits)
+    {
         Ok(d) => d,
         Err(e) => return definition_error(&e),
     };

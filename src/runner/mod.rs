@@ -14,7 +14,7 @@ use crate::backend::command::CommandBackend;
 use crate::backend::cpu::CpuBackend;
 use crate::backend::cuda::GpuSession;
 use crate::catalog::BackendKind;
-use crate::definition::{MachineLimits, ReportDef};
+use crate::definition::{MachineLimits, Overrides, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, plan};
 use crate::record::archive;
@@ -118,7 +118,8 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
 }
 
 /// Finishes an interrupted (or crashed) run: runs the cases it has no result for, with the
-/// definition it started with. Refuses when the definition file has changed since.
+/// definition it started with and the same `--only` and `--set`. Refuses when the definition
+/// file has changed since.
 pub fn resume(
     dir: &Path,
     limits: &MachineLimits,
@@ -151,7 +152,10 @@ pub fn resume(
         return Err(ResumeError::DefinitionChanged(file));
     }
     let folder = peer_folder(&run, dir).map_err(ResumeError::PeerChanged)?;
-    let mut def = crate::definition::load(&run.definition_path, &run.definition_text, limits)
+    let mut def = run
+        .definition
+        .overrides
+        .load(&run.definition_path, &run.definition_text, limits)
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
     let mut gpus = GpuSession::probe();
@@ -338,16 +342,18 @@ pub fn machine_limits() -> MachineLimits {
     }
 }
 
-/// Reads a definition file, or the built-in default when `path` is `None`.
+/// Reads a definition file, or the built-in default when `path` is `None`, with what the
+/// command line changes in it.
 pub fn read_definition(
     path: Option<&Path>,
+    overrides: &Overrides,
     limits: &MachineLimits,
 ) -> Result<Definition, DefinitionReadError> {
     match path {
         None => Ok(Definition {
             path: crate::definition::QUICK_PATH.to_string(),
             text: crate::definition::QUICK_TOML.to_string(),
-            def: crate::definition::load_builtin(limits)?,
+            def: overrides.load_builtin(limits)?,
             folder: definition_folder(None),
             file: None,
         }),
@@ -357,7 +363,7 @@ pub fn read_definition(
                 source: e,
             })?;
             let shown = path.display().to_string();
-            let def = crate::definition::load(&shown, &text, limits)?;
+            let def = overrides.load(&shown, &text, limits)?;
             Ok(Definition {
                 path: shown,
                 text,
