@@ -8,6 +8,7 @@ pub mod check;
 pub mod list;
 pub mod results;
 pub mod run;
+pub mod shell;
 
 use std::path::PathBuf;
 
@@ -158,6 +159,25 @@ pub enum Command {
         format: sortmark::export::Format,
         /// Write here instead of to stdout.
         #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Print a shell's completion script for sortmark.
+    ///
+    /// bash: `source <(sortmark completions bash)`, or save it as
+    /// ~/.local/share/bash-completion/completions/sortmark. zsh: save it as `_sortmark` in a
+    /// folder of $fpath. fish: save it as ~/.config/fish/completions/sortmark.fish.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print sortmark's man page (roff), or write one page per subcommand into a folder.
+    ///
+    /// `sortmark man | man -l -` reads it; `sortmark man --out DIR` writes sortmark.1,
+    /// sortmark-run.1 and the others, for a folder of $MANPATH.
+    Man {
+        /// Write sortmark.1 and a page per subcommand into DIR (created) instead of printing.
+        #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
 }

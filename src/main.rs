@@ -59,6 +59,8 @@ fn main() -> ExitCode {
             };
             cli::run::reproduce(&run_dir, &options)
         }
+        Command::Completions { shell } => cli::shell::completions(shell),
+        Command::Man { out } => cli::shell::man(out.as_deref()),
         Command::Export {
             run_dir,
             format,

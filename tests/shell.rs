@@ -360,3 +360,127 @@ fn list_as_json_gives_each_run_with_its_folder_and_counts() {
         Value::Array(Vec::new())
     );
 }
+
+/// The subcommands, as `sortmark --help` lists them.
+fn subcommands() -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, help, _) = output_in(dir.path(), &["--help"]);
+    let listed = help
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a Commands section");
+    listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_shell_gets_a_completion_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, bash, _) = output_in(dir.path(), &["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(bash.contains("complete -F _sortmark"), "{bash}");
+    let names = subcommands();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in &names {
+        assert!(
+            bash.contains(&format!("sortmark,{name})")),
+            "{name} is not completed"
+        );
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, script, _) = output_in(dir.path(), &["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        assert!(
+            script.contains("sortmark") && script.contains("reproduce"),
+            "{shell}"
+        );
+    }
+    let (code, _, _) = output_in(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(code, 64);
+}
+
+/// Sources the bash script in a real bash and asks it to complete `words` (the last one being
+/// completed): the candidates it offers.
+#[cfg(unix)]
+fn bash_completes(words: &[&str]) -> Option<Vec<String>> {
+    let bin = assert_cmd::cargo::cargo_bin("sortmark");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let script = format!(
+        r#"source <("{bin}" completions bash) || exit 3
+complete -p sortmark >/dev/null || exit 4
+COMP_WORDS=({words})
+COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+_sortmark sortmark "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        bin = bin.display(),
+        words = quoted.join(" ")
+    );
+    let output = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &script])
+        .output()
+        .ok()?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn bash_completes_subcommands_flags_and_their_values() {
+    let Some(first) = bash_completes(&["sortmark", ""]) else {
+        return; // No bash on this machine.
+    };
+    for name in subcommands() {
+        assert!(first.contains(&name), "{name} is not offered: {first:?}");
+    }
+    assert_eq!(bash_completes(&["sortmark", "ch"]).unwrap(), ["check"]);
+    let run = bash_completes(&["sortmark", "run", "--"]).unwrap();
+    for flag in ["--only", "--set", "--resume", "--out", "--quiet"] {
+        assert!(run.contains(&flag.to_string()), "{flag}: {run:?}");
+    }
+    assert_eq!(
+        bash_completes(&["sortmark", "list", "--format", ""]).unwrap(),
+        ["text", "json"]
+    );
+}
+
+#[test]
+fn the_man_page_documents_the_subcommands_and_the_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, page, _) = output_in(dir.path(), &["man"]);
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH sortmark 1"), "{page}");
+    for name in subcommands() {
+        assert!(page.contains(&format!("sortmark\\-{name}(1)")), "{name}");
+    }
+    assert!(
+        page.contains("Exit codes:") && page.contains("64   usage error"),
+        "{page}"
+    );
+
+    let (code, stdout, _) = output_in(dir.path(), &["man", "--out", "pages"]);
+    assert_eq!(code, 0);
+    for name in subcommands() {
+        let page = dir.path().join("pages").join(format!("sortmark-{name}.1"));
+        assert!(page.is_file(), "{}", page.display());
+        assert!(stdout.contains(&format!("sortmark-{name}.1")), "{stdout}");
+    }
+    let run_page = fs::read_to_string(dir.path().join("pages/sortmark-run.1")).unwrap();
+    assert!(run_page.contains("\\-\\-only"), "{run_page}");
+}
