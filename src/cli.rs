@@ -35,8 +35,9 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success: every case that ran was verified; no case is slower (compare, reproduce)
   1    a case failed (run), or a case is slower (compare, reproduce)
-  2    refused, nothing ran: the definition is missing or invalid; a resumed run's definition
-       or peer changed; the runs cannot be compared; the run cannot be reproduced
+  2    refused, nothing ran: the definition is missing or invalid, or --only/--set do not fit
+       it; a resumed run's definition or peer changed; the runs cannot be compared; the run
+       cannot be reproduced
   3    any other error: I/O, a missing or corrupt run folder, an output that exists
   64   usage error: an unknown subcommand or flag, a missing or malformed argument
   130  interrupted by Ctrl-C or SIGTERM (the run is saved: finish it with `run --resume`)";
@@ -61,7 +62,8 @@ pub struct Cli {
     /// Print no progress and no summary: only errors, warnings and the run folder.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print a line for every case as it finishes, with its median, interval, notes and reasons.
+    /// Print every case as it finishes, with its median and interval or why it was skipped or
+    /// failed (check: every planned case).
     #[arg(short, long, global = true)]
     pub verbose: bool,
     #[command(subcommand)]

@@ -1,4 +1,5 @@
-//! The command line as scripts and shells see it: exit codes, help and version.
+//! The command line as scripts and shells see it: exit codes, help, version, machine-readable
+//! output, quiet and verbose runs, completions, the man page, and the README's account of them.
 
 use std::fs;
 use std::path::Path;
@@ -483,4 +484,85 @@ fn the_man_page_documents_the_subcommands_and_the_exit_codes() {
     }
     let run_page = fs::read_to_string(dir.path().join("pages/sortmark-run.1")).unwrap();
     assert!(run_page.contains("\\-\\-only"), "{run_page}");
+}
+
+/// The README's "The command line" section, up to the next top-level section.
+fn readme_cli_section() -> String {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("\n## The command line\n")
+        .expect("the README has a command-line section");
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    rest[..end].to_string()
+}
+
+/// The `sortmark …` lines of the section's shell blocks.
+fn readme_command_lines(section: &str) -> Vec<String> {
+    section
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .flat_map(str::lines)
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| l.starts_with("sortmark "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_readme_names_every_subcommand_and_only_flags_that_exist() {
+    let section = readme_cli_section();
+    let names = subcommands();
+    for name in &names {
+        assert!(
+            section.contains(&format!("sortmark {name}")),
+            "the README's command-line section does not show `sortmark {name}`"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_, top_help, _) = output_in(dir.path(), &["--help"]);
+    let lines = readme_command_lines(&section);
+    assert!(lines.len() >= names.len(), "{lines:?}");
+    for line in lines {
+        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let sub = words.iter().find(|w| !w.starts_with('-')).copied();
+        let help = match sub {
+            Some(sub) => {
+                assert!(
+                    names.iter().any(|n| n == sub),
+                    "`{line}`: no subcommand `{sub}`"
+                );
+                output_in(dir.path(), &[sub, "--help"]).1
+            }
+            None => top_help.clone(),
+        };
+        for flag in words.iter().filter(|w| w.starts_with('-')) {
+            let flag = flag.split('=').next().unwrap();
+            assert!(help.contains(flag), "`{line}`: {flag} is not in its --help");
+        }
+    }
+}
+
+#[test]
+fn the_readme_and_the_help_list_the_same_exit_codes() {
+    let section = readme_cli_section();
+    let readme_codes: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .filter(|c| c.parse::<u8>().is_ok())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, help, _) = output_in(dir.path(), &["--help"]);
+    let help_codes: Vec<&str> = help
+        .split("Exit codes:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| c.parse::<u8>().is_ok())
+        .collect();
+    assert_eq!(readme_codes, help_codes);
 }
