@@ -1,4 +1,5 @@
-//! Embeds the build's provenance: git commit and dirty flag, rustc version, target and profile.
+//! Embeds the build's provenance: git commit, its date and the dirty flag, rustc version, target
+//! and profile.
 //! Without git (a source tarball) it warns and embeds "unknown"; it never fails the build.
 #![expect(
     clippy::disallowed_macros,
@@ -22,6 +23,17 @@ fn main() {
     });
     let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
         .map_or("unknown", |s| if s.is_empty() { "false" } else { "true" });
+    // What `sortmark --version` adds to the version: "abc1234 2026-12-07", "…, modified" for a
+    // build with uncommitted changes, or "commit unknown".
+    let detail = match (commit.as_str(), git(&["log", "-1", "--format=%cs", "HEAD"])) {
+        ("unknown", _) => "commit unknown".to_string(),
+        (commit, date) => {
+            let short = commit.get(..7).unwrap_or(commit);
+            let date = date.map_or(String::new(), |d| format!(" {d}"));
+            let modified = if dirty == "true" { ", modified" } else { "" };
+            format!("{short}{date}{modified}")
+        }
+    };
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
     let rustc_version = Command::new(rustc)
         .arg("--version")
@@ -31,6 +43,7 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=SORTMARK_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=SORTMARK_GIT_DIRTY={dirty}");
+    println!("cargo:rustc-env=SORTMARK_BUILD_DETAIL={detail}");
     println!("cargo:rustc-env=SORTMARK_RUSTC_VERSION={rustc_version}");
     println!(
         "cargo:rustc-env=SORTMARK_TARGET={}",

@@ -1,11 +1,11 @@
 //! `sortmark reproduce`: runs an archived definition again on this machine and compares the new
 //! run against the original, case by case.
 //!
-//! The new run executes the archived definition text (so the same seed, sizes and settings),
-//! with its peers taken from where the original found them while they are unchanged, else from
-//! the copies archived in the run folder ([`crate::record::sources`]); a peer whose source
-//! changed is refused before anything runs. Refusals come before the measuring starts, so
-//! a refused reproduction writes nothing.
+//! The new run executes the archived definition text with the original's `--only` and `--set`
+//! (so the same seed, sweeps, sizes and settings), with its peers taken from where the original
+//! found them while they are unchanged, else from the copies archived in the run folder
+//! ([`crate::record::sources`]); a peer whose source changed is refused before anything runs.
+//! Refusals come before the measuring starts, so a refused reproduction writes nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,8 @@ pub struct ReproduceOptions {
     pub anonymize: bool,
     /// The command line, recorded in the new run.
     pub command_line: Vec<String>,
+    /// How much the new run tells on stderr as it goes.
+    pub verbosity: runner::Verbosity,
 }
 
 /// A finished reproduction.
@@ -104,6 +106,7 @@ pub fn reproduce(
             .unwrap_or_else(|| archive_root_of(run_dir)),
         anonymize: options.anonymize,
         command_line: options.command_line.clone(),
+        verbosity: options.verbosity,
     };
     let (new_dir, run) = runner::execute(definition, &run_options).map_err(ReproduceError::Run)?;
     if run.interrupted {
@@ -132,16 +135,19 @@ pub fn reproduce(
     })
 }
 
-/// The original's definition as it ran, with its peers located, ready to run again.
+/// The original's definition as it ran (its text with the same `--only` and `--set`), with its
+/// peers located, ready to run again.
 fn archived_definition(
     original: &Run,
     run_dir: &Path,
     limits: &MachineLimits,
 ) -> Result<Definition, ReproduceError> {
     let folder = runner::peer_folder(original, run_dir)?;
-    let mut def =
-        crate::definition::load(&original.definition_path, &original.definition_text, limits)
-            .map_err(|e| ReproduceError::Invalid(e.to_string()))?;
+    let mut def = original
+        .definition
+        .overrides
+        .load(&original.definition_path, &original.definition_text, limits)
+        .map_err(|e| ReproduceError::Invalid(e.to_string()))?;
     def.name = original.definition.name.clone();
     let archived = run_dir.join("definition.toml");
     Ok(Definition {

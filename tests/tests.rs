@@ -10,7 +10,9 @@ mod compat;
 mod cuda_gpu;
 mod escaping;
 mod names;
+mod overrides;
 mod reliability;
 mod report;
 #[cfg(unix)]
 mod reproduce;
+mod shell;

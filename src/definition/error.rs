@@ -16,6 +16,9 @@ pub struct DefinitionError {
     pub message: String,
     /// The offending source line and a caret line under the span.
     snippet: String,
+    /// Whether the source is a command-line argument (`path` then names it whole, and the
+    /// message needs no line and column before it).
+    in_argument: bool,
 }
 
 impl DefinitionError {
@@ -45,6 +48,38 @@ impl DefinitionError {
             column,
             message: message.into(),
             snippet,
+            in_argument: false,
+        }
+    }
+
+    /// Locates `message` at byte range `span` of a command-line argument, such as the
+    /// `measure.repetitions=0` of `--set measure.repetitions=0`: `path` is then the flag and its
+    /// argument, and the column counts in the argument.
+    pub fn in_argument(
+        flag: &str,
+        argument: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        let shown = format!("{flag} {argument}");
+        let start = floor_char_boundary(argument, span.start);
+        let column = argument[..start].chars().count() + 1;
+        let width = argument[start..span.end.clamp(start, argument.len())]
+            .chars()
+            .count()
+            .max(1);
+        let pad = flag.chars().count() + column;
+        DefinitionError {
+            snippet: format!(
+                "  |\n  | {shown}\n  | {}{}",
+                " ".repeat(pad),
+                "^".repeat(width)
+            ),
+            path: shown,
+            line: 1,
+            column,
+            message: message.into(),
+            in_argument: true,
         }
     }
 }
@@ -60,6 +95,9 @@ fn floor_char_boundary(s: &str, i: usize) -> usize {
 
 impl fmt::Display for DefinitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.in_argument {
+            return write!(f, "{}: {}\n{}", self.path, self.message, self.snippet);
+        }
         write!(
             f,
             "{}:{}:{}: {}\n{}",
@@ -132,6 +170,16 @@ mod tests {
         assert!(text.starts_with("r.toml:2:8: wrong"), "{text}");
         assert!(text.contains("2 | seed = \"nope\""), "{text}");
         assert!(text.contains("  |        ^^^^^^"), "{text}");
+    }
+
+    #[test]
+    fn an_error_in_an_argument_names_the_argument_and_marks_the_span() {
+        let e = DefinitionError::in_argument("--set", "seed=\"x\"", 5..8, "wrong");
+        assert_eq!((e.line, e.column), (1, 6));
+        assert_eq!(
+            e.to_string(),
+            "--set seed=\"x\": wrong\n  |\n  | --set seed=\"x\"\n  |            ^^^"
+        );
     }
 
     #[test]

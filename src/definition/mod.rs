@@ -6,6 +6,7 @@
 //! any problem is refused whole, with every problem located at `file:line:column`.
 
 mod error;
+mod overrides;
 mod raw;
 mod size;
 pub mod template;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::measure::MeasureSettings;
 pub use error::{DefinitionError, LoadError, closest};
+pub use overrides::{Overrides, Setting, SettingError};
 pub use size::{Size, SizeError};
 pub use validate::MachineLimits;
 
@@ -39,8 +41,12 @@ pub struct ReportDef {
     pub seed: u64,
     /// Measurement defaults for every sweep.
     pub measure: MeasureSettings,
-    /// The cells, in definition order.
+    /// The cells, in definition order (with `--only`, its sweeps and every Markdown cell).
     pub cells: Vec<Cell>,
+    /// What the command line changed (`--only`, `--set`); a resume or a reproduction applies
+    /// it to the definition text again.
+    #[serde(default, skip_serializing_if = "Overrides::is_empty")]
+    pub overrides: Overrides,
 }
 
 impl ReportDef {
@@ -125,9 +131,7 @@ pub fn load(path: &str, text: &str, limits: &MachineLimits) -> Result<ReportDef,
 
 /// Reads the built-in default definition.
 pub fn load_builtin(limits: &MachineLimits) -> Result<ReportDef, LoadError> {
-    let mut def = load(QUICK_PATH, QUICK_TOML, limits)?;
-    def.name = "quick".to_string();
-    Ok(def)
+    Overrides::default().load_builtin(limits)
 }
 
 #[cfg(test)]

@@ -93,6 +93,7 @@ pub fn validate(
         seed: raw.seed,
         measure,
         cells,
+        overrides: super::Overrides::default(),
     })
 }
 

@@ -198,6 +198,112 @@ pub fn list(root: &Path) -> anyhow::Result<String> {
     Ok(table(&rows).to_plain())
 }
 
+/// The archive as `sortmark list --format json` gives it to scripts: raw values, not the
+/// table's words.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    /// The archive root, as given.
+    pub root: String,
+    /// Every run under it, newest first.
+    pub runs: Vec<ListedRun>,
+}
+
+/// One run of a [`Listing`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedRun {
+    /// The definition's name (the archive's first folder level).
+    pub name: String,
+    /// The run folder's name, which starts with its UTC start time.
+    pub run_id: String,
+    /// The run folder: the root joined with name and run id.
+    pub dir: String,
+    /// `complete`, `failed` (a case failed), `interrupted`, `incomplete` or `unreadable`.
+    pub status: &'static str,
+    /// Why `results.json` could not be read (`unreadable` only).
+    pub error: Option<String>,
+    /// The definition's title.
+    pub title: Option<String>,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: Option<String>,
+    /// When it finished (RFC 3339, UTC); none while it runs or after a crash.
+    pub finished_at: Option<String>,
+    /// The host's name as recorded (`anonymized` in an anonymized run).
+    pub host: Option<String>,
+    /// The CPU model.
+    pub cpu: Option<String>,
+    /// The CPU's logical cores.
+    pub logical_cores: Option<u32>,
+    /// The GPUs' names, one per GPU.
+    pub gpus: Vec<String>,
+    /// Cases that ran and verified.
+    pub ok: usize,
+    /// Cases skipped, each for a reason `results.json` gives.
+    pub skipped: usize,
+    /// Cases that failed.
+    pub failed: usize,
+}
+
+/// Every run under `root`, newest first, for scripts.
+pub fn listing(root: &Path) -> anyhow::Result<Listing> {
+    let mut runs: Vec<ListedRun> = run_dirs(root)?
+        .into_iter()
+        .map(|(name, run_id, dir)| listed(name, run_id, &dir))
+        .collect();
+    runs.sort_by(|a, b| b.run_id.cmp(&a.run_id).then(a.name.cmp(&b.name)));
+    Ok(Listing {
+        root: root.display().to_string(),
+        runs,
+    })
+}
+
+/// One run folder as listed; a folder that cannot be read is listed with why.
+fn listed(name: String, run_id: String, dir: &Path) -> ListedRun {
+    let mut entry = ListedRun {
+        dir: dir.display().to_string(),
+        name,
+        run_id,
+        status: "unreadable",
+        error: None,
+        title: None,
+        started_at: None,
+        finished_at: None,
+        host: None,
+        cpu: None,
+        logical_cores: None,
+        gpus: Vec::new(),
+        ok: 0,
+        skipped: 0,
+        failed: 0,
+    };
+    let run = match archive::load_run(dir) {
+        Ok(run) => run,
+        Err(e) => {
+            entry.error = Some(format!("{e:#}"));
+            return entry;
+        }
+    };
+    let (ok, skipped, failed) = run.counts();
+    let env = &run.environment;
+    ListedRun {
+        status: if failed > 0 {
+            "failed"
+        } else {
+            view::state(&run)
+        },
+        title: Some(run.definition.title.clone()),
+        started_at: Some(run.started_at.clone()),
+        finished_at: run.finished_at.clone(),
+        host: Some(env.os.hostname.clone()),
+        cpu: Some(env.cpu.model.clone()),
+        logical_cores: Some(env.cpu.logical_cores),
+        gpus: env.gpus.iter().map(|g| g.name.clone()).collect(),
+        ok,
+        skipped,
+        failed,
+        ..entry
+    }
+}
+
 /// The index as a table of strings.
 pub fn table(rows: &[IndexRow]) -> Table {
     Table {

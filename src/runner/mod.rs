@@ -14,7 +14,7 @@ use crate::backend::command::CommandBackend;
 use crate::backend::cpu::CpuBackend;
 use crate::backend::cuda::GpuSession;
 use crate::catalog::BackendKind;
-use crate::definition::{MachineLimits, ReportDef};
+use crate::definition::{MachineLimits, Overrides, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, CaseId, plan};
 use crate::record::archive;
@@ -22,7 +22,8 @@ use crate::record::sources::{SourceError, Sources};
 use crate::record::{Run, SCHEMA_VERSION};
 
 pub use executor::Executor;
-use progress::{Progress, TerminalProgress};
+use progress::Progress;
+pub use progress::Verbosity;
 
 /// How to run a definition.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct RunOptions {
     pub anonymize: bool,
     /// The command line, recorded for reproducibility.
     pub command_line: Vec<String>,
+    /// How much the run tells on stderr as it goes.
+    pub verbosity: Verbosity,
 }
 
 /// A definition with where it came from and its exact text.
@@ -100,14 +103,14 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     };
     archive::save_results(&dir, &run)?;
     let mut executor = executor_for(&run, gpus, &definition.folder);
-    let mut progress = TerminalProgress::new(cases.len() as u64);
+    let mut progress = progress::display(options.verbosity, cases.len() as u64);
     run_cases(
         &dir,
         &mut run,
         &cases,
         &cases,
         &mut executor,
-        &mut progress,
+        progress.as_mut(),
         &crate::interrupt::requested,
     )?;
     publish(&dir, &run);
@@ -115,8 +118,13 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
 }
 
 /// Finishes an interrupted (or crashed) run: runs the cases it has no result for, with the
-/// definition it started with. Refuses when the definition file has changed since.
-pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), ResumeError> {
+/// definition it started with and the same `--only` and `--set`. Refuses when the definition
+/// file has changed since.
+pub fn resume(
+    dir: &Path,
+    limits: &MachineLimits,
+    verbosity: Verbosity,
+) -> Result<(PathBuf, Run), ResumeError> {
     let mut run = archive::load_run(dir).map_err(ResumeError::Load)?;
     if run.complete {
         return Err(ResumeError::AlreadyComplete(dir.display().to_string()));
@@ -144,7 +152,10 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
         return Err(ResumeError::DefinitionChanged(file));
     }
     let folder = peer_folder(&run, dir).map_err(ResumeError::PeerChanged)?;
-    let mut def = crate::definition::load(&run.definition_path, &run.definition_text, limits)
+    let mut def = run
+        .definition
+        .overrides
+        .load(&run.definition_path, &run.definition_text, limits)
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
     let mut gpus = GpuSession::probe();
@@ -154,14 +165,14 @@ pub fn resume(dir: &Path, limits: &MachineLimits) -> Result<(PathBuf, Run), Resu
     archive::remove_stale_temporaries(dir);
     gpus.prepare(&gpu_ordinals(&remaining));
     let mut executor = executor_for(&run, gpus, &folder);
-    let mut progress = TerminalProgress::new(remaining.len() as u64);
+    let mut progress = progress::display(verbosity, remaining.len() as u64);
     run_cases(
         dir,
         &mut run,
         &remaining,
         &planned,
         &mut executor,
-        &mut progress,
+        progress.as_mut(),
         &crate::interrupt::requested,
     )
     .map_err(ResumeError::Io)?;
@@ -312,6 +323,19 @@ fn gpu_ordinals(cases: &[Case]) -> Vec<u32> {
     ordinals
 }
 
+/// The cases a run of `def` would plan on this machine. The GPUs are counted only when a CUDA
+/// sweep asks for all of them (opening the driver takes a moment).
+pub fn planned_cases(def: &ReportDef) -> Vec<Case> {
+    let asks_for_all = def.sweeps().any(|s| {
+        s.backend == BackendKind::Cuda
+            && matches!(s.devices, Some(crate::definition::DeviceSelection::All))
+    });
+    let gpus = asks_for_all
+        .then(|| GpuSession::probe().device_count())
+        .flatten();
+    plan(def, gpus)
+}
+
 /// What this machine allows a definition: its logical cores and its total memory.
 pub fn machine_limits() -> MachineLimits {
     MachineLimits {
@@ -320,16 +344,18 @@ pub fn machine_limits() -> MachineLimits {
     }
 }
 
-/// Reads a definition file, or the built-in default when `path` is `None`.
+/// Reads a definition file, or the built-in default when `path` is `None`, with what the
+/// command line changes in it.
 pub fn read_definition(
     path: Option<&Path>,
+    overrides: &Overrides,
     limits: &MachineLimits,
 ) -> Result<Definition, DefinitionReadError> {
     match path {
         None => Ok(Definition {
             path: crate::definition::QUICK_PATH.to_string(),
             text: crate::definition::QUICK_TOML.to_string(),
-            def: crate::definition::load_builtin(limits)?,
+            def: overrides.load_builtin(limits)?,
             folder: definition_folder(None),
             file: None,
         }),
@@ -339,7 +365,7 @@ pub fn read_definition(
                 source: e,
             })?;
             let shown = path.display().to_string();
-            let def = crate::definition::load(&shown, &text, limits)?;
+            let def = overrides.load(&shown, &text, limits)?;
             Ok(Definition {
                 path: shown,
                 text,

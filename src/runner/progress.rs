@@ -1,5 +1,6 @@
 //! Progress of a run as it goes: an observer with no-op hooks, so that the runner reports to
-//! whatever watches (the terminal, or nothing in tests) without knowing which.
+//! whatever watches (the terminal, or nothing in tests) without knowing which. How much the
+//! terminal is told is the run's [`Verbosity`], chosen by `-q`/`-v` on the command line.
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -9,6 +10,27 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::plan::Case;
 use crate::record::{CaseResult, CaseStatus};
 use crate::terminal;
+
+/// How much a run tells on stderr as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// Nothing: no bar, no case lines, no closing count (`-q`).
+    Quiet,
+    /// A bar on a terminal (a line for each failed case), a line for each case otherwise.
+    #[default]
+    Normal,
+    /// A line for each case, on a terminal too, with its median, interval and notes (`-v`).
+    Verbose,
+}
+
+/// The progress display of a run of `total` cases at `verbosity`.
+pub fn display(verbosity: Verbosity, total: u64) -> Box<dyn Progress> {
+    match verbosity {
+        Verbosity::Quiet => Box::new(Silent),
+        Verbosity::Normal => Box::new(TerminalProgress::new(total, false)),
+        Verbosity::Verbose => Box::new(TerminalProgress::new(total, true)),
+    }
+}
 
 /// What watches a run's cases; every hook does nothing unless implemented.
 pub trait Progress {
@@ -30,14 +52,16 @@ impl Progress for Silent {}
 /// its escape sequences show as text.
 pub struct TerminalProgress {
     bar: Option<ProgressBar>,
+    /// A line for every case, with its details, rather than for failed cases only.
+    verbose: bool,
     total: u64,
     started: Instant,
     done: u64,
 }
 
 impl TerminalProgress {
-    /// Progress over `total` cases.
-    pub fn new(total: u64) -> TerminalProgress {
+    /// Progress over `total` cases; `verbose` gives every case a detailed line.
+    pub fn new(total: u64, verbose: bool) -> TerminalProgress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
@@ -50,6 +74,7 @@ impl TerminalProgress {
         });
         TerminalProgress {
             bar,
+            verbose,
             total,
             started: Instant::now(),
             done: 0,
@@ -71,11 +96,11 @@ impl Progress for TerminalProgress {
             self.done,
             self.total,
             crate::plan::describe(&result.id()),
-            outcome_text(result)
+            outcome_text(result, self.verbose)
         ));
         match &self.bar {
             Some(bar) => {
-                if result.status == CaseStatus::Failed {
+                if self.verbose || result.status == CaseStatus::Failed {
                     bar.println(line);
                 }
                 bar.inc(1);
@@ -96,13 +121,29 @@ impl Progress for TerminalProgress {
     }
 }
 
-/// A case's result in a few words: its speed, or why it was skipped or failed.
-fn outcome_text(result: &CaseResult) -> String {
-    match result.status {
+/// A case's result in a few words: its speed, or why it was skipped or failed; `verbose` adds
+/// the median with its interval, and the case's notes.
+fn outcome_text(result: &CaseResult, verbose: bool) -> String {
+    let text = match result.status {
         CaseStatus::Ok => result
             .keys_per_s
             .map_or("ok".to_string(), crate::units::keys_per_s),
         CaseStatus::Skipped => format!("skipped: {}", result.reason.as_deref().unwrap_or("")),
         CaseStatus::Failed => format!("FAILED: {}", result.reason.as_deref().unwrap_or("")),
+    };
+    if !verbose {
+        return text;
     }
+    let mut parts = vec![text];
+    if let Some(i) = &result.interval {
+        parts.push(format!(
+            "median {} ({} – {}, {} rounds)",
+            crate::units::seconds(i.estimate_s),
+            crate::units::seconds(i.low_s),
+            crate::units::seconds(i.high_s),
+            i.rounds
+        ));
+    }
+    parts.extend(result.notes.iter().cloned());
+    parts.join("; ")
 }

@@ -44,10 +44,22 @@ pub(super) fn repro(run: &Run) -> ReproView {
              # run the archived definition again and compare with this run:\n\
              cargo run --release -- reproduce RUN_FOLDER\n\
              # or only run it again (its peers are archived beside it):\n\
-             cargo run --release -- run RUN_FOLDER/definition.toml",
-            env.git_commit
+             cargo run --release -- run RUN_FOLDER/definition.toml{}",
+            env.git_commit,
+            overrides_args(run)
         ),
         rerender: "sortmark render RUN_FOLDER".to_string(),
+    }
+}
+
+/// The run's `--only` and `--set`, as arguments to append to a command line (with a space
+/// before them), or nothing.
+fn overrides_args(run: &Run) -> String {
+    let args = run.definition.overrides.to_args();
+    if args.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", shell_line(&args))
     }
 }
 

@@ -1,0 +1,73 @@
+//! The commands that read finished runs without measuring: `render`, `compare` and `export`.
+
+use sortmark::terminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{EXIT_ERROR, EXIT_FAILED, EXIT_OK, EXIT_REFUSED};
+
+/// `sortmark render RUN_DIR`.
+pub fn render(run_dir: &Path) -> ExitCode {
+    match sortmark::report::render_dir(run_dir) {
+        Ok(_) => {
+            terminal::out_line(&format!("{}", run_dir.display()));
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            terminal::err_line(&format!("error: {e:#}"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `sortmark compare BASE_RUN NEW_RUN`; `quiet` prints nothing but errors (the exit code
+/// tells the verdict).
+pub fn compare(
+    base: &Path,
+    new: &Path,
+    threshold: f64,
+    out: Option<&Path>,
+    quiet: bool,
+) -> ExitCode {
+    match sortmark::compare::compare_dirs(base, new, threshold, out) {
+        Ok((comparison, dir)) => {
+            if !quiet {
+                terminal::out(&sortmark::compare::terminal::render(&comparison));
+                terminal::err_line(&format!("wrote {}", dir.display()));
+            }
+            ExitCode::from(if comparison.any_slower() {
+                EXIT_FAILED
+            } else {
+                EXIT_OK
+            })
+        }
+        Err(e) => {
+            terminal::err_line(&format!("error: {e}"));
+            ExitCode::from(if e.runs_incomparable() {
+                EXIT_REFUSED
+            } else {
+                EXIT_ERROR
+            })
+        }
+    }
+}
+
+/// `sortmark export RUN_DIR --format FORMAT`.
+pub fn export(run_dir: &Path, format: sortmark::export::Format, out: Option<&Path>) -> ExitCode {
+    let exported = sortmark::record::archive::load_run(run_dir)
+        .and_then(|run| sortmark::export::export(&run, format));
+    let written = exported.and_then(|text| match out {
+        Some(path) => sortmark::record::archive::write_atomic(path, text.as_bytes()),
+        None => {
+            terminal::out_data(&text);
+            Ok(())
+        }
+    });
+    match written {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            terminal::err_line(&format!("error: {e:#}"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
