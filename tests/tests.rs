@@ -12,3 +12,4 @@ mod reliability;
 mod report;
 #[cfg(unix)]
 mod reproduce;
+mod results_format;

@@ -1,7 +1,9 @@
 //! The record of a run: the [`Run`] that `results.json` holds, and the [`archive`] of run
-//! folders it is saved in. Everything a report shows is read from here.
+//! folders it is saved in, which reads every earlier version of the file through [`migrate`].
+//! Everything a report shows is read from here.
 
 pub mod archive;
+pub mod migrate;
 mod run;
 pub mod sources;
 
