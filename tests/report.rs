@@ -34,8 +34,7 @@ sweep = { name = "shapes", backend = "cpu", algorithms = ["rayon-unstable"], key
 sweep = { name = "gpu", backend = "cuda", algorithms = ["radix"], keys = ["u32"], sizes = ["2^12"] }
 "###;
 
-/// A host that no machine depends on. Built from JSON, as `results.json` holds it, so that
-/// fields added to the environment with defaults need no change here.
+/// A host that no machine depends on, built from JSON as `results.json` holds it.
 fn environment() -> Environment {
     serde_json::from_value(serde_json::json!({
         "cpu": {
@@ -70,6 +69,8 @@ fn environment() -> Environment {
             "pci_bus_id": "0000:19:00.0", "driver_version": 13000, "cuda_driver_api": "12.8 (cuda-12080)",
             "nvrtc_version": [13, 0], "copy_bandwidth_bytes_per_s": 2.95e12
         }],
+        "gpu_links": [],
+        "gpu_links_note": null,
     }))
     .expect("the synthetic environment matches the results format")
 }

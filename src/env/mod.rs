@@ -38,16 +38,12 @@ pub struct Environment {
     /// Whether identifying strings were replaced (`--anonymize`).
     pub anonymized: bool,
     /// The CUDA driver and NVRTC as the CUDA backend found them (or why it could not run).
-    #[serde(default)]
     pub cuda: Option<gpu::CudaRecord>,
     /// Every GPU a CUDA sweep used, with its measured copy bandwidth.
-    #[serde(default)]
     pub gpus: Vec<gpu::GpuInfo>,
     /// How each pair of GPUs is linked, when a run used several.
-    #[serde(default)]
     pub gpu_links: Vec<topology::GpuLink>,
     /// Why the links could not be read, when they could not.
-    #[serde(default)]
     pub gpu_links_note: Option<String>,
 }
 

@@ -31,33 +31,21 @@ pub struct MeasureSettings {
     pub max_repetitions: u32,
     /// A peer command is killed after this many seconds (command backend only).
     pub timeout_s: f64,
-    /// Rounds every case is measured in, at least. A results file written before rounds
-    /// existed measured every case once.
-    #[serde(default = "one")]
+    /// Rounds every case is measured in, at least (1 in runs made before rounds existed,
+    /// which measured every case once).
     pub rounds: u32,
     /// The most rounds a case gets while its interval is wider than `precision`.
-    #[serde(default = "one")]
     pub max_rounds: u32,
     /// The relative half-width of the median's interval at which a case needs no more rounds;
     /// `None`: exactly `rounds` rounds.
-    #[serde(default)]
     pub precision: Option<f64>,
     /// No more rounds for a case once its timed samples add up to this many seconds.
-    #[serde(default = "unlimited")]
     pub max_time_s: f64,
 }
 
 /// Rounds by default: the fewest whose round medians bracket the median at 95 % (96.9 %), see
 /// [`interval::needed_for_level`].
 pub const DEFAULT_ROUNDS: u32 = 6;
-
-fn one() -> u32 {
-    1
-}
-
-fn unlimited() -> f64 {
-    f64::MAX
-}
 
 impl Default for MeasureSettings {
     fn default() -> Self {

@@ -1,7 +1,9 @@
 //! The Run: everything one execution of a definition produced, serialized as `results.json`.
 //!
 //! `results.json` is the single source of truth: every report is rendered from a [`Run`] alone.
-//! Bump [`SCHEMA_VERSION`] whenever a field's meaning changes.
+//! Every field is written and every field is read: a change to the format (a field added,
+//! removed, renamed or given another meaning) is a new [`SCHEMA_VERSION`], with a step in
+//! [`super::migrate`] that makes a file of the previous version into one of the new.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +20,7 @@ use crate::plan::{Case, CaseId};
 use crate::record::sources::Sources;
 
 /// The version of the `results.json` format this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One execution of a report definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,7 +35,6 @@ pub struct Run {
     /// Every planned case has a result.
     pub complete: bool,
     /// The run stopped early (Ctrl-C, SIGTERM); `complete` is then false.
-    #[serde(default)]
     pub interrupted: bool,
     /// The command line as typed.
     pub command_line: Vec<String>,
@@ -45,7 +46,6 @@ pub struct Run {
     pub definition: ReportDef,
     /// The folder its commands ran in and the files they ran, by content (`None` in runs made
     /// before sources were recorded).
-    #[serde(default)]
     pub sources: Option<Sources>,
     /// The machine and software the run saw.
     pub environment: Environment,
@@ -123,21 +123,16 @@ pub struct CaseResult {
     /// Effective bandwidth as a fraction of the device's measured copy bandwidth.
     pub bandwidth_share: Option<f64>,
     /// Remarks shown beside the case.
-    #[serde(default)]
     pub notes: Vec<String>,
     /// The samples by round, in the order the rounds ran (one round in runs made before
     /// rounds existed, where this is empty).
-    #[serde(default)]
     pub rounds_s: Vec<Vec<f64>>,
     /// The interval of the median across rounds, with the level it truly has: the figure a
     /// comparison of two runs can trust (`stats.ci95_*` holds only the scatter within this run).
-    #[serde(default)]
     pub interval: Option<MedianInterval>,
     /// Whether the median's interval reached the sweep's `precision` (`None`: none asked for).
-    #[serde(default)]
     pub precision_reached: Option<bool>,
     /// What else the machine did while the case ran (CPU cases, where Linux tells).
-    #[serde(default)]
     pub disturbance: Option<Disturbance>,
 }
 

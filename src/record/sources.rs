@@ -42,7 +42,6 @@ pub struct SourceFile {
     /// SHA-256 of the contents, in lowercase hex.
     pub sha256: String,
     /// Whether a copy is kept in the run folder at `path`.
-    #[serde(default)]
     pub archived: bool,
 }
 
