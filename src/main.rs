@@ -113,6 +113,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the JSON Schema of results.json, which the repository ships as
+    /// reports/schema/results.schema.json.
+    #[command(hide = true)]
+    Schema,
 }
 
 /// The exit codes of `sortmark compare`, shown under its `--help`.
@@ -198,6 +202,10 @@ fn main() -> ExitCode {
             format,
             out,
         } => export(&run_dir, format, out.as_deref()),
+        Command::Schema => {
+            print!("{}", sortmark::record::schema::results_schema());
+            ExitCode::from(EXIT_OK)
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod load;
 /// How a host's GPUs are linked.
 pub mod topology;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use check::{Check, CheckStatus};
@@ -19,7 +20,7 @@ pub use compat::environment_checks;
 pub use host::{CacheInfo, CpuInfo, MemoryInfo, OsInfo, memory};
 
 /// Everything recorded about where a run ran.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     /// The CPU the run saw.
     pub cpu: CpuInfo,
@@ -48,7 +49,7 @@ pub struct Environment {
 }
 
 /// How the sortmark binary was built.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Toolchain {
     /// The `rustc --version` line of the compiler that built it.
     pub rustc: String,

@@ -7,6 +7,7 @@ pub mod interval;
 pub mod stats;
 pub mod verify;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use interval::{DEFAULT_LEVEL, MedianInterval, across_rounds};
@@ -19,7 +20,7 @@ pub use verify::{Verification, verify};
 /// (its warm-ups, then its repetitions), in an order shuffled per round, so that slow drift, a
 /// noisy neighbour or a change of clock hits every case alike rather than whichever ran at that
 /// moment. Repetitions, `min_time_s` and `max_repetitions` apply to each round.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MeasureSettings {
     /// Untimed runs before the timed ones, in every round.
     pub warmup: u32,
@@ -102,7 +103,7 @@ impl MeasureSettings {
 }
 
 /// Host↔device copies of a GPU case, timed apart from the sort and reported apart.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Transfers {
     /// Seconds to copy the input to the device.
     pub h2d_s: f64,

@@ -5,6 +5,7 @@
 //! removed, renamed or given another meaning) is a new [`SCHEMA_VERSION`], with a step in
 //! [`super::migrate`] that makes a file of the previous version into one of the new.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::BackendKind;
@@ -23,14 +24,17 @@ use crate::record::sources::Sources;
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// One execution of a report definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     /// Format version of this file.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema: u32,
     /// Unique id, also the run folder's name: `YYYYMMDDTHHMMSSZ-xxxx`.
     pub run_id: String,
-    /// RFC 3339 UTC timestamps.
+    /// When the run started, RFC 3339 UTC.
     pub started_at: String,
+    /// When the run ended, finished or interrupted, RFC 3339 UTC (`None` while it runs, and
+    /// after a crash).
     pub finished_at: Option<String>,
     /// Every planned case has a result.
     pub complete: bool,
@@ -56,7 +60,7 @@ pub struct Run {
 }
 
 /// Whether a case produced trustworthy figures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseStatus {
     /// Ran, and every output was verified.
@@ -79,19 +83,27 @@ impl CaseStatus {
 }
 
 /// The result of one case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
     /// Index of the sweep's cell in the definition.
     pub cell: usize,
     /// The sweep's name.
     pub sweep: String,
+    /// Where the case ran.
     pub backend: BackendKind,
+    /// The algorithm's name (for a peer: its label).
     pub algorithm: String,
+    /// The element type sorted.
     pub key_type: KeyType,
+    /// How the input keys were distributed.
     pub distribution: Distribution,
+    /// Number of keys.
     pub n: u64,
+    /// CPU threads (CPU cases only).
     pub threads: Option<u32>,
+    /// CUDA ordinal of the GPU (CUDA cases only).
     pub device: Option<u32>,
+    /// Whether the case produced trustworthy figures.
     pub status: CaseStatus,
     /// Why the case was skipped or failed.
     pub reason: Option<String>,
@@ -99,6 +111,7 @@ pub struct CaseResult {
     pub warmup: u32,
     /// Seconds of every timed repetition.
     pub samples_s: Vec<f64>,
+    /// Statistics of `samples_s` (`None` when nothing was timed).
     pub stats: Option<Stats>,
     /// Keys per second at the median time.
     pub keys_per_s: Option<f64>,
