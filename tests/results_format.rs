@@ -146,3 +146,101 @@ fn the_schema_refuses_an_earlier_version_and_a_missing_field() {
         "a case without rounds_s matched"
     );
 }
+
+/// `results.csv` of a run folder, read back with the csv crate: each row as (header, value)
+/// pairs, in order.
+fn read_csv(dir: &Path) -> Vec<Vec<(String, String)>> {
+    let mut reader = csv::Reader::from_path(dir.join("results.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            assert_eq!(row.len(), headers.len(), "a row unlike the header");
+            headers
+                .iter()
+                .zip(row.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The value of `column` in `row`.
+fn cell<'a>(row: &'a [(String, String)], column: &str) -> &'a str {
+    row.iter()
+        .find(|(h, _)| h == column)
+        .unwrap_or_else(|| panic!("results.csv has no {column} column"))
+        .1
+        .as_str()
+}
+
+/// A number of `results.csv`; `None` for an empty field.
+fn number(row: &[(String, String)], column: &str) -> Option<f64> {
+    let text = cell(row, column);
+    (!text.is_empty()).then(|| {
+        text.parse()
+            .unwrap_or_else(|e| panic!("{column} {text}: {e}"))
+    })
+}
+
+#[test]
+fn results_csv_agrees_with_results_json() {
+    for version in 1..=SCHEMA_VERSION {
+        let dir = run_dir_with(version);
+        sortmark::report::render_dir(dir.path()).unwrap();
+        let run = load_run(dir.path()).unwrap();
+        let rows = read_csv(dir.path());
+        assert_eq!(rows.len(), run.cases.len(), "schema {version}");
+        for (row, case) in rows.iter().zip(&run.cases) {
+            assert_eq!(cell(row, "sweep"), case.sweep);
+            assert_eq!(cell(row, "n"), case.n.to_string());
+            assert_eq!(cell(row, "status"), case.status.name());
+            assert_eq!(cell(row, "run_id"), run.run_id);
+            assert_eq!(cell(row, "host"), run.environment.os.hostname);
+            assert_eq!(cell(row, "cpu_model"), run.environment.cpu.model);
+            let median = case.stats.as_ref().map(|s| s.median_s);
+            assert_eq!(number(row, "median_s"), median);
+            assert_eq!(number(row, "keys_per_s"), case.keys_per_s);
+            assert_eq!(number(row, "speedup"), case.speedup);
+            let interval = case.interval.as_ref();
+            assert_eq!(number(row, "interval_low_s"), interval.map(|i| i.low_s));
+            assert_eq!(number(row, "interval_level"), interval.map(|i| i.level));
+            assert_eq!(
+                number(row, "effective_bandwidth_bytes_per_s"),
+                case.effective_bandwidth_bytes_per_s
+            );
+            assert_eq!(number(row, "bandwidth_share"), case.bandwidth_share);
+            assert_eq!(number(row, "h2d_s"), case.transfers.map(|t| t.h2d_s));
+            assert_eq!(number(row, "d2h_s"), case.transfers.map(|t| t.d2h_s));
+        }
+    }
+}
+
+#[test]
+fn results_csv_names_the_gpu_and_the_transfers_of_a_cuda_case() {
+    let dir = run_dir_with(1);
+    sortmark::report::render_dir(dir.path()).unwrap();
+    let rows = read_csv(dir.path());
+    let cuda = rows.iter().find(|r| cell(r, "backend") == "cuda").unwrap();
+    assert_eq!(cell(cuda, "gpu"), "NVIDIA H100 80GB HBM3");
+    assert_eq!(cell(cuda, "host"), "anonymized");
+    assert!(number(cuda, "bandwidth_share").is_some_and(|s| s > 0.0 && s < 1.0));
+    assert!(number(cuda, "h2d_s").is_some_and(|s| s > 0.0));
+    // A peer's case names no device, so no GPU either.
+    let peer = rows
+        .iter()
+        .find(|r| cell(r, "backend") == "command")
+        .unwrap();
+    assert_eq!(cell(peer, "gpu"), "");
+}
+
+#[test]
+fn results_csv_keeps_a_reason_with_commas_quotes_and_line_breaks() {
+    let dir = run_dir_with(SCHEMA_VERSION);
+    let mut run = load_run(dir.path()).unwrap();
+    let reason = "failed, \"badly\"\nat index 3";
+    run.cases[0].reason = Some(reason.to_string());
+    sortmark::report::render_all(&run, dir.path()).unwrap();
+    assert_eq!(cell(&read_csv(dir.path())[0], "reason"), reason);
+}
