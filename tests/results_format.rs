@@ -244,3 +244,24 @@ fn results_csv_keeps_a_reason_with_commas_quotes_and_line_breaks() {
     sortmark::report::render_all(&run, dir.path()).unwrap();
     assert_eq!(cell(&read_csv(dir.path())[0], "reason"), reason);
 }
+
+#[test]
+fn the_readme_names_every_column_of_results_csv() {
+    let readme = fs::read_to_string(repository("README.md")).unwrap();
+    let section = readme
+        .split("## Results format")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a Results format section");
+    let dir = run_dir_with(SCHEMA_VERSION);
+    sortmark::report::render_dir(dir.path()).unwrap();
+    for (header, _) in &read_csv(dir.path())[0] {
+        let named = section
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|word| word == header);
+        assert!(
+            named,
+            "README.md's Results format does not name the column {header}"
+        );
+    }
+}
