@@ -182,6 +182,10 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Print the JSON Schema of results.json, which the repository ships as
+    /// reports/schema/results.schema.json.
+    #[command(hide = true)]
+    Schema,
 }
 
 /// How `list` and `check` print what they found.

@@ -62,6 +62,10 @@ fn main() -> ExitCode {
         }
         Command::Completions { shell } => cli::shell::completions(shell),
         Command::Man { out } => cli::shell::man(out.as_deref()),
+        Command::Schema => {
+            terminal::out_data(&sortmark::record::schema::results_schema());
+            ExitCode::from(cli::EXIT_OK)
+        }
         Command::Export {
             run_dir,
             format,

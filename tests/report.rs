@@ -34,8 +34,7 @@ sweep = { name = "shapes", backend = "cpu", algorithms = ["rayon-unstable"], key
 sweep = { name = "gpu", backend = "cuda", algorithms = ["radix"], keys = ["u32"], sizes = ["2^12"] }
 "###;
 
-/// A host that no machine depends on. Built from JSON, as `results.json` holds it, so that
-/// fields added to the environment with defaults need no change here.
+/// A host that no machine depends on, built from JSON as `results.json` holds it.
 fn environment() -> Environment {
     serde_json::from_value(serde_json::json!({
         "cpu": {
@@ -59,6 +58,10 @@ fn environment() -> Environment {
         "git_commit": "0123456789abcdef0123456789abcdef01234567",
         "git_dirty": false,
         "anonymized": false,
+        "settings": {
+            "variables": [], "transparent_hugepages": "madvise", "transparent_hugepages_defrag": "madvise",
+            "cpu_governors": ["performance"], "cpu_boost": true, "smt": "on"
+        },
         "cuda": {
             "stack": {"driver_version": 13000, "nvrtc_version": [13, 0], "device_count": 1, "cudarc_api": "12.8 (cuda-12080)"},
             "unavailable": null
@@ -70,6 +73,8 @@ fn environment() -> Environment {
             "pci_bus_id": "0000:19:00.0", "driver_version": 13000, "cuda_driver_api": "12.8 (cuda-12080)",
             "nvrtc_version": [13, 0], "copy_bandwidth_bytes_per_s": 2.95e12
         }],
+        "gpu_links": [],
+        "gpu_links_note": null,
     }))
     .expect("the synthetic environment matches the results format")
 }
@@ -459,6 +464,16 @@ fn render_rebuilds_reports_from_results_json() {
 fn a_results_json_from_before_rounds_still_renders() {
     let dir = tempfile::tempdir().unwrap();
     let mut results = serde_json::to_value(plain_run()).unwrap();
+    // A version 1 file, as sortmark wrote them before rounds: it lacked these fields.
+    results["schema"] = serde_json::json!(1);
+    results["environment"]
+        .as_object_mut()
+        .unwrap()
+        .remove("settings");
+    results["definition"]
+        .as_object_mut()
+        .unwrap()
+        .remove("overrides");
     for case in results["cases"].as_array_mut().unwrap() {
         let case = case.as_object_mut().unwrap();
         for field in [

@@ -15,4 +15,5 @@ mod reliability;
 mod report;
 #[cfg(unix)]
 mod reproduce;
+mod results_format;
 mod shell;

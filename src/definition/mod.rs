@@ -12,6 +12,7 @@ mod size;
 pub mod template;
 mod validate;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::measure::MeasureSettings;
@@ -29,7 +30,7 @@ pub const QUICK_TOML: &str = include_str!("../../reports/quick.toml");
 pub const QUICK_PATH: &str = "<built-in reports/quick.toml>";
 
 /// A validated report definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportDef {
     /// Short name used for the archive folder (the file stem, e.g. `quick`).
     pub name: String,
@@ -45,7 +46,6 @@ pub struct ReportDef {
     pub cells: Vec<Cell>,
     /// What the command line changed (`--only`, `--set`); a resume or a reproduction applies
     /// it to the definition text again.
-    #[serde(default, skip_serializing_if = "Overrides::is_empty")]
     pub overrides: Overrides,
 }
 
@@ -64,7 +64,7 @@ impl ReportDef {
 /// A definition holds a handful of cells, so the size of a `Sweep` held inline costs nothing
 /// worth the indirection of a box.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Cell {
     /// Narrative Markdown.
@@ -83,7 +83,7 @@ pub enum DeviceSelection {
 }
 
 /// A combination of axis values that a sweep leaves out; unset fields match anything.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Exclude {
     pub algorithm: Option<String>,
     pub key: Option<KeyType>,
@@ -93,7 +93,7 @@ pub struct Exclude {
 }
 
 /// A sweep cell: the cross product of its axes, run on one backend.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Sweep {
     /// Position of the cell in the definition (0-based, counting Markdown cells).
     pub cell: usize,

@@ -19,13 +19,13 @@ use super::error::{DefinitionError, LoadError, closest};
 use super::{Cell, MachineLimits, ReportDef};
 
 /// What the command line changed in a definition; empty for a definition run as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Overrides {
     /// The sweeps to keep, by name (empty: every sweep).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub only: Vec<String>,
-    /// The settings, in the order given; a later one wins over an earlier one of the same key.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The settings, in the order given, each as `KEY=VALUE`; a later one wins over an earlier
+    /// one of the same key.
+    #[schemars(with = "Vec<String>")]
     pub set: Vec<Setting>,
 }
 
@@ -524,7 +524,10 @@ sweep = { name = \"second\", backend = \"cpu\", algorithms = [\"std-stable\"], s
             r#"{"only":["first"],"set":["measure.repetitions=3","title=\"x = y\""]}"#
         );
         assert_eq!(serde_json::from_str::<Overrides>(&json).unwrap(), o);
-        assert_eq!(serde_json::to_string(&Overrides::default()).unwrap(), "{}");
+        assert_eq!(
+            serde_json::to_string(&Overrides::default()).unwrap(),
+            r#"{"only":[],"set":[]}"#
+        );
         assert_eq!(
             o.to_args(),
             [

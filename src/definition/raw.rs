@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
@@ -168,6 +169,19 @@ impl serde::Serialize for DeviceSelection {
             DeviceSelection::All => s.serialize_str("all"),
             DeviceSelection::List(ordinals) => ordinals.serialize(s),
         }
+    }
+}
+
+impl JsonSchema for DeviceSelection {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DeviceSelection".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Which GPUs a CUDA sweep runs on: \"all\", or a list of CUDA ordinals.",
+            "oneOf": [{"const": "all"}, generator.subschema_for::<Vec<u32>>()]
+        })
     }
 }
 

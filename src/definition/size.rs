@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -104,6 +105,21 @@ impl fmt::Display for Size {
 impl Serialize for Size {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)
+    }
+}
+
+/// A size is written as the expression the definition gave, so that a report shows it as its
+/// author wrote it.
+impl JsonSchema for Size {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Size".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A number of keys as the definition wrote it: a whole number or an expression such as \"2^20\", \"1Mi\" or \"1e6\".",
+            "type": "string"
+        })
     }
 }
 

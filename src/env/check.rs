@@ -1,9 +1,12 @@
 //! Compatibility checks: what sortmark saw in the software stack, and what it means.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     /// Fine.
@@ -29,7 +32,7 @@ impl CheckStatus {
 }
 
 /// One compatibility check's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
     /// A stable identifier, e.g. `build.profile`.
     pub id: String,

@@ -1,10 +1,11 @@
 //! What a run records about its GPUs: the CUDA stack the CUDA backend found, and each GPU it
 //! used. These are plain records, filled by the CUDA backend and read by the checks and reports.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What the CUDA backend knew at the start of a run, as results.json records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CudaRecord {
     /// The libraries found, when CUDA can run here.
     pub stack: Option<CudaStack>,
@@ -13,7 +14,7 @@ pub struct CudaRecord {
 }
 
 /// The CUDA libraries found on this machine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CudaStack {
     /// `cuDriverGetVersion`, e.g. 13000 for CUDA 13.0.
     pub driver_version: i32,
@@ -26,7 +27,7 @@ pub struct CudaStack {
 }
 
 /// Facts about one GPU, recorded with every report that used it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GpuInfo {
     /// CUDA device ordinal.
     pub ordinal: usize,

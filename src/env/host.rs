@@ -1,9 +1,10 @@
 //! Host hardware and OS facts, read through sysinfo and Linux's /sys where available.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The CPU as the run saw it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CpuInfo {
     /// The brand string, e.g. "AMD EPYC 9654 96-Core Processor".
     pub model: String,
@@ -24,7 +25,7 @@ pub struct CpuInfo {
 }
 
 /// One CPU cache level.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CacheInfo {
     /// 1, 2 or 3.
     pub level: u32,
@@ -37,7 +38,7 @@ pub struct CacheInfo {
 }
 
 /// Host memory at the start of the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MemoryInfo {
     /// Memory the OS sees, in bytes (0 when it could not be read).
     pub total_bytes: u64,
@@ -46,7 +47,7 @@ pub struct MemoryInfo {
 }
 
 /// The operating system.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OsInfo {
     /// The distribution or OS name.
     pub name: String,

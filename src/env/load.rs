@@ -6,6 +6,7 @@
 //! comparison) knows. Everything is read from Linux's `/proc` and `/sys`; elsewhere, or where a
 //! file cannot be read, the figures are simply absent.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Steal above this share of the machine's CPU time flags a case.
@@ -46,7 +47,7 @@ impl LoadSample {
 }
 
 /// What disturbed a case, summed over its rounds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Disturbance {
     /// Share of the machine's CPU time the hypervisor stole while the case ran.
     pub steal_share: f64,

@@ -14,6 +14,7 @@ pub mod settings;
 /// How a host's GPUs are linked.
 pub mod topology;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use check::{Check, CheckStatus};
@@ -21,7 +22,7 @@ pub use compat::environment_checks;
 pub use host::{CacheInfo, CpuInfo, MemoryInfo, OsInfo, memory};
 
 /// Everything recorded about where a run ran.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     /// The CPU the run saw.
     pub cpu: CpuInfo,
@@ -40,24 +41,19 @@ pub struct Environment {
     /// Whether identifying strings were replaced (`--anonymize`).
     pub anonymized: bool,
     /// Environment variables and kernel settings that change results.
-    #[serde(default)]
     pub settings: settings::Settings,
     /// The CUDA driver and NVRTC as the CUDA backend found them (or why it could not run).
-    #[serde(default)]
     pub cuda: Option<gpu::CudaRecord>,
     /// Every GPU a CUDA sweep used, with its measured copy bandwidth.
-    #[serde(default)]
     pub gpus: Vec<gpu::GpuInfo>,
     /// How each pair of GPUs is linked, when a run used several.
-    #[serde(default)]
     pub gpu_links: Vec<topology::GpuLink>,
     /// Why the links could not be read, when they could not.
-    #[serde(default)]
     pub gpu_links_note: Option<String>,
 }
 
 /// How the sortmark binary was built.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Toolchain {
     /// The `rustc --version` line of the compiler that built it.
     pub rustc: String,

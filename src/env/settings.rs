@@ -21,7 +21,7 @@ const VARIABLES: [&str; 8] = [
 ];
 
 /// The settings a run saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Settings {
     /// Environment variables that change results (`SORTMARK_RADIX_VECTOR`, `RAYON_NUM_THREADS`,
     /// `CUDA_VISIBLE_DEVICES`, …), sorted by name; unset ones are left out.

@@ -2,13 +2,14 @@
 
 use nvml_wrapper::Nvml;
 use nvml_wrapper::enum_wrappers::device::TopologyLevel;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// NVML's largest NVLink index (NVML_NVLINK_MAX_LINKS).
 const MAX_NVLINKS: u32 = 18;
 
 /// The connection between two GPUs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GpuLink {
     /// NVML indices of the two GPUs (the CUDA ordinals when CUDA_DEVICE_ORDER=PCI_BUS_ID).
     pub a: u32,

@@ -22,6 +22,7 @@
 //! pairwise ratios of their round medians, with an exact level from the Mann–Whitney
 //! distribution.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::stats::percentile;
@@ -30,7 +31,7 @@ use super::stats::percentile;
 pub const DEFAULT_LEVEL: f64 = 0.95;
 
 /// Which median an interval is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// The median of one round's times: the interval holds only the scatter inside that round,
@@ -42,7 +43,7 @@ pub enum Scope {
 }
 
 /// An interval for a case's median time, with the level it truly has.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MedianInterval {
     /// The point estimate in seconds: the median of the round medians (of the samples when
     /// there is one round).
@@ -253,7 +254,7 @@ pub fn progress(interval: &MedianInterval, precision: f64, max_rounds: u32) -> P
 }
 
 /// The ratio of two cases' medians (NEW over BASE) with an interval and the level it truly has.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RatioInterval {
     /// NEW's estimate over BASE's.
     pub estimate: f64,

@@ -8,6 +8,7 @@ pub mod spread;
 pub mod stats;
 pub mod verify;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use interval::{DEFAULT_LEVEL, MedianInterval, across_rounds};
@@ -20,7 +21,7 @@ pub use verify::{Verification, verify};
 /// (its warm-ups, then its repetitions), in an order shuffled per round, so that slow drift, a
 /// noisy neighbour or a change of clock hits every case alike rather than whichever ran at that
 /// moment. Repetitions, `min_time_s` and `max_repetitions` apply to each round.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MeasureSettings {
     /// Untimed runs before the timed ones, in every round.
     pub warmup: u32,
@@ -32,33 +33,21 @@ pub struct MeasureSettings {
     pub max_repetitions: u32,
     /// A peer command is killed after this many seconds (command backend only).
     pub timeout_s: f64,
-    /// Rounds every case is measured in, at least. A results file written before rounds
-    /// existed measured every case once.
-    #[serde(default = "one")]
+    /// Rounds every case is measured in, at least (1 in runs made before rounds existed,
+    /// which measured every case once).
     pub rounds: u32,
     /// The most rounds a case gets while its interval is wider than `precision`.
-    #[serde(default = "one")]
     pub max_rounds: u32,
     /// The relative half-width of the median's interval at which a case needs no more rounds;
     /// `None`: exactly `rounds` rounds.
-    #[serde(default)]
     pub precision: Option<f64>,
     /// No more rounds for a case once its timed samples add up to this many seconds.
-    #[serde(default = "unlimited")]
     pub max_time_s: f64,
 }
 
 /// Rounds by default: the fewest whose round medians bracket the median at 95 % (96.9 %), see
 /// [`interval::needed_for_level`].
 pub const DEFAULT_ROUNDS: u32 = 6;
-
-fn one() -> u32 {
-    1
-}
-
-fn unlimited() -> f64 {
-    f64::MAX
-}
 
 impl Default for MeasureSettings {
     fn default() -> Self {
@@ -115,7 +104,7 @@ impl MeasureSettings {
 }
 
 /// Host↔device copies of a GPU case, timed apart from the sort and reported apart.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Transfers {
     /// Seconds to copy the input to the device.
     pub h2d_s: f64,

@@ -3,17 +3,22 @@
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Bootstrap resamples behind the median's confidence interval.
 const BOOTSTRAP_RESAMPLES: usize = 2000;
 
 /// Statistics of one case's timed repetitions, all in seconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Stats {
+    /// The fastest sample.
     pub min_s: f64,
+    /// The median sample.
     pub median_s: f64,
+    /// The mean of the samples.
     pub mean_s: f64,
+    /// The slowest sample.
     pub max_s: f64,
     /// Sample standard deviation (n − 1); 0 for a single sample.
     pub stddev_s: f64,
@@ -21,15 +26,16 @@ pub struct Stats {
     pub mad_s: f64,
     /// 95% percentile-bootstrap confidence interval of the median of all samples (seeded, so
     /// reproducible). It holds only the scatter within this run; the interval a comparison of
-    /// runs can trust is the case's across-rounds `interval`.
+    /// runs can trust is the case's across-rounds `interval`. This is its lower end.
     pub ci95_low_s: f64,
+    /// The upper end of the same bootstrap interval.
     pub ci95_high_s: f64,
     /// Samples outside Tukey's fences.
     pub outliers: Outliers,
 }
 
 /// Samples beyond Tukey's fences: mild beyond 1.5 IQR from the quartiles, severe beyond 3 IQR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Outliers {
     pub low_severe: u32,
     pub low_mild: u32,

@@ -1,11 +1,12 @@
 //! Output verification: in sort order, a permutation of the input, and stable where claimed.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{SortKey, checksum};
 
 /// What was checked about one sorted output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Verification {
     /// Every adjacent pair is in sort order.
     pub sorted: bool,

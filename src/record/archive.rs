@@ -6,10 +6,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 
 use crate::file_names;
-use crate::record::{Run, SCHEMA_VERSION};
+use crate::record::{Run, migrate};
 
 /// The default archive root, relative to the working directory.
 pub const DEFAULT_ROOT: &str = "reports/archive";
@@ -154,28 +154,15 @@ pub fn save_results(dir: &Path, run: &Run) -> anyhow::Result<()> {
     write_atomic(&dir.join("results.json"), &json)
 }
 
-/// Reads a run folder's `results.json`, refusing a schema this build does not know.
+/// Reads a run folder's `results.json` of any schema version up to this build's, made into the
+/// current version by [`migrate::to_current`].
 pub fn load_run(dir: &Path) -> anyhow::Result<Run> {
     let path = dir.join("results.json");
     let text =
         fs::read_to_string(&path).with_context(|| format!("could not read {}", path.display()))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not valid JSON", path.display()))?;
-    match value.get("schema").and_then(serde_json::Value::as_u64) {
-        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(v) if v > u64::from(SCHEMA_VERSION) => bail!(
-            "{} has schema {v}, newer than this sortmark's {SCHEMA_VERSION}: render it with a newer sortmark",
-            path.display()
-        ),
-        Some(v) => bail!(
-            "{} has schema {v}, which this sortmark (schema {SCHEMA_VERSION}) cannot read",
-            path.display()
-        ),
-        None => bail!(
-            "{} has no `schema` number: it is not a sortmark results file",
-            path.display()
-        ),
-    }
+    let value = migrate::to_current(value).map_err(|e| anyhow!("{} {e}", path.display()))?;
     serde_json::from_value(value)
         .with_context(|| format!("{} does not match the results format", path.display()))
 }

@@ -1,8 +1,11 @@
 //! The Run: everything one execution of a definition produced, serialized as `results.json`.
 //!
 //! `results.json` is the single source of truth: every report is rendered from a [`Run`] alone.
-//! Bump [`SCHEMA_VERSION`] whenever a field's meaning changes.
+//! Every field is written and every field is read: a change to the format (a field added,
+//! removed, renamed or given another meaning) is a new [`SCHEMA_VERSION`], with a step in
+//! [`super::migrate`] that makes a file of the previous version into one of the new.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::BackendKind;
@@ -19,22 +22,24 @@ use crate::plan::{Case, CaseId};
 use crate::record::sources::Sources;
 
 /// The version of the `results.json` format this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One execution of a report definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     /// Format version of this file.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema: u32,
     /// Unique id, also the run folder's name: `YYYYMMDDTHHMMSSZ-xxxx`.
     pub run_id: String,
-    /// RFC 3339 UTC timestamps.
+    /// When the run started, RFC 3339 UTC.
     pub started_at: String,
+    /// When the run ended, finished or interrupted, RFC 3339 UTC (`None` while it runs, and
+    /// after a crash).
     pub finished_at: Option<String>,
     /// Every planned case has a result.
     pub complete: bool,
     /// The run stopped early (Ctrl-C, SIGTERM); `complete` is then false.
-    #[serde(default)]
     pub interrupted: bool,
     /// The command line as typed.
     pub command_line: Vec<String>,
@@ -46,7 +51,6 @@ pub struct Run {
     pub definition: ReportDef,
     /// The folder its commands ran in and the files they ran, by content (`None` in runs made
     /// before sources were recorded).
-    #[serde(default)]
     pub sources: Option<Sources>,
     /// The machine and software the run saw.
     pub environment: Environment,
@@ -57,7 +61,7 @@ pub struct Run {
 }
 
 /// Whether a case produced trustworthy figures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseStatus {
     /// Ran, and every output was verified.
@@ -80,19 +84,27 @@ impl CaseStatus {
 }
 
 /// The result of one case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
     /// Index of the sweep's cell in the definition.
     pub cell: usize,
     /// The sweep's name.
     pub sweep: String,
+    /// Where the case ran.
     pub backend: BackendKind,
+    /// The algorithm's name (for a peer: its label).
     pub algorithm: String,
+    /// The element type sorted.
     pub key_type: KeyType,
+    /// How the input keys were distributed.
     pub distribution: Distribution,
+    /// Number of keys.
     pub n: u64,
+    /// CPU threads (CPU cases only).
     pub threads: Option<u32>,
+    /// CUDA ordinal of the GPU (CUDA cases only).
     pub device: Option<u32>,
+    /// Whether the case produced trustworthy figures.
     pub status: CaseStatus,
     /// Why the case was skipped or failed.
     pub reason: Option<String>,
@@ -100,6 +112,7 @@ pub struct CaseResult {
     pub warmup: u32,
     /// Seconds of every timed repetition.
     pub samples_s: Vec<f64>,
+    /// Statistics of `samples_s` (`None` when nothing was timed).
     pub stats: Option<Stats>,
     /// Keys per second at the median time.
     pub keys_per_s: Option<f64>,
@@ -118,7 +131,6 @@ pub struct CaseResult {
     /// The interval of the speed-up, from the round medians of this case and the one-thread
     /// case (see [`speedup_interval`]); absent for the one-thread case itself and where either
     /// case has fewer than two rounds.
-    #[serde(default)]
     pub speedup_interval: Option<RatioInterval>,
     /// GPU transfers, timed apart from the sort.
     pub transfers: Option<Transfers>,
@@ -129,21 +141,16 @@ pub struct CaseResult {
     /// Effective bandwidth as a fraction of the device's measured copy bandwidth.
     pub bandwidth_share: Option<f64>,
     /// Remarks shown beside the case.
-    #[serde(default)]
     pub notes: Vec<String>,
     /// The samples by round, in the order the rounds ran (one round in runs made before
     /// rounds existed, where this is empty).
-    #[serde(default)]
     pub rounds_s: Vec<Vec<f64>>,
     /// The interval of the median across rounds, with the level it truly has: the figure a
     /// comparison of two runs can trust (`stats.ci95_*` holds only the scatter within this run).
-    #[serde(default)]
     pub interval: Option<MedianInterval>,
     /// Whether the median's interval reached the sweep's `precision` (`None`: none asked for).
-    #[serde(default)]
     pub precision_reached: Option<bool>,
     /// What else the machine did while the case ran (CPU cases, where Linux tells).
-    #[serde(default)]
     pub disturbance: Option<Disturbance>,
 }
 
@@ -387,9 +394,9 @@ fn scaling_key(c: &CaseResult) -> CaseId<'_> {
     }
 }
 
-/// An ok CPU case of radix on 1,024 u32 keys with one thread and nothing measured, loaded
-/// from JSON without the fields added since rounds, as an old `results.json` holds it: tests
-/// fill in what they need.
+/// An ok CPU case of radix on 1,024 u32 keys with one thread and nothing measured, with no
+/// rounds, interval or notes (as a run recorded before rounds holds it): tests fill in what
+/// they need.
 #[cfg(test)]
 pub(crate) fn example_case() -> CaseResult {
     serde_json::from_value(serde_json::json!({
@@ -398,9 +405,11 @@ pub(crate) fn example_case() -> CaseResult {
         "reason": null, "warmup": 1, "samples_s": [], "stats": null, "keys_per_s": null,
         "verified": true, "verification": null, "timing": "", "oversubscribed": false,
         "speedup": null, "efficiency": null, "transfers": null, "bytes_moved": null,
-        "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null
+        "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null, "notes": [],
+        "rounds_s": [], "interval": null, "precision_reached": null, "disturbance": null,
+        "speedup_interval": null
     }))
-    .expect("a case recorded before rounds still loads")
+    .expect("the example case matches the results format")
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -23,7 +24,7 @@ use crate::definition::ReportDef;
 use crate::definition::template::Template;
 
 /// Where a run's commands ran and the files they ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Sources {
     /// The absolute folder the commands ran in and relative paths started from: the
     /// definition's folder (the working directory for the built-in definition).
@@ -35,14 +36,13 @@ pub struct Sources {
 }
 
 /// One file, by content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SourceFile {
     /// The path as the definition names it (peers: relative to the folder).
     pub path: String,
     /// SHA-256 of the contents, in lowercase hex.
     pub sha256: String,
     /// Whether a copy is kept in the run folder at `path`.
-    #[serde(default)]
     pub archived: bool,
 }
 

@@ -1,12 +1,14 @@
 //! `results.csv`: one tidy row per case, for spreadsheets and data frames.
 //!
 //! Written at render time like every other output, so `sortmark render` rebuilds it from
-//! `results.json` too.
+//! `results.json` too. Every column is one entry of [`COLUMNS`], its header beside the function
+//! that writes its value, so that headers and values cannot drift apart. New columns go at the
+//! end, so that a script that reads columns by position keeps working.
 //!
-//! CSV's escaping lives here: RFC 4180 quoting for every field ([`csv_field`]) and, for text
-//! cells only, a guard against spreadsheet formulas ([`text_cell`]): a text cell that starts
-//! with `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front, which a spreadsheet
-//! shows as text rather than running. Numbers are written as they are, negative ones included.
+//! The csv crate quotes fields as RFC 4180 asks; text cells from a definition, a peer or the
+//! machine also get a guard against spreadsheet formulas ([`text_cell`]): one that starts with
+//! `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front, which a spreadsheet shows
+//! as text rather than running. Numbers are written as they are, negative ones included.
 
 use crate::record::{CaseResult, Run};
 
@@ -22,83 +24,176 @@ impl Output for Csv {
     }
 
     fn render(&self, run: &Run, _view: &ReportView) -> anyhow::Result<Vec<u8>> {
-        Ok(to_csv(run).into_bytes())
+        to_csv(run)
     }
 }
 
-/// The columns of `results.csv`, one tidy row per case.
-pub const CSV_COLUMNS: [&str; 24] = [
-    "sweep",
-    "backend",
-    "algorithm",
-    "key_type",
-    "distribution",
-    "n",
-    "threads",
-    "device",
-    "status",
-    "verified",
-    "repetitions",
-    "min_s",
-    "median_s",
-    "mean_s",
-    "max_s",
-    "stddev_s",
-    "mad_s",
-    "ci95_low_s",
-    "ci95_high_s",
-    "keys_per_s",
-    "speedup",
-    "efficiency",
-    "oversubscribed",
-    "reason",
+/// One column of `results.csv`: its header, and its value for a case of a run.
+pub struct Column {
+    pub header: &'static str,
+    pub value: fn(&Run, &CaseResult) -> String,
+}
+
+/// The columns of `results.csv`, in order. Numbers are plain numbers in seconds, keys, bytes or
+/// fractions as the header says (floats in Rust's `e` notation, which keeps every digit); a
+/// value a case does not have is an empty field.
+pub const COLUMNS: &[Column] = &[
+    Column {
+        header: "sweep",
+        value: |_, c| text_cell(&c.sweep),
+    },
+    Column {
+        header: "backend",
+        value: |_, c| c.backend.name().to_string(),
+    },
+    Column {
+        header: "algorithm",
+        value: |_, c| text_cell(&c.algorithm),
+    },
+    Column {
+        header: "key_type",
+        value: |_, c| c.key_type.to_string(),
+    },
+    Column {
+        header: "distribution",
+        value: |_, c| c.distribution.to_string(),
+    },
+    Column {
+        header: "n",
+        value: |_, c| c.n.to_string(),
+    },
+    Column {
+        header: "threads",
+        value: |_, c| whole(c.threads),
+    },
+    Column {
+        header: "device",
+        value: |_, c| whole(c.device),
+    },
+    Column {
+        header: "status",
+        value: |_, c| c.status.name().to_string(),
+    },
+    Column {
+        header: "verified",
+        value: |_, c| c.verified.to_string(),
+    },
+    Column {
+        header: "repetitions",
+        value: |_, c| c.samples_s.len().to_string(),
+    },
+    Column {
+        header: "min_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.min_s)),
+    },
+    Column {
+        header: "median_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.median_s)),
+    },
+    Column {
+        header: "mean_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.mean_s)),
+    },
+    Column {
+        header: "max_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.max_s)),
+    },
+    Column {
+        header: "stddev_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.stddev_s)),
+    },
+    Column {
+        header: "mad_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.mad_s)),
+    },
+    Column {
+        header: "ci95_low_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.ci95_low_s)),
+    },
+    Column {
+        header: "ci95_high_s",
+        value: |_, c| number(c.stats.as_ref().map(|s| s.ci95_high_s)),
+    },
+    Column {
+        header: "keys_per_s",
+        value: |_, c| number(c.keys_per_s),
+    },
+    Column {
+        header: "speedup",
+        value: |_, c| number(c.speedup),
+    },
+    Column {
+        header: "efficiency",
+        value: |_, c| number(c.efficiency),
+    },
+    Column {
+        header: "oversubscribed",
+        value: |_, c| c.oversubscribed.to_string(),
+    },
+    Column {
+        header: "reason",
+        value: |_, c| text_cell(c.reason.as_deref().unwrap_or_default()),
+    },
+    Column {
+        header: "run_id",
+        value: |run, _| run.run_id.clone(),
+    },
+    // The host name, or `anonymized` in a run made with --anonymize.
+    Column {
+        header: "host",
+        value: |run, _| text_cell(&run.environment.os.hostname),
+    },
+    Column {
+        header: "cpu_model",
+        value: |run, _| text_cell(&run.environment.cpu.model),
+    },
+    Column {
+        header: "gpu",
+        value: gpu_name,
+    },
+    // The interval of the median across rounds, with the level it truly has (empty in runs
+    // made before rounds, whose only interval is the bootstrap's `ci95_*`).
+    Column {
+        header: "interval_low_s",
+        value: |_, c| number(c.interval.as_ref().map(|i| i.low_s)),
+    },
+    Column {
+        header: "interval_high_s",
+        value: |_, c| number(c.interval.as_ref().map(|i| i.high_s)),
+    },
+    Column {
+        header: "interval_level",
+        value: |_, c| number(c.interval.as_ref().map(|i| i.level)),
+    },
+    Column {
+        header: "effective_bandwidth_bytes_per_s",
+        value: |_, c| number(c.effective_bandwidth_bytes_per_s),
+    },
+    Column {
+        header: "bandwidth_share",
+        value: |_, c| number(c.bandwidth_share),
+    },
+    Column {
+        header: "h2d_s",
+        value: |_, c| number(c.transfers.map(|t| t.h2d_s)),
+    },
+    Column {
+        header: "d2h_s",
+        value: |_, c| number(c.transfers.map(|t| t.d2h_s)),
+    },
 ];
 
-/// Writes the cases as CSV (RFC 4180 quoting).
-pub fn to_csv(run: &Run) -> String {
-    let mut out = CSV_COLUMNS.join(",");
-    out.push('\n');
-    for c in &run.cases {
-        let row: Vec<String> = fields(c).iter().map(|f| csv_field(f)).collect();
-        out.push_str(&row.join(","));
-        out.push('\n');
+/// Writes the cases as CSV, a header row first (RFC 4180 quoting, `\n` line ends).
+pub fn to_csv(run: &Run) -> anyhow::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(COLUMNS.iter().map(|c| c.header))?;
+    for case in &run.cases {
+        out.write_record(COLUMNS.iter().map(|c| (c.value)(run, case)))?;
     }
-    out
+    Ok(out.into_inner()?)
 }
 
-/// A case's fields in the order of [`CSV_COLUMNS`]; numbers in Rust's `e` notation, which
-/// keeps every digit, and an empty field where a value is missing; text through [`text_cell`].
-fn fields(c: &CaseResult) -> [String; CSV_COLUMNS.len()] {
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
-    let s = c.stats.as_ref();
-    [
-        text_cell(&c.sweep),
-        c.backend.name().to_string(),
-        text_cell(&c.algorithm),
-        c.key_type.to_string(),
-        c.distribution.to_string(),
-        c.n.to_string(),
-        c.threads.map_or(String::new(), |t| t.to_string()),
-        c.device.map_or(String::new(), |d| d.to_string()),
-        c.status.name().to_string(),
-        c.verified.to_string(),
-        c.samples_s.len().to_string(),
-        opt(s.map(|s| s.min_s)),
-        opt(s.map(|s| s.median_s)),
-        opt(s.map(|s| s.mean_s)),
-        opt(s.map(|s| s.max_s)),
-        opt(s.map(|s| s.stddev_s)),
-        opt(s.map(|s| s.mad_s)),
-        opt(s.map(|s| s.ci95_low_s)),
-        opt(s.map(|s| s.ci95_high_s)),
-        opt(c.keys_per_s),
-        opt(c.speedup),
-        opt(c.efficiency),
-        c.oversubscribed.to_string(),
-        text_cell(c.reason.as_deref().unwrap_or_default()),
-    ]
-}
-
+/// A float in `e` notation, or an empty field.
 /// User text as a CSV cell a spreadsheet will not run: a `'` in front of a cell that starts
 /// like a formula.
 fn text_cell(s: &str) -> String {
@@ -109,32 +204,45 @@ fn text_cell(s: &str) -> String {
     }
 }
 
-/// A field quoted where RFC 4180 asks: when it holds a comma, a quote or a line break.
-fn csv_field(f: &str) -> String {
-    if f.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
-    } else {
-        f.to_string()
-    }
+fn number(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v:e}"))
+}
+
+/// A whole number, or an empty field.
+fn whole(v: Option<u32>) -> String {
+    v.map_or(String::new(), |v| v.to_string())
+}
+
+/// The name of the GPU a CUDA case ran on, from the run's GPU records.
+fn gpu_name(run: &Run, case: &CaseResult) -> String {
+    case.device
+        .and_then(|d| {
+            run.environment
+                .gpus
+                .iter()
+                .find(|g| g.ordinal == d as usize)
+        })
+        .map_or(String::new(), |g| g.name.clone())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]
-    fn csv_quotes_awkward_fields() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
-
-    #[test]
     fn text_that_starts_like_a_formula_is_kept_text() {
-        for formula in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
             assert_eq!(text_cell(formula), format!("'{formula}"));
         }
         assert_eq!(text_cell("plain = 1"), "plain = 1");
         assert_eq!(text_cell(""), "");
+    }
+
+    #[test]
+    fn headers_are_unique() {
+        let headers: HashSet<_> = COLUMNS.iter().map(|c| c.header).collect();
+        assert_eq!(headers.len(), COLUMNS.len());
     }
 }

@@ -176,7 +176,9 @@ mod tests {
             },
             "keys_per_s": n as f64 / median, "verified": true, "verification": null, "timing": "",
             "oversubscribed": false, "speedup": null, "efficiency": null, "transfers": null,
-            "bytes_moved": null, "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null
+            "bytes_moved": null, "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null,
+            "notes": [], "rounds_s": [], "interval": null, "precision_reached": null,
+            "disturbance": null
         });
         serde_json::from_value(json).unwrap()
     }
