@@ -265,3 +265,31 @@ fn the_readme_names_every_column_of_results_csv() {
         );
     }
 }
+
+/// The `results.json` of a real run of each shipped definition (`reports/*.toml`) on the
+/// device, whatever schema it was written in: once migrated, each must match the shipped
+/// schema and load. A run of the built-in one is checked fresh by `.ci/run`.
+#[test]
+fn runs_of_the_shipped_definitions_match_the_schema_once_migrated() {
+    let dir = repository("tests/fixtures/results/shipped");
+    let mut checked = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            repository(&format!("reports/{name}.toml")).is_file(),
+            "{} is not the run of a shipped definition",
+            path.display()
+        );
+        let file: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let migrated = migrate::to_current(file).unwrap();
+        assert_matches_schema(&migrated, &path.display().to_string());
+        let run_dir = tempfile::tempdir().unwrap();
+        fs::copy(&path, run_dir.path().join("results.json")).unwrap();
+        let run = load_run(run_dir.path()).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        assert!(run.complete && !run.cases.is_empty(), "{name}");
+        checked.push(name);
+    }
+    checked.sort();
+    assert!(checked.len() >= 2, "only {checked:?}");
+}
