@@ -24,6 +24,9 @@ const HANG: &str = "#!/bin/sh\necho started\nsleep 60\necho never\n";
 const UNVERIFIED: &str = r#"#!/bin/sh
 echo '{"protocol": 1, "samples_s": [0.001], "timing": "cuda-events", "verified": false, "verification": {"sorted": false, "checksum_matches": true}}'
 "#;
+const HUGE: &str = r#"#!/bin/sh
+echo '{"protocol": 1, "samples_s": [1.7e308, 1.7e308], "timing": "host-clock", "verified": true}'
+"#;
 const SKIP: &str = "#!/bin/sh\necho '{\"protocol\": 1, \"skip\": \"f16 is not supported\"}'\n";
 
 /// A folder holding a definition and its peers, run by sortmark.
@@ -191,6 +194,44 @@ fn a_peer_reporting_an_unverified_output_fails() {
     assert_eq!(case["status"], "failed");
     assert_eq!(case["verified"], false);
     assert!(reason(&case).contains("not sorted"), "{case}");
+}
+
+/// A peer's absurd numbers fail its own case only: the run, its other cases and every later
+/// command on it (render, list) go on.
+#[test]
+fn a_peer_reporting_absurd_times_fails_its_case_and_the_run_still_renders() {
+    let bench = Bench::new(&[("huge.sh", HUGE), ("good.sh", GOOD)]);
+    let cells = format!(
+        "{}{}",
+        sweep("huge", "peers/huge.sh", ""),
+        sweep("good", "peers/good.sh {n}", "")
+    );
+    let (cases, _) = bench.run(&cells);
+    assert_eq!(cases[0]["status"], "failed");
+    assert!(
+        reason(&cases[0]).contains("longer than the case's timeout"),
+        "{}",
+        cases[0]
+    );
+    assert_eq!(cases[1]["status"], "ok", "{}", cases[1]);
+    let archive = bench.dir.path().join("archive");
+    let run_dir = fs::read_dir(archive.join("def"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("results.json").is_file())
+        .unwrap();
+    Command::cargo_bin("sortmark")
+        .unwrap()
+        .arg("render")
+        .arg(&run_dir)
+        .assert()
+        .success();
+    Command::cargo_bin("sortmark")
+        .unwrap()
+        .args(["list", "--out"])
+        .arg(&archive)
+        .assert()
+        .success();
 }
 
 #[test]

@@ -71,13 +71,7 @@ pub fn summarize(samples: &[f64], seed: u64) -> Option<Stats> {
     }
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let n = sorted.len() as f64;
-    let mean = sorted.iter().sum::<f64>() / n;
-    let variance = if sorted.len() > 1 {
-        sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
+    let (mean, stddev) = mean_and_stddev(&sorted);
     let median = percentile(&sorted, 0.5);
     let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
     deviations.sort_by(f64::total_cmp);
@@ -87,12 +81,33 @@ pub fn summarize(samples: &[f64], seed: u64) -> Option<Stats> {
         median_s: median,
         mean_s: mean,
         max_s: sorted[sorted.len() - 1],
-        stddev_s: variance.sqrt(),
+        stddev_s: stddev,
         mad_s: percentile(&deviations, 0.5),
         ci95_low_s,
         ci95_high_s,
         outliers: tukey_outliers(&sorted),
     })
+}
+
+/// The mean and sample standard deviation, computed on values scaled by the largest magnitude
+/// so that neither the sum nor the squares can overflow, whatever finite values come in.
+fn mean_and_stddev(values: &[f64]) -> (f64, f64) {
+    let scale = values.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+    if !(scale > 0.0 && scale.is_finite()) {
+        return (values.iter().sum::<f64>() / values.len() as f64, 0.0);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|x| x / scale).sum::<f64>() / n;
+    let variance = if values.len() > 1 {
+        values
+            .iter()
+            .map(|x| (x / scale - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean * scale, variance.sqrt() * scale)
 }
 
 /// 95% percentile-bootstrap interval of the median.
@@ -136,6 +151,25 @@ fn tukey_outliers(sorted: &[f64]) -> Outliers {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn huge_finite_samples_give_finite_statistics() {
+        let s = summarize(&[1.7e308, 1.6e308, 1.5e308], 1).unwrap();
+        for v in [
+            s.mean_s,
+            s.stddev_s,
+            s.median_s,
+            s.ci95_low_s,
+            s.ci95_high_s,
+        ] {
+            assert!(v.is_finite(), "{s:?}");
+        }
+        assert!((s.mean_s / 1.6e308 - 1.0).abs() < 1e-12, "{s:?}");
+        assert!((s.stddev_s / 1e307 - 1.0).abs() < 1e-9, "{s:?}");
+        let plain = summarize(&[1.0, 2.0, 3.0], 1).unwrap();
+        assert!((plain.mean_s - 2.0).abs() < 1e-15 && (plain.stddev_s - 1.0).abs() < 1e-15);
+    }
+
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {

@@ -234,6 +234,15 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
             notes: peer_notes,
         }) => {
             notes.extend(peer_notes);
+            if let Some(longest) = samples_s.iter().copied().find(|s| *s > timeout_s) {
+                return Outcome::Failed {
+                    reason: format!(
+                        "the peer reported a sample of {longest} s, longer than the case's \
+                         timeout of {timeout_s} s: it cannot have been measured"
+                    ),
+                    notes,
+                };
+            }
             if verified && verification.is_none() {
                 notes.push("the peer reported its output verified without details".to_string());
             }

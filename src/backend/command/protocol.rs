@@ -75,6 +75,19 @@ pub enum Reading {
     },
 }
 
+/// The most samples a peer's report may hold: more would cost minutes of statistics after the
+/// peer's timeout, for no better figure.
+pub const MAX_SAMPLES: usize = 100_000;
+
+/// The shortest time a sample may claim, in seconds: no sort of even one key, timed by any
+/// clock a peer has, takes less than a nanosecond; 0, -0.0 and subnormal numbers are mistakes.
+pub const MIN_SECONDS: f64 = 1e-9;
+
+/// Whether `seconds` can be the time of a sort.
+fn plausible_seconds(seconds: f64) -> bool {
+    seconds.is_finite() && seconds >= MIN_SECONDS
+}
+
 /// Reads the last non-empty line of `stdout` as a report and validates it.
 pub fn read(stdout: &str) -> Result<Reading, String> {
     let line = stdout
@@ -104,9 +117,25 @@ fn interpret(r: Report) -> Result<Reading, String> {
     if r.samples_s.is_empty() {
         return Err("the peer's report has no samples (`samples_s` is empty)".to_string());
     }
-    if let Some(bad) = r.samples_s.iter().find(|s| !(s.is_finite() && **s >= 0.0)) {
+    if r.samples_s.len() > MAX_SAMPLES {
         return Err(format!(
-            "the peer reported a sample of {bad} s: samples must be finite and not negative"
+            "the peer reported {} samples: at most {MAX_SAMPLES} are read",
+            r.samples_s.len()
+        ));
+    }
+    if let Some(bad) = r.samples_s.iter().find(|s| !plausible_seconds(**s)) {
+        return Err(format!(
+            "the peer reported a sample of {bad:e} s: a sort takes at least {MIN_SECONDS:e} s, \
+             and a sample must be a finite number"
+        ));
+    }
+    if let Some(t) = &r.transfers
+        && let Some(bad) = [t.h2d_s, t.d2h_s]
+            .into_iter()
+            .find(|s| !(s.is_finite() && *s >= 0.0))
+    {
+        return Err(format!(
+            "the peer reported a transfer of {bad:e} s: transfers must be finite and not negative"
         ));
     }
     let timing = r
@@ -201,5 +230,18 @@ mod tests {
                 .contains("-1")
         );
         assert!(err(r#"{"protocol": 1, "samples_s": [1.0], "verified": true}"#).contains("timing"));
+        for impossible in ["0", "-0.0", "5e-324", "1e-10"] {
+            let report = format!(
+                r#"{{"protocol": 1, "samples_s": [{impossible}], "timing": "x", "verified": true}}"#
+            );
+            assert!(err(&report).contains("at least 1e-9 s"), "{impossible}");
+        }
+        let negative = r#"{"protocol": 1, "samples_s": [1.0], "timing": "x", "verified": true, "transfers": {"h2d_s": -1.0, "d2h_s": 0.1}}"#;
+        assert!(err(negative).contains("transfers must be finite"));
+        let many = format!(
+            r#"{{"protocol": 1, "samples_s": [{}], "timing": "x", "verified": true}}"#,
+            vec!["0.001"; MAX_SAMPLES + 1].join(",")
+        );
+        assert!(err(&many).contains("at most 100000"));
     }
 }
