@@ -204,7 +204,11 @@ fn a_peer_reporting_absurd_times_fails_its_case_and_the_run_still_renders() {
     let cells = format!(
         "{}{}",
         sweep("huge", "peers/huge.sh", ""),
-        sweep("good", "peers/good.sh {n}", "")
+        sweep(
+            "good",
+            "peers/good.sh {n} {input} {checksum} {algorithm}",
+            ""
+        )
     );
     let (cases, _) = bench.run(&cells);
     assert_eq!(cases[0]["status"], "failed");
