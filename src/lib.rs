@@ -7,6 +7,7 @@
 //! that the [`record::archive`] saves as `results.json`; [`report`] renders it.
 
 pub mod backend;
+pub mod cache;
 pub mod catalog;
 pub mod compare;
 pub mod data;

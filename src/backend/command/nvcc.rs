@@ -1,5 +1,7 @@
 //! CUDA C++ peers: a command whose program is a `.cu` file is compiled with nvcc first, once
-//! per source text, into a cache folder named by the source's hash.
+//! per source text, compiler and flags, into sortmark's private cache folder `peers`
+//! ([`crate::cache`]); a cached build is run only while this user owns it and no one else may
+//! write it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,14 +34,20 @@ pub fn build(source: &Path) -> Result<Built, BuildError> {
     let nvcc = find_nvcc().ok_or(BuildError::NoCompiler)?;
     let text = std::fs::read(source)
         .map_err(|e| BuildError::Failed(format!("could not read {}: {e}", source.display())))?;
-    let key = FLAGS.iter().fold(hash(&text), |h, f| {
-        crate::data::mix64(h ^ hash(f.as_bytes()))
-    });
+    // Keyed by the source, the compiler (its path and version) and the flags: a new nvcc or
+    // another flag builds anew.
+    let compiler = compiler_identity(&nvcc);
+    let key = FLAGS
+        .iter()
+        .map(|f| f.as_bytes())
+        .chain([compiler.as_bytes()])
+        .fold(hash(&text), |h, part| crate::data::mix64(h ^ hash(part)));
     let stem = source.file_stem().map_or_else(
         || "peer".to_string(),
         |s| crate::file_names::stem(&s.to_string_lossy()),
     );
-    let cache = std::env::temp_dir().join("sortmark-peers");
+    let cache = crate::cache::private_dir("peers")
+        .map_err(|e| BuildError::Failed(format!("no private folder to build the peer in: {e}")))?;
     let executable = cache.join(format!("{stem}-{key:016x}"));
     let note = format!(
         "built {} with {} {}",
@@ -48,10 +56,9 @@ pub fn build(source: &Path) -> Result<Built, BuildError> {
         FLAGS.join(" ")
     );
     if executable.is_file() {
+        crate::cache::check_file(&executable).map_err(|e| BuildError::Failed(e.to_string()))?;
         return Ok(Built { executable, note });
     }
-    std::fs::create_dir_all(&cache)
-        .map_err(|e| BuildError::Failed(format!("could not create {}: {e}", cache.display())))?;
     // The output's name is reserved exclusively and unpredictably, so that nvcc writes no file
     // or link planted in the shared folder.
     let (partial, reserved) = crate::file_names::create_temporary(&executable).map_err(|e| {
@@ -81,6 +88,15 @@ pub fn build(source: &Path) -> Result<Built, BuildError> {
         executable,
         note: format!("{note} ({:.1} s)", elapsed.as_secs_f64()),
     })
+}
+
+/// nvcc's path and the output of `nvcc --version`, which names its release and build.
+fn compiler_identity(nvcc: &Path) -> String {
+    let argv = [nvcc.display().to_string(), "--version".to_string()];
+    let version = process::run(&argv, Path::new("."), Duration::from_secs(30))
+        .map(|out| out.stdout)
+        .unwrap_or_default();
+    format!("{}\n{version}", nvcc.display())
 }
 
 /// Runs nvcc's `argv` on `source`; how long it took.

@@ -49,7 +49,9 @@ pub fn cubin(source: &str, arch: (u32, u32), cache_dir: &Path) -> Result<Vec<u8>
     let opts = options(arch);
     let version = nvrtc_version().ctx("asking NVRTC for its version")?;
     let path: PathBuf = cache_dir.join(cache_key(source, &opts, arch, version));
-    if let Ok(bytes) = std::fs::read(&path)
+    // Only a file this user's sortmark could have stored is loaded onto the GPU.
+    if crate::cache::check_file(&path).is_ok()
+        && let Ok(bytes) = std::fs::read(&path)
         && !bytes.is_empty()
     {
         return Ok(bytes);

@@ -29,8 +29,8 @@ pub fn relaunch_command() -> Option<std::process::Command> {
     let (major, library) = MAJORS
         .iter()
         .find_map(|&m| Some((m, loaded_path(&format!("libnvrtc.so.{m}"), "nvrtcVersion")?)))?;
-    let dir = super::session::kernel_cache_dir()
-        .with_file_name("nvrtc")
+    let dir = crate::cache::private_dir("nvrtc")
+        .ok()?
         .join(major.to_string());
     link(&dir, &library).ok()?;
     let mut search = std::ffi::OsString::from(&dir);

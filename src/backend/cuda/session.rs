@@ -226,14 +226,16 @@ fn nvrtc_alone() -> Result<NvrtcFacts, String> {
         .map_err(|e| format!("nvrtcVersion failed: {e}"))
 }
 
-/// Where compiled kernels are cached: `$XDG_CACHE_HOME/sortmark/kernels`, else
-/// `~/.cache/sortmark/kernels`, else the temporary folder.
+/// Where compiled kernels are cached: the private cache folder `kernels` ([`crate::cache`]).
+/// Without one the kernels are compiled every run, in a fresh private temporary folder.
 pub(crate) fn kernel_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("sortmark").join("kernels")
+    crate::cache::private_dir("kernels").unwrap_or_else(|_| {
+        tempfile::Builder::new()
+            .prefix("sortmark-kernels-")
+            .tempdir()
+            .map(tempfile::TempDir::keep)
+            .unwrap_or_else(|_| std::env::temp_dir().join("sortmark-kernels-unusable"))
+    })
 }
 
 #[cfg(test)]
