@@ -378,3 +378,21 @@ fn the_binary_needs_nothing_from_the_source_tree() {
         assert!(run_dir.join(report).is_file(), "{report} missing");
     }
 }
+
+/// A definition that is not UTF-8 is refused at the first byte that is not, with its line,
+/// column and byte offset.
+#[test]
+fn invalid_utf8_is_located_by_line_column_and_byte() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("latin1.toml");
+    let mut bytes = b"title = \"t\"\ndescription = \"caf".to_vec();
+    bytes.extend([0xe9, b'"', b'\n']);
+    fs::write(&path, bytes).unwrap();
+    let out = sortmark()
+        .args(["check", path.to_str().unwrap()])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("latin1.toml:2:19"), "{stderr}");
+    assert!(stderr.contains("invalid UTF-8 at byte 30"), "{stderr}");
+}

@@ -32,10 +32,11 @@ impl DefinitionError {
         let line_text = source[line_start..line_end].trim_end_matches('\r');
         let line = source[..start].matches('\n').count() + 1;
         let column = source[line_start..start].chars().count() + 1;
-        let width = source[start..span.end.clamp(start, line_end)]
-            .chars()
-            .count()
-            .max(1);
+        let mut end = span.end.clamp(start, line_end);
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
+        let width = source[start..end].chars().count().max(1);
         let gutter = " ".repeat(line.to_string().len());
         let snippet = format!(
             "{gutter} |\n{line} | {line_text}\n{gutter} | {}{}",
@@ -160,6 +161,12 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_ending_inside_a_character_is_widened_to_it() {
+        let e = DefinitionError::at("t.toml", "a = \"é\"\n", 5..6, "bad");
+        assert_eq!((e.line, e.column), (1, 6));
+    }
 
     #[test]
     fn locates_line_and_column() {

@@ -360,11 +360,12 @@ pub fn read_definition(
             file: None,
         }),
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| DefinitionReadError::Io {
+            let bytes = std::fs::read(path).map_err(|e| DefinitionReadError::Io {
                 path: path.display().to_string(),
                 source: e,
             })?;
             let shown = path.display().to_string();
+            let text = utf8_text(&shown, bytes)?;
             let def = overrides.load(&shown, &text, limits)?;
             Ok(Definition {
                 path: shown,
@@ -375,6 +376,25 @@ pub fn read_definition(
             })
         }
     }
+}
+
+/// The bytes of a definition file as text; invalid UTF-8 is a definition error located at
+/// the first byte that is not (line, column and byte offset).
+fn utf8_text(path: &str, bytes: Vec<u8>) -> Result<String, crate::definition::LoadError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        // The text before `offset` is valid, so its positions are the same in the lossy copy.
+        let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let error = crate::definition::DefinitionError::at(
+            path,
+            &lossy,
+            offset..offset + 1,
+            format!("invalid UTF-8 at byte {offset}: a definition must be UTF-8 text"),
+        );
+        crate::definition::LoadError {
+            errors: vec![error],
+        }
+    })
 }
 
 /// A definition that could not be read or is not valid.
