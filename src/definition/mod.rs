@@ -124,6 +124,32 @@ pub struct Sweep {
 }
 
 /// Reads and validates a definition; `path` is used in error messages and for the name.
+/// The largest number of cases a definition may plan: more would take days to measure and
+/// gigabytes to plan.
+pub const MAX_CASES: u64 = 100_000;
+
+impl Sweep {
+    /// The cases this sweep plans at most (before exclusions; `devices = "all"` counted as
+    /// eight GPUs), saturating rather than overflowing.
+    pub fn planned_cases(&self) -> u64 {
+        let devices = match &self.devices {
+            None => 1,
+            Some(DeviceSelection::All) => 8,
+            Some(DeviceSelection::List(list)) => list.len().max(1),
+        };
+        [
+            self.algorithms.len(),
+            self.keys.len(),
+            self.distributions.len(),
+            self.sizes.len(),
+            self.threads.len().max(1),
+            devices,
+        ]
+        .into_iter()
+        .fold(1u64, |n, axis| n.saturating_mul(axis as u64))
+    }
+}
+
 pub fn load(path: &str, text: &str, limits: &MachineLimits) -> Result<ReportDef, LoadError> {
     let raw = raw::parse(path, text)?;
     validate::validate(path, text, raw, limits)

@@ -37,7 +37,7 @@ fn default_seed() -> u64 {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMeasure {
-    pub warmup: Option<u32>,
+    pub warmup: Option<Spanned<u32>>,
     pub repetitions: Option<Spanned<u32>>,
     /// Seconds.
     pub min_time: Option<Spanned<f64>>,

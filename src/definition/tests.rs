@@ -375,3 +375,48 @@ fn cell_errors_point_at_their_own_header_whatever_its_spacing_or_text_before_it(
     assert_eq!((line, column), (2, 1), "{msg}");
     assert!(msg.contains("an empty cell"), "{msg}");
 }
+
+#[test]
+fn measurement_settings_past_their_bounds_are_located_errors() {
+    for (setting, message) in [
+        ("timeout = 1e300", "timeout is 1e300 s; at most 86400 s"),
+        ("warmup = 4000000000", "warmup is 4000000000; at most 1000"),
+        ("min_time = 1e9", "min_time is 1e9 s; at most 3600 s"),
+        (
+            "repetitions = 3\nmax_repetitions = 4000000000",
+            "max_repetitions is 4000000000",
+        ),
+        ("rounds = 100000", "rounds is 100000; at most 1000"),
+        ("max_time = 1e12", "max_time is 1e12 s"),
+    ] {
+        let text = format!(
+            "title = \"t\"\n[measure]\n{setting}\n[[cell]]\nsweep = {{ name = \"a\", backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [8] }}\n"
+        );
+        let e = load("t.toml", &text, &LIMITS).expect_err(setting);
+        let first = &e.errors[0];
+        assert!(
+            first.message.contains(message),
+            "{setting}: {}",
+            first.message
+        );
+        assert!(first.line >= 3, "{setting}: line {}", first.line);
+    }
+}
+
+#[test]
+fn a_definition_that_plans_too_many_cases_is_refused_before_planning() {
+    let keys = "[\"u32\", \"u64\", \"i32\", \"i64\", \"f32\", \"f64\", \"u32-u32\"]";
+    let distributions =
+        "[\"uniform\", \"sorted\", \"reverse\", \"few-unique\", \"skewed\", \"all-equal\"]";
+    let sizes: Vec<String> = (1..=1000).map(|n| n.to_string()).collect();
+    let text = format!(
+        "title = \"t\"\n[[cell]]\nsweep = {{ name = \"small\", backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [8] }}\n[[cell]]\nsweep = {{ name = \"huge\", backend = \"cpu\", algorithms = [\"std-unstable\", \"std-stable\", \"rayon-unstable\"], keys = {keys}, distributions = {distributions}, sizes = [{}], threads = [1, 2, 3, 4] }}\n",
+        sizes.join(", ")
+    );
+    let started = std::time::Instant::now();
+    let (line, _, message) = refused(&text);
+    assert_eq!(line, 4, "{message}");
+    assert!(message.contains("more than 100000 cases"), "{message}");
+    assert!(message.contains("(504000 of its own)"), "{message}");
+    assert!(started.elapsed().as_secs() < 5);
+}

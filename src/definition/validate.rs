@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::error::{DefinitionError, LoadError, closest};
 use super::raw::{RawCell, RawDef, RawExclude, RawMeasure, RawSizes, RawSweep, ThreadCount};
 use super::size::Size;
-use super::{Cell, DeviceSelection, Exclude, MeasureSettings, ReportDef, Sweep};
+use super::{Cell, DeviceSelection, Exclude, MAX_CASES, MeasureSettings, ReportDef, Sweep};
 use crate::catalog::BackendKind;
 use crate::data::{Distribution, KeyType};
 
@@ -65,9 +65,24 @@ pub fn validate(
     }
     let mut names = HashSet::new();
     let mut cells = Vec::new();
+    let mut planned = 0u64;
     for (index, cell) in raw.cells.into_iter().enumerate() {
         let span = cell.span();
         if let Some(cell) = v.cell(index, span.clone(), cell.into_inner(), &measure) {
+            if let Cell::Sweep(s) = &cell {
+                let before = planned;
+                planned = planned.saturating_add(s.planned_cases());
+                if planned > MAX_CASES && before <= MAX_CASES {
+                    v.error(
+                        span.clone(),
+                        format!(
+                            "the definition plans more than {MAX_CASES} cases by this sweep \
+                             ({} of its own): trim its axes or split the definition",
+                            s.planned_cases()
+                        ),
+                    );
+                }
+            }
             if let Cell::Sweep(s) = &cell
                 && !names.insert(s.name.clone())
             {
@@ -109,26 +124,61 @@ fn definition_name(path: &str) -> String {
     crate::file_names::stem(&stem)
 }
 
+/// Bounds on the measurement settings: beyond them a case would never end, or a number would
+/// overflow somewhere on its way to a report.
+const MAX_COUNT: u32 = 1_000;
+const MAX_REPETITIONS: u32 = 100_000;
+const MAX_MIN_TIME_S: f64 = 3_600.0;
+const MAX_TIMEOUT_S: f64 = 86_400.0;
+const MAX_TIME_S: f64 = 7.0 * 86_400.0;
+
 impl Validator<'_> {
+    /// An error at `span` unless `value` of `what` is at most `max`.
+    fn at_most(&mut self, span: Range<usize>, what: &str, value: u32, max: u32) {
+        if value > max {
+            self.error(span, format!("{what} is {value}; at most {max} is allowed"));
+        }
+    }
+
+    /// An error at `span` unless `seconds` of `what` are at most `max` (a NaN was refused
+    /// already).
+    fn seconds_at_most(&mut self, span: Range<usize>, what: &str, seconds: f64, max: f64) {
+        if seconds > max {
+            self.error(
+                span,
+                format!("{what} is {seconds:e} s; at most {max} s is allowed"),
+            );
+        }
+    }
+
     fn measure(&mut self, base: &MeasureSettings, raw: &RawMeasure) -> MeasureSettings {
         let mut m = *base;
-        if let Some(w) = raw.warmup {
-            m.warmup = w;
+        if let Some(w) = &raw.warmup {
+            m.warmup = *w.get_ref();
+            self.at_most(w.span(), "warmup", m.warmup, MAX_COUNT);
         }
         if let Some(r) = &raw.repetitions {
             if *r.get_ref() == 0 {
                 self.error(r.span(), "repetitions must be at least 1");
             }
+            self.at_most(r.span(), "repetitions", *r.get_ref(), MAX_REPETITIONS);
             m.repetitions = *r.get_ref();
         }
         if let Some(t) = &raw.min_time {
             if !(t.get_ref().is_finite() && *t.get_ref() >= 0.0) {
                 self.error(t.span(), "min_time must be a number of seconds, 0 or more");
             }
+            self.seconds_at_most(t.span(), "min_time", *t.get_ref(), MAX_MIN_TIME_S);
             m.min_time_s = *t.get_ref();
         }
         if let Some(r) = &raw.max_repetitions {
             m.max_repetitions = *r.get_ref();
+            self.at_most(
+                r.span(),
+                "max_repetitions",
+                m.max_repetitions,
+                MAX_REPETITIONS,
+            );
             if m.max_repetitions < m.repetitions {
                 self.error(
                     r.span(),
@@ -143,6 +193,7 @@ impl Validator<'_> {
             if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) {
                 self.error(t.span(), "timeout must be a positive number of seconds");
             }
+            self.seconds_at_most(t.span(), "timeout", *t.get_ref(), MAX_TIMEOUT_S);
             m.timeout_s = *t.get_ref();
         }
         self.rounds(&mut m, raw);
@@ -156,6 +207,7 @@ impl Validator<'_> {
             if *r.get_ref() == 0 {
                 self.error(r.span(), "rounds must be at least 1");
             }
+            self.at_most(r.span(), "rounds", *r.get_ref(), MAX_COUNT);
             m.rounds = *r.get_ref();
             m.max_rounds = m.max_rounds.max(m.rounds);
         }
@@ -172,6 +224,7 @@ impl Validator<'_> {
         }
         if let Some(r) = &raw.max_rounds {
             m.max_rounds = *r.get_ref();
+            self.at_most(r.span(), "max_rounds", m.max_rounds, MAX_COUNT);
             if m.max_rounds < m.rounds {
                 self.error(
                     r.span(),
@@ -186,6 +239,7 @@ impl Validator<'_> {
             if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) {
                 self.error(t.span(), "max_time must be a positive number of seconds");
             }
+            self.seconds_at_most(t.span(), "max_time", *t.get_ref(), MAX_TIME_S);
             m.max_time_s = *t.get_ref();
         }
     }
