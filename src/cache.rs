@@ -58,8 +58,9 @@ fn make_private(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Refuses a cached file this user does not own, or that others may write: it may not be
-/// what sortmark stored.
+/// Refuses a cached file this user does not own, or that any user may write: it may not be
+/// what sortmark stored. (Group write is allowed: under a umask of 002 sortmark's own files
+/// have it, and the 0700 folder keeps the group out.)
 pub fn check_file(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
@@ -71,8 +72,8 @@ pub fn check_file(path: &Path) -> io::Result<()> {
         if meta.uid() != user_id() {
             return Err(refused(path, "belongs to another user"));
         }
-        if meta.mode() & 0o022 != 0 {
-            return Err(refused(path, "may be written by other users"));
+        if meta.mode() & 0o002 != 0 {
+            return Err(refused(path, "may be written by any user"));
         }
     }
     #[cfg(not(unix))]
@@ -122,11 +123,13 @@ mod tests {
 
         let file = cache.join("k.cubin");
         std::fs::write(&file, b"x").unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        check_file(&file).unwrap();
+        for mode in [0o644, 0o664, 0o755, 0o775] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            check_file(&file).unwrap();
+        }
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
         let e = check_file(&file).unwrap_err().to_string();
-        assert!(e.contains("may be written by other users"), "{e}");
+        assert!(e.contains("may be written by any user"), "{e}");
     }
 
     #[test]
