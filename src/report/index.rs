@@ -165,6 +165,37 @@ fn gpus(run: &Run) -> String {
     }
 }
 
+/// How long a run waits for another sortmark to finish writing the index before it gives up
+/// (its own results are saved either way; the next run or render writes the index).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Takes the exclusive lock on `file`, trying every 50 ms for at most `wait`, and giving up at
+/// once when `stop` says so (Ctrl-C): a lock held by a hung process must not hang this one.
+fn lock_within(
+    file: &std::fs::File,
+    wait: std::time::Duration,
+    stop: &dyn Fn() -> bool,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+        if stop() {
+            anyhow::bail!("interrupted while waiting for another sortmark to release it");
+        }
+        if started.elapsed() >= wait {
+            anyhow::bail!(
+                "another sortmark has held it for {} s; the index was left as it was",
+                wait.as_secs()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Writes `index.html` and `index.md` at the root of the archive.
 ///
 /// The index is rebuilt from every run folder under an exclusive lock on `ROOT/.index.lock`,
@@ -178,7 +209,7 @@ pub fn update(root: &Path) -> anyhow::Result<()> {
         .write(true)
         .open(&lock_path)
         .with_context(|| format!("could not open {}", lock_path.display()))?;
-    lock.lock()
+    lock_within(&lock, LOCK_WAIT, &crate::interrupt::requested)
         .with_context(|| format!("could not lock {}", lock_path.display()))?;
     archive::remove_stale_temporaries(root);
     let rows = scan(root)?;
@@ -335,5 +366,54 @@ pub fn table(rows: &[IndexRow]) -> Table {
                 status: r.row_class.clone(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A lock held by another open file of the same path, as another sortmark would hold it.
+    fn held_lock() -> (tempfile::TempDir, std::fs::File, std::fs::File) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".index.lock");
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .unwrap()
+        };
+        let holder = open();
+        holder.lock().unwrap();
+        (dir, holder, open())
+    }
+
+    #[test]
+    fn a_lock_held_elsewhere_is_waited_for_a_bounded_time() {
+        let (_dir, _holder, waiter) = held_lock();
+        let started = Instant::now();
+        let e = lock_within(&waiter, Duration::from_millis(200), &|| false).unwrap_err();
+        assert!(e.to_string().contains("has held it for"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_stop_ends_the_wait_at_once() {
+        let (_dir, _holder, waiter) = held_lock();
+        let started = Instant::now();
+        let e = lock_within(&waiter, Duration::from_secs(60), &|| true).unwrap_err();
+        assert!(e.to_string().contains("interrupted"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_free_lock_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join(".index.lock")).unwrap();
+        lock_within(&file, Duration::from_millis(10), &|| false).unwrap();
     }
 }
