@@ -150,6 +150,29 @@ pub fn temporary_owner(name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
+/// Whether a process with id `pid` runs (or may: where that cannot be told, it is assumed to).
+pub fn process_runs(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        let found = unsafe { libc::kill(pid, 0) } == 0;
+        found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
+}
+
 /// How many fresh names [`create_temporary`] tries before it gives up.
 const TEMPORARY_ATTEMPTS: usize = 16;
 

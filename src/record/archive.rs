@@ -113,7 +113,7 @@ pub fn remove_stale_temporaries(dir: &Path) {
         let Some(owner) = file_names::temporary_owner(&name.to_string_lossy()) else {
             continue;
         };
-        if process_runs(owner) {
+        if file_names::process_runs(owner) {
             continue;
         }
         let path = entry.path();
@@ -122,29 +122,6 @@ pub fn remove_stale_temporaries(dir: &Path) {
             Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
             _ => fs::remove_file(&path),
         };
-    }
-}
-
-/// Whether a process with id `pid` runs (or may: where that cannot be told, it is assumed to).
-fn process_runs(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return false;
-        };
-        if pid <= 0 {
-            return false;
-        }
-        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
-        let found = unsafe { libc::kill(pid, 0) } == 0;
-        found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    }
-    #[cfg(not(unix))]
-    {
-        true
     }
 }
 

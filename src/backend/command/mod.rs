@@ -49,6 +49,7 @@ impl CommandBackend {
     /// A backend whose commands run in `dir` (absolute: a program path taken from it must not
     /// depend on the folder the program then runs in), the definition's folder.
     pub fn new(dir: PathBuf) -> CommandBackend {
+        remove_stale_inputs(&std::env::temp_dir());
         CommandBackend {
             dir,
             builds: HashMap::new(),
@@ -272,6 +273,27 @@ fn or_nothing(s: String) -> String {
     }
 }
 
+/// How a peer's input file is named: `sortmark-input-<pid>-<key type>-<n>-<random>.bin`.
+const INPUT_PREFIX: &str = "sortmark-input-";
+
+/// Removes the input files in `dir` that a sortmark which no longer runs left behind (killed
+/// mid-case, its files were never dropped); those of running ones are left alone.
+fn remove_stale_inputs(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let owner = name
+            .strip_prefix(INPUT_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if owner.is_some_and(|pid| !crate::file_names::process_runs(pid)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// The case's input as raw little-endian bytes in a temporary file, created exclusively
 /// under an unpredictable name and removed when dropped.
 ///
@@ -284,7 +306,8 @@ impl TempInput {
     fn write(data: &KeyData) -> std::io::Result<TempInput> {
         let file = tempfile::Builder::new()
             .prefix(&format!(
-                "sortmark-input-{}-{}-",
+                "{INPUT_PREFIX}{}-{}-{}-",
+                std::process::id(),
                 data.key_type(),
                 data.len()
             ))
@@ -327,6 +350,22 @@ mod tests {
             host_memory_bytes: 1 << 30,
         };
         load("d/t.toml", &toml, &limits).unwrap()
+    }
+
+    #[test]
+    fn inputs_of_a_sortmark_that_is_gone_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = format!("{INPUT_PREFIX}{}-u32-16-abc.bin", std::process::id());
+        // Above Linux's largest pid_max, so no process has it.
+        let gone = format!("{INPUT_PREFIX}{}-u32-16-abc.bin", 4_194_305);
+        let other = "unrelated-file.bin";
+        for name in [mine.as_str(), gone.as_str(), other] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        remove_stale_inputs(dir.path());
+        assert!(dir.path().join(&mine).exists());
+        assert!(!dir.path().join(&gone).exists());
+        assert!(dir.path().join(other).exists());
     }
 
     #[test]
