@@ -3,12 +3,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::support::sortmark;
 use serde_json::Value;
-
-fn sortmark() -> Command {
-    Command::cargo_bin("sortmark").expect("the sortmark binary is built")
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

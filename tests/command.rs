@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::make_executable;
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -82,12 +83,6 @@ impl Bench {
         assert_eq!(run["complete"], true, "{stderr}");
         (run["cases"].as_array().unwrap().clone(), elapsed)
     }
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// A command sweep cell over one size.

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
+use crate::support::{json, make_executable, outcome, sortmark};
 use serde_json::Value;
 
 /// The definition the runs execute: two sweeps of the synthetic peer, six rounds.
@@ -27,10 +27,6 @@ sweep = { name = "other", backend = "command", algorithms = ["quick"], sizes = [
 
 /// Cases in [`DEFINITION`].
 const CASES: usize = 5;
-
-fn sortmark() -> Command {
-    Command::cargo_bin("sortmark").expect("the sortmark binary is built")
-}
 
 /// The runs every test shares, made once: a base, a 10 % slower run, and a run of the base's
 /// speed with other noise.
@@ -63,12 +59,6 @@ fn runs() -> &'static Runs {
     })
 }
 
-#[cfg(unix)]
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// Runs the definition in `dir` with the peer's `shift` and `seed`; returns the run folder.
 fn run(dir: &Path, shift: &str, seed: &str) -> PathBuf {
     let out = sortmark()
@@ -84,24 +74,17 @@ fn run(dir: &Path, shift: &str, seed: &str) -> PathBuf {
 
 /// `sortmark compare BASE NEW --out OUT` with `extra` arguments: (exit code, stdout, stderr).
 fn compare(base: &Path, new: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
-    let output = sortmark()
-        .arg("compare")
-        .arg(base)
-        .arg(new)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
+    outcome(
+        sortmark()
+            .arg("compare")
+            .arg(base)
+            .arg(new)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap(),
     )
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn verdicts(compare_json: &Value) -> Vec<String> {

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::support::sortmark;
 
 /// A definition of one tiny case, measured once.
 const ONE_CASE: &str = r#"title = "One case"
@@ -15,10 +15,6 @@ rounds = 1
 [[cell]]
 sweep = { name = "s", backend = "cpu", algorithms = ["std-unstable"], sizes = [64] }
 "#;
-
-fn sortmark() -> Command {
-    Command::cargo_bin("sortmark").expect("the sortmark binary is built")
-}
 
 /// Runs `definition` into the archive `out`; returns the run folder it printed last.
 fn run(definition: &Path, out: &Path) -> PathBuf {

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::support::{json, outcome};
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -48,16 +49,7 @@ fn sortmark(cwd: &Path) -> Command {
 
 /// `sortmark ARGS` in `cwd`: (exit code, stdout, stderr).
 fn output(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = sortmark(cwd).args(args).output().unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+    outcome(sortmark(cwd).args(args).output().unwrap())
 }
 
 /// A folder with `def.toml` and a run of it with [`OVERRIDES`]: (folder, run folder).

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::support::{json, outcome, sortmark};
 use serde_json::Value;
 
 /// Two sweeps of the synthetic peer, six rounds; the peer is a word of the command, so the run
@@ -21,10 +21,6 @@ sweep = { name = "peer", backend = "command", algorithms = ["fast", "slowsort"],
 [[cell]]
 sweep = { name = "other", backend = "command", algorithms = ["quick"], sizes = [2000], command = "./synthetic.sh {n} {algorithm} {repetitions}" }
 "#;
-
-fn sortmark() -> Command {
-    Command::cargo_bin("sortmark").expect("the sortmark binary is built")
-}
 
 /// A folder with the definition and its peer, and one finished run of it.
 struct Original {
@@ -58,23 +54,16 @@ fn original() -> Original {
 
 /// `sortmark reproduce RUN` run from `cwd` with the peer's `shift`: (exit code, stdout, stderr).
 fn reproduce(cwd: &Path, run: &Path, shift: &str) -> (i32, String, String) {
-    let output = sortmark()
-        .current_dir(cwd)
-        .env("SYNTHETIC_SHIFT", shift)
-        .env("SYNTHETIC_SEED", "22")
-        .arg("reproduce")
-        .arg(run)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
+    outcome(
+        sortmark()
+            .current_dir(cwd)
+            .env("SYNTHETIC_SHIFT", shift)
+            .env("SYNTHETIC_SEED", "22")
+            .arg("reproduce")
+            .arg(run)
+            .output()
+            .unwrap(),
     )
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// The run folders in the archive's `synthetic-peer`-named folder (the definition's name).
@@ -189,17 +178,14 @@ fn resume_of_interrupted_copy(original: &Original) -> (i32, String, String) {
     results["cases"].as_array_mut().unwrap().pop();
     fs::write(copy.join("results.json"), results.to_string()).unwrap();
     let other = tempfile::tempdir().unwrap();
-    let output = sortmark()
-        .current_dir(other.path())
-        .arg("run")
-        .arg("--resume")
-        .arg(&copy)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
+    outcome(
+        sortmark()
+            .current_dir(other.path())
+            .arg("run")
+            .arg("--resume")
+            .arg(&copy)
+            .output()
+            .unwrap(),
     )
 }
 

@@ -4,21 +4,12 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::{outcome, sortmark};
 use serde_json::Value;
-
-fn sortmark() -> Command {
-    Command::cargo_bin("sortmark").expect("the sortmark binary is built")
-}
 
 /// Runs `sortmark ARGS` in `cwd`: (exit code, stdout, stderr).
 fn output_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = sortmark().current_dir(cwd).args(args).output().unwrap();
-    (
-        output.status.code().expect("an exit code, not a signal"),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    outcome(sortmark().current_dir(cwd).args(args).output().unwrap())
 }
 
 /// A definition with one tiny sweep of sortmark's own sort, and one of a peer that fails.

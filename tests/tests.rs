@@ -17,3 +17,4 @@ mod report;
 mod reproduce;
 mod results_format;
 mod shell;
+mod support;
