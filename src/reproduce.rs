@@ -164,11 +164,10 @@ fn archived_definition(
 /// The archive root a run folder sits in (`ROOT/<definition-name>/<run-id>/`), or the default
 /// root for a folder that is not in an archive.
 fn archive_root_of(run_dir: &Path) -> PathBuf {
-    run_dir.parent().and_then(Path::parent).map_or_else(
-        || PathBuf::from(archive::DEFAULT_ROOT),
-        |root| match root.as_os_str().is_empty() {
-            true => PathBuf::from("."),
-            false => root.to_path_buf(),
-        },
-    )
+    match run_dir.parent().and_then(Path::parent) {
+        None => PathBuf::from(archive::DEFAULT_ROOT),
+        // `name/run-id` relative to here: the archive root is this folder.
+        Some(root) if root.as_os_str().is_empty() => PathBuf::from("."),
+        Some(root) => root.to_path_buf(),
+    }
 }
