@@ -39,6 +39,8 @@ pub fn verdict_rule(threshold: f64) -> String {
         "Ratio = NEW median time / BASE median time (above 1: NEW is slower), with the interval \
          of the ratio from both runs' round medians at the level shown. Verdict with threshold \
          {t}: *same* when the whole interval lies within 1 ± {t}; *slower* when its low end is \
-         above 1 + {t}; *faster* when its high end is below 1 − {t}; *inconclusive* otherwise."
+         above 1 + {t}; *faster* when its high end is below 1 − {t}; *inconclusive* otherwise, \
+         and for a case either run measured under load (named beside it), whose difference may \
+         be the machine's."
     )
 }

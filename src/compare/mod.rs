@@ -7,7 +7,9 @@
 //!
 //! The verdict rule, with threshold t: `same` when the whole ratio interval lies within
 //! [1 − t, 1 + t]; `slower` when its low end is above 1 + t; `faster` when its high end is below
-//! 1 − t; `inconclusive` otherwise. A ratio above 1 means NEW takes longer.
+//! 1 − t; `inconclusive` otherwise. A ratio above 1 means NEW takes longer. A case that
+//! either run measured under load (its disturbance record flagged) is never `slower` or
+//! `faster`: the difference may be the machine's, so it is `inconclusive` with the load named.
 
 pub mod html;
 pub mod json;
@@ -566,6 +568,12 @@ fn compare_case(
         case.verdict = verdict(r.low, r.high, threshold);
     }
     case.reason = load_note(base, new);
+    if case.reason.is_some() && matches!(case.verdict, Verdict::Slower | Verdict::Faster) {
+        // A neighbour's work or the hypervisor's steal moves a median by more than any
+        // threshold; calling it the change's would fail (or pass) a CI gate on the machine's
+        // account. Within ±threshold despite the load is still `same`.
+        case.verdict = Verdict::Inconclusive;
+    }
     case
 }
 
