@@ -43,6 +43,11 @@ fn main() -> ExitCode {
             out.as_deref(),
             verbosity == Verbosity::Quiet,
         ),
+        Command::Merge {
+            run_dirs,
+            out,
+            partial,
+        } => cli::results::merge(&run_dirs, out, partial, verbosity),
         Command::Reproduce {
             run_dir,
             out,
