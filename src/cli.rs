@@ -130,6 +130,23 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Every archived run of one definition as a trend report (history.html, history.md).
+    ///
+    /// Per case: its median and interval in each run, and each step between consecutive runs
+    /// with the comparison's verdict; each run's sortmark version and commit.
+    History {
+        /// The definition's name (its folder in the archive).
+        name: String,
+        /// Archive root.
+        #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
+        archive: PathBuf,
+        /// Output folder, created where missing [default: ARCHIVE/NAME/history/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// A step is slower or faster only when its whole ratio interval is beyond 1 ± PCT %.
+        #[arg(long, value_name = "PCT", default_value = "2", value_parser = parse_percent)]
+        threshold: f64,
+    },
     /// Join the parts of a plan (runs made with `run --shard K/N`) into one run folder.
     ///
     /// Every report is rendered once, for the whole. Parts that ran on several machines keep

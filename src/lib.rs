@@ -15,6 +15,7 @@ pub mod definition;
 pub mod env;
 pub mod export;
 pub mod file_names;
+pub mod history;
 pub mod interrupt;
 pub mod measure;
 pub mod merge;

@@ -43,6 +43,12 @@ fn main() -> ExitCode {
             out.as_deref(),
             verbosity == Verbosity::Quiet,
         ),
+        Command::History {
+            name,
+            archive,
+            out,
+            threshold,
+        } => cli::results::history(&name, &archive, out, threshold),
         Command::Merge {
             run_dirs,
             out,

@@ -301,3 +301,64 @@ fn shard_auto_outside_a_job_engine_is_refused() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("no job engine"), "{stderr}");
 }
+
+/// Copies the plain run's results.json into `archive` as run `index`, its times scaled by
+/// `factor` (the interval is left to be made again from the scaled rounds).
+fn archived_copy(archive: &Path, index: usize, factor: f64) {
+    let mut run = json(&runs().plain.join("results.json"));
+    let run_id = format!("20261201T00{index:02}00Z-000{index}");
+    run["run_id"] = Value::from(run_id.clone());
+    run["started_at"] = Value::from(format!("2026-12-01T00:{index:02}:00Z"));
+    for case in run["cases"].as_array_mut().unwrap() {
+        case["interval"] = Value::Null;
+        for round in case["rounds_s"].as_array_mut().unwrap() {
+            for sample in round.as_array_mut().unwrap() {
+                *sample = Value::from(sample.as_f64().unwrap() * factor);
+            }
+        }
+    }
+    let dir = archive.join("shards").join(run_id);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("results.json"), serde_json::to_vec(&run).unwrap()).unwrap();
+}
+
+#[test]
+fn history_shows_every_run_and_flags_the_step_where_cases_got_slower() {
+    let archive = tempfile::tempdir().unwrap();
+    for (index, factor) in [(1, 1.0), (2, 1.0), (3, 3.0)] {
+        archived_copy(archive.path(), index, factor);
+    }
+    let (code, stdout, stderr) = outcome(
+        sortmark()
+            .args(["history", "shards", "--archive"])
+            .arg(archive.path())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let dir = PathBuf::from(stdout.lines().last().unwrap());
+    assert_eq!(dir, archive.path().join("shards").join("history"));
+    let md = fs::read_to_string(dir.join("history.md")).unwrap();
+    assert!(md.contains("3 run(s)"), "{md}");
+    for run in ["20261201T000100Z-0001", "20261201T000300Z-0003"] {
+        assert!(md.contains(run), "{run} missing");
+    }
+    assert!(md.contains(r"\#2→\#3: slower"), "{md}");
+    assert!(!md.contains(r"\#1→\#2: slower"), "{md}");
+    let html = fs::read_to_string(dir.join("history.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("circle class=\"slower\""));
+}
+
+#[test]
+fn history_of_a_definition_with_no_runs_says_so() {
+    let archive = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = outcome(
+        sortmark()
+            .args(["history", "nothing", "--archive"])
+            .arg(archive.path())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("no runs of \"nothing\""), "{stderr}");
+}

@@ -52,6 +52,28 @@ pub fn compare(
     }
 }
 
+/// `sortmark history NAME`: prints the folder of the trend report as the last line.
+pub fn history(
+    name: &str,
+    archive: &Path,
+    out: Option<std::path::PathBuf>,
+    threshold: f64,
+) -> ExitCode {
+    let dir = out.unwrap_or_else(|| archive.join(name).join("history"));
+    let written = sortmark::history::build(archive, name, threshold)
+        .and_then(|history| sortmark::history::write(&history, &dir));
+    match written {
+        Ok(()) => {
+            terminal::out_line(&format!("{}", dir.display()));
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            terminal::err_line(&format!("error: {e:#}"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
 /// `sortmark merge RUN_DIR... [--out DIR] [--partial]`.
 pub fn merge(
     run_dirs: &[std::path::PathBuf],
