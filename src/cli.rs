@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use sortmark::definition::{Overrides, Setting};
 use sortmark::runner::Verbosity;
+use sortmark::shard::{self, Shard, ShardError, ShardRequest};
 
 /// Success: every case that ran was verified (`run`), no case is slower (`compare`).
 pub const EXIT_OK: u8 = 0;
@@ -37,7 +38,7 @@ Exit codes:
   1    a case failed (run), or a case is slower (compare, reproduce)
   2    refused, nothing ran: the definition is missing or invalid, or --only/--set do not fit
        it; a resumed run's definition or peer changed; the runs cannot be compared; the run
-       cannot be reproduced
+       cannot be reproduced; no such --shard part; the parts cannot be merged
   3    any other error: I/O, a missing or corrupt run folder, an output that exists
   64   usage error: an unknown subcommand or flag, a missing or malformed argument
   130  interrupted by Ctrl-C or SIGTERM (the run is saved: finish it with `run --resume`)";
@@ -129,6 +130,40 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Every archived run of one definition as a trend report (history.html, history.md).
+    ///
+    /// Per case: its median and interval in each run, and each step between consecutive runs
+    /// with the comparison's verdict; each run's sortmark version and commit.
+    History {
+        /// The definition's name (its folder in the archive).
+        name: String,
+        /// Archive root.
+        #[arg(long, default_value = sortmark::record::archive::DEFAULT_ROOT)]
+        archive: PathBuf,
+        /// Output folder, created where missing [default: ARCHIVE/NAME/history/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// A step is slower or faster only when its whole ratio interval is beyond 1 ± PCT %.
+        #[arg(long, value_name = "PCT", default_value = "2", value_parser = parse_percent)]
+        threshold: f64,
+    },
+    /// Join the parts of a plan (runs made with `run --shard K/N`) into one run folder.
+    ///
+    /// Every report is rendered once, for the whole. Parts that ran on several machines keep
+    /// each case's machine, and the environment lists every machine.
+    #[command(after_help = MERGE_HELP)]
+    Merge {
+        /// The parts' run folders (each holds results.json).
+        #[arg(required = true, value_name = "RUN_DIR")]
+        run_dirs: Vec<PathBuf>,
+        /// Archive root: the merged run lands in OUT/<definition-name>/<run-id>/ [default: the
+        /// first part's archive root].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Merge even when parts are missing; the merged run is then marked incomplete.
+        #[arg(long)]
+        partial: bool,
+    },
     /// Run an archived run's definition again on this machine and compare it with the original.
     ///
     /// Same definition text and seed; peers from where the original found them while their
@@ -215,6 +250,31 @@ pub struct RunArgs {
     /// Replace the host name and other identifying strings in the report.
     #[arg(long)]
     pub anonymize: bool,
+    /// Run only part K of N of the plan, numbered from 0 (0/3, 1/3, 2/3), balanced by estimated
+    /// cost; `auto` takes it from a Slurm job array (SLURM_ARRAY_TASK_ID less
+    /// SLURM_ARRAY_TASK_MIN, of MAX - MIN + 1) or a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX, of --shard-count or SORTMARK_SHARD_COUNT). Join the parts with
+    /// `sortmark merge`.
+    #[arg(long, value_name = "K/N|auto", conflicts_with = "resume")]
+    pub shard: Option<ShardRequest>,
+    /// How many parts `--shard auto` splits into where the engine does not say (Kubernetes).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shard_count: Option<u32>,
+}
+
+impl RunArgs {
+    /// The part of the plan to run, from `--shard` and, for `auto`, the job engine's
+    /// environment (`None`: the whole plan).
+    pub fn shard_to_run(&self) -> Result<Option<Shard>, ShardError> {
+        match self.shard {
+            None => Ok(None),
+            Some(ShardRequest::Fixed(shard)) => Ok(Some(shard)),
+            Some(ShardRequest::Auto) => {
+                shard::from_environment(&|name| std::env::var(name).ok(), self.shard_count)
+                    .map(Some)
+            }
+        }
+    }
 }
 
 /// What `run` and `check` change in a definition, recorded with the run so that a resume or a
@@ -253,6 +313,19 @@ Exit codes:
      incomplete run
   3  any other error: no results.json, unreadable JSON, an output folder that exists or cannot
      be written
+  64  usage error";
+
+/// The exit codes of `sortmark merge`, shown under its `--help`.
+const MERGE_HELP: &str = "\
+Prints the merged run's folder as the last line of stdout.
+
+Exit codes:
+  0  merged, and every case that ran was verified
+  1  merged, and a case of a part failed
+  2  the parts cannot be merged: parts of other definitions or other splits, a part given
+     twice, a missing part (without --partial), a part still running or interrupted, results
+     of another schema version, a run that is not a part; nothing was written
+  3  any other error: an unreadable part, a folder that cannot be written
   64  usage error";
 
 /// The exit codes of `sortmark reproduce`, shown under its `--help`.

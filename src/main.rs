@@ -43,6 +43,17 @@ fn main() -> ExitCode {
             out.as_deref(),
             verbosity == Verbosity::Quiet,
         ),
+        Command::History {
+            name,
+            archive,
+            out,
+            threshold,
+        } => cli::results::history(&name, &archive, out, threshold),
+        Command::Merge {
+            run_dirs,
+            out,
+            partial,
+        } => cli::results::merge(&run_dirs, out, partial, verbosity),
         Command::Reproduce {
             run_dir,
             out,

@@ -107,6 +107,8 @@ pub fn reproduce(
         anonymize: options.anonymize,
         command_line: options.command_line.clone(),
         verbosity: options.verbosity,
+        // A part is reproduced as the same part of the same plan.
+        shard: original.shard.as_ref().map(|record| record.shard),
     };
     let (new_dir, run) = runner::execute(definition, &run_options).map_err(ReproduceError::Run)?;
     if run.interrupted {

@@ -194,6 +194,8 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
         environment: env,
         checks,
         cases: results,
+        shard: None,
+        parts: Vec::new(),
     };
     run.derive_thread_scaling();
     // The largest rayon case of the size sweep ran while other processes kept the machine busy.

@@ -2,6 +2,8 @@
 
 mod cli;
 #[cfg(unix)]
+mod cluster;
+#[cfg(unix)]
 mod command;
 #[cfg(unix)]
 mod compare;

@@ -52,6 +52,66 @@ pub fn compare(
     }
 }
 
+/// `sortmark history NAME`: prints the folder of the trend report as the last line.
+pub fn history(
+    name: &str,
+    archive: &Path,
+    out: Option<std::path::PathBuf>,
+    threshold: f64,
+) -> ExitCode {
+    let dir = out.unwrap_or_else(|| archive.join(name).join("history"));
+    let written = sortmark::history::build(archive, name, threshold)
+        .and_then(|history| sortmark::history::write(&history, &dir));
+    match written {
+        Ok(()) => {
+            terminal::out_line(&format!("{}", dir.display()));
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            terminal::err_line(&format!("error: {e:#}"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `sortmark merge RUN_DIR... [--out DIR] [--partial]`.
+pub fn merge(
+    run_dirs: &[std::path::PathBuf],
+    out: Option<std::path::PathBuf>,
+    partial: bool,
+    verbosity: sortmark::runner::Verbosity,
+) -> ExitCode {
+    let options = sortmark::merge::MergeOptions {
+        archive_root: out,
+        partial,
+        command_line: std::env::args().collect(),
+    };
+    match sortmark::merge::merge(run_dirs, &options) {
+        Ok(merged) => {
+            let (ok, skipped, failed) = merged.run.counts();
+            if verbosity != sortmark::runner::Verbosity::Quiet {
+                terminal::err_line(&format!(
+                    "merged {} part(s): {ok} ok, {skipped} skipped, {failed} failed",
+                    merged.run.parts.len()
+                ));
+            }
+            for shard in &merged.missing {
+                terminal::err_line(&format!("warning: part {shard} is missing (--partial)"));
+            }
+            terminal::out_line(&format!("{}", merged.dir.display()));
+            ExitCode::from(if failed > 0 { EXIT_FAILED } else { EXIT_OK })
+        }
+        Err(e) => {
+            terminal::err_line(&format!("error: {e}"));
+            ExitCode::from(if e.refused() {
+                EXIT_REFUSED
+            } else {
+                EXIT_ERROR
+            })
+        }
+    }
+}
+
 /// `sortmark export RUN_DIR --format FORMAT`.
 pub fn export(run_dir: &Path, format: sortmark::export::Format, out: Option<&Path>) -> ExitCode {
     let exported = sortmark::record::archive::load_run(run_dir)

@@ -24,6 +24,13 @@ pub fn run(args: RunArgs, verbosity: Verbosity) -> ExitCode {
     if let Some(dir) = &args.resume {
         return resume(dir, verbosity);
     }
+    let shard = match args.shard_to_run() {
+        Ok(shard) => shard,
+        Err(e) => {
+            terminal::err_line(&format!("error: {e}"));
+            return ExitCode::from(EXIT_REFUSED);
+        }
+    };
     let limits = runner::machine_limits();
     let overrides = args.overrides.overrides();
     let definition = match runner::read_definition(args.definition.as_deref(), &overrides, &limits)
@@ -36,6 +43,7 @@ pub fn run(args: RunArgs, verbosity: Verbosity) -> ExitCode {
         anonymize: args.anonymize,
         command_line: std::env::args().collect(),
         verbosity,
+        shard,
     };
     match runner::execute(definition, &options) {
         Ok((dir, run)) => finished(&dir, &run, verbosity),

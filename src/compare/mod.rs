@@ -538,7 +538,7 @@ fn not_compared(identity: Identity, reason: String) -> CaseComparison {
 }
 
 /// The comparison of a case both runs have.
-fn compare_case(
+pub fn compare_case(
     identity: Identity,
     base: &CaseResult,
     new: &CaseResult,

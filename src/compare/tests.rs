@@ -51,6 +51,8 @@ fn run_of(text: &str, run_id: &str, seconds: impl Fn(usize, usize) -> f64) -> Ru
         environment: Environment::probe(true),
         checks: Vec::new(),
         cases,
+        shard: None,
+        parts: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ type Step = fn(&mut Map<String, Value>);
 
 /// `STEPS[i]` turns a file of version `i + 1` into one of version `i + 2`. The length ties the
 /// list to [`SCHEMA_VERSION`]: raising the version without adding its step does not compile.
-const STEPS: [Step; SCHEMA_VERSION as usize - 1] = [v1_to_v2];
+const STEPS: [Step; SCHEMA_VERSION as usize - 1] = [v1_to_v2, v2_to_v3];
 
 /// Why a file's version cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,6 +117,16 @@ fn v1_to_v2(run: &mut Map<String, Value>) {
 }
 
 /// Adds each field that `object` lacks, with its value.
+/// Version 3 records the part of a plan a run measured (`shard`), the parts a merged run was
+/// joined from (`parts`) and each merged case's `machine`: a run before it measured its whole
+/// plan on one machine.
+fn v2_to_v3(run: &mut Map<String, Value>) {
+    fill(run, [("shard", Value::Null), ("parts", json!([]))]);
+    for case in objects(run, "cases") {
+        fill(case, [("machine", Value::Null)]);
+    }
+}
+
 /// The settings of a run that recorded none: nothing known.
 fn settings_unknown() -> Value {
     json!({
@@ -207,7 +217,7 @@ mod tests {
     #[test]
     fn version_1_gets_the_fields_it_lacked_with_the_defaults_it_was_read_with() {
         let run = to_current(first_v1_file()).unwrap();
-        assert_eq!(run["schema"], 2);
+        assert_eq!(run["schema"], SCHEMA_VERSION);
         assert_eq!(run["interrupted"], false);
         assert_eq!(run["sources"], Value::Null);
         let environment = &run["environment"];
@@ -236,6 +246,16 @@ mod tests {
     }
 
     #[test]
+    fn version_2_measured_its_whole_plan_on_one_machine() {
+        let file = json!({"schema": 2, "cases": [{"n": 10}]});
+        let run = to_current(file).unwrap();
+        assert_eq!(run["schema"], 3);
+        assert_eq!(run["shard"], Value::Null);
+        assert_eq!(run["parts"], json!([]));
+        assert_eq!(run["cases"][0]["machine"], Value::Null);
+    }
+
+    #[test]
     fn version_1_keeps_the_fields_it_has() {
         let mut file = first_v1_file();
         file["interrupted"] = json!(true);
@@ -260,6 +280,6 @@ mod tests {
         let run = to_current(json!({"schema": 1, "cases": 3, "environment": [1]})).unwrap();
         assert_eq!(run["cases"], 3);
         assert_eq!(run["environment"], json!([1]));
-        assert_eq!(run["schema"], 2);
+        assert_eq!(run["schema"], SCHEMA_VERSION);
     }
 }

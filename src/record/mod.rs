@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod migrate;
 mod noise;
+pub mod parts;
 mod run;
 pub mod schema;
 pub mod sources;

@@ -19,10 +19,11 @@ use crate::measure::{
     across_rounds, half_width_at_level, summarize,
 };
 use crate::plan::{Case, CaseId};
+use crate::record::parts::{Part, ShardRecord};
 use crate::record::sources::Sources;
 
 /// The version of the `results.json` format this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One execution of a report definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -58,6 +59,10 @@ pub struct Run {
     pub checks: Vec<Check>,
     /// One result per case, in plan order.
     pub cases: Vec<CaseResult>,
+    /// The part of the plan this run measured (`sortmark run --shard`; `None`: the whole plan).
+    pub shard: Option<ShardRecord>,
+    /// The parts this run was joined from (`sortmark merge`; empty for a run that measured).
+    pub parts: Vec<Part>,
 }
 
 /// Whether a case produced trustworthy figures.
@@ -152,6 +157,9 @@ pub struct CaseResult {
     pub precision_reached: Option<bool>,
     /// What else the machine did while the case ran (CPU cases, where Linux tells).
     pub disturbance: Option<Disturbance>,
+    /// The machine the case ran on, in a run merged from parts ([`Part::machine`]); `None` in
+    /// a run that measured, whose machine is its environment.
+    pub machine: Option<String>,
 }
 
 impl CaseResult {
@@ -194,6 +202,7 @@ impl CaseResult {
             interval: None,
             precision_reached: None,
             disturbance: None,
+            machine: None,
         }
     }
 
@@ -406,7 +415,7 @@ pub(crate) fn example_case() -> CaseResult {
         "verified": true, "verification": null, "timing": "", "oversubscribed": false,
         "speedup": null, "efficiency": null, "transfers": null, "bytes_moved": null,
         "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null, "notes": [],
-        "rounds_s": [], "interval": null, "precision_reached": null, "disturbance": null,
+        "rounds_s": [], "interval": null, "precision_reached": null, "disturbance": null, "machine": null,
         "speedup_interval": null
     }))
     .expect("the example case matches the results format")

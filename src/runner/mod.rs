@@ -18,8 +18,10 @@ use crate::definition::{MachineLimits, Overrides, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, CaseId, plan};
 use crate::record::archive;
+use crate::record::parts::{ShardRecord, definition_hash, machine_label};
 use crate::record::sources::{SourceError, Sources};
 use crate::record::{Run, SCHEMA_VERSION};
+use crate::shard::Shard;
 
 pub use executor::Executor;
 use progress::Progress;
@@ -36,6 +38,8 @@ pub struct RunOptions {
     pub command_line: Vec<String>,
     /// How much the run tells on stderr as it goes.
     pub verbosity: Verbosity,
+    /// Measure only this part of the plan (`--shard K/N`; `None`: the whole plan).
+    pub shard: Option<Shard>,
 }
 
 /// A definition with where it came from and its exact text.
@@ -69,7 +73,17 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
 
     let mut environment = Environment::probe(options.anonymize);
     let mut gpus = GpuSession::probe();
-    let cases = plan(&definition.def, gpus.device_count());
+    let whole_plan = plan(&definition.def, gpus.device_count());
+    let shard = options.shard.map(|shard| ShardRecord {
+        shard,
+        definition_sha256: definition_hash(&definition.text, &definition.def.overrides),
+        machine: machine_label(&environment),
+        plan_cases: whole_plan.len(),
+    });
+    let cases = match options.shard {
+        Some(shard) => crate::shard::select(whole_plan, shard),
+        None => whole_plan,
+    };
     let uses_cuda = cases.iter().any(|c| c.backend == BackendKind::Cuda);
     if uses_cuda {
         gpus.prepare(&gpu_ordinals(&cases));
@@ -100,6 +114,8 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         checks,
         environment,
         cases: Vec::with_capacity(cases.len()),
+        shard,
+        parts: Vec::new(),
     };
     archive::save_results(&dir, &run)?;
     let mut executor = executor_for(&run, gpus, &definition.folder);
@@ -159,7 +175,10 @@ pub fn resume(
         .map_err(|e| ResumeError::Invalid(e.to_string()))?;
     def.name = run.definition.name.clone();
     let mut gpus = GpuSession::probe();
-    let planned = plan(&def, gpus.device_count());
+    let mut planned = plan(&def, gpus.device_count());
+    if let Some(record) = &run.shard {
+        planned = crate::shard::select(planned, record.shard);
+    }
     let remaining = remaining_cases(&run, planned.clone());
     run.interrupted = false;
     archive::remove_stale_temporaries(dir);
@@ -503,6 +522,8 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             environment: Environment::probe(false),
             checks: Vec::new(),
             cases: Vec::new(),
+            shard: None,
+            parts: Vec::new(),
         };
         (dir, run, cases)
     }

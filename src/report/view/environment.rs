@@ -262,7 +262,7 @@ pub fn gpu_table(gpus: &[GpuInfo]) -> Table {
 }
 
 /// A label and its value.
-fn fact(label: &str, value: String) -> Fact {
+pub(super) fn fact(label: &str, value: String) -> Fact {
     Fact {
         label: label.to_string(),
         value,

@@ -178,7 +178,7 @@ mod tests {
             "oversubscribed": false, "speedup": null, "efficiency": null, "transfers": null,
             "bytes_moved": null, "effective_bandwidth_bytes_per_s": null, "bandwidth_share": null,
             "notes": [], "rounds_s": [], "interval": null, "precision_reached": null,
-            "disturbance": null
+            "disturbance": null, "machine": null
         });
         serde_json::from_value(json).unwrap()
     }

@@ -10,6 +10,7 @@ mod cases;
 mod environment;
 mod gpus;
 mod notes;
+mod parts;
 mod repro;
 
 use serde::Serialize;
@@ -154,7 +155,7 @@ impl ReportView {
             incomplete_banner: incomplete_banner(run),
             headlines: headlines(run),
             cells: cell_views(run),
-            environment: environment(&run.environment),
+            environment: environment_with_parts(run),
             checks: run.checks.iter().map(environment::check_view).collect(),
             warnings: environment::warnings(&run.checks),
             repro: repro::repro(run),
@@ -255,6 +256,13 @@ fn sweep_view(number: usize, sweep: &Sweep, cases: &[&CaseResult], gpus: &[GpuIn
         gpu_flags: comparison.as_ref().map_or(Vec::new(), |c| c.flags.clone()),
         gpu_comparison: comparison.map(|c| c.table),
     }
+}
+
+/// The run's environment, with the parts it was merged from (and their machines) last.
+fn environment_with_parts(run: &Run) -> EnvView {
+    let mut view = environment(&run.environment);
+    view.sections.extend(parts::parts_section(run));
+    view
 }
 
 #[cfg(test)]
