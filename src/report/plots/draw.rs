@@ -470,8 +470,14 @@ fn draw_ideal<DB: DrawingBackend>(
             } else {
                 y_max
             };
-            let last = figure.ticks.last().map_or(x_max, |t| t.0).min(top.log2());
             let cores = figure.cores.map_or(f64::INFINITY, |c| c.x);
+            let last_tick = figure.ticks.last().map_or(x_max, |t| t.0);
+            // A line still rising leaves the plot at the top; a flat one runs to the end.
+            let last = if cores < top.log2() {
+                last_tick
+            } else {
+                last_tick.min(top.log2())
+            };
             let steps = 64;
             let points = (0..=steps).map(|i| {
                 let x = first + (last - first) * f64::from(i) / f64::from(steps);
@@ -623,8 +629,12 @@ fn draw_legend<DB: DrawingBackend>(
         area.draw(&Text::new(more, (4, y), legend_text()))?;
         y += LEGEND_ROW;
     }
-    if figure.ideal.is_some() {
-        draw_legend_ideal(area, y)?;
+    if let Some(ideal) = figure.ideal {
+        let word = match ideal {
+            Ideal::Constant(_) if figure.y_format == YFormat::Times => "equal speed",
+            _ => "ideal",
+        };
+        draw_legend_ideal(area, y, word)?;
         y += LEGEND_ROW;
     }
     let has_intervals = figure
@@ -675,15 +685,19 @@ fn draw_legend_series<DB: DrawingBackend>(
     ))
 }
 
-/// The ideal line's legend row at height `y`: three dashes and the word.
-fn draw_legend_ideal<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, y: i32) -> DrawResult<DB> {
+/// The reference line's legend row at height `y`: three dashes and `word`.
+fn draw_legend_ideal<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    y: i32,
+    word: &str,
+) -> DrawResult<DB> {
     for (from, to) in [(4, 12), (18, 26), (32, 36)] {
         area.draw(&PathElement::new(
             vec![(from, y), (to, y)],
             IDEAL.stroke_width(2),
         ))?;
     }
-    area.draw(&Text::new("ideal", (44, y), legend_text()))
+    area.draw(&Text::new(word.to_string(), (44, y), legend_text()))
 }
 
 /// What the error bars mean, in two small grey lines below the legend rows: `of` says what
@@ -740,14 +754,17 @@ fn draw_marker_px<DB: DrawingBackend>(
     }
 }
 
-/// `s` cut to `max` characters with an ellipsis: the legend column has a fixed width.
+/// `s` cut to `max` characters with an ellipsis in the middle: the legend column has a fixed
+/// width, and a label's end (its key type, its GPU) tells series apart as often as its start.
 fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let head: String = s.chars().take(max - 1).collect();
-        format!("{head}…")
+    let count = s.chars().count();
+    if count <= max {
+        return s.to_string();
     }
+    let tail = (max / 3).min(10);
+    let head: String = s.chars().take(max - 1 - tail).collect();
+    let end: String = s.chars().skip(count - tail).collect();
+    format!("{head}…{end}")
 }
 
 /// The x axis's range: the ticks, padded so the outer points are not on the frame.
