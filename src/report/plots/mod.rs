@@ -12,7 +12,7 @@ mod ratio;
 mod series;
 
 pub use draw::{DrawResult, Drawing, draw_png, draw_svg};
-pub use figures::{figures, sweep_figures};
+pub use figures::{cross_sweep_figures, figures, sweep_figures};
 pub use ratio::{RatioFigure, RatioMark, RatioPoint};
 
 /// Figure width in pixels.

@@ -4,13 +4,14 @@
 //! figure or `None`; [`KINDS`] lists them in the order a report shows them. Adding a figure
 //! means adding a module here and one line to [`KINDS`].
 
+mod cross;
 mod efficiency;
 mod rate_bars;
 mod rate_lines;
 mod speedup;
 mod time;
 
-use crate::definition::Sweep;
+use crate::definition::{Cell, Sweep};
 use crate::record::{CaseResult, CaseStatus, Run};
 use crate::units;
 
@@ -40,6 +41,24 @@ pub fn figures(run: &Run) -> Vec<(usize, Figure)> {
             sweep_figures(sweep, &cases, cores)
                 .into_iter()
                 .map(move |f| (sweep.cell, f))
+        })
+        .collect()
+}
+
+/// The figures of every figure cell (charts across sweeps), with the cell each belongs to.
+pub fn cross_sweep_figures(run: &Run) -> Vec<(usize, Figure)> {
+    run.definition
+        .cells
+        .iter()
+        .enumerate()
+        .filter_map(|(index, cell)| match cell {
+            Cell::Figure(spec) => Some((index, spec)),
+            _ => None,
+        })
+        .flat_map(|(index, spec)| {
+            cross::figures(spec, run)
+                .into_iter()
+                .map(move |f| (index, f))
         })
         .collect()
 }
