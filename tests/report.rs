@@ -663,3 +663,47 @@ fn sweeps_named_alike_or_at_length_each_get_plot_files_of_their_own() {
         );
     }
 }
+
+#[test]
+fn a_figure_cell_draws_several_sweeps_on_one_chart_with_a_ratio_panel_in_every_output() {
+    use sortmark::definition::{Cell, FigureAxis, FigureMetric, FigureSpec, SeriesRef};
+    let mut run = synthetic_run("Figures", "Across sweeps.");
+    run.definition.cells.push(Cell::Figure(FigureSpec {
+        name: "together".to_string(),
+        title: "Size and threads together".to_string(),
+        sweeps: vec!["size".to_string(), "threads".to_string()],
+        x: FigureAxis::Size,
+        metric: FigureMetric::KeysPerS,
+        baseline: Some(SeriesRef {
+            sweep: "size".to_string(),
+            algorithm: "rayon-unstable".to_string(),
+        }),
+    }));
+    let dir = render(&run);
+    for png in ["together.png", "together-ratio.png"] {
+        assert!(dir.path().join("plots").join(png).is_file(), "{png}");
+    }
+    let html = read(dir.path(), "report.html");
+    assert!(html.contains("id=\"figure-together\""), "no figure cell");
+    // Each point titled for hover, with the series from both sweeps.
+    assert!(
+        html.contains("<title>threads: rayon-unstable"),
+        "no hover on the threads line"
+    );
+    assert!(
+        html.contains("<title>size: std-unstable"),
+        "no hover on the size line"
+    );
+    assert!(html.contains("speed relative to size/rayon-unstable"));
+    let md = read(dir.path(), "report.md");
+    assert!(md.contains("](plots/together-ratio.png)"), "{md}");
+    let notebook: serde_json::Value =
+        serde_json::from_str(&read(dir.path(), "report.ipynb")).unwrap();
+    let figure_cell = notebook["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["attachments"].is_object())
+        .expect("a notebook cell with the figure's images");
+    assert_eq!(figure_cell["attachments"].as_object().unwrap().len(), 2);
+}

@@ -6,6 +6,7 @@
 //! any problem is refused whole, with every problem located at `file:line:column`.
 
 mod error;
+mod figure;
 mod overrides;
 mod raw;
 mod size;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::measure::MeasureSettings;
 pub use error::{DefinitionError, LoadError, closest};
+pub use figure::{FigureAxis, FigureMetric, FigureSpec, SeriesRef};
 pub use overrides::{Overrides, Setting, SettingError};
 pub use size::{Size, SizeError};
 pub use validate::MachineLimits;
@@ -54,7 +56,7 @@ impl ReportDef {
     pub fn sweeps(&self) -> impl Iterator<Item = &Sweep> {
         self.cells.iter().filter_map(|c| match c {
             Cell::Sweep(s) => Some(s),
-            Cell::Markdown { .. } => None,
+            Cell::Markdown { .. } | Cell::Figure(_) => None,
         })
     }
 }
@@ -71,6 +73,8 @@ pub enum Cell {
     Markdown { text: String },
     /// An experiment: the cross product of its axes, run on one backend.
     Sweep(Sweep),
+    /// A figure drawing series from several sweeps on one chart.
+    Figure(FigureSpec),
 }
 
 /// Which GPUs a CUDA sweep runs on: `"all"` or a list of ordinals (serde by hand in `raw`).

@@ -241,7 +241,7 @@ impl Overrides {
         }
         def.cells.retain(|c| match c {
             Cell::Sweep(s) => self.only.contains(&s.name),
-            Cell::Markdown { .. } => true,
+            Cell::Markdown { .. } | Cell::Figure(_) => true,
         });
         Ok(())
     }

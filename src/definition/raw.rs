@@ -57,6 +57,7 @@ pub struct RawMeasure {
 pub struct RawCell {
     pub markdown: Option<String>,
     pub sweep: Option<Spanned<RawSweep>>,
+    pub figure: Option<Spanned<super::figure::RawFigure>>,
 }
 
 #[derive(Debug, Deserialize)]

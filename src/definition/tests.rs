@@ -220,7 +220,10 @@ fn a_cell_needs_exactly_one_kind() {
     let (_, _, msg) = refused(&format!(
         "{HEAD}markdown = \"x\"\nsweep = {{ backend = \"cpu\", algorithms = [\"std-unstable\"], sizes = [8] }}"
     ));
-    assert!(msg.contains("not both"), "{msg}");
+    assert!(
+        msg.contains("one of `markdown`, `sweep` or `figure`"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -419,4 +422,113 @@ fn a_definition_that_plans_too_many_cases_is_refused_before_planning() {
     assert!(message.contains("more than 100000 cases"), "{message}");
     assert!(message.contains("(504000 of its own)"), "{message}");
     assert!(started.elapsed().as_secs() < 5);
+}
+
+#[test]
+fn a_figure_cell_names_its_sweeps_axis_metric_and_baseline() {
+    let def = ok(r#"title = "t"
+[[cell]]
+sweep = { name = "a", backend = "cpu", algorithms = ["radix"], sizes = ["2^10"] }
+[[cell]]
+figure = { sweeps = ["b", "a"], x = "threads", metric = "time", baseline = "a/radix" }
+[[cell]]
+sweep = { name = "b", backend = "cpu", algorithms = ["std-stable"], sizes = ["2^10"] }
+"#);
+    let Cell::Figure(figure) = &def.cells[1] else {
+        panic!("expected a figure cell");
+    };
+    assert_eq!(figure.name, "figure-1");
+    assert_eq!(figure.title, "b against a");
+    assert_eq!(figure.sweeps, ["b", "a"]);
+    assert_eq!(
+        (figure.x, figure.metric),
+        (FigureAxis::Threads, FigureMetric::Time)
+    );
+    let baseline = figure.baseline.as_ref().unwrap();
+    assert_eq!(
+        (baseline.sweep.as_str(), baseline.algorithm.as_str()),
+        ("a", "radix")
+    );
+}
+
+#[test]
+fn every_problem_of_a_figure_cell_is_reported_where_it_is() {
+    let text = r#"title = "t"
+[[cell]]
+sweep = { name = "a", backend = "cpu", algorithms = ["radix"], sizes = ["2^10"] }
+[[cell]]
+figure = { sweeps = ["a", "bb"], baseline = "a/radx" }
+[[cell]]
+figure = { name = "f", sweeps = ["a", "a"], baseline = "b/radix" }
+[[cell]]
+figure = { name = "f", sweeps = [], baseline = "radix" }
+"#;
+    let e = load("t.toml", text, &LIMITS).expect_err("expected the definition to be refused");
+    let got: Vec<(usize, usize, &str)> = e
+        .errors
+        .iter()
+        .map(|e| (e.line, e.column, e.message.as_str()))
+        .collect();
+    let expected = [
+        (
+            5,
+            27,
+            "no sweep named `bb` in this definition; did you mean `a`?",
+        ),
+        (
+            5,
+            45,
+            "sweep `a` has no algorithm `radx` (it runs radix); did you mean `radix`?",
+        ),
+        (7, 39, "sweep `a` is listed twice"),
+        (
+            7,
+            56,
+            "the baseline's sweep `b` is not one this figure draws (a)",
+        ),
+        (9, 19, "two figures are named `f`"),
+        (9, 33, "a figure draws at least one sweep"),
+        (9, 48, "the baseline `radix` is not `sweep/algorithm`"),
+    ];
+    assert_eq!(got.len(), expected.len(), "{got:#?}");
+    for ((line, column, message), (l, c, m)) in got.iter().zip(expected) {
+        assert_eq!((*line, *column), (l, c), "{message}");
+        assert!(message.starts_with(m), "{message}");
+    }
+}
+
+#[test]
+fn a_cell_with_a_figure_and_a_sweep_is_refused() {
+    let (line, _, message) = refused(&format!(
+        "{HEAD}markdown = \"x\"\nfigure = {{ sweeps = [\"a\"] }}\n"
+    ));
+    assert_eq!(line, 2);
+    assert!(
+        message.contains("one of `markdown`, `sweep` or `figure`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_gpu_definitions_draw_their_sweeps_together_against_a_baseline() {
+    let shipped = [
+        (
+            "gpu-vs-cub.toml",
+            include_str!("../../reports/gpu-vs-cub.toml"),
+        ),
+        ("cudamark.toml", include_str!("../../reports/cudamark.toml")),
+    ];
+    for (name, text) in shipped {
+        let def = load(name, text, &LIMITS).unwrap_or_else(|e| panic!("{name}:\n{e}"));
+        let figure = def
+            .cells
+            .iter()
+            .find_map(|c| match c {
+                Cell::Figure(f) => Some(f),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name} has no figure cell"));
+        assert!(figure.sweeps.len() >= 2, "{name}");
+        assert!(figure.baseline.is_some(), "{name}");
+    }
 }

@@ -8,6 +8,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::error::{DefinitionError, LoadError, closest};
+use super::figure::{self, FigureRefs};
 use super::raw::{RawCell, RawDef, RawExclude, RawMeasure, RawSizes, RawSweep, ThreadCount};
 use super::size::Size;
 use super::{Cell, DeviceSelection, Exclude, MAX_CASES, MeasureSettings, ReportDef, Sweep};
@@ -32,6 +33,8 @@ struct Validator<'a> {
     text: &'a str,
     limits: &'a MachineLimits,
     errors: Vec<DefinitionError>,
+    /// The sweep names of the figure cells seen so far, checked once every sweep is known.
+    figures: Vec<FigureRefs>,
 }
 
 impl Validator<'_> {
@@ -52,6 +55,7 @@ pub fn validate(
         text,
         limits,
         errors: Vec::new(),
+        figures: Vec::new(),
     };
     if raw.title.get_ref().trim().is_empty() {
         v.error(raw.title.span(), "the title is empty");
@@ -97,6 +101,7 @@ pub fn validate(
             cells.push(cell);
         }
     }
+    v.check_figures(&cells);
     v.errors.sort_by_key(|e| (e.line, e.column));
     if !v.errors.is_empty() {
         return Err(LoadError { errors: v.errors });
@@ -251,27 +256,52 @@ impl Validator<'_> {
         raw: RawCell,
         measure: &MeasureSettings,
     ) -> Option<Cell> {
-        match (raw.markdown, raw.sweep) {
-            (Some(text), None) => Some(Cell::Markdown { text }),
-            (None, Some(sweep)) => {
+        match (raw.markdown, raw.sweep, raw.figure) {
+            (Some(text), None, None) => Some(Cell::Markdown { text }),
+            (None, Some(sweep), None) => {
                 let source = sweep_source(self.text, sweep.span());
                 let sweep_span = sweep.span();
                 self.sweep(index, sweep_span, sweep.into_inner(), measure, source)
                     .map(Cell::Sweep)
             }
-            (Some(_), Some(_)) => {
+            (None, None, Some(raw)) => {
+                let (spec, refs) = figure::figure(raw.into_inner(), self.figures.len() + 1);
+                self.figures.push(refs);
+                Some(Cell::Figure(spec))
+            }
+            (None, None, None) => {
                 self.error(
                     span,
-                    "a cell holds either `markdown` or `sweep`, not both: split it in two cells",
+                    "an empty cell: give it `markdown = \"…\"`, `sweep = { … }` or `figure = { … }`",
                 );
                 None
             }
-            (None, None) => {
+            _ => {
                 self.error(
                     span,
-                    "an empty cell: give it `markdown = \"…\"` or `sweep = { … }`",
+                    "a cell holds one of `markdown`, `sweep` or `figure`: split it in several cells",
                 );
                 None
+            }
+        }
+    }
+
+    /// Checks every figure's sweep names against the definition's sweeps, and that no two
+    /// figures share a name (their plot files would).
+    fn check_figures(&mut self, cells: &[Cell]) {
+        let mut names = HashSet::new();
+        for refs in std::mem::take(&mut self.figures) {
+            for (span, message) in figure::check(&refs, cells) {
+                self.error(span, message);
+            }
+            if !names.insert(refs.name.get_ref().clone()) {
+                self.error(
+                    refs.name.span(),
+                    format!(
+                        "two figures are named `{}`: give each a unique `name`",
+                        refs.name.get_ref()
+                    ),
+                );
             }
         }
     }

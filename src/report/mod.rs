@@ -28,7 +28,7 @@ use anyhow::Context;
 use crate::record::Run;
 use crate::record::archive::{remove_stale_temporaries, write_atomic};
 
-use view::{PlotView, ReportView};
+use view::{CellView, PlotView, ReportView};
 
 /// Writes every report of `run` into its folder `dir`, first removing the temporary files a
 /// killed run or render left there.
@@ -61,19 +61,31 @@ fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Res
     remove_old_plots(plots_dir);
     remove_stale_temporaries(plots_dir);
     let mut stems = crate::file_names::Stems::new();
-    for (cell, figure) in plots::figures(run) {
+    let all = plots::figures(run)
+        .into_iter()
+        .chain(plots::cross_sweep_figures(run));
+    for (cell, figure) in all {
         let stem = stems.unique(&figure.slug);
         let svg = plots::draw_svg(&figure)?;
         let png = plots::draw_png(&figure)?;
         write_atomic(&plots_dir.join(format!("{stem}.svg")), svg.as_bytes())?;
         write_atomic(&plots_dir.join(format!("{stem}.png")), &png)?;
-        if let Some(sweep) = view.cells.get_mut(cell).and_then(|c| c.sweep.as_mut()) {
-            sweep.plots.push(PlotView {
-                title: figure.title.clone(),
-                svg: inline_svg(&svg),
-                png_path: format!("plots/{stem}.png"),
-                png,
-            });
+        let plot = PlotView {
+            title: figure.title.clone(),
+            svg: inline_svg(&svg),
+            png_path: format!("plots/{stem}.png"),
+            png,
+        };
+        // A sweep's own figures go under its table; a figure cell's are the cell.
+        match view.cells.get_mut(cell) {
+            Some(CellView {
+                sweep: Some(sweep), ..
+            }) => sweep.plots.push(plot),
+            Some(CellView {
+                figure: Some(figure),
+                ..
+            }) => figure.plots.push(plot),
+            _ => {}
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use crate::record::Run;
 
 use super::super::templates;
 use super::super::text::{code_span, escape_inline};
-use super::super::view::{ReportView, SweepView};
+use super::super::view::{FigureView, ReportView, SweepView};
 use super::Output;
 use super::html::table_fragment;
 
@@ -32,9 +32,10 @@ impl Output for Notebook {
 fn notebook(run: &Run, view: &ReportView) -> anyhow::Result<String> {
     let mut cells = vec![markdown_cell(0, &header(view))];
     for cell in &view.cells {
-        let json = match &cell.sweep {
-            None => markdown_cell(cells.len(), &cell.markdown_md),
-            Some(sweep) => sweep_cell(cells.len(), sweep)?,
+        let json = match (&cell.sweep, &cell.figure) {
+            (Some(sweep), _) => sweep_cell(cells.len(), sweep)?,
+            (None, Some(figure)) => figure_cell(cells.len(), figure),
+            (None, None) => markdown_cell(cells.len(), &cell.markdown_md),
         };
         cells.push(json);
     }
@@ -119,6 +120,28 @@ fn sweep_cell(index: usize, sweep: &SweepView) -> anyhow::Result<Value> {
         "source": lines(&sweep.source),
         "outputs": outputs,
     }))
+}
+
+/// A figure across sweeps as a Markdown cell showing its plots, carried as attachments.
+fn figure_cell(index: usize, figure: &FigureView) -> Value {
+    let mut text = format!(
+        "**Figure {}** across sweeps {}\n",
+        code_span(&figure.name),
+        escape_inline(&figure.sweeps)
+    );
+    let mut attachments = serde_json::Map::new();
+    for (i, plot) in figure.plots.iter().enumerate() {
+        let name = format!("figure-{i}.png");
+        text.push_str(&format!(
+            "\n![{}](attachment:{name})\n",
+            escape_inline(&plot.title)
+        ));
+        let png = base64::engine::general_purpose::STANDARD.encode(&plot.png);
+        attachments.insert(name, json!({ "image/png": png }));
+    }
+    let mut cell = markdown_cell(index, &text);
+    cell["attachments"] = Value::Object(attachments);
+    cell
 }
 
 /// The notebook's metadata: the run's identity, counts and environment, for tools that read

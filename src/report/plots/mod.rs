@@ -7,19 +7,26 @@
 
 mod draw;
 mod figures;
+mod glyphs;
 mod ratio;
 mod series;
 
 pub use draw::{DrawResult, Drawing, draw_png, draw_svg};
-pub use figures::{figures, sweep_figures};
+pub use figures::{cross_sweep_figures, figures, sweep_figures};
 pub use ratio::{RatioFigure, RatioMark, RatioPoint};
 
 /// Figure width in pixels.
 pub const WIDTH: u32 = 960;
 /// Figure height in pixels.
 pub const HEIGHT: u32 = 540;
-/// How many colours the palette has: series beyond it repeat a colour in another shape.
+/// How many colours the palette has: series beyond it repeat a colour in another shape and
+/// a dashed line.
 const PALETTE_LEN: usize = 8;
+/// How many marker shapes there are.
+const SHAPES: usize = 6;
+/// Values spanning more than this factor get a logarithmic y axis: on a linear one the small
+/// values are a few pixels above zero.
+pub const LOG_SPAN: f64 = 10.0;
 
 /// What a figure shows, before any drawing.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +46,12 @@ pub struct Figure {
     pub bars: bool,
     /// How the y ticks read.
     pub y_format: YFormat,
+    /// Whether the y axis is logarithmic (values spanning more than [`LOG_SPAN`]); the points
+    /// keep their values, the drawing places them.
+    pub log_y: bool,
+    /// Where the thread axis leaves the machine's logical cores: the region beyond is shaded
+    /// and labelled as oversubscribed, and the ideal speed-up stops rising there.
+    pub cores: Option<Cores>,
     /// The data, one line or set of bars per series.
     pub series: Vec<Series>,
     /// A reference line, where there is an ideal to compare with.
@@ -54,12 +67,19 @@ pub enum YFormat {
     Si,
     /// Seconds with an SI prefix.
     Seconds,
-    /// Values are log10 of seconds: a time axis spanning orders of magnitude.
-    LogSeconds,
     /// A factor, `2.5×`.
     Times,
     /// A share, `85%`.
     Percent,
+}
+
+/// The machine's logical cores on a thread axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cores {
+    /// How many logical cores the run's machine had.
+    pub count: u32,
+    /// Their position on the x axis (log2 of the count).
+    pub x: f64,
 }
 
 /// A reference line.
@@ -96,10 +116,17 @@ pub struct Style {
 }
 
 impl Style {
-    /// The marker shape: colours repeat after eight series, and then the shapes shift, so no
-    /// two of the first 32 series look alike; a colour's variants take the following shapes.
+    /// The marker shape: each series of the first six its own, then round again shifted by the
+    /// times the colours went round, so that no two of the first 48 series share colour and
+    /// shape; a colour's variants take the following shapes.
     fn shape(self) -> usize {
-        (self.colour + self.colour / PALETTE_LEN + self.variant) % 4
+        (self.colour % PALETTE_LEN + self.colour / PALETTE_LEN + self.variant) % SHAPES
+    }
+
+    /// Whether the series's line is dashed: the second time round the palette, so that a
+    /// colour's two series differ in their line as well as in their markers.
+    fn dashed(self) -> bool {
+        (self.colour / PALETTE_LEN) % 2 == 1
     }
 
     /// Whether this series's bars are hollow: a bar has no shape to change, so where the colours
@@ -121,4 +148,91 @@ pub struct Point {
     pub lo: Option<f64>,
     /// The high end of its interval.
     pub hi: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::figures::{set_log_axis, with_cores};
+    use super::*;
+
+    /// A line figure over 1, 2, 4 and 8 threads: one series whose values are `ys`, each with
+    /// an interval of ±10 % where `intervals`.
+    fn thread_figure(ys: [f64; 4], intervals: bool) -> Figure {
+        let points = ys
+            .iter()
+            .enumerate()
+            .map(|(i, y)| Point {
+                x: i as f64,
+                y: *y,
+                lo: intervals.then_some(y * 0.9),
+                hi: intervals.then_some(y * 1.1),
+            })
+            .collect();
+        Figure {
+            slug: "t-speedup".into(),
+            title: "t".into(),
+            x_label: "Threads [log2 scale]".into(),
+            y_label: "Speed-up [×]".into(),
+            ticks: (0..4)
+                .map(|i| (f64::from(i), (1 << i).to_string()))
+                .collect(),
+            bars: false,
+            y_format: YFormat::Times,
+            log_y: false,
+            cores: None,
+            series: vec![Series {
+                label: "radix".into(),
+                points,
+                style: Style {
+                    colour: 0,
+                    variant: 0,
+                },
+            }],
+            ideal: Some(Ideal::Linear),
+            error_bars: "of the speed-up",
+        }
+    }
+
+    #[test]
+    fn values_spanning_more_than_ten_times_get_a_log_axis_and_say_so() {
+        let mut wide = thread_figure([1e5, 1e6, 2e6, 3e6], true);
+        set_log_axis(&mut wide);
+        assert!(wide.log_y);
+        assert!(wide.y_label.ends_with("[log scale]"));
+        let mut narrow = thread_figure([1.0, 1.9, 3.5, 6.0], true);
+        set_log_axis(&mut narrow);
+        assert!(!narrow.log_y);
+        assert_eq!(narrow.y_label, "Speed-up [×]");
+    }
+
+    #[test]
+    fn every_interval_is_drawn_as_an_error_bar_and_titled_on_hover() {
+        let count = |svg: &str| svg.matches("<polyline").count();
+        let with = draw_svg(&thread_figure([1.0, 1.9, 3.5, 6.0], true)).unwrap();
+        let without = draw_svg(&thread_figure([1.0, 1.9, 3.5, 6.0], false)).unwrap();
+        // A bar and two caps per point, and the legend's note.
+        assert_eq!(count(&with), count(&without) + 4 * 3);
+        assert!(with.contains("error bars: interval"));
+        assert!(with.contains("<title>radix at 4: 3.5× (interval 3.15× – 3.85×)</title>"));
+    }
+
+    #[test]
+    fn thread_counts_beyond_the_cores_are_shaded_and_labelled() {
+        let on_two = with_cores(thread_figure([1.0, 1.9, 2.0, 2.0], true), Some(2));
+        assert_eq!(on_two.cores, Some(Cores { count: 2, x: 1.0 }));
+        let svg = draw_svg(&on_two).unwrap();
+        assert!(svg.contains("fill=\"#F3EEE6\""), "no shade");
+        assert!(svg.contains("oversubscribed") && svg.contains("(&gt; 2 cores)"));
+        // On 8 cores nothing drawn is oversubscribed, and nothing is shaded.
+        let on_eight = with_cores(thread_figure([1.0, 1.9, 3.5, 6.0], true), Some(8));
+        assert_eq!(on_eight.cores, None);
+        assert!(!draw_svg(&on_eight).unwrap().contains("oversubscribed"));
+    }
+
+    #[test]
+    fn a_png_is_drawn_for_a_log_axis_with_shading() {
+        let mut figure = with_cores(thread_figure([1e5, 1e6, 2e6, 3e6], true), Some(2));
+        set_log_axis(&mut figure);
+        assert!(draw_png(&figure).unwrap().starts_with(b"\x89PNG"));
+    }
 }

@@ -11,7 +11,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::WIDTH;
 use super::draw::{
-    AXIS_DESC_SIZE, DrawResult, Drawing, FONT, GRID, IDEAL, INK, PALETTE, TICK_SIZE, TITLE_SIZE,
+    AXIS_DESC_SIZE, DrawResult, Drawing, FONT, GRID, Hovers, IDEAL, INK, PALETTE, TICK_SIZE,
+    TITLE_SIZE,
 };
 
 /// Height of one case's row in pixels.
@@ -123,7 +124,11 @@ impl Drawing for RatioFigure {
         (WIDTH, FRAME_HEIGHT + ROW_HEIGHT * rows.max(1))
     }
 
-    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        _hovers: &Hovers,
+    ) -> DrawResult<DB> {
         draw(self, root)
     }
 }

@@ -71,7 +71,7 @@ pub struct ReportView {
 /// One cell of the executed notebook.
 #[derive(Debug, Clone, Serialize)]
 pub struct CellView {
-    /// `markdown` or `sweep`.
+    /// `markdown`, `sweep` or `figure`.
     pub kind: &'static str,
     /// A Markdown cell's text as safe HTML (empty for a sweep).
     pub markdown_html: String,
@@ -79,6 +79,21 @@ pub struct CellView {
     pub markdown_md: String,
     /// The sweep's results, for a sweep cell.
     pub sweep: Option<SweepView>,
+    /// A figure cell's plots across sweeps.
+    pub figure: Option<FigureView>,
+}
+
+/// A figure cell: one chart of several sweeps, and its ratio panel where one was asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureView {
+    /// The figure's name from the definition (the HTML anchor).
+    pub name: String,
+    /// Its title.
+    pub title: String,
+    /// The sweeps it draws, in words: `sortmark, cub`.
+    pub sweeps: String,
+    /// Filled in once the plots are drawn; empty when none of its sweeps measured a case.
+    pub plots: Vec<PlotView>,
 }
 
 /// A sweep cell: its spec (the input) and its table and plots (the output).
@@ -177,6 +192,19 @@ fn cell_views(run: &Run) -> Vec<CellView> {
                 markdown_html: text::to_html(text),
                 markdown_md: text::neutralize_html(text),
                 sweep: None,
+                figure: None,
+            },
+            Cell::Figure(spec) => CellView {
+                kind: "figure",
+                markdown_html: String::new(),
+                markdown_md: String::new(),
+                sweep: None,
+                figure: Some(FigureView {
+                    name: spec.name.clone(),
+                    title: spec.title.clone(),
+                    sweeps: spec.sweeps.join(", "),
+                    plots: Vec::new(),
+                }),
             },
             Cell::Sweep(sweep) => {
                 sweeps += 1;
@@ -187,6 +215,7 @@ fn cell_views(run: &Run) -> Vec<CellView> {
                     markdown_html: String::new(),
                     markdown_md: String::new(),
                     sweep: Some(sweep_view(sweeps, sweep, &cases, &run.environment.gpus)),
+                    figure: None,
                 }
             }
         })

@@ -4,18 +4,19 @@
 //! figure or `None`; [`KINDS`] lists them in the order a report shows them. Adding a figure
 //! means adding a module here and one line to [`KINDS`].
 
+mod cross;
 mod efficiency;
 mod rate_bars;
 mod rate_lines;
 mod speedup;
 mod time;
 
-use crate::definition::Sweep;
+use crate::definition::{Cell, Sweep};
 use crate::record::{CaseResult, CaseStatus, Run};
 use crate::units;
 
 use super::series::{Axis, group, varying_axes};
-use super::{Figure, Ideal, Point, Series, YFormat};
+use super::{Cores, Figure, Ideal, LOG_SPAN, Point, Series, YFormat};
 
 /// A kind of figure: its figure of a sweep, or `None` when the sweep's cases call for none.
 type FigureKind = fn(&SweepCases<'_>) -> Option<Figure>;
@@ -31,21 +32,41 @@ const KINDS: [FigureKind; 5] = [
 
 /// The figures of every sweep, in definition order, with the cell each belongs to.
 pub fn figures(run: &Run) -> Vec<(usize, Figure)> {
+    let cores = Some(run.environment.cpu.logical_cores).filter(|c| *c > 0);
     run.definition
         .sweeps()
         .flat_map(|sweep| {
             let cases: Vec<&CaseResult> =
                 run.cases.iter().filter(|c| c.cell == sweep.cell).collect();
-            sweep_figures(sweep, &cases)
+            sweep_figures(sweep, &cases, cores)
                 .into_iter()
                 .map(move |f| (sweep.cell, f))
         })
         .collect()
 }
 
-/// The figures of one sweep: chosen from the axes that vary among its cases.
-pub fn sweep_figures(sweep: &Sweep, cases: &[&CaseResult]) -> Vec<Figure> {
-    match SweepCases::new(sweep, cases) {
+/// The figures of every figure cell (charts across sweeps), with the cell each belongs to.
+pub fn cross_sweep_figures(run: &Run) -> Vec<(usize, Figure)> {
+    run.definition
+        .cells
+        .iter()
+        .enumerate()
+        .filter_map(|(index, cell)| match cell {
+            Cell::Figure(spec) => Some((index, spec)),
+            _ => None,
+        })
+        .flat_map(|(index, spec)| {
+            cross::figures(spec, run)
+                .into_iter()
+                .map(move |f| (index, f))
+        })
+        .collect()
+}
+
+/// The figures of one sweep: chosen from the axes that vary among its cases. `cores` is the
+/// run's logical core count, beyond which thread counts are oversubscribed.
+pub fn sweep_figures(sweep: &Sweep, cases: &[&CaseResult], cores: Option<u32>) -> Vec<Figure> {
+    match SweepCases::new(sweep, cases, cores) {
         Some(cases) => KINDS.iter().filter_map(|kind| kind(&cases)).collect(),
         None => Vec::new(),
     }
@@ -58,11 +79,17 @@ struct SweepCases<'a> {
     /// figures show what was measured.
     measured: Vec<&'a CaseResult>,
     varying: Vec<Axis>,
+    /// The run's logical core count, where known.
+    cores: Option<u32>,
 }
 
 impl<'a> SweepCases<'a> {
     /// The measured cases of `sweep`; `None` when none was measured.
-    fn new(sweep: &'a Sweep, cases: &[&'a CaseResult]) -> Option<SweepCases<'a>> {
+    fn new(
+        sweep: &'a Sweep,
+        cases: &[&'a CaseResult],
+        cores: Option<u32>,
+    ) -> Option<SweepCases<'a>> {
         let measured: Vec<&CaseResult> = cases
             .iter()
             .copied()
@@ -75,6 +102,7 @@ impl<'a> SweepCases<'a> {
             sweep,
             varying: varying_axes(&measured),
             measured,
+            cores,
         })
     }
 
@@ -133,12 +161,19 @@ impl LineFigure {
             ticks: self.ticks(shown),
             bars: false,
             y_format: self.y_format,
+            log_y: false,
+            cores: None,
             series: self.series(shown, &cases.others(self.along)),
             ideal: self.ideal,
             error_bars: self.error_bars,
         };
-        if self.y_format == YFormat::Seconds && spans_decades(&figure) {
-            to_log_seconds(&mut figure);
+        if self.along == Axis::Threads {
+            figure = with_cores(figure, cases.cores);
+        }
+        // A share reads on a linear axis from 0; rates, times and factors spanning decades
+        // read on a logarithmic one.
+        if self.y_format != YFormat::Percent {
+            set_log_axis(&mut figure);
         }
         figure
     }
@@ -197,28 +232,39 @@ impl LineFigure {
     }
 }
 
-/// Whether the figure's values span more than a factor of 30: then a linear axis flattens
+/// Whether the figure's values span more than [`LOG_SPAN`]: then a linear axis flattens
 /// the small ones against zero.
-fn spans_decades(figure: &Figure) -> bool {
+pub(super) fn spans_decades(figure: &Figure) -> bool {
     let ys = figure.series.iter().flat_map(|s| &s.points).map(|p| p.y);
     let (lo, hi) = ys
         .filter(|y| y.is_finite() && *y > 0.0)
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), y| {
             (lo.min(y), hi.max(y))
         });
-    lo.is_finite() && hi / lo > 30.0
+    lo.is_finite() && hi / lo > LOG_SPAN
 }
 
-/// Moves a time figure onto a logarithmic axis.
-fn to_log_seconds(figure: &mut Figure) {
-    let log = |v: f64| if v > 0.0 { v.log10() } else { f64::NAN };
-    for p in figure.series.iter_mut().flat_map(|s| s.points.iter_mut()) {
-        p.y = log(p.y);
-        p.lo = p.lo.map(log);
-        p.hi = p.hi.map(log);
+/// Puts the figure on a logarithmic y axis where its values span decades, and says so in the
+/// axis label.
+pub(super) fn set_log_axis(figure: &mut Figure) {
+    if spans_decades(figure) {
+        figure.log_y = true;
+        figure.y_label = format!("{} [log scale]", figure.y_label);
     }
-    figure.y_format = YFormat::LogSeconds;
-    figure.y_label = format!("{} [log scale]", figure.y_label);
+}
+
+/// A thread-axis figure with the run's `cores` marked, where some thread count drawn exceeds
+/// them.
+pub(super) fn with_cores(mut figure: Figure, cores: Option<u32>) -> Figure {
+    figure.cores = cores.and_then(|count| {
+        let x = f64::from(count).log2();
+        figure
+            .ticks
+            .iter()
+            .any(|(t, _)| *t > x + 1e-9)
+            .then_some(Cores { count, x })
+    });
+    figure
 }
 
 /// The label of a lone series: what its cases share (the algorithm, or the input when the

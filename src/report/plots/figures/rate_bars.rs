@@ -3,7 +3,10 @@
 
 use crate::record::CaseResult;
 
-use super::{Axis, Figure, Point, Series, SweepCases, YFormat, fallback_label, group, rate_point};
+use super::{
+    Axis, Figure, Point, Series, SweepCases, YFormat, fallback_label, group, rate_point,
+    set_log_axis,
+};
 
 /// The figure, when neither the input size nor the thread count varies.
 pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
@@ -23,7 +26,7 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
         _ => "Algorithm",
     };
     let name = &cases.sweep.name;
-    Some(Figure {
+    let mut figure = Figure {
         slug: format!("{name}-keys-per-s"),
         title: format!("{name}: keys per second by {}", what.to_lowercase()),
         x_label: what.to_string(),
@@ -36,9 +39,13 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
             .collect(),
         bars: true,
         y_format: YFormat::Si,
+        log_y: false,
+        cores: None,
         ideal: None,
         error_bars: "of the median",
-    })
+    };
+    set_log_axis(&mut figure);
+    Some(figure)
 }
 
 /// A category's sort key and its label.

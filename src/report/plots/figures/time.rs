@@ -25,7 +25,7 @@ pub(super) fn figure(cases: &SweepCases<'_>) -> Option<Figure> {
 }
 
 /// A case's median time with the interval of its median.
-fn time_point(c: &CaseResult) -> Option<Point> {
+pub(super) fn time_point(c: &CaseResult) -> Option<Point> {
     let s = c.stats.as_ref()?;
     let (low_s, high_s) = c.median_interval_s()?;
     Some(Point {
