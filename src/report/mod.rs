@@ -70,6 +70,8 @@ fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Res
         if let Some(sweep) = view.cells.get_mut(cell).and_then(|c| c.sweep.as_mut()) {
             sweep.plots.push(PlotView {
                 title: figure.title.clone(),
+                slug: figure.slug.clone(),
+                bars: figure.bars,
                 svg: inline_svg(&svg),
                 png_path: format!("plots/{stem}.png"),
                 png,
