@@ -34,6 +34,7 @@ use view::{PlotView, ReportView};
 /// killed run or render left there.
 pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
     remove_stale_temporaries(dir);
+    let run = &*crate::record::anonymize::for_writing(run, dir)?;
     let mut view = ReportView::from_run(run);
     draw_plots(run, &mut view, &dir.join("plots"))?;
     for output in outputs::ALL {
