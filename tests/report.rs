@@ -433,23 +433,63 @@ fn notebook_is_nbformat_4_5_with_outputs() {
     let mut ids: Vec<&str> = cells.iter().map(|c| c["id"].as_str().unwrap()).collect();
     ids.dedup();
     assert_eq!(ids.len(), cells.len(), "cell ids are not unique");
+    assert_eq!(nb["metadata"]["kernelspec"]["name"], "python3");
+    assert_eq!(nb["metadata"]["language_info"]["name"], "python");
     let code: Vec<_> = cells.iter().filter(|c| c["cell_type"] == "code").collect();
-    assert_eq!(code.len(), 4, "one code cell per sweep");
-    let size = code[0];
-    assert!(
-        size["source"][0]
-            .as_str()
+    let source = |cell: &serde_json::Value| -> String {
+        cell["source"]
+            .as_array()
             .unwrap()
-            .starts_with("sweep = { name = \"size\"")
-    );
-    let outputs = size["outputs"].as_array().unwrap();
-    assert!(outputs.iter().any(|o| o["data"]["text/html"].is_array()));
-    assert!(outputs.iter().any(|o| o["data"]["image/png"].is_string()));
-    assert!(
-        outputs
             .iter()
-            .any(|o| o["data"]["image/svg+xml"].is_array())
+            .map(|l| l.as_str().unwrap())
+            .collect()
+    };
+    assert!(
+        source(code[0]).contains("Path(\"results.json\")"),
+        "the first code cell does not load results.json: {}",
+        source(code[0])
     );
+    assert!(source(code[0]).contains("pd.DataFrame("));
+    // The definition is shown, as a fenced TOML block, never run as code.
+    for cell in &code {
+        let text = source(cell);
+        assert!(!text.contains("sweep = {"), "TOML in a code cell:\n{text}");
+    }
+    let markdown: String = cells
+        .iter()
+        .filter(|c| c["cell_type"] == "markdown")
+        .map(&source)
+        .collect();
+    assert!(
+        markdown.contains("```toml\nsweep = { name = \"size\""),
+        "{markdown}"
+    );
+    let role = |c: &serde_json::Value| c["metadata"]["sortmark"]["role"].clone();
+    let tables: Vec<_> = code.iter().filter(|c| role(c) == "table").collect();
+    assert_eq!(tables.len(), 4, "one table cell per sweep");
+    assert_eq!(source(tables[0]), "sweep_table(\"size\")");
+    assert!(tables[0]["outputs"][0]["data"]["text/html"].is_array());
+    // One image per plot, in one format: the PNG of each file under plots/.
+    let plots: Vec<_> = code.iter().filter(|c| role(c) == "plot").collect();
+    let pngs = std::fs::read_dir(dir.path().join("plots"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert_eq!(plots.len(), pngs);
+    for plot in plots {
+        let outputs = plot["outputs"].as_array().unwrap();
+        assert_eq!(outputs.len(), 1, "{outputs:?}");
+        let data = outputs[0]["data"].as_object().unwrap();
+        assert!(data["image/png"].is_string());
+        assert!(!data.contains_key("image/svg+xml"));
+        assert!(source(plot).starts_with("plot_"), "{}", source(plot));
+    }
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! sortmark's integration tests: one test binary, one module per topic.
 
+#[cfg(unix)]
+mod anonymize;
 mod cli;
 #[cfg(unix)]
 mod cluster;

@@ -1,6 +1,8 @@
 //! The environment record: the machine's hardware and software as the run saw them, and the
 //! compatibility checks made against it.
 
+/// What `--anonymize` replaces, and the replacing.
+pub mod anonymize;
 mod check;
 /// Compatibility checks: what the run needs, what was probed, and what it means.
 pub mod compat;

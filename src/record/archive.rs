@@ -127,7 +127,8 @@ pub fn remove_stale_temporaries(dir: &Path) {
 
 /// Saves a run's `results.json` (its reports, `results.csv` among them, are rendered from it).
 pub fn save_results(dir: &Path, run: &Run) -> anyhow::Result<()> {
-    let json = serde_json::to_vec_pretty(run).context("could not serialize the run")?;
+    let run = super::anonymize::for_writing(run, dir)?;
+    let json = serde_json::to_vec_pretty(&*run).context("could not serialize the run")?;
     write_atomic(&dir.join("results.json"), &json)
 }
 

@@ -2,6 +2,7 @@
 //! folders it is saved in, which reads every earlier version of the file through [`migrate`];
 //! [`schema`] is the file's JSON Schema. Everything a report shows is read from here.
 
+pub mod anonymize;
 pub mod archive;
 pub mod migrate;
 mod noise;

@@ -34,6 +34,7 @@ use view::{CellView, PlotView, ReportView};
 /// killed run or render left there.
 pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
     remove_stale_temporaries(dir);
+    let run = &*crate::record::anonymize::for_writing(run, dir)?;
     let mut view = ReportView::from_run(run);
     draw_plots(run, &mut view, &dir.join("plots"))?;
     for output in outputs::ALL {
@@ -72,6 +73,8 @@ fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Res
         write_atomic(&plots_dir.join(format!("{stem}.png")), &png)?;
         let plot = PlotView {
             title: figure.title.clone(),
+            slug: figure.slug.clone(),
+            bars: figure.bars,
             svg: inline_svg(&svg),
             png_path: format!("plots/{stem}.png"),
             png,

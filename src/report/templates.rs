@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::text::{cell_with_aside_html, code_block, code_span, escape_inline};
+use super::text::{cell_with_aside_html, code_block, code_span, escape_inline, status_cell_html};
 
 /// Name and source of every template.
 const TEMPLATES: [(&str, &str); 12] = [
@@ -79,6 +79,12 @@ fn tera() -> &'static tera::Tera {
         tera.register_filter("num_cell", |s: &str, _: tera::Kwargs, _: &tera::State| {
             tera::Value::safe_string(&cell_with_aside_html(s))
         });
+        tera.register_filter(
+            "status_cell",
+            |s: &str, _: tera::Kwargs, _: &tera::State| {
+                tera::Value::safe_string(&status_cell_html(s))
+            },
+        );
         // The templates are part of the binary and covered by tests: a broken one is a bug.
         tera.add_raw_templates(TEMPLATES)
             .expect("the built-in templates parse");

@@ -152,8 +152,8 @@ pub fn url_segment(s: &str) -> String {
 }
 
 /// A table cell as HTML that may break before its parenthesised aside and nowhere else:
-/// `1.93× (1.88 – 1.99)` stays whole on one line, or puts the interval whole on a second;
-/// `100 %` never breaks.
+/// `1.93× (1.88 – 1.99)` stays whole on one line, or puts the interval whole on a second (and
+/// `, 66.7 %)` after it on a third); `100 %` never breaks.
 pub fn cell_with_aside_html(cell: &str) -> String {
     let escaped = escape_html_chars(cell);
     let whole = |s: &str| {
@@ -164,9 +164,49 @@ pub fn cell_with_aside_html(cell: &str) -> String {
         }
     };
     match escaped.split_once(" (") {
-        Some((main, aside)) => format!("{} {}", whole(main), whole(&format!("({aside}"))),
+        // An aside with a level, `(0.99 – 1.69, 66.7 %)`, may break once more after its comma.
+        Some((main, aside)) => {
+            let aside: Vec<String> = format!("({aside}").split(", ").map(whole).collect();
+            format!("{} {}", whole(main), aside.join(", "))
+        }
         None => whole(&escaped),
     }
+}
+
+/// How many characters of a status cell show before the rest folds into `<details>`.
+const STATUS_SHOWN: usize = 48;
+
+/// A table's Status cell as HTML: short ones whole; of a long one (a peer's command line and
+/// notes, a failure's reason), the leading `; `-separated parts that fit (the status and its
+/// flags) show, and the rest folds into `<details>`, one part a line, so that no row grows ten
+/// lines tall and no column wide.
+pub fn status_cell_html(cell: &str) -> String {
+    if cell.chars().count() <= STATUS_SHOWN {
+        return escape_html_chars(cell);
+    }
+    let parts: Vec<&str> = cell.split("; ").collect();
+    let mut shown = 0;
+    let mut width = 0;
+    for part in &parts {
+        width += part.chars().count() + 2;
+        if width > STATUS_SHOWN + 2 {
+            break;
+        }
+        shown += 1;
+    }
+    let (summary, folded): (String, Vec<&str>) = if shown == 0 {
+        // Even the first part is long (a failure's reason): its beginning, then all of it.
+        let cut: String = parts[0].chars().take(STATUS_SHOWN - 1).collect();
+        (format!("{}…", cut.trim_end()), parts.clone())
+    } else {
+        (parts[..shown].join("; "), parts[shown..].to_vec())
+    };
+    let folded: Vec<String> = folded.into_iter().map(escape_html_chars).collect();
+    format!(
+        "<details><summary>{}</summary><div class=\"more\">{}</div></details>",
+        escape_html_chars(&summary),
+        folded.join("<br>")
+    )
 }
 
 /// The three characters that start markup or an entity, escaped.
@@ -316,5 +356,20 @@ mod tests {
     fn inline_escape_breaks_no_table() {
         assert_eq!(escape_inline("a|b <i>"), r"a\|b &lt;i&gt;");
         assert_eq!(escape_inline("x86_64 _em_"), r"x86_64 \_em\_");
+    }
+
+    #[test]
+    fn a_long_status_cell_shows_its_status_and_flags_and_folds_the_rest() {
+        assert_eq!(status_cell_html("ok; unstable: ±9 %"), "ok; unstable: ±9 %");
+        let cell = "ok; unstable: ±9.1 %; command: python3 peers/numpy_sort.py --n 1000 <x>";
+        assert_eq!(
+            status_cell_html(cell),
+            "<details><summary>ok; unstable: ±9.1 %</summary><div class=\"more\">\
+             command: python3 peers/numpy_sort.py --n 1000 &lt;x&gt;</div></details>"
+        );
+        let failed = format!("FAILED: {}", "x".repeat(80));
+        let html = status_cell_html(&failed);
+        assert!(html.starts_with("<details><summary>FAILED: xxx"), "{html}");
+        assert!(html.contains(&failed), "{html}");
     }
 }

@@ -135,6 +135,11 @@ pub struct SweepView {
 pub struct PlotView {
     /// The figure's title, also the PNG's alternative text.
     pub title: String,
+    /// What the figure is, `<sweep>-<kind>` (see [`crate::report::plots::Figure::slug`]): the
+    /// notebook rebuilds a figure it knows by its kind.
+    pub slug: String,
+    /// Whether it draws bars (categories) rather than lines.
+    pub bars: bool,
     /// The SVG document, inlined in the HTML.
     pub svg: String,
     /// Path of the PNG relative to the run folder (`plots/size-keys-per-s.png`).

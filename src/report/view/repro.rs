@@ -23,7 +23,8 @@ pub struct ReproView {
     pub definition_path: String,
     /// The definition as it was read.
     pub definition_text: String,
-    /// Shell lines that run the same definition again.
+    /// Shell lines that run the same definition again, with `cargo run --release --` from a
+    /// checkout of sortmark (as every hint in a report is written).
     pub rerun: String,
     /// The shell line that re-renders this run's reports.
     pub rerender: String,
@@ -48,7 +49,8 @@ pub(super) fn repro(run: &Run) -> ReproView {
             env.git_commit,
             overrides_args(run)
         ),
-        rerender: "sortmark render RUN_FOLDER".to_string(),
+        // The same binary as the lines above: a checkout's, which needs no `cargo install`.
+        rerender: "cargo run --release -- render RUN_FOLDER".to_string(),
     }
 }
 
