@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 
 use crate::file_names;
-use crate::record::{Run, migrate};
+use crate::record::{Run, journal, migrate};
 
 /// The default archive root, relative to the working directory.
 pub const DEFAULT_ROOT: &str = "reports/archive";
@@ -51,7 +51,11 @@ pub fn create_run_dir(
         let id = run_id(started, attempt);
         let dir = parent.join(&id);
         match fs::create_dir(&dir) {
-            Ok(()) => return Ok((dir, id)),
+            Ok(()) => {
+                file_names::sync_folder(&parent)
+                    .with_context(|| format!("could not sync {}", parent.display()))?;
+                return Ok((dir, id));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
                 return Err(e)
@@ -131,9 +135,24 @@ pub fn save_results(dir: &Path, run: &Run) -> anyhow::Result<()> {
     write_atomic(&dir.join("results.json"), &json)
 }
 
+/// Saves a run's `results.json` holding every case, then removes its [`journal`], whose cases
+/// it now holds (a crash between the two leaves cases named twice, which reading folds once).
+pub fn save_folded(dir: &Path, run: &Run) -> anyhow::Result<()> {
+    save_results(dir, run)?;
+    journal::remove(dir)
+}
+
 /// Reads a run folder's `results.json` of any schema version up to this build's, made into the
-/// current version by [`migrate::to_current`].
+/// current version by [`migrate::to_current`], with the cases of its [`journal`] (those that
+/// finished since `results.json` was last written whole) folded in.
 pub fn load_run(dir: &Path) -> anyhow::Result<Run> {
+    let mut run = load_results(dir)?;
+    journal::fold_into(dir, &mut run)?;
+    Ok(run)
+}
+
+/// Reads a run folder's `results.json` alone (see [`load_run`]).
+fn load_results(dir: &Path) -> anyhow::Result<Run> {
     let path = dir.join("results.json");
     let text =
         fs::read_to_string(&path).with_context(|| format!("could not read {}", path.display()))?;
