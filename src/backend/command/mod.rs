@@ -12,9 +12,10 @@
 //! Outcomes: a program that cannot be started (missing, no interpreter) skips the case with the
 //! OS error; a non-zero exit fails it with the end of stderr; a missing or malformed report
 //! fails it with the ends of stdout and stderr; a peer that reports `verified: false` fails it;
-//! `skip` skips it with the peer's reason; past the timeout the program (its whole process
-//! group) is killed and the case fails. A program ending in `.cu` is compiled with nvcc first
-//! ([`nvcc`]); without nvcc the case is skipped.
+//! `skip` skips it with the peer's reason; past the timeout the program is killed and the case
+//! fails. Whatever the program started, in its process group or not, ends with its case
+//! ([`process`]). A program ending in `.cu` is compiled with nvcc first ([`nvcc`]); without
+//! nvcc the case is skipped.
 
 mod nvcc;
 mod process;
@@ -32,6 +33,12 @@ use crate::measure::Outcome;
 use crate::measure::{Measurement, Verification};
 use crate::plan::Case;
 use protocol::Reading;
+
+/// Kills every peer running now and every process it started: for a sortmark that must end
+/// in the middle of a case (a second Ctrl-C).
+pub fn end_running_peers() {
+    process::end_all();
+}
 
 /// Lines of a peer's output quoted in a case's reason.
 const TAIL_LINES: usize = 20;
@@ -217,6 +224,15 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
         "the peer ran for {:.2} s",
         output.elapsed.as_secs_f64()
     ));
+    if output.stdout_truncated {
+        return Outcome::Failed {
+            reason: format!(
+                "the peer printed more than {} MiB on stdout (a report is one line)",
+                process::STDOUT_LIMIT >> 20
+            ),
+            notes,
+        };
+    }
     match protocol::read(&output.stdout) {
         Err(e) => Outcome::Failed {
             reason: format!("{e}\n{}", tails()),
