@@ -45,6 +45,16 @@ setsid sh -c 'echo $$ > sleeper.pid; exec sleep 60' &
 while [ ! -s sleeper.pid ]; do sleep 0.01; done
 exit 0
 "#;
+/// A protocol 2 peer that copies its input to its output as it is, and claims it verified.
+const COPIES: &str = r#"#!/bin/sh
+# args: input output
+cp "$1" "$2"
+echo '{"protocol": 2, "samples_s": [0.001, 0.002], "timing": "host-clock", "verified": true, "verification": {"sorted": true, "checksum_matches": true}}'
+"#;
+/// A protocol 2 peer that writes nothing to its output.
+const WRITES_NOTHING: &str = r#"#!/bin/sh
+echo '{"protocol": 2, "samples_s": [0.001, 0.002], "timing": "host-clock", "verified": true}'
+"#;
 const SKIP: &str = "#!/bin/sh\necho '{\"protocol\": 1, \"skip\": \"f16 is not supported\"}'\n";
 
 /// A folder holding a definition and its peers, run by sortmark.
@@ -424,5 +434,50 @@ fn ctrl_c_twice_during_a_peer_ends_sortmark_and_every_process_of_the_peer() {
     assert!(
         !still_runs(&pid_file),
         "the peer's grandchild outlived sortmark"
+    );
+}
+
+#[test]
+fn a_protocol_2_peer_whose_output_is_sorted_is_verified_by_sortmark() {
+    let bench = Bench::new(&[("copies.sh", COPIES)]);
+    let (case, _) = one(
+        &bench,
+        "copies.sh {input} {output}",
+        ", distributions = [\"sorted\"]",
+    );
+    assert_eq!(case["status"], "ok", "{case}");
+    assert_eq!(case["verified"], true);
+    let notes = case["notes"].to_string();
+    assert!(!notes.contains("verified by the peer"), "{notes}");
+}
+
+#[test]
+fn a_protocol_2_peer_that_claims_verified_over_an_unsorted_output_fails() {
+    let bench = Bench::new(&[("copies.sh", COPIES), ("nothing.sh", WRITES_NOTHING)]);
+    let (case, _) = one(&bench, "copies.sh {input} {output}", "");
+    assert_eq!(case["status"], "failed", "{case}");
+    assert_eq!(case["verified"], false);
+    assert!(reason(&case).contains("not sorted"), "{case}");
+    assert!(
+        case["notes"]
+            .to_string()
+            .contains("the peer reported its output as verified")
+    );
+    let (case, _) = one(&bench, "nothing.sh {output}", "");
+    assert_eq!(case["status"], "failed", "{case}");
+    assert!(
+        reason(&case).contains("holds 0 bytes, expected 4000"),
+        "{case}"
+    );
+}
+
+#[test]
+fn a_protocol_1_peer_still_works_and_its_case_says_it_verified_itself() {
+    let bench = Bench::new(&[("good.sh", GOOD)]);
+    let (case, _) = one(&bench, "good.sh {n} {input} {checksum} {algorithm}", "");
+    assert_eq!(case["status"], "ok", "{case}");
+    assert!(
+        case["notes"].to_string().contains("verified by the peer"),
+        "{case}"
     );
 }
