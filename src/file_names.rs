@@ -209,8 +209,9 @@ pub fn create_temporary(path: &Path) -> io::Result<(PathBuf, fs::File)> {
 }
 
 /// Writes `contents` to `path` whole or not at all: into a [`create_temporary`] file, synced,
-/// then renamed into place (a rename replaces a link at `path`, never what it points to). A
-/// write that fails (a full disk) removes its temporary file.
+/// then renamed into place (a rename replaces a link at `path`, never what it points to), and
+/// the folder synced, so that the rename itself survives a power loss. A write that fails (a
+/// full disk) removes its temporary file.
 pub fn write_whole(path: &Path, contents: &[u8]) -> io::Result<()> {
     let (tmp, mut file) = create_temporary(path)?;
     let written = file
@@ -224,7 +225,19 @@ pub fn write_whole(path: &Path, contents: &[u8]) -> io::Result<()> {
         // The error says what went wrong; a half-written temporary file is of no use.
         let _ = fs::remove_file(&tmp);
     }
-    written
+    written?;
+    sync_folder(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Flushes a folder's entries to the disk: a file created, renamed or removed in it is then
+/// there (or gone) after a power loss too, which syncing the file alone does not promise.
+pub fn sync_folder(dir: &Path) -> io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    fs::File::open(dir)?.sync_all()
 }
 
 /// 64 bits no other process can predict.

@@ -1,5 +1,6 @@
 //! Ctrl-C and SIGTERM: the first asks the run to stop after saving what it has; a second one
-//! ends the process at once.
+//! ends the process at once, after killing every process a running peer started (see
+//! [`crate::backend::command`]), so that nothing sortmark ran outlives it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -8,17 +9,23 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// Exit code of a run stopped by a signal (the shell's convention for SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
-/// Installs the handlers. The order matters: the shutdown handler runs first and only fires
-/// once the flag is already set, i.e. on the second signal.
+/// Installs the handlers: a thread that takes the signals, so that the second one can do what
+/// a signal handler may not (read /proc for the peer's orphans) before the process ends.
 pub fn install() -> std::io::Result<()> {
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(
-            signal,
-            i32::from(EXIT_INTERRUPTED),
-            &REQUESTED,
-        )?;
-        signal_hook::flag::register(signal, &REQUESTED)?;
-    }
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])?;
+    std::thread::Builder::new()
+        .name("signals".to_string())
+        .spawn(move || {
+            for _ in signals.forever() {
+                if REQUESTED.swap(true, Ordering::SeqCst) {
+                    crate::backend::command::end_running_peers();
+                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+                }
+            }
+        })?;
     Ok(())
 }
 

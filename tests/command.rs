@@ -28,6 +28,33 @@ echo '{"protocol": 1, "samples_s": [0.001], "timing": "cuda-events", "verified":
 const HUGE: &str = r#"#!/bin/sh
 echo '{"protocol": 1, "samples_s": [1.7e308, 1.7e308], "timing": "host-clock", "verified": true}'
 "#;
+/// A peer that starts a grandchild in a session of its own (out of the peer's process group),
+/// notes its pid, and hangs.
+const ESCAPES_AND_HANGS: &str = r#"#!/bin/sh
+rm -f escaped.pid
+setsid sh -c 'echo $$ > escaped.pid; exec sleep 60' > /dev/null 2>&1 &
+while [ ! -s escaped.pid ]; do sleep 0.01; done
+sleep 60
+"#;
+/// A peer that prints a good report and exits 0, leaving a sleeper (in a session of its own)
+/// holding its stdout.
+const EXITS_LEAVING_STDOUT_OPEN: &str = r#"#!/bin/sh
+rm -f sleeper.pid
+echo '{"protocol": 1, "samples_s": [0.001, 0.002], "timing": "host-clock", "verified": true}'
+setsid sh -c 'echo $$ > sleeper.pid; exec sleep 60' &
+while [ ! -s sleeper.pid ]; do sleep 0.01; done
+exit 0
+"#;
+/// A protocol 2 peer that copies its input to its output as it is, and claims it verified.
+const COPIES: &str = r#"#!/bin/sh
+# args: input output
+cp "$1" "$2"
+echo '{"protocol": 2, "samples_s": [0.001, 0.002], "timing": "host-clock", "verified": true, "verification": {"sorted": true, "checksum_matches": true}}'
+"#;
+/// A protocol 2 peer that writes nothing to its output.
+const WRITES_NOTHING: &str = r#"#!/bin/sh
+echo '{"protocol": 2, "samples_s": [0.001, 0.002], "timing": "host-clock", "verified": true}'
+"#;
 const SKIP: &str = "#!/bin/sh\necho '{\"protocol\": 1, \"skip\": \"f16 is not supported\"}'\n";
 
 /// A folder holding a definition and its peers, run by sortmark.
@@ -343,4 +370,114 @@ fn a_cuda_peer_without_nvcc_is_a_skip() {
     let case = &run["cases"][0];
     assert_eq!(case["status"], "skipped", "{case}");
     assert!(reason(case).contains("nvcc not found"), "{case}");
+}
+
+/// Whether the process whose pid `file` holds still runs (`kill -0`).
+fn still_runs(file: &Path) -> bool {
+    let pid = fs::read_to_string(file).unwrap();
+    std::process::Command::new("kill")
+        .args(["-0", pid.trim()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_grandchild_that_left_the_group_of_a_timed_out_peer_is_killed_with_it() {
+    let bench = Bench::new(&[("escapes.sh", ESCAPES_AND_HANGS)]);
+    let (case, elapsed) = one(&bench, "escapes.sh", ", measure = { timeout = 1 }");
+    assert_eq!(case["status"], "failed", "{case}");
+    assert!(reason(&case).contains("timed out"), "{case}");
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+    assert!(!still_runs(&bench.dir.path().join("escaped.pid")));
+}
+
+#[test]
+fn a_peer_that_exits_while_its_child_holds_stdout_is_measured_and_the_child_killed() {
+    let bench = Bench::new(&[("leaves.sh", EXITS_LEAVING_STDOUT_OPEN)]);
+    let (case, elapsed) = one(&bench, "leaves.sh", ", measure = { rounds = 1 }");
+    assert_eq!(case["status"], "ok", "{case}");
+    assert_eq!(case["samples_s"], serde_json::json!([0.001, 0.002]));
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+    assert!(!still_runs(&bench.dir.path().join("sleeper.pid")));
+}
+
+#[test]
+fn ctrl_c_twice_during_a_peer_ends_sortmark_and_every_process_of_the_peer() {
+    let bench = Bench::new(&[("escapes.sh", ESCAPES_AND_HANGS)]);
+    let def = bench.dir.path().join("def.toml");
+    let cells = sweep("peer", "peers/escapes.sh", ", measure = { timeout = 600 }");
+    fs::write(&def, format!("title = \"peers\"\n{cells}")).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sortmark"))
+        .current_dir(bench.dir.path())
+        .args(["-q", "run", "def.toml", "--out", "archive"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid_file = bench.dir.path().join("escaped.pid");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fs::read_to_string(&pid_file).map_or(true, |p| p.trim().is_empty()) {
+        assert!(Instant::now() < deadline, "the peer never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..2 {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        !still_runs(&pid_file),
+        "the peer's grandchild outlived sortmark"
+    );
+}
+
+#[test]
+fn a_protocol_2_peer_whose_output_is_sorted_is_verified_by_sortmark() {
+    let bench = Bench::new(&[("copies.sh", COPIES)]);
+    let (case, _) = one(
+        &bench,
+        "copies.sh {input} {output}",
+        ", distributions = [\"sorted\"]",
+    );
+    assert_eq!(case["status"], "ok", "{case}");
+    assert_eq!(case["verified"], true);
+    let notes = case["notes"].to_string();
+    assert!(!notes.contains("verified by the peer"), "{notes}");
+}
+
+#[test]
+fn a_protocol_2_peer_that_claims_verified_over_an_unsorted_output_fails() {
+    let bench = Bench::new(&[("copies.sh", COPIES), ("nothing.sh", WRITES_NOTHING)]);
+    let (case, _) = one(&bench, "copies.sh {input} {output}", "");
+    assert_eq!(case["status"], "failed", "{case}");
+    assert_eq!(case["verified"], false);
+    assert!(reason(&case).contains("not sorted"), "{case}");
+    assert!(
+        case["notes"]
+            .to_string()
+            .contains("the peer reported its output as verified")
+    );
+    let (case, _) = one(&bench, "nothing.sh {output}", "");
+    assert_eq!(case["status"], "failed", "{case}");
+    assert!(
+        reason(&case).contains("holds 0 bytes, expected 4000"),
+        "{case}"
+    );
+}
+
+#[test]
+fn a_protocol_1_peer_still_works_and_its_case_says_it_verified_itself() {
+    let bench = Bench::new(&[("good.sh", GOOD)]);
+    let (case, _) = one(&bench, "good.sh {n} {input} {checksum} {algorithm}", "");
+    assert_eq!(case["status"], "ok", "{case}");
+    assert!(
+        case["notes"].to_string().contains("verified by the peer"),
+        "{case}"
+    );
 }

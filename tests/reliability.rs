@@ -56,14 +56,19 @@ fn results(dir: &Path) -> Value {
         .expect("results.json is whole")
 }
 
-/// Waits until results.json holds at least `n` cases.
+/// Waits until the run has saved at least `n` cases (a run in flight journals each case as a
+/// line of cases.jsonl; results.json is written whole at its start and end).
 fn wait_for_cases(dir: &Path, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Ok(text) = fs::read_to_string(dir.join("results.json"))
-            && let Ok(v) = serde_json::from_str::<Value>(&text)
-            && v["cases"].as_array().is_some_and(|c| c.len() >= n)
-        {
+        let journaled = fs::read_to_string(dir.join("cases.jsonl"))
+            .map_or(0, |text| text.matches('\n').count());
+        let saved = fs::read_to_string(dir.join("results.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|v| v["cases"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        if journaled + saved >= n {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));

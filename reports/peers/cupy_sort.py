@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """sortmark peer: CuPy's sort on the GPU, timed with CUDA events and verified on the GPU.
 
-    python3 peers/cupy_sort.py --input {input} --key {key_type} --n {n} --checksum {checksum}
-        --algorithm {algorithm} --warmup {warmup} --repetitions {repetitions}
+    python3 peers/cupy_sort.py --input {input} --output {output} --key {key_type} --n {n}
+        --checksum {checksum} --algorithm {algorithm} --warmup {warmup} --repetitions {repetitions}
         --max-repetitions {max_repetitions} --min-time {min_time} --device {device}
 
 Algorithms: ``cupy-sort`` is ``ndarray.sort()`` in place on a fresh device copy of the input
@@ -81,6 +81,7 @@ def main():
         pairs_how="cp.argsort(keys), then keys[order] and values[order]",
         notes=[f"device: {name}; CUDA runtime {runtime // 1000}.{runtime % 1000 // 10}"],
         transfers={"h2d_s": h2d_s, "d2h_s": d2h_s},
+        output=args.output,
     )
 
 if __name__ == "__main__":

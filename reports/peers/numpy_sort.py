@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """sortmark peer: NumPy's sort on the CPU, timed with the host clock.
 
-    python3 peers/numpy_sort.py --input {input} --key {key_type} --n {n} --checksum {checksum}
-        --algorithm {algorithm} --warmup {warmup} --repetitions {repetitions}
+    python3 peers/numpy_sort.py --input {input} --output {output} --key {key_type} --n {n}
+        --checksum {checksum} --algorithm {algorithm} --warmup {warmup} --repetitions {repetitions}
         --max-repetitions {max_repetitions} --min-time {min_time}
 
 Algorithms: ``numpy-sort`` is ``ndarray.sort()`` (NumPy's default kind, "quicksort": an
@@ -65,6 +65,7 @@ def main():
         pairs=pairs,
         pairs_how="np.argsort(keys), then keys[order] and values[order]",
         notes=[f"kind={kind or 'default (quicksort)'}, one thread"],
+        output=args.output,
     )
 
 if __name__ == "__main__":

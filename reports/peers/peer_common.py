@@ -1,18 +1,19 @@
 """What sortmark's Python peers share: arguments, reading the input, the repetition loop,
 verification written once for NumPy and CuPy alike (``xp`` is either module), and the report.
 
-The protocol (version 1): the last non-empty line of stdout is one JSON object
-``{"protocol": 1, "samples_s": [...], "timing": "...", "verified": bool,
-"verification": {"sorted", "checksum_matches", "stable"?, "total_order"?, "bits_preserved"?},
+The protocol (version 2): the peer writes its last sorted output to ``--output`` (sortmark's
+``{output}``), raw little-endian in the input's format, for sortmark to verify itself; the last
+non-empty line of stdout is one JSON object ``{"protocol": 2, "samples_s": [...],
+"timing": "...", "verified": bool, "verification": {"sorted", "checksum_matches", "stable"?, "total_order"?, "bits_preserved"?},
 "transfers": {"h2d_s", "d2h_s"}?, "library": {"name", "version"}?, "notes": [...]?}``,
-or ``{"protocol": 1, "skip": "reason"}`` when the peer cannot run the case.
+or ``{"protocol": 2, "skip": "reason"}`` when the peer cannot run the case.
 """
 
 import argparse
 import json
 import sys
 
-PROTOCOL = 1
+PROTOCOL = 2
 
 # sortmark's key types as NumPy dtypes (little-endian); u32-u32 is read as u32 pairs.
 DTYPES = {
@@ -35,6 +36,7 @@ def arguments(algorithms):
     """Parses the command line sortmark fills in."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--input", required=True, help="raw little-endian keys written by sortmark")
+    p.add_argument("--output", help="where to write the sorted keys for sortmark (protocol 2)")
     p.add_argument("--key", required=True, help="sortmark key type")
     p.add_argument("--n", type=int, required=True)
     p.add_argument("--checksum", type=int, help="sortmark's checksum of the input")
@@ -55,10 +57,29 @@ def emit(report):
     sys.exit(0)
 
 
-def emit_result(samples, verifier, *, library, timing, pairs, pairs_how, notes, transfers=None):
-    """Emits a measured case: the samples, the verification, and the notes every peer adds
-    (how pairs were sorted, where NaNs went). sortmark itself notes a float order other than
-    IEEE total order, from `verification.total_order`."""
+def write_output(path, verifier):
+    """Protocol 2: writes the last output the verifier saw to ``path`` in the input's format
+    (a pair is its key, then its value), for sortmark to verify."""
+    if not path or verifier.last is None:
+        return
+    out = verifier.last
+    if isinstance(out, tuple):
+        keys, values = out
+        out = verifier.xp.empty(keys.size * 2, dtype=keys.dtype)
+        out[0::2] = keys
+        out[1::2] = values
+    if hasattr(out, "get"):  # CuPy: to the host.
+        out = out.get()
+    out.tofile(path)
+
+
+def emit_result(
+    samples, verifier, *, library, timing, pairs, pairs_how, notes, transfers=None, output=None
+):
+    """Writes the last output to ``output`` (protocol 2) and emits a measured case: the samples,
+    the verification, and the notes every peer adds (how pairs were sorted, where NaNs went).
+    sortmark itself notes a float order other than IEEE total order."""
+    write_output(output, verifier)
     verified, verification = verifier.report()
     notes = list(notes)
     if pairs:
@@ -197,6 +218,7 @@ class Verifier:
         self.input_values = None
         if inp is not None and inp.dtype.kind == "f":
             self.input_values = checksum(xp, bits64(xp, canonical_nans(xp, inp)))
+        self.last = None
         self.sorted = True
         self.checksum_matches = True
         self.bits_preserved = True
@@ -205,6 +227,7 @@ class Verifier:
 
     def keys(self, out):
         xp = self.xp
+        self.last = out
         self.sorted &= library_sorted(xp, out)
         exact = checksum(xp, bits64(xp, out)) == self.input_checksum
         self.bits_preserved &= exact
@@ -218,6 +241,7 @@ class Verifier:
 
     def pairs(self, keys, values):
         xp = self.xp
+        self.last = (keys, values)
         self.sorted &= library_sorted(xp, keys)
         got = checksum(xp, pair_bits64(xp, keys, values))
         self.checksum_matches &= got == self.input_checksum

@@ -129,7 +129,8 @@ fn finished(dir: &Path, run: &Run, verbosity: Verbosity) -> ExitCode {
         ));
     }
     terminal::out_line(&format!("{}", dir.display()));
-    let code = if run.interrupted {
+    // A stop during rendering, after the last case, still ends the run as interrupted.
+    let code = if run.interrupted || sortmark::interrupt::requested() {
         EXIT_INTERRUPTED
     } else if run.has_failures() {
         EXIT_FAILED

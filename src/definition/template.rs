@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 /// Every placeholder a command may use.
-pub const PLACEHOLDERS: [&str; 13] = [
+pub const PLACEHOLDERS: [&str; 14] = [
     "n",
     "key_type",
     "distribution",
@@ -21,6 +21,7 @@ pub const PLACEHOLDERS: [&str; 13] = [
     "algorithm",
     "input",
     "checksum",
+    "output",
 ];
 
 /// A piece of one word of the command.

@@ -32,12 +32,28 @@ use view::{CellView, PlotView, ReportView};
 
 /// Writes every report of `run` into its folder `dir`, first removing the temporary files a
 /// killed run or render left there.
+///
+/// A stop requested meanwhile (Ctrl-C, SIGTERM) ends it between two files with
+/// [`Interrupted`]: every file is written whole or not at all, and `sortmark render` redoes
+/// the rest.
 pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
+    render_until(run, dir, &crate::interrupt::requested)
+}
+
+/// Rendering stopped at a request (Ctrl-C, SIGTERM) before every file was written.
+#[derive(Debug, thiserror::Error)]
+#[error("rendering was interrupted")]
+pub struct Interrupted;
+
+/// [`render_all`], asking `stop` before each file.
+fn render_until(run: &Run, dir: &Path, stop: &dyn Fn() -> bool) -> anyhow::Result<()> {
+    let go_on = || if stop() { Err(Interrupted) } else { Ok(()) };
     remove_stale_temporaries(dir);
     let run = &*crate::record::anonymize::for_writing(run, dir)?;
     let mut view = ReportView::from_run(run);
-    draw_plots(run, &mut view, &dir.join("plots"))?;
+    draw_plots(run, &mut view, &dir.join("plots"), &go_on)?;
     for output in outputs::ALL {
+        go_on()?;
         let bytes = output.render(run, &view)?;
         write_atomic(&dir.join(output.file_name()), &bytes)?;
     }
@@ -46,7 +62,12 @@ pub fn render_all(run: &Run, dir: &Path) -> anyhow::Result<()> {
 
 /// Draws every figure of `run` into `plots_dir` as SVG and PNG, and adds each to its sweep in
 /// `view`, where the outputs find them.
-fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Result<()> {
+fn draw_plots(
+    run: &Run,
+    view: &mut ReportView,
+    plots_dir: &Path,
+    go_on: &dyn Fn() -> Result<(), Interrupted>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(plots_dir)
         .with_context(|| format!("could not create {}", plots_dir.display()))?;
     // Old plots are removed and new ones written here: through a link, that would be in
@@ -66,6 +87,7 @@ fn draw_plots(run: &Run, view: &mut ReportView, plots_dir: &Path) -> anyhow::Res
         .into_iter()
         .chain(plots::cross_sweep_figures(run));
     for (cell, figure) in all {
+        go_on()?;
         let stem = stems.unique(&figure.slug);
         let svg = plots::draw_svg(&figure)?;
         let png = plots::draw_png(&figure)?;
@@ -133,5 +155,54 @@ pub(crate) fn inline_svg(svg: &str) -> String {
             &format!("<svg viewBox=\"0 0 {} {}\" ", plots::WIDTH, plots::HEIGHT),
             1,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    fn example_run() -> Run {
+        serde_json::from_str(include_str!("../../tests/fixtures/results/v2.json")).unwrap()
+    }
+
+    /// Every file under `dir`, by its path relative to `dir`, with its bytes.
+    fn files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut found = Vec::new();
+        for folder in [dir.to_path_buf(), dir.join("plots")] {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                if entry.path().is_file() {
+                    let bytes = std::fs::read(entry.path()).unwrap();
+                    found.push((entry.path().strip_prefix(dir).unwrap().to_path_buf(), bytes));
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_stop_during_rendering_ends_it_between_files_leaving_only_whole_ones() {
+        let run = example_run();
+        let whole = tempfile::tempdir().unwrap();
+        render_until(&run, whole.path(), &|| false).unwrap();
+        let complete = files(whole.path());
+        for allowed in [0, 1, 2, 5] {
+            let dir = tempfile::tempdir().unwrap();
+            let asked = Cell::new(0);
+            let stop = || {
+                asked.set(asked.get() + 1);
+                asked.get() > allowed
+            };
+            let e = render_until(&run, dir.path(), &stop).unwrap_err();
+            assert!(e.downcast_ref::<Interrupted>().is_some(), "{e:#}");
+            let written = files(dir.path());
+            assert!(written.len() < complete.len());
+            for file in &written {
+                assert!(complete.contains(file), "{} is whole", file.0.display());
+            }
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Executes a definition: probe the machine, plan the cases, measure each one on its backend,
-//! and save the run after every case so that a crash loses at most the case in flight.
+//! and journal every case as it finishes so that a crash loses at most the cases in flight.
 
 mod executor;
 pub mod progress;
@@ -18,6 +18,7 @@ use crate::definition::{MachineLimits, Overrides, ReportDef};
 use crate::env::{self, Environment};
 use crate::plan::{Case, CaseId, plan};
 use crate::record::archive;
+use crate::record::journal::Journal;
 use crate::record::parts::{ShardRecord, definition_hash, machine_label};
 use crate::record::sources::{SourceError, Sources};
 use crate::record::{Run, SCHEMA_VERSION};
@@ -57,7 +58,7 @@ pub struct Definition {
 
 /// Runs every case of `definition` in a new run folder; returns the folder and the run.
 ///
-/// The run is saved after every case. When a stop is requested (Ctrl-C, SIGTERM), the case in
+/// Every case is journaled as it finishes. When a stop is requested (Ctrl-C, SIGTERM), the case in
 /// flight is dropped, the run is saved as interrupted, and [`resume`] can finish it later.
 pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(PathBuf, Run)> {
     let started = chrono::Utc::now();
@@ -227,10 +228,11 @@ pub enum ResumeError {
     Io(anyhow::Error),
 }
 
-/// Runs `cases` sweep by sweep, each in rounds, appending each case's result to `run` and
-/// saving it as soon as the case is done (so `run.cases` holds them in the order they finished;
-/// see [`order_by_plan`]); stops early as soon as `stop` says so, dropping the cases whose rounds
-/// were not done (the run is then saved as interrupted, to be resumed).
+/// Runs `cases` sweep by sweep, each in rounds, appending each case's result to `run` and to
+/// the run's journal as soon as the case is done; at the end the run is ordered by plan (see
+/// [`order_by_plan`]) and saved whole with the journal folded in. Stops early as soon as `stop`
+/// says so, dropping the cases whose rounds were not done (the run is then saved as
+/// interrupted, to be resumed).
 fn run_cases(
     dir: &Path,
     run: &mut Run,
@@ -241,25 +243,30 @@ fn run_cases(
     stop: &dyn Fn() -> bool,
 ) -> anyhow::Result<()> {
     let seed = run.definition.seed;
+    let mut journal = Journal::open(dir)?;
     for sweep in cases.chunk_by(|a, b| a.cell == b.cell) {
         if stop() {
             break;
         }
+        // One line per case: saving costs the same at the last case as at the first.
         let mut save = |result| {
+            journal
+                .append(&result)
+                .context("could not save results after a case")?;
             run.cases.push(result);
-            run.derive_thread_scaling();
-            archive::save_results(dir, run).context("could not save results after a case")
+            Ok(())
         };
         if !rounds::measure_sweep(sweep, executor, progress, stop, seed, &mut save)? {
             break;
         }
     }
     progress.finished();
+    run.derive_thread_scaling();
     order_by_plan(run, planned);
     run.interrupted = stop();
     run.complete = !run.interrupted;
     run.finished_at = Some(timestamp(chrono::Utc::now()));
-    archive::save_results(dir, run)
+    archive::save_folded(dir, run)
 }
 
 /// Puts the run's cases in the order of `planned` (the whole plan of the definition), which is
@@ -438,6 +445,7 @@ mod tests {
     use super::*;
     use crate::backend::Backend;
     use crate::measure::{Measurement, Outcome, Verification};
+    use crate::record::journal;
     use crate::record::{CaseResult, CaseStatus};
 
     /// A backend that measures nothing: it records which cases reached it, in order, and
@@ -454,6 +462,8 @@ mod tests {
         stop_at: Option<(usize, Rc<Cell<bool>>)>,
         /// Cases of this algorithm get samples that differ from round to round.
         noisy: Option<&'static str>,
+        /// The run folder whose `results.json` size each round notes down.
+        watch: Option<(PathBuf, Arc<Mutex<Vec<u64>>>)>,
     }
 
     impl Backend for MockBackend {
@@ -469,6 +479,10 @@ mod tests {
             }
             if self.fail_second_round_of == Some(case.algorithm.as_str()) && round == 2 {
                 return Outcome::failed("the second round went wrong");
+            }
+            if let Some((dir, sizes)) = &self.watch {
+                let size = std::fs::metadata(dir.join("results.json")).map_or(0, |m| m.len());
+                sizes.lock().unwrap().push(size);
             }
             if let Some((at, stop)) = &self.stop_at
                 && *at == index
@@ -837,6 +851,83 @@ sweep = { name = "a/b", backend = "command", algorithms = ["c"], sizes = [16], c
             ran.lock().unwrap().iter().all(|k| !first.contains(k)),
             "resume ran no case that already had a result"
         );
+    }
+
+    #[test]
+    fn a_finished_case_is_journaled_and_results_json_is_written_only_at_the_start_and_end() {
+        let (dir, mut run, cases) = new_run(DEFINITION);
+        archive::save_results(dir.path(), &run).unwrap();
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let mock = MockBackend {
+            watch: Some((dir.path().to_path_buf(), sizes.clone())),
+            ..MockBackend::default()
+        };
+        run_all(dir.path(), &mut run, &cases, &mut mock_executor(mock));
+        let sizes = sizes.lock().unwrap();
+        assert!(sizes.len() > 100);
+        assert!(
+            sizes.iter().all(|&s| s == sizes[0]),
+            "results.json is not rewritten while cases finish"
+        );
+        assert!(
+            !dir.path().join(journal::FILE).exists(),
+            "folded in at the end"
+        );
+        assert_eq!(archive::load_run(dir.path()).unwrap(), run);
+    }
+
+    #[test]
+    fn resume_after_a_kill_reads_the_journal_and_runs_only_the_cases_it_lacks() {
+        let (dir, mut run, cases) = new_run(DEFINITION);
+        run_all(
+            dir.path(),
+            &mut run,
+            &cases,
+            &mut mock_executor(MockBackend::default()),
+        );
+        // What a run killed after seven cases leaves: results.json as it started, seven lines
+        // in the journal and half of an eighth.
+        let finished = run.cases.clone();
+        let killed = tempfile::tempdir().unwrap();
+        let mut started = run.clone();
+        started.cases.clear();
+        (started.complete, started.finished_at) = (false, None);
+        archive::save_results(killed.path(), &started).unwrap();
+        let mut journal = Journal::open(killed.path()).unwrap();
+        for case in &finished[..7] {
+            journal.append(case).unwrap();
+        }
+        let torn = serde_json::to_string(&finished[7]).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(killed.path().join(journal::FILE))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &torn.as_bytes()[..40]))
+            .unwrap();
+
+        let mut run = archive::load_run(killed.path()).unwrap();
+        assert_eq!(
+            keys(&run),
+            finished[..7]
+                .iter()
+                .map(|c| key(c.id()))
+                .collect::<Vec<_>>()
+        );
+        let remaining = remaining_cases(&run, cases.clone());
+        assert_eq!(remaining.len(), cases.len() - 7);
+        let mock = MockBackend::default();
+        let ran = mock.ran.clone();
+        resume_all(
+            killed.path(),
+            &mut run,
+            &remaining,
+            &cases,
+            &mut mock_executor(mock),
+        );
+        let planned: Vec<String> = cases.iter().map(|c| key(c.id())).collect();
+        assert_eq!(keys(&archive::load_run(killed.path()).unwrap()), planned);
+        assert!(run.complete);
+        let done: Vec<String> = finished[..7].iter().map(|c| key(c.id())).collect();
+        assert!(ran.lock().unwrap().iter().all(|k| !done.contains(k)));
     }
 
     #[test]

@@ -12,11 +12,13 @@
 //! Outcomes: a program that cannot be started (missing, no interpreter) skips the case with the
 //! OS error; a non-zero exit fails it with the end of stderr; a missing or malformed report
 //! fails it with the ends of stdout and stderr; a peer that reports `verified: false` fails it;
-//! `skip` skips it with the peer's reason; past the timeout the program (its whole process
-//! group) is killed and the case fails. A program ending in `.cu` is compiled with nvcc first
-//! ([`nvcc`]); without nvcc the case is skipped.
+//! `skip` skips it with the peer's reason; past the timeout the program is killed and the case
+//! fails. Whatever the program started, in its process group or not, ends with its case
+//! ([`process`]). A program ending in `.cu` is compiled with nvcc first ([`nvcc`]); without
+//! nvcc the case is skipped.
 
 mod nvcc;
+mod output;
 mod process;
 pub mod protocol;
 
@@ -32,6 +34,12 @@ use crate::measure::Outcome;
 use crate::measure::{Measurement, Verification};
 use crate::plan::Case;
 use protocol::Reading;
+
+/// Kills every peer running now and every process it started: for a sortmark that must end
+/// in the middle of a case (a second Ctrl-C).
+pub fn end_running_peers() {
+    process::end_all();
+}
 
 /// Lines of a peer's output quoted in a case's reason.
 const TAIL_LINES: usize = 20;
@@ -67,14 +75,13 @@ impl Backend for CommandBackend {
             Ok(t) => t,
             Err(e) => return Outcome::failed(e.to_string()),
         };
-        let (input, checksum) = match prepare_input(case, &template, context.seed) {
+        let prepared = match prepare_input(case, &template, context.seed) {
             Ok(prepared) => prepared,
             Err(e) => {
                 return Outcome::failed(format!("could not write the input for the peer: {e}"));
             }
         };
-        let mut argv =
-            template.fill(|p| placeholder_value(case, p, context.seed, input.as_ref(), checksum));
+        let mut argv = template.fill(|p| placeholder_value(case, p, context.seed, &prepared));
         let mut notes = Vec::new();
         argv[0] = self.resolve(&argv[0]);
         if argv[0].ends_with(".cu") {
@@ -112,8 +119,11 @@ impl Backend for CommandBackend {
                 };
             }
         };
-        drop(input);
-        judge(output, case.measure.timeout_s, notes)
+        let own_check = prepared
+            .output
+            .as_ref()
+            .map(|(file, data)| (file.0.as_ref(), data));
+        judge(output, case.measure.timeout_s, own_check, notes)
     }
 }
 
@@ -130,33 +140,45 @@ impl CommandBackend {
     }
 }
 
+/// What a case's command gets from sortmark: its input file, the input's checksum, and (with
+/// `{output}`, protocol 2) the file the peer writes its sorted result to, with the input kept
+/// to verify it against.
+#[derive(Debug, Default)]
+struct Prepared {
+    input: Option<TempInput>,
+    checksum: Option<u64>,
+    output: Option<(TempInput, KeyData)>,
+}
+
 /// Generates the case's input when the command needs it, and writes it when asked to.
-fn prepare_input(
-    case: &Case,
-    template: &Template,
-    seed: u64,
-) -> std::io::Result<(Option<TempInput>, Option<u64>)> {
-    if !(template.uses("input") || template.uses("checksum")) {
-        return Ok((None, None));
+fn prepare_input(case: &Case, template: &Template, seed: u64) -> std::io::Result<Prepared> {
+    if !["input", "checksum", "output"]
+        .iter()
+        .any(|p| template.uses(p))
+    {
+        return Ok(Prepared::default());
     }
     let data = generate(case.key_type, case.distribution, case.n as usize, seed);
-    let checksum = data.checksum();
     let input = if template.uses("input") {
         Some(TempInput::write(&data)?)
     } else {
         None
     };
-    Ok((input, Some(checksum)))
+    let checksum = Some(data.checksum());
+    let output = if template.uses("output") {
+        Some((TempInput::empty(&data)?, data))
+    } else {
+        None
+    };
+    Ok(Prepared {
+        input,
+        checksum,
+        output,
+    })
 }
 
 /// The value of placeholder `name` for `case`.
-fn placeholder_value(
-    case: &Case,
-    name: &str,
-    seed: u64,
-    input: Option<&TempInput>,
-    checksum: Option<u64>,
-) -> String {
+fn placeholder_value(case: &Case, name: &str, seed: u64, prepared: &Prepared) -> String {
     let m = &case.measure;
     match name {
         "n" => case.n.to_string(),
@@ -170,14 +192,29 @@ fn placeholder_value(
         "timeout" => m.timeout_s.to_string(),
         "device" => case.device.unwrap_or(0).to_string(),
         "algorithm" => case.algorithm.clone(),
-        "input" => input.map_or_else(String::new, |i| i.0.display().to_string()),
-        "checksum" => checksum.map_or_else(String::new, |c| c.to_string()),
+        "input" => prepared
+            .input
+            .as_ref()
+            .map_or_else(String::new, |i| i.0.display().to_string()),
+        "checksum" => prepared
+            .checksum
+            .map_or_else(String::new, |c| c.to_string()),
+        "output" => prepared
+            .output
+            .as_ref()
+            .map_or_else(String::new, |(o, _)| o.0.display().to_string()),
         _ => String::new(),
     }
 }
 
-/// Turns a finished peer into the case's outcome.
-fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Outcome {
+/// Turns a finished peer into the case's outcome; `own_check` is the `{output}` file and the
+/// input it must be a sorted permutation of (protocol 2), which sortmark verifies itself.
+fn judge(
+    output: process::Output,
+    timeout_s: f64,
+    own_check: Option<(&Path, &KeyData)>,
+    mut notes: Vec<String>,
+) -> Outcome {
     let tails = || {
         format!(
             "stdout ends:\n{}\nstderr ends:\n{}",
@@ -217,6 +254,15 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
         "the peer ran for {:.2} s",
         output.elapsed.as_secs_f64()
     ));
+    if output.stdout_truncated {
+        return Outcome::Failed {
+            reason: format!(
+                "the peer printed more than {} MiB on stdout (a report is one line)",
+                process::STDOUT_LIMIT >> 20
+            ),
+            notes,
+        };
+    }
     match protocol::read(&output.stdout) {
         Err(e) => Outcome::Failed {
             reason: format!("{e}\n{}", tails()),
@@ -244,11 +290,25 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
                     notes,
                 };
             }
-            if verified && verification.is_none() {
-                notes.push("the peer reported its output verified without details".to_string());
-            }
-            let verification =
-                verification.or(verified.then_some(Verification::sorted_permutation()));
+            let (verification, failure) = match own_check {
+                Some((file, input)) => {
+                    let claims_stable = verification.and_then(|v| v.stable).is_some();
+                    match output::verify_file(file, input, claims_stable) {
+                        Err(reason) => return Outcome::Failed { reason, notes },
+                        Ok((checked, found)) => {
+                            add_new(&mut notes, found);
+                            if verified != checked.passed() {
+                                notes.push(format!(
+                                    "the peer reported its output as {}verified",
+                                    if verified { "" } else { "not " }
+                                ));
+                            }
+                            (Some(checked), checked.failure())
+                        }
+                    }
+                }
+                None => peer_verification(verified, verification, &mut notes),
+            };
             Outcome::Measured(Measurement {
                 samples_s,
                 rounds_s: Vec::new(),
@@ -257,10 +317,38 @@ fn judge(output: process::Output, timeout_s: f64, mut notes: Vec<String>) -> Out
                 transfers,
                 bytes_moved: None,
                 copy_bandwidth_bytes_per_s: None,
-                failure: (!verified)
-                    .then(|| "the peer reported its output as not verified".to_string()),
+                failure,
                 notes,
             })
+        }
+    }
+}
+
+/// A protocol 1 peer's word on its output, which sortmark never saw: the verification and
+/// the failure it stands for, and a note saying who verified.
+fn peer_verification(
+    verified: bool,
+    verification: Option<Verification>,
+    notes: &mut Vec<String>,
+) -> (Option<Verification>, Option<String>) {
+    notes.push(
+        "verified by the peer: sortmark did not see its output (a protocol 2 peer writes it to \
+         {output})"
+            .to_string(),
+    );
+    if verified && verification.is_none() {
+        notes.push("the peer reported its output verified without details".to_string());
+    }
+    let verification = verification.or(verified.then_some(Verification::sorted_permutation()));
+    let failure = (!verified).then(|| "the peer reported its output as not verified".to_string());
+    (verification, failure)
+}
+
+/// Adds the notes of `found` that `notes` does not hold yet.
+fn add_new(notes: &mut Vec<String>, found: Vec<String>) {
+    for note in found {
+        if !notes.contains(&note) {
+            notes.push(note);
         }
     }
 }
@@ -303,17 +391,27 @@ fn remove_stale_inputs(dir: &Path) {
 struct TempInput(tempfile::TempPath);
 
 impl TempInput {
-    fn write(data: &KeyData) -> std::io::Result<TempInput> {
-        let file = tempfile::Builder::new()
+    /// A new, empty file named for `data` (the `{output}` file of protocol 2, which the peer
+    /// fills), removed when dropped like an input.
+    fn empty(data: &KeyData) -> std::io::Result<TempInput> {
+        Ok(TempInput(Self::create(data, ".out.bin")?.into_temp_path()))
+    }
+
+    /// A new, empty file named for `data` with the given suffix.
+    fn create(data: &KeyData, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new()
             .prefix(&format!(
                 "{INPUT_PREFIX}{}-{}-{}-",
                 std::process::id(),
                 data.key_type(),
                 data.len()
             ))
-            .suffix(".bin")
-            .tempfile()?;
-        let (file, path) = file.into_parts();
+            .suffix(suffix)
+            .tempfile()
+    }
+
+    fn write(data: &KeyData) -> std::io::Result<TempInput> {
+        let (file, path) = Self::create(data, ".bin")?.into_parts();
         let mut w = BufWriter::with_capacity(1 << 20, file);
         macro_rules! each {
             ($v:expr, $x:ident => $($bytes:expr),+) => {
@@ -379,7 +477,11 @@ mod tests {
             "peer {n} {key_type} {distribution} {seed} {repetitions} {max_repetitions} {warmup} {min_time} {timeout} {device} {algorithm} {checksum}",
         )
         .unwrap();
-        let words = template.fill(|p| placeholder_value(&case, p, 7, None, Some(99)));
+        let prepared = Prepared {
+            checksum: Some(99),
+            ..Prepared::default()
+        };
+        let words = template.fill(|p| placeholder_value(&case, p, 7, &prepared));
         assert_eq!(
             words,
             [

@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use crate::measure::{Transfers, Verification};
 
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The newest protocol version this build speaks: 2, where the peer writes its sorted output
+/// to `{output}` for sortmark to verify. Version 1 (the peer verifies alone) is still read.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A peer's report for one case, as printed.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -102,9 +103,10 @@ pub fn read(stdout: &str) -> Result<Reading, String> {
 }
 
 fn interpret(r: Report) -> Result<Reading, String> {
-    if r.protocol != PROTOCOL_VERSION {
+    if !(1..=PROTOCOL_VERSION).contains(&r.protocol) {
         return Err(format!(
-            "the peer speaks protocol {}; this sortmark understands protocol {PROTOCOL_VERSION}",
+            "the peer speaks protocol {}; this sortmark understands protocols 1 to \
+             {PROTOCOL_VERSION}",
             r.protocol
         ));
     }
@@ -219,7 +221,9 @@ mod tests {
         assert!(err("").contains("printed nothing"));
         assert!(err("hello").contains("not a protocol JSON object"));
         assert!(err(r#"{"protocol": 1, "samples_s": "fast"}"#).contains("not a protocol JSON"));
-        assert!(err(r#"{"protocol": 2, "skip": "x"}"#).contains("protocol 2"));
+        assert!(err(r#"{"protocol": 3, "skip": "x"}"#).contains("protocol 3"));
+        assert!(err(r#"{"protocol": 0, "skip": "x"}"#).contains("protocols 1 to 2"));
+        assert!(read(r#"{"protocol": 2, "skip": "x"}"#).is_ok());
         assert!(err(r#"{"protocol": 1, "samples_s": [1.0], "timing": "x"}"#).contains("verified"));
         assert!(
             err(r#"{"protocol": 1, "samples_s": [], "timing": "x", "verified": true}"#)
