@@ -75,6 +75,7 @@ pub fn reproduce(run_dir: &Path, options: &ReproduceOptions) -> ExitCode {
                 return finished(&done.run_dir, &done.run, options.verbosity);
             };
             if !quiet {
+                terminal::out(&sortmark::report::terminal::render(&done.run));
                 terminal::out(&sortmark::compare::terminal::render(comparison));
                 terminal::out_line(&comparison.reproduction_summary());
                 if let Some(dir) = &done.compare_dir {
@@ -103,9 +104,14 @@ fn reproduce_error(e: &ReproduceError) -> ExitCode {
 
 /// Reports a run's outcome and prints its folder as the last line of stdout (`-q`: the
 /// folder and what went wrong only).
+///
+/// The results and the checks that failed or warned go to stdout, the counts and errors to
+/// stderr: `run_dir=$(sortmark run … | tail -n 1)` takes the folder, and a reader who
+/// redirects stdout to a file keeps the results with it.
 fn finished(dir: &Path, run: &Run, verbosity: Verbosity) -> ExitCode {
     let (ok, skipped, failed) = run.counts();
     if verbosity != Verbosity::Quiet {
+        terminal::out(&sortmark::report::terminal::render(run));
         terminal::err_line(&format!("{ok} ok, {skipped} skipped, {failed} failed"));
     }
     if run.has_failures() {

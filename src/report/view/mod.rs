@@ -9,6 +9,7 @@
 mod cases;
 mod environment;
 mod gpus;
+pub mod leaders;
 mod notes;
 mod repro;
 
