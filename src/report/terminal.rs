@@ -8,8 +8,8 @@ use crate::record::{CaseResult, Run};
 use crate::units::{self, RatePrefix, TimeUnit};
 
 use super::table::{Header, Row, Table};
-use super::view::case_label;
 use super::view::leaders::{Leader, Leaders, Scaling, leaders};
+use super::view::short_label;
 
 /// The most algorithms a sweep's terminal table shows; the reports show them all.
 pub const LEADERS_SHOWN: usize = 5;
@@ -111,7 +111,7 @@ fn leader_row(l: &Leader, time: TimeUnit, rate: RatePrefix) -> Row {
     };
     Row {
         cells: vec![
-            label(c),
+            short_label(c),
             c.stats
                 .as_ref()
                 .map_or("–".to_string(), |s| time.format(s.median_s)),
@@ -120,15 +120,6 @@ fn leader_row(l: &Leader, time: TimeUnit, rate: RatePrefix) -> Row {
             vs_best,
         ],
         status: c.status.name().to_string(),
-    }
-}
-
-/// A case's label without the input the heading already gives: `radix, 4 threads`.
-fn label(c: &CaseResult) -> String {
-    let full = case_label(c);
-    match full.split_once(", ") {
-        Some((_, rest)) => format!("{}, {rest}", c.algorithm),
-        None => c.algorithm.clone(),
     }
 }
 

@@ -263,10 +263,23 @@ sweep = { name = "s", backend = "cpu", algorithms = ["radix", "std-unstable"], k
         let i = found.leaders[1].vs_best_interval.expect("an interval");
         assert!(i.low <= 2.0 && 2.0 <= i.high, "{i:?}");
         // The speed-up is over the fastest one-thread sort (radix), not std's own slow run.
-        let s = found.scaling.expect("a speed-up");
+        let s = found.scaling.as_ref().expect("a speed-up");
         assert_eq!(s.baseline.algorithm, "radix");
         assert!((s.speedup - 2.0).abs() < 1e-9 && (s.efficiency - 0.5).abs() < 1e-9);
         assert!(s.interval.is_some());
+        let line = crate::report::view::cases::headline("s", &found);
+        assert!(
+            line.starts_with("s (u32 uniform 2^10 keys): fastest std-unstable, 4 threads at "),
+            "{line}"
+        );
+        assert!(
+            line.contains("; radix, 1 thread 2.00× the time ("),
+            "{line}"
+        );
+        assert!(
+            line.contains("; speed-up 2.00× (") && line.contains(") on 4 threads over the fastest one-thread sort (radix), 50 % efficiency; 1 oversubscribed case left out"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! environment and checks in [`environment`], the GPU comparison in [`gpus`] and the
 //! reproduction recipe in [`repro`].
 
-mod cases;
+pub(crate) mod cases;
 mod environment;
 mod gpus;
 pub mod leaders;
@@ -23,7 +23,7 @@ use crate::units;
 use super::table::Table;
 use super::text;
 
-pub use cases::{case_label, case_table, headlines};
+pub use cases::{case_label, case_table, headlines, short_label};
 pub use environment::{CheckView, EnvSection, EnvView, Fact, environment, gpu_table};
 pub use gpus::{Comparison, compare_gpus};
 pub use notes::table_notes;
