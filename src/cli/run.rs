@@ -9,7 +9,9 @@ use sortmark::record::Run;
 use sortmark::reproduce::{ReproduceError, ReproduceOptions};
 use sortmark::runner::{self, DefinitionReadError, ResumeError, RunOptions, Verbosity};
 
-use super::{EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, RunArgs};
+use super::{
+    EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NO_GPU, EXIT_OK, EXIT_REFUSED, RunArgs,
+};
 
 /// Installs the Ctrl-C and SIGTERM handlers of a command that measures.
 fn catch_interrupts() {
@@ -126,11 +128,19 @@ fn finished(dir: &Path, run: &Run, verbosity: Verbosity) -> ExitCode {
             dir.display()
         ));
     }
+    let no_gpu = run.gpu_unmeasured();
+    if let Some(reason) = no_gpu {
+        terminal::err_line(&format!(
+            "error: no GPU case was measured: every CUDA case was skipped ({reason}); the run holds CPU results only"
+        ));
+    }
     terminal::out_line(&format!("{}", dir.display()));
     let code = if run.interrupted {
         EXIT_INTERRUPTED
     } else if run.has_failures() {
         EXIT_FAILED
+    } else if no_gpu.is_some() {
+        EXIT_NO_GPU
     } else {
         EXIT_OK
     };
