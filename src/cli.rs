@@ -26,6 +26,9 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_REFUSED: u8 = 2;
 /// Any other error: I/O, a missing or corrupt run folder.
 pub const EXIT_ERROR: u8 = 3;
+/// A definition with CUDA sweeps measured no GPU case: every one was skipped (no GPU, no
+/// driver). The run is saved, but it is not the run its definition asked for.
+pub const EXIT_NO_GPU: u8 = 4;
 /// The command line itself is wrong (sysexits' `EX_USAGE`): clap's errors.
 pub const EXIT_USAGE: u8 = 64;
 /// A run stopped by Ctrl-C or SIGTERM, saved to be resumed.
@@ -40,6 +43,8 @@ Exit codes:
        it; a resumed run's definition or peer changed; the runs cannot be compared; the run
        cannot be reproduced; no such --shard part; the parts cannot be merged
   3    any other error: I/O, a missing or corrupt run folder, an output that exists
+  4    a definition with CUDA sweeps measured no GPU case (run, reproduce): every one was
+       skipped, e.g. without an NVIDIA driver; the run is saved with its CPU results
   64   usage error: an unknown subcommand or flag, a missing or malformed argument
   130  interrupted by Ctrl-C or SIGTERM (the run is saved: finish it with `run --resume`)";
 

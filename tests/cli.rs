@@ -317,7 +317,26 @@ fn a_gpu_definition_without_a_gpu_completes_with_every_cuda_case_skipped() {
         &def,
     )
     .unwrap();
-    let (_, _, json) = run_ok(&def);
+    let out = sortmark()
+        .args([
+            "run",
+            def.to_str().unwrap(),
+            "--out",
+            root.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    // Saved, but not a success: the run its definition asked for measured nothing.
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: no GPU case was measured: every CUDA case was skipped ("),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let dir = PathBuf::from(stdout.lines().last().expect("the run folder"));
+    let json: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
     let cases = json["cases"].as_array().unwrap();
     assert!(!cases.is_empty());
     for case in cases {

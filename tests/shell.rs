@@ -557,3 +557,104 @@ fn the_readme_and_the_help_list_the_same_exit_codes() {
         .collect();
     assert_eq!(readme_codes, help_codes);
 }
+
+/// Three CPU sorts on sorted and uniform keys, on one and two threads; a second sweep whose
+/// only case is skipped.
+const LEADERS: &str = r#"title = "leaders"
+[measure]
+warmup = 0
+repetitions = 1
+rounds = 3
+[[cell]]
+sweep = { name = "algos", backend = "cpu", algorithms = ["std-unstable", "rayon-unstable", "radix"], keys = ["u32"], distributions = ["sorted", "uniform"], sizes = [2048], threads = [1, 2] }
+[[cell]]
+sweep = { name = "floats", backend = "cpu", algorithms = ["std-unstable"], keys = ["u32"], distributions = ["special-values"], sizes = [64] }
+"#;
+
+#[test]
+fn a_run_on_a_dumb_terminal_prints_its_leaders_then_its_checks_then_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("leaders.toml"), LEADERS).unwrap();
+    let (code, stdout, stderr) = outcome(
+        sortmark()
+            .current_dir(dir.path())
+            .env("TERM", "dumb")
+            .env("NO_COLOR", "1")
+            .args(["run", "leaders.toml", "--out", "archive"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let folder = dir.path().join(lines.last().expect("a last line"));
+    let results = crate::support::json(&folder.join("results.json"));
+    // Every case gets a plain progress line where no bar can be drawn; nothing moves the cursor.
+    let planned = results["cases"].as_array().unwrap().len();
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with('[')).count(),
+        planned,
+        "{stderr}"
+    );
+    assert!(!format!("{stdout}{stderr}").contains('\u{1b}'));
+    // The table compares the sorts on the main input (uniform, not sorted), best first.
+    let heading = lines
+        .iter()
+        .position(|l| *l == "algos: u32 uniform 2^11 keys")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(lines[heading + 1].contains("Time vs best"), "{stdout}");
+    let rows: Vec<&str> = lines[heading + 3..heading + 6].to_vec();
+    assert!(rows[0].trim_end().ends_with("1.00×"), "{stdout}");
+    for algorithm in ["std-unstable", "rayon-unstable", "radix"] {
+        assert!(
+            rows.iter().any(|r| r.trim_start().starts_with(algorithm)),
+            "{algorithm}: {stdout}"
+        );
+    }
+    assert!(lines.contains(&"floats: no verified results"), "{stdout}");
+    // Then every check that failed or warned, one line each, after the tables.
+    let flagged: Vec<String> = results["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail" || c["status"] == "warn")
+        .map(|c| {
+            format!(
+                "{:<4}  {}: ",
+                c["status"].as_str().unwrap().to_uppercase(),
+                c["component"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let check_lines: Vec<usize> = (0..lines.len())
+        .filter(|i| lines[*i].starts_with("WARN  ") || lines[*i].starts_with("FAIL  "))
+        .collect();
+    assert_eq!(check_lines.len(), flagged.len(), "{stdout}");
+    for prefix in &flagged {
+        assert!(
+            lines.iter().any(|l| l.starts_with(prefix)),
+            "{prefix}: {stdout}"
+        );
+    }
+    assert!(check_lines.iter().all(|i| *i > heading + 5), "{stdout}");
+}
+
+#[test]
+fn failed_reasons_show_without_a_terminal_even_when_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("failing.toml"), ONE_FAILING_PEER).unwrap();
+    let (code, stdout, stderr) = outcome(
+        sortmark()
+            .current_dir(dir.path())
+            .env_remove("TERM")
+            .args(["-q", "run", "failing.toml", "--out", "archive"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let failed = stderr
+        .lines()
+        .find(|l| l.contains("FAILED: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(failed.contains("exit status: 1"), "{failed}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}

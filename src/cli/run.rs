@@ -9,7 +9,9 @@ use sortmark::record::Run;
 use sortmark::reproduce::{ReproduceError, ReproduceOptions};
 use sortmark::runner::{self, DefinitionReadError, ResumeError, RunOptions, Verbosity};
 
-use super::{EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, RunArgs};
+use super::{
+    EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NO_GPU, EXIT_OK, EXIT_REFUSED, RunArgs,
+};
 
 /// Installs the Ctrl-C and SIGTERM handlers of a command that measures.
 fn catch_interrupts() {
@@ -83,6 +85,7 @@ pub fn reproduce(run_dir: &Path, options: &ReproduceOptions) -> ExitCode {
                 return finished(&done.run_dir, &done.run, options.verbosity);
             };
             if !quiet {
+                terminal::out(&sortmark::report::terminal::render(&done.run));
                 terminal::out(&sortmark::compare::terminal::render(comparison));
                 terminal::out_line(&comparison.reproduction_summary());
                 if let Some(dir) = &done.compare_dir {
@@ -111,9 +114,14 @@ fn reproduce_error(e: &ReproduceError) -> ExitCode {
 
 /// Reports a run's outcome and prints its folder as the last line of stdout (`-q`: the
 /// folder and what went wrong only).
+///
+/// The results and the checks that failed or warned go to stdout, the counts and errors to
+/// stderr: `run_dir=$(sortmark run … | tail -n 1)` takes the folder, and a reader who
+/// redirects stdout to a file keeps the results with it.
 fn finished(dir: &Path, run: &Run, verbosity: Verbosity) -> ExitCode {
     let (ok, skipped, failed) = run.counts();
     if verbosity != Verbosity::Quiet {
+        terminal::out(&sortmark::report::terminal::render(run));
         terminal::err_line(&format!("{ok} ok, {skipped} skipped, {failed} failed"));
     }
     if run.has_failures() {
@@ -128,12 +136,20 @@ fn finished(dir: &Path, run: &Run, verbosity: Verbosity) -> ExitCode {
             dir.display()
         ));
     }
+    let no_gpu = run.gpu_unmeasured();
+    if let Some(reason) = no_gpu {
+        terminal::err_line(&format!(
+            "error: no GPU case was measured: every CUDA case was skipped ({reason}); the run holds CPU results only"
+        ));
+    }
     terminal::out_line(&format!("{}", dir.display()));
     // A stop during rendering, after the last case, still ends the run as interrupted.
     let code = if run.interrupted || sortmark::interrupt::requested() {
         EXIT_INTERRUPTED
     } else if run.has_failures() {
         EXIT_FAILED
+    } else if no_gpu.is_some() {
+        EXIT_NO_GPU
     } else {
         EXIT_OK
     };

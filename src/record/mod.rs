@@ -16,4 +16,4 @@ pub mod sources;
 pub use noise::{Instability, WIDE_HALF_WIDTH};
 #[cfg(test)]
 pub(crate) use run::example_case;
-pub use run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION};
+pub use run::{CaseResult, CaseStatus, Run, SCHEMA_VERSION, speedup_interval};

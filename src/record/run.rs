@@ -328,6 +328,20 @@ impl Run {
         )
     }
 
+    /// Why a definition with CUDA sweeps measured nothing on the GPU: the first CUDA case's
+    /// skip reason, when every CUDA case was skipped; `None` when one ran, or when there are
+    /// none.
+    pub fn gpu_unmeasured(&self) -> Option<&str> {
+        let mut cuda = self
+            .cases
+            .iter()
+            .filter(|c| c.backend == BackendKind::Cuda)
+            .peekable();
+        let first = cuda.peek().copied()?;
+        cuda.all(|c| c.status == CaseStatus::Skipped)
+            .then(|| first.reason.as_deref().unwrap_or("skipped"))
+    }
+
     /// Whether any case ran and failed (a wrong output or an error).
     pub fn has_failures(&self) -> bool {
         self.cases.iter().any(|c| c.status == CaseStatus::Failed)

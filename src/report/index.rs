@@ -200,17 +200,21 @@ fn lock_within(
 ///
 /// The index is rebuilt from every run folder under an exclusive lock on `ROOT/.index.lock`,
 /// so two runs finishing at once each write an index that holds the other's entry too; the
-/// temporary files a killed writer left at the root are removed.
+/// temporary files a killed writer left at the root are removed. The lock file is removed
+/// again before the lock is let go, so the archive keeps no empty file behind.
 pub fn update(root: &Path) -> anyhow::Result<()> {
     let lock_path = root.join(".index.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("could not open {}", lock_path.display()))?;
-    lock_within(&lock, LOCK_WAIT, &crate::interrupt::requested)
-        .with_context(|| format!("could not lock {}", lock_path.display()))?;
+    let lock = take_lock(&lock_path)?;
+    let written = write_index(root);
+    // Removed while held: a writer waiting on this file finds, once it holds it, that the
+    // path no longer names it, and takes the lock again on a new file (see `take_lock`).
+    let _ = std::fs::remove_file(&lock_path);
+    drop(lock);
+    written
+}
+
+/// The index files, written under the lock.
+fn write_index(root: &Path) -> anyhow::Result<()> {
     archive::remove_stale_temporaries(root);
     let rows = scan(root)?;
     let view = IndexView { runs: &rows };
@@ -218,6 +222,41 @@ pub fn update(root: &Path) -> anyhow::Result<()> {
     archive::write_atomic(&root.join("index.html"), html.as_bytes())?;
     let md = templates::render("index.md", &view)?;
     archive::write_atomic(&root.join("index.md"), md.as_bytes())
+}
+
+/// The exclusive lock on the file at `path`, created if missing. A lock taken on a file that
+/// its last holder removed meanwhile locks nothing the next writer sees, so it is taken again
+/// until the locked file is the one the path names.
+fn take_lock(path: &Path) -> anyhow::Result<std::fs::File> {
+    loop {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .with_context(|| format!("could not open {}", path.display()))?;
+        lock_within(&lock, LOCK_WAIT, &crate::interrupt::requested)
+            .with_context(|| format!("could not lock {}", path.display()))?;
+        if names_file(path, &lock) {
+            return Ok(lock);
+        }
+    }
+}
+
+/// Whether `path` still names the open `file` (the same device and inode).
+#[cfg(unix)]
+fn names_file(path: &Path, file: &std::fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+/// Elsewhere a locked file cannot be removed, so the path always names it.
+#[cfg(not(unix))]
+fn names_file(_path: &Path, _file: &std::fs::File) -> bool {
+    true
 }
 
 /// The runs as a plain-text table, as `sortmark list` prints it.
@@ -408,6 +447,25 @@ mod tests {
         let e = lock_within(&waiter, Duration::from_secs(60), &|| true).unwrap_err();
         assert!(e.to_string().contains("interrupted"), "{e}");
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn updating_the_index_leaves_no_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        update(dir.path()).unwrap();
+        assert!(dir.path().join("index.html").is_file());
+        assert!(!dir.path().join(".index.lock").exists());
+    }
+
+    #[test]
+    fn a_lock_on_a_removed_file_is_taken_again_on_the_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".index.lock");
+        let stale = std::fs::File::create(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(!names_file(&path, &stale));
+        let lock = take_lock(&path).unwrap();
+        assert!(names_file(&path, &lock));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod outputs;
 pub mod plots;
 pub mod table;
 pub(crate) mod templates;
+pub mod terminal;
 pub mod text;
 pub mod view;
 

@@ -9,7 +9,10 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::text::{cell_with_aside_html, code_block, code_span, escape_inline, status_cell_html};
+use super::text::{
+    cell_with_aside_html, code_block, code_span, escape_inline, message_html, message_md,
+    status_cell_html,
+};
 
 /// Name and source of every template.
 const TEMPLATES: [(&str, &str); 12] = [
@@ -62,6 +65,13 @@ fn tera() -> &'static tera::Tera {
         // User text placed in Markdown: inert (no HTML, no emphasis, no table breaks).
         tera.register_filter("md", |s: &str, _: tera::Kwargs, _: &tera::State| {
             escape_inline(s)
+        });
+        // sortmark's messages, whose `code spans` show as code rather than as backticks.
+        tera.register_filter("msg_md", |s: &str, _: tera::Kwargs, _: &tera::State| {
+            message_md(s)
+        });
+        tera.register_filter("msg_html", |s: &str, _: tera::Kwargs, _: &tera::State| {
+            tera::Value::safe_string(&message_html(s))
         });
         // User text shown as Markdown code: a span, or a block with `info` as its language;
         // nothing inside either can end it.

@@ -209,6 +209,60 @@ pub fn status_cell_html(cell: &str) -> String {
     )
 }
 
+/// sortmark's own messages (checks' summaries, details and remedies) mark commands and names
+/// as Markdown code spans, `` `steal` ``: the text split into (is code, text) pieces, the code
+/// without its backticks. An unmatched backtick is plain text.
+fn code_spans(s: &str) -> Vec<(bool, &str)> {
+    let mut pieces = Vec::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('`') {
+        let Some(len) = rest[open + 1..].find('`') else {
+            break;
+        };
+        if open > 0 {
+            pieces.push((false, &rest[..open]));
+        }
+        pieces.push((true, &rest[open + 1..open + 1 + len]));
+        rest = &rest[open + len + 2..];
+    }
+    if !rest.is_empty() {
+        pieces.push((false, rest));
+    }
+    pieces
+}
+
+/// A message with code spans as inline Markdown safe in a table cell: its code spans kept as
+/// code, everything else made inert by [`escape_inline`] (a span holding a `|`, which GitHub
+/// would split a cell at, is escaped as text too).
+pub fn message_md(s: &str) -> String {
+    code_spans(s)
+        .into_iter()
+        .map(|(code, text)| {
+            if code && !text.contains('|') && !text.is_empty() {
+                code_span(text)
+            } else if code {
+                escape_inline(&format!("`{text}`"))
+            } else {
+                escape_inline(text)
+            }
+        })
+        .collect()
+}
+
+/// A message with code spans as HTML: the spans as `<code>`, everything escaped.
+pub fn message_html(s: &str) -> String {
+    code_spans(s)
+        .into_iter()
+        .map(|(code, text)| {
+            if code {
+                format!("<code>{}</code>", escape_html_chars(text))
+            } else {
+                escape_html_chars(text)
+            }
+        })
+        .collect()
+}
+
 /// The three characters that start markup or an entity, escaped.
 fn escape_html_chars(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -246,6 +300,20 @@ pub fn escape_inline(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_checks_code_spans_show_as_code_without_stray_backslashes() {
+        let remedy = "watch `steal` in top; run `a|b` <now>";
+        assert_eq!(
+            message_html(remedy),
+            "watch <code>steal</code> in top; run <code>a|b</code> &lt;now&gt;"
+        );
+        assert_eq!(
+            message_md(remedy),
+            "watch `steal` in top; run \\`a\\|b\\` &lt;now&gt;"
+        );
+        assert_eq!(message_md("a lone ` tick *x*"), "a lone \\` tick \\*x\\*");
+    }
 
     #[test]
     fn a_cell_breaks_only_before_its_aside() {

@@ -99,7 +99,13 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
     environment.cuda = Some(gpus.record());
     let max_threads = cases.iter().filter_map(|c| c.threads).max();
     let cuda_facts = uses_cuda.then(|| gpus.compat_facts());
-    let checks = env::environment_checks(&environment, &definition.def, max_threads, cuda_facts);
+    let checks = env::environment_checks(
+        &environment,
+        &definition.def,
+        &definition.folder,
+        max_threads,
+        cuda_facts,
+    );
     let mut run = Run {
         schema: SCHEMA_VERSION,
         run_id,

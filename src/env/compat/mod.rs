@@ -47,7 +47,7 @@ pub struct Observations {
 
 /// Asks `probe` for what the run needs: the GPU only for GPU work, Python only for peers.
 pub fn observe(probe: &dyn Probe, needs: &RunNeeds) -> Observations {
-    let gpu_work = needs.uses_cuda || !needs.python_interpreters.is_empty();
+    let gpu_work = needs.uses_cuda || !needs.cupy_interpreters.is_empty();
     Observations {
         host: probe.host(),
         cuda: needs.uses_cuda.then(|| probe.cuda()).flatten(),
@@ -65,16 +65,17 @@ pub fn check_with(probe: &dyn Probe, needs: &RunNeeds) -> Vec<Check> {
     checks::checks(&observe(probe, needs), needs)
 }
 
-/// The runner's entry point: probes this machine for what `definition` needs (`cuda`: the CUDA
-/// backend's view of the driver and NVRTC, `None` where it was not probed) and returns the
-/// checks for `run.checks`.
+/// The runner's entry point: probes this machine for what `definition` (read from `folder`)
+/// needs (`cuda`: the CUDA backend's view of the driver and NVRTC, `None` where it was not
+/// probed) and returns the checks for `run.checks`.
 pub fn environment_checks(
     environment: &Environment,
     definition: &ReportDef,
+    folder: &std::path::Path,
     max_threads: Option<u32>,
     cuda: Option<CudaFacts>,
 ) -> Vec<Check> {
-    let needs = RunNeeds::new(environment, definition, max_threads);
+    let needs = RunNeeds::new(environment, definition, max_threads, folder);
     check_with(&SystemProbe::new(cuda), &needs)
 }
 

@@ -1,6 +1,8 @@
 //! What a run needs from the machine: derived from the report definition and the build, it
 //! decides which facts are probed and which checks are made.
 
+use std::path::Path;
+
 use crate::catalog::BackendKind;
 use crate::definition::ReportDef;
 use crate::env::Environment;
@@ -20,20 +22,30 @@ pub struct RunNeeds {
     pub uses_cuda: bool,
     /// Python interpreters the definition's peers run (as written: `python3`, a path ...).
     pub python_interpreters: Vec<String>,
+    /// Those of `python_interpreters` that run a peer using CuPy: only they get CuPy's checks,
+    /// so that a NumPy-only definition is not told that CuPy is missing.
+    pub cupy_interpreters: Vec<String>,
 }
 
 impl RunNeeds {
-    /// What running `definition` with the build described by `environment` needs.
+    /// What running `definition` with the build described by `environment` needs; `folder`
+    /// is the definition's, where its peers' paths start.
     pub fn new(
         environment: &Environment,
         definition: &ReportDef,
         max_threads: Option<u32>,
+        folder: &Path,
     ) -> Self {
         let mut interpreters: Vec<String> = Vec::new();
-        for sweep in definition.sweeps() {
-            if let Some(interpreter) = sweep.command.as_deref().and_then(python_interpreter)
-                && !interpreters.contains(&interpreter)
-            {
+        let mut cupy_interpreters: Vec<String> = Vec::new();
+        for command in definition.sweeps().filter_map(|s| s.command.as_deref()) {
+            let Some(interpreter) = python_interpreter(command) else {
+                continue;
+            };
+            if uses_cupy(command, folder) && !cupy_interpreters.contains(&interpreter) {
+                cupy_interpreters.push(interpreter.clone());
+            }
+            if !interpreters.contains(&interpreter) {
                 interpreters.push(interpreter);
             }
         }
@@ -46,8 +58,28 @@ impl RunNeeds {
             max_threads,
             uses_cuda: definition.sweeps().any(|s| s.backend == BackendKind::Cuda),
             python_interpreters: interpreters,
+            cupy_interpreters,
         }
     }
+}
+
+/// Whether a Python peer's command may use CuPy: its command line names CuPy, or a script it
+/// runs (a `.py` word, read from `folder`) mentions it. A command whose scripts cannot be read
+/// counts as using CuPy, so that its checks are made rather than missed.
+pub fn uses_cupy(command: &str, folder: &Path) -> bool {
+    if command.to_lowercase().contains("cupy") {
+        return true;
+    }
+    let scripts: Vec<Option<String>> = command
+        .split_whitespace()
+        .map(|w| w.trim_matches(['"', '\'']))
+        .filter(|w| w.ends_with(".py"))
+        .map(|w| std::fs::read_to_string(folder.join(w)).ok())
+        .collect();
+    scripts.is_empty()
+        || scripts
+            .iter()
+            .any(|s| s.as_ref().is_none_or(|text| text.contains("cupy")))
 }
 
 /// The interpreter a peer's command line runs: its first word naming python (`python3`,
@@ -90,5 +122,22 @@ mod tests {
             Some("python3")
         );
         assert_eq!(python_interpreter("./my_sorter --n {n}"), None);
+    }
+
+    #[test]
+    fn only_peers_that_may_use_cupy_get_its_checks() {
+        let folder = tempfile::tempdir().unwrap();
+        let write =
+            |name: &str, text: &str| std::fs::write(folder.path().join(name), text).unwrap();
+        write("numpy_sort.py", "import numpy as np\n");
+        write("gpu_sort.py", "import cupy as cp\n");
+        let uses = |command: &str| uses_cupy(command, folder.path());
+        assert!(!uses("python3 numpy_sort.py --n {n}"));
+        assert!(uses("python3 gpu_sort.py --n {n}"));
+        assert!(uses("python3 peers/cupy_sort.py --n {n}"), "named for CuPy");
+        assert!(
+            uses("python3 missing.py"),
+            "unreadable: checked rather than missed"
+        );
     }
 }

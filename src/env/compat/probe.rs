@@ -233,7 +233,10 @@ impl CupyDistribution {
     /// Wheel or source build. pip installs everything through a wheel, so a WHEEL file alone
     /// proves nothing: a wheel pip built here carries a plain platform tag (`linux_x86_64`),
     /// while the wheels CuPy publishes carry `manylinux`/`win` tags; a direct_url.json that
-    /// points at a directory, a VCS or an sdist archive also means a local build.
+    /// points at a directory, a VCS or an sdist archive also means a local build. The
+    /// CUDA- or ROCm-specific packages (`cupy-cuda12x`, `cupy-cuda13x`, `cupy-rocm-6-0`) are
+    /// published as wheels only, whose WHEEL file keeps the plain tag they were built with: a
+    /// plain tag on them is no sign of a local build.
     pub fn build_kind(&self) -> BuildKind {
         if self.installer.as_deref() == Some("conda") {
             return BuildKind::Conda;
@@ -251,13 +254,24 @@ impl CupyDistribution {
                 .iter()
                 .any(|p| t.contains(p))
         };
-        if self.wheel_tags.iter().any(published) {
+        if self.wheel_tags.iter().any(published)
+            || (self.binary_only() && !self.wheel_tags.is_empty())
+        {
             BuildKind::Wheel
         } else if self.wheel_tags.iter().any(|t| t.contains("linux_")) {
             BuildKind::Source
         } else {
             BuildKind::Unknown
         }
+    }
+}
+
+impl CupyDistribution {
+    /// Whether the package exists on the index as prebuilt wheels only (no source
+    /// distribution): `cupy-cuda…` and `cupy-rocm…`, however the name is spelt.
+    fn binary_only(&self) -> bool {
+        let name = self.name.to_lowercase().replace('_', "-");
+        name.starts_with("cupy-cuda") || name.starts_with("cupy-rocm")
     }
 }
 
@@ -289,6 +303,26 @@ mod tests {
         assert_eq!(checkout.build_kind(), BuildKind::Source);
         assert_eq!(dist(&[], "conda", None).build_kind(), BuildKind::Conda);
         assert_eq!(dist(&[], "pip", None).build_kind(), BuildKind::Unknown);
+    }
+
+    #[test]
+    fn a_cupy_cuda13x_wheel_is_a_wheel_whatever_its_tag_says() {
+        for name in ["cupy-cuda13x", "cupy_cuda12x"] {
+            let wheel = CupyDistribution {
+                name: name.into(),
+                ..dist(&["cp312-cp312-linux_x86_64"], "pip", None)
+            };
+            assert_eq!(wheel.build_kind(), BuildKind::Wheel, "{name}");
+        }
+        let checkout = CupyDistribution {
+            name: "cupy-cuda13x".into(),
+            ..dist(
+                &["cp312-cp312-linux_x86_64"],
+                "pip",
+                Some(r#"{"url": "file:///src/cupy", "dir_info": {}}"#),
+            )
+        };
+        assert_eq!(checkout.build_kind(), BuildKind::Source);
     }
 
     #[test]

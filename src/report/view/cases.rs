@@ -7,6 +7,7 @@ use crate::record::{CaseResult, CaseStatus, Instability, Run};
 use crate::units::{self, RatePrefix, TimeUnit};
 
 use super::super::table::{Header, Row, Table};
+use super::leaders::{Leaders, leaders};
 
 /// One row per case: its axes, median time and confidence interval, rate, scaling, rounds and
 /// precision where they tell cases apart, and its status with what makes it unstable.
@@ -319,77 +320,96 @@ pub(super) fn span<T: Copy + Ord>(values: impl Iterator<Item = T>) -> Option<(T,
     })
 }
 
-/// One line per sweep: its fastest verified case, and its best speed-up where threads vary.
+/// One line per sweep: its leading results compared on its main input (see
+/// [`super::leaders`]): the fastest case with its median and interval, the best of each other
+/// algorithm with its time against the fastest, and the speed-up over the fastest one-thread
+/// sort where threads vary, each ratio with its interval.
 pub fn headlines(run: &Run) -> Vec<String> {
+    let cases: Vec<&CaseResult> = run.cases.iter().collect();
     run.definition
         .sweeps()
-        .filter_map(|sweep| {
-            let cases: Vec<&CaseResult> = run
-                .cases
-                .iter()
-                .filter(|c| c.cell == sweep.cell && c.status == CaseStatus::Ok)
-                .collect();
-            let mut line = fastest(&sweep.name, &cases)?;
-            line.push_str(&best_speedup(&cases));
-            Some(line)
-        })
+        .filter_map(|sweep| Some(headline(&sweep.name, &leaders(sweep, &cases)?)))
         .collect()
 }
 
-/// `<sweep>: fastest <case> at <rate> (median <time>)`; `None` when no case has a rate.
-fn fastest(sweep: &str, cases: &[&CaseResult]) -> Option<String> {
-    let best = cases
-        .iter()
-        .filter(|c| c.keys_per_s.is_some())
-        .max_by(|a, b| {
-            a.keys_per_s
-                .partial_cmp(&b.keys_per_s)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })?;
-    Some(format!(
-        "{}: fastest {} at {} (median {})",
-        sweep,
-        case_label(best),
+/// A sweep's headline from its leaders.
+pub(super) fn headline(sweep: &str, found: &Leaders) -> String {
+    let shape = found.shape;
+    let best = found.leaders[0].case;
+    let mut line = format!(
+        "{sweep} ({} {} {} keys): fastest {} at {} (median {}",
+        shape.key,
+        shape.distribution,
+        units::count(shape.n),
+        short_label(best),
         units::keys_per_s(best.keys_per_s.unwrap_or(f64::NAN)),
         best.stats
             .as_ref()
             .map_or_else(|| "–".to_string(), |s| units::seconds(s.median_s)),
-    ))
+    );
+    if let (Some((low, high)), Some(i)) = (best.median_interval_s(), &best.interval) {
+        line.push_str(&format!(
+            ", {} interval {} – {}",
+            level_text(i.level),
+            units::seconds(low),
+            units::seconds(high)
+        ));
+    }
+    line.push(')');
+    for other in found.leaders.iter().skip(1).take(HEADLINE_OTHERS) {
+        line.push_str(&format!(
+            "; {} {} the time{}",
+            short_label(other.case),
+            units::times(other.vs_best),
+            ratio_interval(other.vs_best_interval.as_ref())
+        ));
+    }
+    if let Some(s) = &found.scaling {
+        line.push_str(&format!(
+            "; speed-up {}{} on {} threads over the fastest one-thread sort ({}), {} efficiency",
+            units::times(s.speedup),
+            ratio_interval(s.interval.as_ref()),
+            s.case.threads.unwrap_or(1),
+            s.baseline.algorithm,
+            units::percent(s.efficiency)
+        ));
+    }
+    if found.oversubscribed > 0 {
+        line.push_str(&format!(
+            "; {} oversubscribed case{} left out",
+            found.oversubscribed,
+            if found.oversubscribed == 1 { "" } else { "s" }
+        ));
+    }
+    line
 }
 
-/// `; best speed-up …` for the case on several threads that scaled best, with the interval of
-/// its speed-up and that interval's level; empty when none scaled.
-fn best_speedup(cases: &[&CaseResult]) -> String {
-    let scaled = cases
-        .iter()
-        .filter(|c| c.speedup.is_some() && c.threads.is_some_and(|t| t > 1))
-        .max_by(|a, b| {
-            a.speedup
-                .partial_cmp(&b.speedup)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-    let Some(s) = scaled else {
-        return String::new();
-    };
-    let interval = s.speedup_interval.map_or(String::new(), |i| {
+/// The most other algorithms a headline names after the fastest.
+const HEADLINE_OTHERS: usize = 3;
+
+/// ` (1.88 – 1.99)`, with the level where it falls short of the one asked for; empty without
+/// an interval.
+fn ratio_interval(interval: Option<&RatioInterval>) -> String {
+    interval.map_or(String::new(), |i| {
         format!(
-            "{} interval {} – {}, ",
-            level_text(i.level),
+            " ({} – {}{})",
             units::three_digits(i.low),
-            units::three_digits(i.high)
+            units::three_digits(i.high),
+            short_level(i)
         )
-    });
-    format!(
-        "; best speed-up {} ({interval}{} efficiency) on {} threads{}",
-        units::times(s.speedup.unwrap_or(f64::NAN)),
-        units::percent(s.efficiency.unwrap_or(f64::NAN)),
-        s.threads.unwrap_or(1),
-        if s.oversubscribed {
-            ", oversubscribed"
-        } else {
-            ""
-        }
-    )
+    })
+}
+
+/// A case's label without its input, which the headline gives once: `radix, 4 threads`.
+pub fn short_label(c: &CaseResult) -> String {
+    let mut label = c.algorithm.clone();
+    if let Some(t) = c.threads {
+        label.push_str(&format!(", {t} thread{}", if t == 1 { "" } else { "s" }));
+    }
+    if let Some(d) = c.device {
+        label.push_str(&format!(", GPU {d}"));
+    }
+    label
 }
 
 /// `rayon-unstable u32 uniform 2^20, 4 threads`.
@@ -488,7 +508,10 @@ pub(super) mod tests {
             ..interval
         });
         assert_eq!(speedup_text(&c), "1.93× (1.88 – 1.99, 90.0 %)");
-        assert!(best_speedup(&[&c]).contains("90.0 % interval 1.88 – 1.99"));
+        assert_eq!(
+            ratio_interval(c.speedup_interval.as_ref()),
+            " (1.88 – 1.99, 90.0 %)"
+        );
     }
 
     #[test]

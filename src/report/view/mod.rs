@@ -6,9 +6,10 @@
 //! environment and checks in [`environment`], the GPU comparison in [`gpus`] and the
 //! reproduction recipe in [`repro`].
 
-mod cases;
+pub(crate) mod cases;
 mod environment;
 mod gpus;
+pub mod leaders;
 mod notes;
 mod parts;
 mod repro;
@@ -23,7 +24,7 @@ use crate::units;
 use super::table::Table;
 use super::text;
 
-pub use cases::{case_label, case_table, headlines};
+pub use cases::{case_label, case_table, headlines, short_label};
 pub use environment::{CheckView, EnvSection, EnvView, Fact, environment, gpu_table};
 pub use gpus::{Comparison, compare_gpus};
 pub use notes::table_notes;
@@ -265,7 +266,8 @@ fn incomplete_banner(run: &Run) -> String {
 
 /// A sweep cell: its spec, its table in every form, and its GPU comparison.
 fn sweep_view(number: usize, sweep: &Sweep, cases: &[&CaseResult], gpus: &[GpuInfo]) -> SweepView {
-    let table = case_table(cases, &sweep.measure);
+    let shown = without_absent_gpus(cases, gpus);
+    let table = case_table(&shown.iter().collect::<Vec<_>>(), &sweep.measure);
     let comparison = compare_gpus(cases, gpus);
     let count = |s| cases.iter().filter(|c| c.status == s).count();
     SweepView {
@@ -299,9 +301,35 @@ fn environment_with_parts(run: &Run) -> EnvView {
     view
 }
 
+/// The cases as their table shows them: on a machine where no GPU was found, the device a
+/// skipped case was planned for (`GPU 0`, the plan's stand-in) names nothing, and is left out.
+fn without_absent_gpus(cases: &[&CaseResult], gpus: &[GpuInfo]) -> Vec<CaseResult> {
+    cases
+        .iter()
+        .map(|&c| {
+            let mut shown = c.clone();
+            if gpus.is_empty() && c.status == CaseStatus::Skipped {
+                shown.device = None;
+            }
+            shown
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_skipped_gpu_case_names_no_gpu_on_a_machine_without_one() {
+        let mut skipped = crate::record::example_case();
+        (skipped.status, skipped.device) = (CaseStatus::Skipped, Some(0));
+        let shown = without_absent_gpus(&[&skipped], &[]);
+        assert_eq!(shown[0].device, None);
+        let measure = crate::measure::MeasureSettings::default();
+        let table = case_table(&shown.iter().collect::<Vec<_>>(), &measure);
+        assert!(!table.headers.iter().any(|h| h.text == "GPU"));
+    }
 
     #[test]
     fn banners_count_failures() {

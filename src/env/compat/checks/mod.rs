@@ -66,6 +66,12 @@ pub fn checks(observed: &Observations, needs: &RunNeeds) -> Vec<Check> {
         } else {
             format!("python{i}")
         };
+        // A peer without CuPy (NumPy's) needs the interpreter alone: CuPy's checks and rules
+        // would only tell it about a library it does not use.
+        if !needs.cupy_interpreters.contains(interpreter) {
+            out.push(python::interpreter_check(&prefix, interpreter, python));
+            continue;
+        }
         let rules = rules::python_rules(issues, &base, python);
         out.extend(python::python_checks(&prefix, interpreter, python, &rules));
         rules::add_new(&mut matched, rules);
@@ -86,6 +92,22 @@ pub(super) fn driver_version(nvml: Option<&Observed<NvmlFacts>>) -> Option<Strin
 mod tests {
     use super::*;
     use crate::env::compat::checks::test_support::{healthy, needs, run, status};
+
+    #[test]
+    fn a_numpy_only_peer_is_not_told_that_cupy_is_missing() {
+        let mut probe = healthy();
+        if let Ok(python) = probe.python.as_mut() {
+            python.cupy = crate::env::compat::CupyImport::Missing;
+        }
+        let mut numpy_only = needs(false, true, Some(4));
+        numpy_only.cupy_interpreters.clear();
+        let checks = run(&probe, &numpy_only);
+        assert_eq!(status(&checks, "python.interpreter"), CheckStatus::Ok);
+        assert!(!checks.iter().any(|c| c.component == "CuPy"), "{checks:#?}");
+        // With a CuPy peer the same machine fails.
+        let checks = run(&probe, &needs(false, true, Some(4)));
+        assert_eq!(status(&checks, "python.cupy"), CheckStatus::Fail);
+    }
 
     #[test]
     fn a_healthy_machine_has_no_warnings() {

@@ -7,6 +7,34 @@ use crate::env::compat::known_issues::Rule;
 use crate::env::compat::probe::{CupyImport, Observed, PythonFacts};
 use crate::env::{Check, CheckStatus};
 
+/// Whether `interpreter` runs, id `PREFIX.interpreter`: all that a peer without CuPy needs.
+pub(super) fn interpreter_check(
+    prefix: &str,
+    interpreter: &str,
+    python: &Observed<PythonFacts>,
+) -> Check {
+    match python {
+        Err(e) => check(
+            format!("{prefix}.interpreter"),
+            "Python",
+            CheckStatus::Fail,
+            format!("`{interpreter}` could not be probed: the Python peer will not run"),
+            e.clone(),
+            Some(format!(
+                "install Python 3, put `{interpreter}` on PATH, or name the interpreter in the sweep's command"
+            )),
+        ),
+        Ok(python) => check(
+            format!("{prefix}.interpreter"),
+            "Python",
+            CheckStatus::Ok,
+            format!("Python {} ({interpreter})", python.version),
+            format!("`{interpreter}` is {}", python.executable),
+            None,
+        ),
+    }
+}
+
 /// One interpreter's checks, ids under `prefix`: whether it runs, whether `import cupy`
 /// works (with the remedy of a matched CuPy rule that fails), and the installed CuPy packages.
 pub(super) fn python_checks(
@@ -15,29 +43,10 @@ pub(super) fn python_checks(
     python: &Observed<PythonFacts>,
     rules: &[&Rule],
 ) -> Vec<Check> {
-    let python = match python {
-        Err(e) => {
-            return vec![check(
-                format!("{prefix}.interpreter"),
-                "Python",
-                CheckStatus::Fail,
-                format!("`{interpreter}` could not be probed: the Python peer will not run"),
-                e.clone(),
-                Some(format!(
-                    "install Python 3, put `{interpreter}` on PATH, or name the interpreter in the sweep's command"
-                )),
-            )];
-        }
-        Ok(p) => p,
+    let mut out = vec![interpreter_check(prefix, interpreter, python)];
+    let Ok(python) = python else {
+        return out;
     };
-    let mut out = vec![check(
-        format!("{prefix}.interpreter"),
-        "Python",
-        CheckStatus::Ok,
-        format!("Python {} ({interpreter})", python.version),
-        format!("`{interpreter}` is {}", python.executable),
-        None,
-    )];
     let cupy_rule = rules
         .iter()
         .find(|r| r.component == "CuPy" && r.status == CheckStatus::Fail);

@@ -120,6 +120,11 @@ pub(crate) fn needs(cuda: bool, python: bool, max_threads: Option<u32>) -> RunNe
         } else {
             Vec::new()
         },
+        cupy_interpreters: if python {
+            vec!["python3".to_string()]
+        } else {
+            Vec::new()
+        },
     }
 }
 
