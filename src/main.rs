@@ -49,6 +49,11 @@ fn main() -> ExitCode {
             out,
             threshold,
         } => cli::results::history(&name, &archive, out, threshold),
+        Command::Machines {
+            run_dirs,
+            out,
+            threshold,
+        } => cli::results::machines(&run_dirs, out.as_deref(), threshold),
         Command::Merge {
             run_dirs,
             out,

@@ -169,7 +169,7 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> D
     draw_ideal(figure, &mut chart, (x_min, x_max), y_max)?;
     for (i, series) in figure.series.iter().enumerate() {
         if figure.bars {
-            draw_bars(&mut chart, series, i, figure.series.len().max(1))?;
+            draw_bars(&mut chart, series, i, figure.series.len().max(1), y_min)?;
         } else {
             draw_line(&mut chart, series)?;
         }
@@ -263,19 +263,20 @@ fn draw_ideal<DB: DrawingBackend>(
 }
 
 /// The bars of the `i`-th of `count` series, each beside the other series' bars of its
-/// category.
+/// category, standing on zero or, on a logarithmic axis, on the axis's bottom `y_min`.
 fn draw_bars<DB: DrawingBackend>(
     chart: &mut Chart<'_, DB>,
     series: &Series,
     i: usize,
     count: usize,
+    y_min: f64,
 ) -> DrawResult<DB> {
     // A group of bars spans at most 80 % of its category; a lone bar is not a wall.
     let slot = (0.8 / count as f64).min(0.22);
     for p in &series.points {
         let x0 = p.x - slot * count as f64 / 2.0 + slot * i as f64;
         let inset = slot * 0.08;
-        let corners = [(x0 + inset, 0.0), (x0 + slot - inset, p.y)];
+        let corners = [(x0 + inset, y_min), (x0 + slot - inset, p.y)];
         for style in bar_styles(series.style) {
             chart.draw_series(std::iter::once(Rectangle::new(corners, style)))?;
         }
@@ -499,7 +500,7 @@ fn x_range(figure: &Figure) -> (f64, f64) {
 
 /// The y axis's range: from zero, or around the data on a logarithmic axis.
 fn y_range(figure: &Figure, x_min: f64, x_max: f64) -> (f64, f64) {
-    if figure.y_format != YFormat::LogSeconds {
+    if !matches!(figure.y_format, YFormat::LogSeconds | YFormat::LogSi) {
         return (0.0, y_max(figure, x_min, x_max));
     }
     let values = figure
@@ -550,6 +551,7 @@ fn format_y(format: YFormat, v: f64) -> String {
         YFormat::Seconds if v == 0.0 => "0".to_string(),
         YFormat::Seconds => units::seconds(v),
         YFormat::LogSeconds => units::seconds(10f64.powf(v)),
+        YFormat::LogSi => units::si_short(10f64.powf(v)),
         YFormat::Times => format!("{}×", units::si_short(v)),
         YFormat::Percent => units::percent(v),
     }

@@ -56,6 +56,8 @@ pub enum YFormat {
     Seconds,
     /// Values are log10 of seconds: a time axis spanning orders of magnitude.
     LogSeconds,
+    /// Values are log10 of an SI quantity: a rate axis spanning orders of magnitude.
+    LogSi,
     /// A factor, `2.5×`.
     Times,
     /// A share, `85%`.
