@@ -335,7 +335,8 @@ Exit codes:
 
 /// The exit codes of `sortmark machines`, shown under its `--help`.
 const MACHINES_HELP: &str = "\
-Prints one line per machine against the baseline, then the output folder as the last line.
+Prints one line per machine against the baseline (-q: none), then the output folder as the
+last line.
 
 Exit codes:
   0  written

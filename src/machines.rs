@@ -328,7 +328,11 @@ fn figure(side: &SideBySide, sweep: &str) -> Option<Figure> {
         slug: format!("{sweep}-machines"),
         title: format!("{sweep}: keys per second per machine"),
         x_label: "Case (# in the table)".to_string(),
-        y_label: "Keys per second [keys/s]".to_string(),
+        y_label: if log {
+            "Keys per second [keys/s], log scale".to_string()
+        } else {
+            "Keys per second [keys/s]".to_string()
+        },
         ticks: rows
             .iter()
             .enumerate()

@@ -53,7 +53,12 @@ fn main() -> ExitCode {
             run_dirs,
             out,
             threshold,
-        } => cli::results::machines(&run_dirs, out.as_deref(), threshold),
+        } => cli::results::machines(
+            &run_dirs,
+            out.as_deref(),
+            threshold,
+            verbosity == Verbosity::Quiet,
+        ),
         Command::Merge {
             run_dirs,
             out,

@@ -169,7 +169,12 @@ fn the_default_folder_is_under_the_first_run() {
     fs::create_dir(&third).unwrap();
     fs::copy(runs.second.join("results.json"), third.join("results.json")).unwrap();
     edit_results(&third, |results| results["run_id"] = "../../escape".into());
-    let (code, stdout, stderr) = machines(&[&runs.first, &third]);
+    let (code, stdout, stderr) = machines(&[Path::new("-q"), &runs.first, &third]);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "-q prints the folder alone: {stdout}"
+    );
     assert_eq!(code, 0, "{stderr}");
     let dir = PathBuf::from(stdout.lines().last().unwrap());
     assert_eq!(dir.parent(), Some(runs.first.as_path()), "{stdout}");

@@ -52,9 +52,14 @@ pub fn compare(
     }
 }
 
-/// `sortmark machines RUN_DIR...`: a line per machine against the baseline, then the output
-/// folder as the last line.
-pub fn machines(run_dirs: &[std::path::PathBuf], out: Option<&Path>, threshold: f64) -> ExitCode {
+/// `sortmark machines RUN_DIR...`: a line per machine against the baseline (none when
+/// `quiet`), then the output folder as the last line.
+pub fn machines(
+    run_dirs: &[std::path::PathBuf],
+    out: Option<&Path>,
+    threshold: f64,
+    quiet: bool,
+) -> ExitCode {
     let written = sortmark::machines::build(run_dirs, threshold).and_then(|side| {
         let dir = out.map_or_else(
             || sortmark::machines::default_out_dir(&run_dirs[0], &side),
@@ -64,7 +69,7 @@ pub fn machines(run_dirs: &[std::path::PathBuf], out: Option<&Path>, threshold: 
     });
     match written {
         Ok((side, dir)) => {
-            for column in 1..side.columns.len() {
+            for column in (1..side.columns.len()).filter(|_| !quiet) {
                 terminal::out_line(&side.summary(column));
             }
             terminal::out_line(&format!("{}", dir.display()));
