@@ -152,6 +152,24 @@ pub enum Command {
         #[arg(long, value_name = "PCT", default_value = "2", value_parser = parse_percent)]
         threshold: f64,
     },
+    /// Finished runs of one definition on several machines side by side (machines.html,
+    /// machines.md), the first run the baseline.
+    ///
+    /// Per sweep: each case's median and interval on every machine, each machine's ratio to the
+    /// baseline with its interval and the comparison's verdict, and a plot of keys per second.
+    #[command(after_help = MACHINES_HELP)]
+    Machines {
+        /// The runs' folders (each holds results.json), the baseline first.
+        #[arg(required = true, num_args = 2.., value_name = "RUN_DIR")]
+        run_dirs: Vec<PathBuf>,
+        /// Output folder, created (never overwritten) [default: FIRST_RUN/machines-<second run
+        /// id>/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// A ratio is slower or faster only when its whole interval is beyond 1 ± PCT %.
+        #[arg(long, value_name = "PCT", default_value = "2", value_parser = parse_percent)]
+        threshold: f64,
+    },
     /// Join the parts of a plan (runs made with `run --shard K/N`) into one run folder.
     ///
     /// Every report is rendered once, for the whole. Parts that ran on several machines keep
@@ -319,6 +337,18 @@ Exit codes:
   3  any other error: no results.json, unreadable JSON, an output folder that exists or cannot
      be written
   64  usage error";
+
+/// The exit codes of `sortmark machines`, shown under its `--help`.
+const MACHINES_HELP: &str = "\
+Prints one line per machine against the baseline (-q: none), then the output folder as the
+last line.
+
+Exit codes:
+  0  written
+  2  the runs cannot be set side by side: different definitions, a run given twice, an
+     interrupted or incomplete run
+  3  any other error: no results.json, unreadable JSON, an output folder that exists
+  64  usage error (fewer than two runs)";
 
 /// The exit codes of `sortmark merge`, shown under its `--help`.
 const MERGE_HELP: &str = "\

@@ -17,6 +17,7 @@ pub mod export;
 pub mod file_names;
 pub mod history;
 pub mod interrupt;
+pub mod machines;
 pub mod measure;
 pub mod merge;
 pub mod plan;

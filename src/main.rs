@@ -49,6 +49,16 @@ fn main() -> ExitCode {
             out,
             threshold,
         } => cli::results::history(&name, &archive, out, threshold),
+        Command::Machines {
+            run_dirs,
+            out,
+            threshold,
+        } => cli::results::machines(
+            &run_dirs,
+            out.as_deref(),
+            threshold,
+            verbosity == Verbosity::Quiet,
+        ),
         Command::Merge {
             run_dirs,
             out,

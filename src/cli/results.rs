@@ -52,6 +52,40 @@ pub fn compare(
     }
 }
 
+/// `sortmark machines RUN_DIR...`: a line per machine against the baseline (none when
+/// `quiet`), then the output folder as the last line.
+pub fn machines(
+    run_dirs: &[std::path::PathBuf],
+    out: Option<&Path>,
+    threshold: f64,
+    quiet: bool,
+) -> ExitCode {
+    let written = sortmark::machines::build(run_dirs, threshold).and_then(|side| {
+        let dir = out.map_or_else(
+            || sortmark::machines::default_out_dir(&run_dirs[0], &side),
+            Path::to_path_buf,
+        );
+        sortmark::machines::write(&side, &dir).map(|()| (side, dir))
+    });
+    match written {
+        Ok((side, dir)) => {
+            for column in (1..side.columns.len()).filter(|_| !quiet) {
+                terminal::out_line(&side.summary(column));
+            }
+            terminal::out_line(&format!("{}", dir.display()));
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            terminal::err_line(&format!("error: {e}"));
+            ExitCode::from(if e.runs_incomparable() {
+                EXIT_REFUSED
+            } else {
+                EXIT_ERROR
+            })
+        }
+    }
+}
+
 /// `sortmark history NAME`: prints the folder of the trend report as the last line.
 pub fn history(
     name: &str,
