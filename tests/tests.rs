@@ -13,6 +13,8 @@ mod compare;
 mod compat;
 mod cuda_gpu;
 mod escaping;
+#[cfg(unix)]
+mod memory;
 mod names;
 mod overrides;
 mod reliability;

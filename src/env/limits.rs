@@ -10,25 +10,48 @@ use std::path::{Path, PathBuf};
 /// Where the kernel mounts the control-group file systems.
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
-/// Bytes of host memory this process may allocate now, or 0 where nothing could be read.
-pub fn available_bytes() -> u64 {
+/// Host memory this process may allocate now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Available {
+    /// The bytes, 0 where nothing could be read.
+    pub bytes: u64,
+    /// The limit that set them, `None` for the machine's available memory.
+    pub limited_by: Option<&'static str>,
+}
+
+/// The limit of the control group, as reasons name it.
+pub const CGROUP: &str = "the control group's memory limit";
+/// The address-space limit, as reasons name it.
+pub const ADDRESS_SPACE: &str = "the address-space limit (RLIMIT_AS)";
+
+/// Host memory this process may allocate now, and the limit that sets it.
+pub fn available() -> Available {
     let machine = super::memory().available_bytes;
     let read = |path: &Path| std::fs::read_to_string(path).ok();
     let cgroup = read(Path::new("/proc/self/cgroup"))
         .and_then(|groups| cgroup_room(&groups, Path::new(CGROUP_ROOT), read));
     let address_space =
         address_space_room(rlimit_as(), read(Path::new("/proc/self/status")).as_deref());
-    least_known(machine, [cgroup, address_space])
+    least_known(machine, [(cgroup, CGROUP), (address_space, ADDRESS_SPACE)])
 }
 
-/// The least of `machine` (0: unknown) and the limits that are set.
-pub fn least_known(machine: u64, limits: impl IntoIterator<Item = Option<u64>>) -> u64 {
+/// The least of `machine` (0: unknown) and the limits that are set, each with its name.
+pub fn least_known(
+    machine: u64,
+    limits: impl IntoIterator<Item = (Option<u64>, &'static str)>,
+) -> Available {
+    let start = Available {
+        bytes: machine,
+        limited_by: None,
+    };
     limits
         .into_iter()
-        .flatten()
-        .fold(machine, |least, limit| match least {
-            0 => limit,
-            _ => least.min(limit),
+        .fold(start, |least, (limit, name)| match limit {
+            Some(bytes) if least.bytes == 0 || bytes < least.bytes => Available {
+                bytes,
+                limited_by: Some(name),
+            },
+            _ => least,
         })
 }
 
@@ -180,9 +203,15 @@ mod tests {
 
     #[test]
     fn the_least_known_limit_wins_and_unknowns_are_ignored() {
-        assert_eq!(least_known(8 << 30, [Some(2 << 30), None]), 2 << 30);
-        assert_eq!(least_known(1 << 30, [Some(2 << 30)]), 1 << 30);
-        assert_eq!(least_known(0, [None, Some(3 << 30)]), 3 << 30);
-        assert_eq!(least_known(0, [None, None]), 0);
+        let least = least_known(8 << 30, [(Some(2 << 30), CGROUP), (None, ADDRESS_SPACE)]);
+        assert_eq!((least.bytes, least.limited_by), (2 << 30, Some(CGROUP)));
+        let least = least_known(1 << 30, [(Some(2 << 30), CGROUP)]);
+        assert_eq!((least.bytes, least.limited_by), (1 << 30, None));
+        let least = least_known(0, [(None, CGROUP), (Some(3 << 30), ADDRESS_SPACE)]);
+        assert_eq!(
+            (least.bytes, least.limited_by),
+            (3 << 30, Some(ADDRESS_SPACE))
+        );
+        assert_eq!(least_known(0, [(None, CGROUP)]).bytes, 0);
     }
 }

@@ -63,12 +63,16 @@ impl Executor {
 fn host_memory_shortfall(case: &Case) -> Option<String> {
     let needed =
         crate::catalog::host_bytes_needed(case.backend, &case.algorithm, case.key_type, case.n);
-    let available = crate::env::limits::available_bytes();
-    (available > 0 && needed > available).then(|| {
+    let available = crate::env::limits::available();
+    (available.bytes > 0 && needed > available.bytes).then(|| {
+        let under = available
+            .limited_by
+            .map(|limit| format!(" under {limit}"))
+            .unwrap_or_default();
         format!(
-            "needs {} of host memory but only {} is available",
+            "needs {} of host memory but only {} is available{under}",
             crate::units::bytes(needed),
-            crate::units::bytes(available)
+            crate::units::bytes(available.bytes)
         )
     })
 }
