@@ -218,6 +218,16 @@ mod tests {
     }
 
     #[test]
+    fn the_catalog_counts_each_threads_workspace() {
+        use super::super::tuning::{Shipped, Tuning};
+        let counts = MAX_PASSES * size_of::<LsdCounts>();
+        assert_eq!(
+            crate::catalog::RADIX_THREAD_WORKSPACE_BYTES,
+            (counts + Shipped::LSD_BYTES) as u64
+        );
+    }
+
+    #[test]
     fn concurrent_sorts_each_get_their_own_scratch() {
         // Several threads sort at once: one of them may hold the kept buffer, the others
         // allocate their own; none may see another's keys.
