@@ -106,15 +106,29 @@ impl CpuAlgorithm {
         )
     }
 
-    /// Extra memory the algorithm allocates while sorting `n` keys (an upper estimate).
-    pub fn scratch_bytes(self, key: KeyType, n: u64) -> u64 {
+    /// Extra memory the algorithm allocates while sorting `n` keys on `threads` threads: an
+    /// upper bound (the radix sort's is checked against counted allocations in
+    /// tests/radix_memory.rs).
+    pub fn scratch_bytes(self, key: KeyType, n: u64, threads: u32) -> u64 {
         let input = n.saturating_mul(key.element_bytes());
         match self {
-            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable | CpuAlgorithm::Radix => input,
+            CpuAlgorithm::StdStable | CpuAlgorithm::RayonStable => input,
+            // The kept scratch as long as the keys, the blocked split's room beyond them (at
+            // most 5/8 of them) and the buffers of buckets sorted apart from it: twice the
+            // keys; and each thread's in-cache workspace.
+            CpuAlgorithm::Radix => input
+                .next_multiple_of(8)
+                .saturating_mul(2)
+                .saturating_add(u64::from(threads.max(1)) * RADIX_THREAD_WORKSPACE_BYTES),
             CpuAlgorithm::StdUnstable | CpuAlgorithm::RayonUnstable => 0,
         }
     }
 }
+
+/// What each thread of the radix sort keeps for its in-cache sorts: one histogram of 2^11
+/// 32-bit counters per pass (8 passes), and room for a bucket of up to 1 MiB of keys (the
+/// radix module's tests check these against its constants).
+pub const RADIX_THREAD_WORKSPACE_BYTES: u64 = 8 * (1 << 11) * 4 + (1 << 20);
 
 /// The GPU sort algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -166,13 +180,20 @@ impl FromStr for GpuAlgorithm {
     }
 }
 
-/// Host memory a case needs: the pristine input, the working copy, and scratch.
-pub fn host_bytes_needed(backend: BackendKind, algorithm: &str, key: KeyType, n: u64) -> u64 {
+/// Host memory a case needs on `threads` threads: the pristine input, the working copy, and
+/// scratch.
+pub fn host_bytes_needed(
+    backend: BackendKind,
+    algorithm: &str,
+    key: KeyType,
+    n: u64,
+    threads: u32,
+) -> u64 {
     let input = n.saturating_mul(key.element_bytes());
     match backend {
         BackendKind::Cpu => {
-            let scratch =
-                CpuAlgorithm::from_name(algorithm).map_or(input, |a| a.scratch_bytes(key, n));
+            let scratch = CpuAlgorithm::from_name(algorithm)
+                .map_or(input, |a| a.scratch_bytes(key, n, threads));
             input.saturating_mul(2).saturating_add(scratch)
         }
         // The input and the sorted result copied back for checking.
@@ -205,12 +226,14 @@ mod tests {
     #[test]
     fn a_cpu_case_needs_its_input_twice_and_its_scratch() {
         let n = 1 << 20;
-        let radix = host_bytes_needed(BackendKind::Cpu, "radix", KeyType::U32, n);
-        let unstable = host_bytes_needed(BackendKind::Cpu, "std-unstable", KeyType::U32, n);
-        assert_eq!(radix, 3 * 4 * n);
+        let radix = host_bytes_needed(BackendKind::Cpu, "radix", KeyType::U32, n, 2);
+        let unstable = host_bytes_needed(BackendKind::Cpu, "std-unstable", KeyType::U32, n, 2);
+        let stable = host_bytes_needed(BackendKind::Cpu, "std-stable", KeyType::U32, n, 1);
+        assert_eq!(radix, 4 * 4 * n + 2 * RADIX_THREAD_WORKSPACE_BYTES);
         assert_eq!(unstable, 2 * 4 * n);
+        assert_eq!(stable, 3 * 4 * n);
         assert_eq!(
-            host_bytes_needed(BackendKind::Command, "x", KeyType::U64, n),
+            host_bytes_needed(BackendKind::Command, "x", KeyType::U64, n, 1),
             8 * n
         );
     }

@@ -332,29 +332,64 @@ impl KeyData {
     }
 }
 
+/// A buffer of a case that could not be allocated: the case fails with this reason, where an
+/// allocation by `Vec::with_capacity` would have aborted the whole run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not allocate {} for {what}: {reason}", crate::units::bytes(*.bytes))]
+pub struct AllocFailure {
+    /// What the buffer was for ("the input", "the radix sort's scratch").
+    pub what: &'static str,
+    /// The bytes asked for.
+    pub bytes: u64,
+    /// What the allocator said.
+    pub reason: String,
+}
+
+/// An empty vector with room for `n` elements, or why there is none.
+pub fn try_with_capacity<T>(n: usize, what: &'static str) -> Result<Vec<T>, AllocFailure> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|e| AllocFailure {
+        what,
+        bytes: (n as u64).saturating_mul(std::mem::size_of::<T>() as u64),
+        reason: e.to_string(),
+    })?;
+    Ok(v)
+}
+
 /// Generates `n` elements of `key_type` with `distribution`, from `seed`.
 ///
 /// The stream depends on the seed, the key type, the distribution and `n`, so changing one axis
-/// of a sweep never changes another case's input.
+/// of a sweep never changes another case's input. Panics when the memory cannot be had; a
+/// backend calls [`try_generate`] instead.
 pub fn generate(key_type: KeyType, distribution: Distribution, n: usize, seed: u64) -> KeyData {
+    try_generate(key_type, distribution, n, seed).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`generate`], or why its buffer could not be allocated.
+pub fn try_generate(
+    key_type: KeyType,
+    distribution: Distribution,
+    n: usize,
+    seed: u64,
+) -> Result<KeyData, AllocFailure> {
     let stream =
         seed ^ mix64(((key_type as u64) << 56) ^ ((distribution as u64) << 48) ^ (n as u64));
-    match key_type {
-        KeyType::U32 => KeyData::U32(generate_typed(distribution, n, stream)),
-        KeyType::U64 => KeyData::U64(generate_typed(distribution, n, stream)),
-        KeyType::I32 => KeyData::I32(generate_typed(distribution, n, stream)),
-        KeyType::I64 => KeyData::I64(generate_typed(distribution, n, stream)),
-        KeyType::F32 => KeyData::F32(generate_typed(distribution, n, stream)),
-        KeyType::F64 => KeyData::F64(generate_typed(distribution, n, stream)),
+    Ok(match key_type {
+        KeyType::U32 => KeyData::U32(generate_typed(distribution, n, stream)?),
+        KeyType::U64 => KeyData::U64(generate_typed(distribution, n, stream)?),
+        KeyType::I32 => KeyData::I32(generate_typed(distribution, n, stream)?),
+        KeyType::I64 => KeyData::I64(generate_typed(distribution, n, stream)?),
+        KeyType::F32 => KeyData::F32(generate_typed(distribution, n, stream)?),
+        KeyType::F64 => KeyData::F64(generate_typed(distribution, n, stream)?),
         KeyType::U32U32 => {
-            let mut pairs: Vec<KeyValue> = generate_typed(distribution, n, stream);
+            let mut pairs: Vec<KeyValue> = generate_typed(distribution, n, stream)?;
             // The value is the original index, which makes stability checkable.
             for (i, p) in pairs.iter_mut().enumerate() {
                 p.value = i as u32;
             }
             KeyData::U32U32(pairs)
         }
-    }
+    })
 }
 
 /// Type-directed generation: the uniform key of each type and the shared shaping steps.
@@ -450,12 +485,18 @@ const FEW_UNIQUE_VALUES: u64 = 16;
 /// Number of ranks in the skewed (Zipf) distribution.
 const ZIPF_RANKS: usize = 1 << 16;
 
-fn generate_typed<K: Generate>(distribution: Distribution, n: usize, stream: u64) -> Vec<K> {
+fn generate_typed<K: Generate>(
+    distribution: Distribution,
+    n: usize,
+    stream: u64,
+) -> Result<Vec<K>, AllocFailure> {
     let mut rng = ChaCha8Rng::seed_from_u64(stream);
+    // The one large buffer: reserved first, so that a case too large fails, not the run.
+    let mut keys = try_with_capacity(n, "the input")?;
     match distribution {
-        Distribution::Uniform => (0..n).map(|_| K::uniform(&mut rng)).collect(),
+        Distribution::Uniform => keys.extend((0..n).map(|_| K::uniform(&mut rng))),
         Distribution::Sorted | Distribution::Reverse | Distribution::NearlySorted => {
-            let mut keys: Vec<K> = (0..n).map(|_| K::uniform(&mut rng)).collect();
+            keys.extend((0..n).map(|_| K::uniform(&mut rng)));
             keys.sort_unstable_by(K::sort_cmp);
             if distribution == Distribution::Reverse {
                 keys.reverse();
@@ -467,29 +508,23 @@ fn generate_typed<K: Generate>(distribution: Distribution, n: usize, stream: u64
                     keys.swap(a, b);
                 }
             }
-            keys
         }
-        Distribution::FewUnique => (0..n)
-            .map(|_| K::from_hash(mix64(stream ^ (rng.next_u64() % FEW_UNIQUE_VALUES))))
-            .collect(),
+        Distribution::FewUnique => keys.extend(
+            (0..n).map(|_| K::from_hash(mix64(stream ^ (rng.next_u64() % FEW_UNIQUE_VALUES)))),
+        ),
         Distribution::Skewed => {
             let cdf = zipf_cdf();
-            (0..n)
-                .map(|_| {
-                    // 53 random bits give an exactly representable uniform in [0, 1).
-                    let u =
-                        (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * cdf[ZIPF_RANKS - 1];
-                    let rank = cdf.partition_point(|&c| c <= u);
-                    K::from_hash(mix64(stream ^ rank as u64))
-                })
-                .collect()
+            keys.extend((0..n).map(|_| {
+                // 53 random bits give an exactly representable uniform in [0, 1).
+                let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * cdf[ZIPF_RANKS - 1];
+                let rank = cdf.partition_point(|&c| c <= u);
+                K::from_hash(mix64(stream ^ rank as u64))
+            }));
         }
-        Distribution::AllEqual => {
-            let key = K::from_hash(mix64(stream));
-            vec![key; n]
-        }
-        Distribution::SpecialValues => (0..n).map(|_| K::special(&mut rng)).collect(),
+        Distribution::AllEqual => keys.resize(n, K::from_hash(mix64(stream))),
+        Distribution::SpecialValues => keys.extend((0..n).map(|_| K::special(&mut rng))),
     }
+    Ok(keys)
 }
 
 /// Cumulative Zipf weights 1/1 + 1/2 + … + 1/k; summed in order, so identical everywhere.
@@ -640,6 +675,22 @@ mod tests {
             unreachable!()
         };
         assert!(p.iter().enumerate().all(|(i, kv)| kv.value == i as u32));
+    }
+
+    #[test]
+    fn an_input_too_large_to_allocate_is_an_error_not_an_abort() {
+        let err = try_generate(KeyType::U64, Distribution::Uniform, usize::MAX / 4, 1).unwrap_err();
+        assert_eq!(err.what, "the input");
+        assert!(
+            err.to_string().starts_with("could not allocate ")
+                && err.to_string().contains(" for the input: "),
+            "{err}"
+        );
+        // The same seed still yields the pinned keys afterwards.
+        assert_eq!(
+            bits(&try_generate(KeyType::U32, Distribution::Uniform, 4, 42).unwrap()),
+            PINNED_U32
+        );
     }
 
     #[test]

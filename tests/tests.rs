@@ -15,6 +15,7 @@ mod cuda_gpu;
 mod escaping;
 #[cfg(unix)]
 mod machines;
+mod memory;
 mod names;
 mod overrides;
 mod reliability;

@@ -668,11 +668,14 @@ impl Validator<'_> {
         for size in sizes {
             for algorithm in &sweep.algorithms {
                 for &key in &sweep.keys {
+                    // On one thread: the least a case of this size needs, so that only a
+                    // case that cannot fit on any thread count is refused.
                     let bytes = crate::catalog::host_bytes_needed(
                         sweep.backend,
                         algorithm,
                         key,
                         size.get_ref().n,
+                        1,
                     );
                     if bytes > self.limits.host_memory_bytes {
                         self.error(

@@ -9,6 +9,8 @@ pub mod compat;
 /// The CUDA stack and GPU records a run keeps.
 pub mod gpu;
 mod host;
+/// The memory this process may still take, under its cgroup and address-space limits.
+pub mod limits;
 /// What else the machine did while a case ran.
 pub mod load;
 /// Settings outside the definition that change results.

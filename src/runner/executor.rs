@@ -58,16 +58,26 @@ impl Executor {
     }
 }
 
-/// Why a case would not fit in the host memory available now, if it would not.
+/// Why a case would not fit in the host memory available now, if it would not: the least of
+/// the machine's available memory and the room left under the cgroup and `RLIMIT_AS` limits.
 fn host_memory_shortfall(case: &Case) -> Option<String> {
-    let needed =
-        crate::catalog::host_bytes_needed(case.backend, &case.algorithm, case.key_type, case.n);
-    let available = crate::env::memory().available_bytes;
-    (available > 0 && needed > available).then(|| {
+    let needed = crate::catalog::host_bytes_needed(
+        case.backend,
+        &case.algorithm,
+        case.key_type,
+        case.n,
+        case.threads.unwrap_or(1),
+    );
+    let available = crate::env::limits::available();
+    (available.bytes > 0 && needed > available.bytes).then(|| {
+        let under = available
+            .limited_by
+            .map(|limit| format!(" under {limit}"))
+            .unwrap_or_default();
         format!(
-            "needs {} of host memory but only {} is available",
+            "needs {} of host memory but only {} is available{under}",
             crate::units::bytes(needed),
-            crate::units::bytes(available)
+            crate::units::bytes(available.bytes)
         )
     })
 }

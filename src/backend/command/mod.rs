@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::backend::{Backend, CaseContext};
-use crate::data::{KeyData, generate};
+use crate::data::{KeyData, try_generate};
 use crate::definition::template::{Template, shell_line};
 use crate::measure::Outcome;
 use crate::measure::{Measurement, Verification};
@@ -158,7 +158,8 @@ fn prepare_input(case: &Case, template: &Template, seed: u64) -> std::io::Result
     {
         return Ok(Prepared::default());
     }
-    let data = generate(case.key_type, case.distribution, case.n as usize, seed);
+    let data = try_generate(case.key_type, case.distribution, case.n as usize, seed)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::OutOfMemory, e))?;
     let input = if template.uses("input") {
         Some(TempInput::write(&data)?)
     } else {

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::{Backend, CaseContext};
 use crate::catalog::CpuAlgorithm;
-use crate::data::{KeyData, SortKey, checksum, generate};
+use crate::data::{AllocFailure, KeyData, SortKey, checksum, try_generate};
 use crate::measure::{MeasureSettings, Measurement, Outcome, Verification, repeat, verify};
 use crate::plan::Case;
 use crate::with_keys;
@@ -44,13 +44,18 @@ impl Backend for CpuBackend {
             Ok(pool) => pool,
             Err(e) => return Outcome::failed(format!("could not start {threads} threads: {e}")),
         };
-        let input = generate(
+        let measured = try_generate(
             case.key_type,
             case.distribution,
             case.n as usize,
             context.seed,
-        );
-        Outcome::Measured(measure(algorithm, &input, &case.measure, pool))
+        )
+        .and_then(|input| measure(algorithm, &input, &case.measure, pool));
+        match measured {
+            Ok(measurement) => Outcome::Measured(measurement),
+            // A buffer the case cannot have fails the case; the run goes on.
+            Err(failure) => Outcome::failed(failure.to_string()),
+        }
     }
 }
 
@@ -76,18 +81,32 @@ impl ThreadPools {
 
 /// Measures one CPU case: every repetition sorts a fresh copy of `input` (the copy is not
 /// timed, and its buffer asks for huge pages, see `pages.rs`) inside `pool`, and every
-/// output, warm-ups included, is verified.
+/// output, warm-ups included, is verified. A buffer that cannot be allocated (the working
+/// copy, the radix sort's scratch) is an error before anything is timed.
 pub fn measure(
     algorithm: CpuAlgorithm,
     input: &KeyData,
     settings: &MeasureSettings,
     pool: &rayon::ThreadPool,
-) -> Measurement {
+) -> Result<Measurement, AllocFailure> {
     // The radix sort keeps its scratch buffer from one repetition to the next (its page faults
     // are paid once, in the warm-up); when the case is done, even by a panic, the memory goes
     // back.
     let _release = ReleaseScratch;
-    with_keys!(input, keys => measure_with(keys, settings, pool, algorithm.is_stable(), |v| sort(algorithm, v)))
+    with_keys!(input, keys => {
+        if algorithm == CpuAlgorithm::Radix {
+            reserve_radix_scratch(keys, pool)?;
+        }
+        measure_with(keys, settings, pool, algorithm.is_stable(), |v| sort(algorithm, v))
+    })
+}
+
+/// Makes the radix sort's kept scratch buffer for `keys` on `pool`, before any timing.
+fn reserve_radix_scratch<K: SortKey>(
+    keys: &[K],
+    pool: &rayon::ThreadPool,
+) -> Result<(), AllocFailure> {
+    pool.install(|| radix::reserve_scratch::<K>(keys.len()))
 }
 
 /// Frees the radix sort's kept scratch buffer when dropped.
@@ -106,9 +125,9 @@ pub fn measure_with<K: SortKey>(
     pool: &rayon::ThreadPool,
     claims_stable: bool,
     sort: impl Fn(&mut [K]) + Sync,
-) -> Measurement {
+) -> Result<Measurement, AllocFailure> {
     let input_checksum = checksum(input);
-    let mut work = pages::huge_page_copy(input);
+    let mut work = pages::huge_page_copy(input)?;
     let mut last: Option<Verification> = None;
     let samples = repeat(settings, || {
         work.copy_from_slice(input);
@@ -122,12 +141,12 @@ pub fn measure_with<K: SortKey>(
             Some(failure) => Err(failure),
         }
     });
-    Measurement {
+    Ok(Measurement {
         samples_s: samples.unwrap_or_default(),
         timing: "host monotonic clock around the sort call".to_string(),
         verification: last,
         ..Measurement::default()
-    }
+    })
 }
 
 #[cfg(test)]
@@ -146,7 +165,8 @@ mod tests {
         let m = measure_with(&input, &settings, &pool, false, |v: &mut [u32]| {
             let n = v.len();
             v[..n - 1].sort_unstable();
-        });
+        })
+        .unwrap();
         let v = m.verification.unwrap();
         assert!(!v.sorted && v.permutation, "{v:?}");
         assert!(m.samples_s.is_empty());
@@ -154,12 +174,14 @@ mod tests {
         let m = measure_with(&input, &settings, &pool, false, |v: &mut [u32]| {
             v.sort_unstable();
             v[0] = v[1];
-        });
+        })
+        .unwrap();
         assert!(!m.verification.unwrap().permutation);
         // A correct sort passes and yields the requested repetitions.
         let m = measure_with(&input, &settings, &pool, false, |v: &mut [u32]| {
             v.sort_unstable()
-        });
+        })
+        .unwrap();
         assert!(m.verification.unwrap().passed());
         assert_eq!(m.samples_s.len(), settings.repetitions as usize);
     }
@@ -181,11 +203,38 @@ mod tests {
             &input,
             &MeasureSettings::default(),
             &pool,
-        );
+        )
+        .unwrap();
         assert!(m.verification.unwrap().passed());
         // Other tests may sort at the same time and keep a buffer of their own size; none
         // of them sorts 2^17 keys.
         assert!(radix::kept_scratch_bytes() < (1 << 17) * 4);
+    }
+
+    #[test]
+    fn a_case_whose_input_cannot_be_allocated_fails_with_the_reason() {
+        let case = Case {
+            cell: 0,
+            sweep: "huge".to_string(),
+            backend: crate::catalog::BackendKind::Cpu,
+            algorithm: "radix".to_string(),
+            key_type: crate::data::KeyType::U64,
+            distribution: crate::data::Distribution::Uniform,
+            n: u64::MAX / 4,
+            threads: Some(1),
+            device: None,
+            measure: MeasureSettings::default(),
+            command: None,
+            skip: None,
+        };
+        let context = CaseContext { seed: 1 };
+        let Outcome::Failed { reason, .. } = CpuBackend::default().run(&case, &context) else {
+            panic!("the case should fail");
+        };
+        assert!(
+            reason.starts_with("could not allocate ") && reason.contains(" for the input: "),
+            "{reason}"
+        );
     }
 
     #[test]

@@ -8,15 +8,18 @@
 
 use std::mem::size_of;
 
+use crate::data::{AllocFailure, try_with_capacity};
+
 /// Bytes of a huge page on x86-64.
 const HUGE_PAGE: usize = 2 << 20;
 
-/// A copy of `src` in an allocation marked for huge pages before it is written.
-pub fn huge_page_copy<K: Copy>(src: &[K]) -> Vec<K> {
-    let mut copy = Vec::with_capacity(src.len());
+/// A copy of `src` in an allocation marked for huge pages before it is written, or why the
+/// allocation failed.
+pub fn huge_page_copy<K: Copy>(src: &[K]) -> Result<Vec<K>, AllocFailure> {
+    let mut copy = try_with_capacity(src.len(), "the working copy")?;
     advise_huge_pages(&copy);
     copy.extend_from_slice(src);
-    copy
+    Ok(copy)
 }
 
 /// Asks Linux to back the (still untouched) allocation of `buf` with transparent huge pages,
@@ -65,8 +68,8 @@ mod tests {
         let src: Vec<u32> = (0..100_000u32)
             .map(|i| i.wrapping_mul(2_654_435_761))
             .collect();
-        assert_eq!(huge_page_copy(&src), src);
-        assert!(huge_page_copy::<u64>(&[]).is_empty());
+        assert_eq!(huge_page_copy(&src).unwrap(), src);
+        assert!(huge_page_copy::<u64>(&[]).unwrap().is_empty());
     }
 
     /// The kernel lists `hg` among the flags of a mapping advised `MADV_HUGEPAGE`, whatever
@@ -74,7 +77,7 @@ mod tests {
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     #[test]
     fn a_huge_page_copy_is_advised_for_huge_pages() {
-        let copy = huge_page_copy(&vec![7u8; 4 * HUGE_PAGE]);
+        let copy = huge_page_copy(&vec![7u8; 4 * HUGE_PAGE]).unwrap();
         let inside = (copy.as_ptr() as usize).next_multiple_of(HUGE_PAGE);
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
         let mut in_mapping = false;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::{GpuAlgorithm, GpuDevice, Unavailable, availability};
 use crate::backend::{Backend, CaseContext};
-use crate::data::generate;
+use crate::data::try_generate;
 use crate::env::compat::{CudaDevice, CudaFacts, DriverFacts, NvrtcFacts, cuda_version_string};
 use crate::env::gpu::{CudaRecord, CudaStack, GpuInfo};
 use crate::measure::{Measurement, Outcome, Transfers, Verification};
@@ -173,12 +173,15 @@ impl Backend for GpuSession {
                 .get(&ordinal)
                 .and_then(|f| f.copy_bandwidth_bytes_per_s)
         });
-        let input = generate(
+        let input = match try_generate(
             case.key_type,
             case.distribution,
             case.n as usize,
             context.seed,
-        );
+        ) {
+            Ok(input) => input,
+            Err(failure) => return Outcome::failed(failure.to_string()),
+        };
         let Some(device) = self.devices.get_mut(&ordinal) else {
             return Outcome::failed("the GPU closed");
         };

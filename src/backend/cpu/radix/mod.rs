@@ -112,8 +112,8 @@ use prefetch::Ahead;
 use scatter::streams;
 #[cfg(test)]
 pub(crate) use scratch::kept_scratch_bytes;
-pub use scratch::release_scratch;
 use scratch::with_scratch;
+pub use scratch::{release_scratch, reserve_scratch};
 use split::{sort_varying, split_once};
 use tuning::{Shipped, Tuning};
 

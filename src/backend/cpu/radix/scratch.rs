@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::count::LsdCounts;
 use super::plan::{MAX_BUCKETS, MAX_PASSES};
 use crate::backend::cpu::pages::advise_huge_pages;
-use crate::data::{KeyValue, SortKey};
+use crate::data::{AllocFailure, KeyValue, SortKey, try_with_capacity};
 
 /// The scratch buffer kept between sorts (see the module doc): 64-bit words, every one of them
 /// written when the buffer was made, so that its pages are resident.
@@ -21,6 +21,20 @@ static SCRATCH: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 pub fn release_scratch() {
     let old = std::mem::take(&mut *SCRATCH.lock().unwrap_or_else(PoisonError::into_inner));
     drop(old);
+}
+
+/// Makes the kept scratch buffer large enough for `n` keys of type `K` now (on the current
+/// pool, pre-faulted), so that a sort of `n` keys that follows finds it, or says why it could
+/// not be allocated: a case too large for the memory it may take fails, not the run.
+pub fn reserve_scratch<K: SortKey>(n: usize) -> Result<(), AllocFailure> {
+    let words = words_for::<K>(n);
+    let mut kept = SCRATCH.lock().unwrap_or_else(PoisonError::into_inner);
+    if is_plain::<K>() && kept.len() < words {
+        // Free the old buffer before making the larger one: one buffer at a time.
+        *kept = Vec::new();
+        *kept = resident_vec(words, true, || 0u64)?;
+    }
+    Ok(())
 }
 
 /// Bytes held by the kept scratch buffer.
@@ -67,12 +81,13 @@ pub(super) fn with_scratch<K: SortKey, R>(
         _ => None,
     };
     let Some(buf) = kept.as_deref_mut() else {
-        return f(&mut resident_vec(n, parallel, || fill));
+        return f(&mut resident_vec(n, parallel, || fill).unwrap_or_else(|e| panic!("{e}")));
     };
     if buf.len() < words {
-        // Free the old buffer before making the larger one: one buffer at a time.
+        // Free the old buffer before making the larger one: one buffer at a time. sortmark's
+        // cases reserve it first (`reserve_scratch`), so only other callers can panic here.
         *buf = Vec::new();
-        *buf = resident_vec(words, parallel, || 0u64);
+        *buf = resident_vec(words, parallel, || 0u64).unwrap_or_else(|e| panic!("{e}"));
     }
     f(words_as_keys(buf, n))
 }
@@ -143,16 +158,21 @@ pub(super) fn with_lsd_work<K: SortKey, R>(
 }
 
 /// A vector of `n` copies of `fill()`, its allocation marked for huge pages and written (in
-/// parallel on the current pool when `parallel`) so that its pages are faulted in.
-fn resident_vec<T: Copy + Send + Sync>(n: usize, parallel: bool, fill: impl Fn() -> T) -> Vec<T> {
-    let mut v = Vec::with_capacity(n);
+/// parallel on the current pool when `parallel`) so that its pages are faulted in; or why it
+/// could not be allocated.
+fn resident_vec<T: Copy + Send + Sync>(
+    n: usize,
+    parallel: bool,
+    fill: impl Fn() -> T,
+) -> Result<Vec<T>, AllocFailure> {
+    let mut v = try_with_capacity(n, "the radix sort's scratch")?;
     advise_huge_pages(&v);
     if parallel {
         v.par_extend(rayon::iter::repeat_n(fill(), n));
     } else {
         v.resize(n, fill());
     }
-    v
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -186,6 +206,25 @@ mod tests {
                 release_scratch();
             }
         }
+    }
+
+    #[test]
+    fn a_scratch_too_large_to_allocate_is_an_error_and_keeps_nothing() {
+        let err = reserve_scratch::<u64>(usize::MAX / 16).unwrap_err();
+        assert_eq!(err.what, "the radix sort's scratch");
+        assert!(err.to_string().starts_with("could not allocate "), "{err}");
+        // The next sort still gets a buffer.
+        check(&lcg(1_000, 5));
+    }
+
+    #[test]
+    fn the_catalog_counts_each_threads_workspace() {
+        use super::super::tuning::{Shipped, Tuning};
+        let counts = MAX_PASSES * size_of::<LsdCounts>();
+        assert_eq!(
+            crate::catalog::RADIX_THREAD_WORKSPACE_BYTES,
+            (counts + Shipped::LSD_BYTES) as u64
+        );
     }
 
     #[test]
