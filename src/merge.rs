@@ -264,6 +264,8 @@ fn joined(parts: &[Loaded], missing: &[Shard], options: &MergeOptions) -> Run {
     run.finished_at = parts.iter().filter_map(|p| p.run.finished_at.clone()).max();
     run.complete = missing.is_empty();
     run.interrupted = false;
+    // Each part's own results.json keeps when it was resumed; the merged run was not.
+    run.resumed = Vec::new();
     run.shard = None;
     run.checks = joined_checks(parts);
     run.cases = parts

@@ -247,6 +247,37 @@ fn bad_definitions_are_refused_with_a_location_and_nothing_runs() {
 }
 
 #[test]
+fn a_definition_with_three_kinds_of_problem_is_refused_naming_all_three() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("three.toml");
+    let text = "title = \"t\"\nsed = 3\n\
+                [[cell]]\nsweep = { backend = \"cpu\", algorithms = [\"radix\"], keys = [\"u33\"], sizes = [8] }\n\
+                [[cell]]\nsweep = { backend = \"cpu\", algorithms = [\"radix\"] }\n";
+    fs::write(&path, text).unwrap();
+    let archive = root.path().join("archive");
+    let definition = path.to_str().unwrap();
+    for command in [
+        vec!["check", definition],
+        vec!["run", definition, "--out", archive.to_str().unwrap()],
+    ] {
+        let out = sortmark().args(&command).assert().code(2);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        for (at, what) in [
+            ("three.toml:2:1:", "unknown field `sed`"),
+            ("three.toml:4:60:", "unknown variant `u33`"),
+            ("three.toml:6:9:", "missing field `sizes`"),
+        ] {
+            assert!(
+                stderr.contains(&format!("{at} {what}")),
+                "{}: {stderr}",
+                command[0]
+            );
+        }
+    }
+    assert!(!archive.exists(), "something ran");
+}
+
+#[test]
 fn a_case_needing_more_memory_than_the_machine_has_is_refused() {
     let total = sortmark::env::memory().total_bytes;
     // The smallest power-of-two u64 std-stable case (three buffers of 8 bytes per key) above total.

@@ -91,7 +91,7 @@ fn resume(dir: &Path) -> assert_cmd::assert::Assert {
 }
 
 #[test]
-fn an_interrupted_run_keeps_its_cases_and_resumes() {
+fn an_interrupted_run_keeps_its_cases_and_resumes_marked_as_resumed() {
     let root = tempfile::tempdir().unwrap();
     let (mut child, _) = start_run(root.path(), "slow.toml");
     let dir = run_dir(root.path(), "slow");
@@ -107,10 +107,26 @@ fn an_interrupted_run_keeps_its_cases_and_resumes() {
     );
     let kept = partial["cases"].as_array().unwrap().len();
     assert!((3..40).contains(&kept), "kept {kept} cases");
+    assert_eq!(partial["resumed"], serde_json::json!([]), "not resumed yet");
 
     resume(&dir).success();
     let done = results(&dir);
     assert_eq!(done["complete"], true);
+    let resumed = done["resumed"].as_array().unwrap();
+    assert_eq!(resumed.len(), 1, "resumed once: {resumed:?}");
+    let when = resumed[0].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(when).is_ok()
+            && when >= done["started_at"].as_str().unwrap(),
+        "resumed at {when}, after the start"
+    );
+    for report in ["report.md", "summary.md"] {
+        let text = fs::read_to_string(dir.join(report)).unwrap();
+        assert!(
+            text.contains("complete, resumed at "),
+            "{report} does not say the run was resumed:\n{text}"
+        );
+    }
     let cases = done["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 40, "every planned case exactly once");
     let keys: std::collections::HashSet<String> = cases

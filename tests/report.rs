@@ -182,6 +182,7 @@ pub fn synthetic_run(title: &str, description: &str) -> Run {
         finished_at: Some("2026-11-24T06:01:05Z".to_string()),
         complete: true,
         interrupted: false,
+        resumed: Vec::new(),
         command_line: vec![
             "sortmark".into(),
             "run".into(),

@@ -43,6 +43,7 @@ fn run_of(text: &str, run_id: &str, seconds: impl Fn(usize, usize) -> f64) -> Ru
         finished_at: Some("2026-12-06T00:01:00Z".to_string()),
         complete: true,
         interrupted: false,
+        resumed: Vec::new(),
         command_line: Vec::new(),
         definition_path: "unit.toml".to_string(),
         definition_text: text.to_string(),

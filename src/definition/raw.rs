@@ -9,6 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue, Deserializer as DocumentDeserializer, ValueDeserializer};
 
 use super::DeviceSelection;
 use super::error::{DefinitionError, LoadError, suggest_closest};
@@ -212,13 +213,59 @@ impl<'de> Deserialize<'de> for DeviceSelection {
     }
 }
 
-/// Deserializes the TOML, turning a syntax or type error into a located [`LoadError`].
+/// Deserializes the TOML, turning syntax and type errors into a located [`LoadError`].
+///
+/// A syntax error is reported alone: nothing after it can be read reliably. Type errors (an
+/// unknown key, a value of the wrong kind, a missing field) stop serde at the first, so on one
+/// the top level, `[measure]` and every `[[cell]]` are read again separately, and every part's
+/// first problem is listed at once.
 pub fn parse(path: &str, text: &str) -> Result<RawDef, LoadError> {
-    toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let message = suggest_closest(e.message().trim_end());
-        LoadError {
-            errors: vec![DefinitionError::at(path, text, span, message)],
+    let document = DeTable::parse(text).map_err(|e| LoadError {
+        errors: vec![located(path, text, &e)],
+    })?;
+    RawDef::deserialize(DocumentDeserializer::from(document.clone())).map_err(|first| {
+        let mut errors: Vec<DefinitionError> = type_errors_by_part(document)
+            .iter()
+            .map(|e| located(path, text, e))
+            .collect();
+        if errors.is_empty() {
+            errors.push(located(path, text, &first));
         }
+        errors.sort_by_key(|e| (e.line, e.column));
+        errors.dedup();
+        LoadError { errors }
     })
+}
+
+/// The first type error of each independent part of `document`: the top level without its
+/// cells and measurement settings, `[measure]`, and each `[[cell]]` on its own.
+fn type_errors_by_part(document: Spanned<DeTable<'_>>) -> Vec<toml::de::Error> {
+    let span = document.span();
+    let mut top = document.into_inner();
+    let cells = top.remove("cell");
+    let measure = top.remove("measure");
+    let mut errors = Vec::new();
+    errors.extend(RawDef::deserialize(DocumentDeserializer::from(Spanned::new(span, top))).err());
+    if let Some(measure) = measure {
+        errors.extend(RawMeasure::deserialize(ValueDeserializer::from(measure)).err());
+    }
+    match cells.map(|c| (c.span(), c.into_inner())) {
+        Some((_, DeValue::Array(cells))) => {
+            for cell in cells {
+                errors.extend(RawCell::deserialize(ValueDeserializer::from(cell)).err());
+            }
+        }
+        Some((span, other)) => {
+            let cells = ValueDeserializer::from(Spanned::new(span, other));
+            errors.extend(Vec::<RawCell>::deserialize(cells).err());
+        }
+        None => {}
+    }
+    errors
+}
+
+/// A TOML error located in `text`, with a "did you mean" for a misspelt name.
+fn located(path: &str, text: &str, e: &toml::de::Error) -> DefinitionError {
+    let span = e.span().unwrap_or(0..0);
+    DefinitionError::at(path, text, span, suggest_closest(e.message().trim_end()))
 }

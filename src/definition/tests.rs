@@ -287,6 +287,45 @@ fn every_problem_is_reported_at_once() {
     assert!(e.to_string().starts_with("t.toml:3:"));
 }
 
+/// Where each problem of a refused definition is, and what it says.
+fn problems(text: &str) -> Vec<(usize, usize, String)> {
+    let e = load("t.toml", text, &LIMITS).expect_err("expected the definition to be refused");
+    e.errors
+        .iter()
+        .map(|e| (e.line, e.column, e.message.clone()))
+        .collect()
+}
+
+#[test]
+fn every_reading_problem_is_reported_at_once_each_at_its_line_and_column() {
+    let found = problems(
+        "title = \"t\"\nsed = 3\n[measure]\nrepetitions = \"many\"\n\
+         [[cell]]\nsweep = { backend = \"cpu\", algoritms = [\"radix\"], sizes = [8] }\n\
+         [[cell]]\nsweep = { backend = \"cpu\", algorithms = [\"radix\"], keys = [\"u33\"], sizes = [8] }\n\
+         [[cell]]\nsweep = { backend = \"cpu\", algorithms = [\"radix\"] }\n",
+    );
+    let at: Vec<(usize, usize)> = found.iter().map(|&(l, c, _)| (l, c)).collect();
+    assert_eq!(
+        at,
+        [(2, 1), (4, 15), (6, 28), (8, 60), (10, 9)],
+        "{found:?}"
+    );
+    let said = |i: usize, what: &str| assert!(found[i].2.contains(what), "{found:?}");
+    said(0, "unknown field `sed`");
+    said(0, "did you mean `seed`?");
+    said(1, "invalid type: string \"many\"");
+    said(2, "did you mean `algorithms`?");
+    said(3, "unknown variant `u33`");
+    said(4, "missing field `sizes`");
+}
+
+#[test]
+fn a_syntax_error_is_reported_alone() {
+    let found = problems("title = \"t\"\nsed = 3\n[[cell]]\nsweep = { backend = \"cpu\"\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, 4, "{found:?}");
+}
+
 #[test]
 fn duplicate_sweep_names_are_refused() {
     let sweep =

@@ -303,7 +303,7 @@ mod tests {
         /// The fixture run, its first measured case given the numbers `x` and the text `s`.
         fn run_with(x: &[f64], s: &str) -> Run {
             let mut run: Run =
-                serde_json::from_str(include_str!("../../tests/fixtures/results/v2.json")).unwrap();
+                serde_json::from_str(include_str!("../../tests/fixtures/results/v4.json")).unwrap();
             let case = run.cases.iter_mut().find(|c| c.stats.is_some()).unwrap();
             let at = |i: usize| x[i % x.len()];
             case.samples_s = x.to_vec();

@@ -207,7 +207,7 @@ mod tests {
     fn run_folder(saved: &[u64], journaled: &[u64]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let mut run: Run =
-            serde_json::from_str(include_str!("../../tests/fixtures/results/v2.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/fixtures/results/v4.json")).unwrap();
         run.cases = saved.iter().map(|&n| case(n)).collect();
         archive::save_results(dir.path(), &run).unwrap();
         let mut journal = Journal::open(dir.path()).unwrap();

@@ -15,7 +15,7 @@ type Step = fn(&mut Map<String, Value>);
 
 /// `STEPS[i]` turns a file of version `i + 1` into one of version `i + 2`. The length ties the
 /// list to [`SCHEMA_VERSION`]: raising the version without adding its step does not compile.
-const STEPS: [Step; SCHEMA_VERSION as usize - 1] = [v1_to_v2, v2_to_v3];
+const STEPS: [Step; SCHEMA_VERSION as usize - 1] = [v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// Why a file's version cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,6 +125,12 @@ fn v2_to_v3(run: &mut Map<String, Value>) {
     for case in objects(run, "cases") {
         fill(case, [("machine", Value::Null)]);
     }
+}
+
+/// Version 4 records when a run was resumed (`resumed`): a run before it is recorded as never
+/// resumed, since whether it was is not known.
+fn v3_to_v4(run: &mut Map<String, Value>) {
+    fill(run, [("resumed", json!([]))]);
 }
 
 /// The settings of a run that recorded none: nothing known.
@@ -249,10 +255,17 @@ mod tests {
     fn version_2_measured_its_whole_plan_on_one_machine() {
         let file = json!({"schema": 2, "cases": [{"n": 10}]});
         let run = to_current(file).unwrap();
-        assert_eq!(run["schema"], 3);
+        assert_eq!(run["schema"], SCHEMA_VERSION);
         assert_eq!(run["shard"], Value::Null);
         assert_eq!(run["parts"], json!([]));
         assert_eq!(run["cases"][0]["machine"], Value::Null);
+    }
+
+    #[test]
+    fn version_3_was_never_resumed() {
+        let run = to_current(json!({"schema": 3, "cases": []})).unwrap();
+        assert_eq!(run["schema"], SCHEMA_VERSION);
+        assert_eq!(run["resumed"], json!([]));
     }
 
     #[test]

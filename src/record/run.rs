@@ -23,7 +23,7 @@ use crate::record::parts::{Part, ShardRecord};
 use crate::record::sources::Sources;
 
 /// The version of the `results.json` format this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One execution of a report definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -42,6 +42,9 @@ pub struct Run {
     pub complete: bool,
     /// The run stopped early (Ctrl-C, SIGTERM); `complete` is then false.
     pub interrupted: bool,
+    /// When the run was resumed (`sortmark run --resume`), RFC 3339 UTC, oldest first; empty
+    /// for a run that ran in one go.
+    pub resumed: Vec<String>,
     /// The command line as typed.
     pub command_line: Vec<String>,
     /// Where the definition came from (a path, or the built-in default).

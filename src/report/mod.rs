@@ -166,7 +166,7 @@ mod tests {
     use super::*;
 
     fn example_run() -> Run {
-        serde_json::from_str(include_str!("../../tests/fixtures/results/v2.json")).unwrap()
+        serde_json::from_str(include_str!("../../tests/fixtures/results/v4.json")).unwrap()
     }
 
     /// Every file under `dir`, by its path relative to `dir`, with its bytes.

@@ -113,6 +113,7 @@ pub fn execute(definition: Definition, options: &RunOptions) -> anyhow::Result<(
         finished_at: None,
         complete: false,
         interrupted: false,
+        resumed: Vec::new(),
         command_line: options.command_line.clone(),
         definition_path: definition.path,
         definition_text: definition.text,
@@ -188,6 +189,7 @@ pub fn resume(
     }
     let remaining = remaining_cases(&run, planned.clone());
     run.interrupted = false;
+    run.resumed.push(timestamp(chrono::Utc::now()));
     archive::remove_stale_temporaries(dir);
     gpus.prepare(&gpu_ordinals(&remaining));
     let mut executor = executor_for(&run, gpus, &folder);
@@ -534,6 +536,7 @@ sweep = { name = "second", backend = "cpu", algorithms = ["std-unstable", "radix
             finished_at: None,
             complete: false,
             interrupted: false,
+            resumed: Vec::new(),
             command_line: Vec::new(),
             definition_path: "mock.toml".to_string(),
             definition_text: text.to_string(),

@@ -170,7 +170,7 @@ impl ReportView {
                 .as_deref()
                 .and_then(|f| units::elapsed(&run.started_at, f))
                 .unwrap_or_default(),
-            state: state(run).to_string(),
+            state: state_with_resumes(run),
             counts: counts(ok, skipped, failed),
             failure_banner: failure_banner(failed),
             incomplete_banner: incomplete_banner(run),
@@ -234,6 +234,22 @@ pub fn state(run: &Run) -> &'static str {
         (true, _) => "complete",
         (false, true) => "interrupted",
         (false, false) => "incomplete",
+    }
+}
+
+/// The run's state, followed by how often it was resumed and when last, if it was: e.g.
+/// `complete, resumed twice, last at 2026-12-07 05:50 UTC`. A resumed run's cases were
+/// measured in several sittings, so a reader should know before comparing them.
+fn state_with_resumes(run: &Run) -> String {
+    let state = state(run);
+    let Some(last) = run.resumed.last() else {
+        return state.to_string();
+    };
+    let last = units::timestamp(last);
+    match run.resumed.len() {
+        1 => format!("{state}, resumed at {last}"),
+        2 => format!("{state}, resumed twice, last at {last}"),
+        n => format!("{state}, resumed {n} times, last at {last}"),
     }
 }
 
@@ -335,5 +351,27 @@ mod tests {
     fn banners_count_failures() {
         assert_eq!(failure_banner(0), "");
         assert!(failure_banner(2).starts_with("2 cases FAILED"));
+    }
+
+    #[test]
+    fn a_resumed_run_says_how_often_and_when_last() {
+        let file = serde_json::from_str(include_str!("../../../tests/fixtures/results/v3.json"));
+        let current = crate::record::migrate::to_current(file.unwrap()).unwrap();
+        let mut run: Run = serde_json::from_value(current).unwrap();
+        assert_eq!(state_with_resumes(&run), "complete");
+        run.resumed.push("2026-12-07T05:00:00Z".to_string());
+        assert_eq!(
+            state_with_resumes(&run),
+            "complete, resumed at 2026-12-07 05:00 UTC"
+        );
+        run.resumed.push("2026-12-07T05:50:00Z".to_string());
+        assert_eq!(
+            state_with_resumes(&run),
+            "complete, resumed twice, last at 2026-12-07 05:50 UTC"
+        );
+        run.resumed.push("2026-12-07T06:10:00Z".to_string());
+        assert!(
+            state_with_resumes(&run).ends_with("resumed 3 times, last at 2026-12-07 06:10 UTC")
+        );
     }
 }
