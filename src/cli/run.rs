@@ -13,9 +13,10 @@ use super::{
     EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NO_GPU, EXIT_OK, EXIT_REFUSED, RunArgs,
 };
 
-/// Installs the Ctrl-C and SIGTERM handlers of a command that measures.
+/// Installs the Ctrl-C and SIGTERM handlers of a command that measures; a second Ctrl-C kills
+/// the running peers' processes before sortmark exits.
 fn catch_interrupts() {
-    if let Err(e) = sortmark::interrupt::install() {
+    if let Err(e) = sortmark::interrupt::install(sortmark::backend::command::end_running_peers) {
         terminal::err_line(&format!("warning: Ctrl-C will not save a partial run: {e}"));
     }
 }
