@@ -347,18 +347,6 @@ fn figure(side: &SideBySide, sweep: &str) -> Option<Figure> {
     })
 }
 
-/// A median and its interval: `1.23 ms [1.20 ms, 1.25 ms]`.
-fn median_text(median: Option<(f64, f64, f64)>) -> String {
-    median.map_or("–".to_string(), |(m, lo, hi)| {
-        format!(
-            "{} [{}, {}]",
-            units::seconds(m),
-            units::seconds(lo),
-            units::seconds(hi)
-        )
-    })
-}
-
 /// A ratio's cell: `0.820 [0.801, 0.840] faster`, or why there is none.
 fn ratio_text(ratio: Option<&CaseComparison>) -> String {
     let Some(case) = ratio else {
@@ -395,7 +383,7 @@ fn sweep_table(side: &SideBySide, sweep: &str) -> (Vec<String>, Vec<Vec<String>>
         .enumerate()
         .map(|(i, r)| {
             let mut cells = vec![(i + 1).to_string(), r.identity.label()];
-            cells.extend(r.medians.iter().map(|m| median_text(*m)));
+            cells.extend(r.medians.iter().map(|m| units::seconds_with_interval(*m)));
             cells.extend(r.ratios.iter().map(|c| ratio_text(c.as_ref())));
             cells
         })

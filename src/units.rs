@@ -218,6 +218,14 @@ pub fn timestamp(rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
+/// A median and its interval, `(median, low, high)` in seconds, as `1.23 ms [1.20 ms, 1.25 ms]`;
+/// `–` where there is none.
+pub fn seconds_with_interval(median: Option<(f64, f64, f64)>) -> String {
+    median.map_or("–".to_string(), |(m, lo, hi)| {
+        format!("{} [{}, {}]", seconds(m), seconds(lo), seconds(hi))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

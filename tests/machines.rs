@@ -8,16 +8,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::support::{json, outcome, sortmark};
+use crate::support::{json, outcome, run_folder, sortmark};
 
 const DEFINITION: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/shards.toml");
-
-/// Runs `args` and returns the run folder it printed last, checking it succeeded.
-fn run_folder(args: &[&str]) -> PathBuf {
-    let (code, stdout, stderr) = outcome(sortmark().args(args).output().unwrap());
-    assert_eq!(code, 0, "{args:?}: {stderr}");
-    PathBuf::from(stdout.lines().last().expect("the run folder"))
-}
 
 /// Two runs of the definition, the second as if from host-b with another CPU; made once.
 struct Runs {

@@ -1,7 +1,7 @@
 //! Helpers every topic's tests share: the binary, its outcome, JSON files and executables.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
@@ -31,4 +31,11 @@ pub fn json(path: &Path) -> Value {
 pub fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Runs sortmark with `args` and returns the run folder it printed last, checking it succeeded.
+pub fn run_folder(args: &[&str]) -> PathBuf {
+    let (code, stdout, stderr) = outcome(sortmark().args(args).output().unwrap());
+    assert_eq!(code, 0, "{args:?}: {stderr}");
+    PathBuf::from(stdout.lines().last().expect("the run folder"))
 }

@@ -21,18 +21,6 @@ pub fn write(history: &History, dir: &Path) -> anyhow::Result<()> {
     write_atomic(&dir.join("history.md"), render_markdown(history).as_bytes())
 }
 
-/// A median and its interval: `1.23 ms [1.20 ms, 1.25 ms]`.
-fn median_text(median: Option<(f64, f64, f64)>) -> String {
-    median.map_or("–".to_string(), |(m, lo, hi)| {
-        format!(
-            "{} [{}, {}]",
-            units::seconds(m),
-            units::seconds(lo),
-            units::seconds(hi)
-        )
-    })
-}
-
 /// A step's verdict with its ratio and interval: `slower ×1.12 [×1.08, ×1.15]`.
 fn step_text(step: &CaseComparison) -> String {
     let mut text = step.verdict.name().to_string();
@@ -106,7 +94,7 @@ pub fn render_markdown(history: &History) -> String {
                 [
                     (p.run + 1).to_string(),
                     history.runs[p.run].run_id.clone(),
-                    median_text(p.median),
+                    units::seconds_with_interval(p.median),
                     p.step.as_ref().map_or("–".to_string(), step_text),
                 ]
             })
@@ -136,8 +124,8 @@ fn case_summary(series: &Series) -> [String; 6] {
         series.identity.sweep.clone(),
         series.identity.label(),
         series.points.len().to_string(),
-        median_text(first),
-        median_text(latest),
+        units::seconds_with_interval(first),
+        units::seconds_with_interval(latest),
         if changes.is_empty() {
             "none".to_string()
         } else {
