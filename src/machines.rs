@@ -514,28 +514,21 @@ mod tests {
 
     #[test]
     fn the_median_ratio_is_the_middle_of_the_ratios() {
+        let identity = Identity {
+            sweep: "s".to_string(),
+            algorithm: "a".to_string(),
+            key_type: "u32".to_string(),
+            distribution: "uniform".to_string(),
+            n: 10,
+            threads: None,
+            device: None,
+        };
         let row = |ratio: f64| Row {
-            identity: Identity {
-                sweep: "s".to_string(),
-                algorithm: "a".to_string(),
-                key_type: "u32".to_string(),
-                distribution: "uniform".to_string(),
-                n: 10,
-                threads: None,
-                device: None,
-            },
+            identity: identity.clone(),
             n: 10,
             medians: vec![None, None],
             ratios: vec![Some(CaseComparison {
-                identity: Identity {
-                    sweep: "s".to_string(),
-                    algorithm: "a".to_string(),
-                    key_type: "u32".to_string(),
-                    distribution: "uniform".to_string(),
-                    n: 10,
-                    threads: None,
-                    device: None,
-                },
+                identity: identity.clone(),
                 verdict: Verdict::Faster,
                 ratio: Some(ratio),
                 interval: None,

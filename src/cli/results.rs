@@ -41,14 +41,7 @@ pub fn compare(
                 EXIT_OK
             })
         }
-        Err(e) => {
-            terminal::err_line(&format!("error: {e}"));
-            ExitCode::from(if e.runs_incomparable() {
-                EXIT_REFUSED
-            } else {
-                EXIT_ERROR
-            })
-        }
+        Err(e) => refused_or_failed(&e),
     }
 }
 
@@ -75,14 +68,7 @@ pub fn machines(
             terminal::out_line(&format!("{}", dir.display()));
             ExitCode::from(EXIT_OK)
         }
-        Err(e) => {
-            terminal::err_line(&format!("error: {e}"));
-            ExitCode::from(if e.runs_incomparable() {
-                EXIT_REFUSED
-            } else {
-                EXIT_ERROR
-            })
-        }
+        Err(e) => refused_or_failed(&e),
     }
 }
 
@@ -164,4 +150,15 @@ pub fn export(run_dir: &Path, format: sortmark::export::Format, out: Option<&Pat
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// A comparison's error on stderr, and its exit code: refused (2) for runs that cannot be set
+/// against each other, an error (3) for files that cannot be read or written.
+fn refused_or_failed(e: &sortmark::compare::CompareError) -> ExitCode {
+    terminal::err_line(&format!("error: {e}"));
+    ExitCode::from(if e.runs_incomparable() {
+        EXIT_REFUSED
+    } else {
+        EXIT_ERROR
+    })
 }
