@@ -10,6 +10,7 @@ use std::fmt;
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
+use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -269,9 +270,18 @@ pub fn mix64(mut x: u64) -> u64 {
 }
 
 /// The order-independent checksum of a slice: equal for any permutation of the same elements.
-pub fn checksum<K: SortKey>(keys: &[K]) -> u64 {
-    keys.iter()
-        .fold(0u64, |acc, k| acc.wrapping_add(mix64(k.checksum_bits())))
+/// A wrapping sum is associative, so large slices are summed on every core with the same result.
+pub fn checksum<K: SortKey + Sync>(keys: &[K]) -> u64 {
+    let sum = |part: &[K]| {
+        part.iter()
+            .fold(0u64, |acc, k| acc.wrapping_add(mix64(k.checksum_bits())))
+    };
+    if keys.len() < PARALLEL_CHUNK {
+        return sum(keys);
+    }
+    keys.par_chunks(PARALLEL_CHUNK)
+        .map(sum)
+        .reduce(|| 0, u64::wrapping_add)
 }
 
 /// A generated input: one vector of the case's key type.
@@ -384,16 +394,20 @@ pub fn try_generate(
         KeyType::U32U32 => {
             let mut pairs: Vec<KeyValue> = generate_typed(distribution, n, stream)?;
             // The value is the original index, which makes stability checkable.
-            for (i, p) in pairs.iter_mut().enumerate() {
-                p.value = i as u32;
-            }
+            pairs
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(i, p)| p.value = i as u32);
             KeyData::U32U32(pairs)
         }
     })
 }
 
 /// Type-directed generation: the uniform key of each type and the shared shaping steps.
-pub trait Generate: SortKey {
+pub trait Generate: SortKey + Send + Sync {
+    /// How many 32-bit words of the ChaCha stream [`Generate::uniform`] takes: always the
+    /// same, so that a chunk of keys can start at its own place in the stream.
+    const UNIFORM_WORDS: u64;
     /// One uniformly drawn key.
     fn uniform(rng: &mut ChaCha8Rng) -> Self;
     /// A key derived from a 64-bit hash, used for few-unique and skewed values.
@@ -405,6 +419,7 @@ pub trait Generate: SortKey {
 macro_rules! generate_int {
     ($ty:ty) => {
         impl Generate for $ty {
+            const UNIFORM_WORDS: u64 = 2;
             fn uniform(rng: &mut ChaCha8Rng) -> Self {
                 rng.next_u64() as $ty
             }
@@ -427,6 +442,7 @@ generate_int!(i64);
 macro_rules! generate_float {
     ($ty:ty, $bits:ty, $mant:expr) => {
         impl Generate for $ty {
+            const UNIFORM_WORDS: u64 = 2;
             fn uniform(rng: &mut ChaCha8Rng) -> Self {
                 // A uniform integer in [-2^(m), 2^(m)) scaled by 2^-(m-20): exact, no rounding.
                 let m = $mant;
@@ -460,6 +476,7 @@ generate_float!(f32, u32, 23);
 generate_float!(f64, u64, 52);
 
 impl Generate for KeyValue {
+    const UNIFORM_WORDS: u64 = 1;
     fn uniform(rng: &mut ChaCha8Rng) -> Self {
         KeyValue {
             key: rng.next_u32(),
@@ -490,18 +507,18 @@ fn generate_typed<K: Generate>(
     n: usize,
     stream: u64,
 ) -> Result<Vec<K>, AllocFailure> {
-    let mut rng = ChaCha8Rng::seed_from_u64(stream);
     // The one large buffer: reserved first, so that a case too large fails, not the run.
     let mut keys = try_with_capacity(n, "the input")?;
     match distribution {
-        Distribution::Uniform => keys.extend((0..n).map(|_| K::uniform(&mut rng))),
+        Distribution::Uniform => draw_keys(&mut keys, n, stream, K::UNIFORM_WORDS, K::uniform),
         Distribution::Sorted | Distribution::Reverse | Distribution::NearlySorted => {
-            keys.extend((0..n).map(|_| K::uniform(&mut rng)));
-            keys.sort_unstable_by(K::sort_cmp);
+            draw_keys(&mut keys, n, stream, K::UNIFORM_WORDS, K::uniform);
+            keys.par_sort_unstable_by(K::sort_cmp);
             if distribution == Distribution::Reverse {
                 keys.reverse();
             }
             if distribution == Distribution::NearlySorted && n > 1 {
+                let mut rng = rng_at(stream, K::UNIFORM_WORDS * n as u64);
                 for _ in 0..n.div_ceil(100) {
                     let a = (rng.next_u64() % n as u64) as usize;
                     let b = (rng.next_u64() % n as u64) as usize;
@@ -509,22 +526,62 @@ fn generate_typed<K: Generate>(
                 }
             }
         }
-        Distribution::FewUnique => keys.extend(
-            (0..n).map(|_| K::from_hash(mix64(stream ^ (rng.next_u64() % FEW_UNIQUE_VALUES)))),
-        ),
+        Distribution::FewUnique => draw_keys(&mut keys, n, stream, 2, |rng| {
+            K::from_hash(mix64(stream ^ (rng.next_u64() % FEW_UNIQUE_VALUES)))
+        }),
         Distribution::Skewed => {
             let cdf = zipf_cdf();
-            keys.extend((0..n).map(|_| {
+            draw_keys(&mut keys, n, stream, 2, |rng| {
                 // 53 random bits give an exactly representable uniform in [0, 1).
                 let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * cdf[ZIPF_RANKS - 1];
                 let rank = cdf.partition_point(|&c| c <= u);
                 K::from_hash(mix64(stream ^ rank as u64))
-            }));
+            });
         }
         Distribution::AllEqual => keys.resize(n, K::from_hash(mix64(stream))),
-        Distribution::SpecialValues => keys.extend((0..n).map(|_| K::special(&mut rng))),
+        Distribution::SpecialValues => {
+            // A special key takes one to three words: one generator, in order.
+            let mut rng = rng_at(stream, 0);
+            keys.extend((0..n).map(|_| K::special(&mut rng)));
+        }
     }
     Ok(keys)
+}
+
+/// Keys drawn per task when an input is generated on every core.
+const PARALLEL_CHUNK: usize = 1 << 16;
+
+/// The generator of `stream`, `word` 32-bit words into its output.
+fn rng_at(stream: u64, word: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(stream);
+    rng.set_word_pos(u128::from(word));
+    rng
+}
+
+/// Fills the empty `keys` (with room for `n`) with `n` keys from `draw`, which takes exactly
+/// `words` words of the stream per key. The chunks are drawn on every core, each from a
+/// generator set to the chunk's place in the stream, so the keys are those one generator would
+/// draw in order: an input of 2^28 keys takes a fraction of a second, not seconds per round.
+fn draw_keys<K: Send>(
+    keys: &mut Vec<K>,
+    n: usize,
+    stream: u64,
+    words: u64,
+    draw: impl Fn(&mut ChaCha8Rng) -> K + Sync,
+) {
+    assert!(keys.is_empty() && keys.capacity() >= n);
+    keys.spare_capacity_mut()[..n]
+        .par_chunks_mut(PARALLEL_CHUNK)
+        .enumerate()
+        .for_each(|(chunk, slots)| {
+            let mut rng = rng_at(stream, words * (chunk * PARALLEL_CHUNK) as u64);
+            for slot in slots {
+                slot.write(draw(&mut rng));
+            }
+        });
+    // SAFETY: the loop above wrote each of the first `n` slots, and `K` needs no drop glue
+    // beyond what a written value carries.
+    unsafe { keys.set_len(n) };
 }
 
 /// Cumulative Zipf weights 1/1 + 1/2 + … + 1/k; summed in order, so identical everywhere.
@@ -610,6 +667,80 @@ mod tests {
         assert_ne!(
             generate(KeyType::U32, Distribution::Uniform, 100, 1),
             generate(KeyType::U32, Distribution::Uniform, 100, 2)
+        );
+    }
+
+    /// What one generator drawing every key in order gives: the stream the chunked,
+    /// parallel generation must reproduce.
+    fn drawn_in_order<K: Generate>(d: Distribution, n: usize, stream: u64) -> Vec<K> {
+        let mut rng = ChaCha8Rng::seed_from_u64(stream);
+        let cdf = zipf_cdf();
+        let mut keys: Vec<K> = (0..n)
+            .map(|_| match d {
+                Distribution::FewUnique => {
+                    K::from_hash(mix64(stream ^ (rng.next_u64() % FEW_UNIQUE_VALUES)))
+                }
+                Distribution::Skewed => {
+                    let u =
+                        (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * cdf[ZIPF_RANKS - 1];
+                    K::from_hash(mix64(stream ^ cdf.partition_point(|&c| c <= u) as u64))
+                }
+                _ => K::uniform(&mut rng),
+            })
+            .collect();
+        if d == Distribution::NearlySorted {
+            keys.sort_unstable_by(K::sort_cmp);
+            for _ in 0..n.div_ceil(100) {
+                let a = (rng.next_u64() % n as u64) as usize;
+                let b = (rng.next_u64() % n as u64) as usize;
+                keys.swap(a, b);
+            }
+        }
+        keys
+    }
+
+    fn word_bits<K: SortKey>(keys: &[K]) -> Vec<u64> {
+        keys.iter().map(|k| k.checksum_bits()).collect()
+    }
+
+    #[test]
+    fn parallel_generation_draws_the_keys_one_generator_draws_in_order() {
+        // Three chunks and a ragged tail, so that every chunk's start in the stream counts.
+        let n = 3 * PARALLEL_CHUNK + 123;
+        let shapes = [
+            Distribution::Uniform,
+            Distribution::FewUnique,
+            Distribution::Skewed,
+            Distribution::NearlySorted,
+        ];
+        for d in shapes {
+            assert_drawn_in_order::<u32>(d, n, "u32");
+            assert_drawn_in_order::<KeyValue>(d, n, "u32-u32");
+            assert_drawn_in_order::<f64>(d, n, "f64");
+        }
+    }
+
+    fn assert_drawn_in_order<K: Generate>(d: Distribution, n: usize, what: &str) {
+        let got: Vec<K> = generate_typed(d, n, 9).unwrap();
+        let (got, want) = (word_bits(&got), word_bits(&drawn_in_order::<K>(d, n, 9)));
+        assert_eq!(got.len(), want.len());
+        let first = got.iter().zip(&want).position(|(a, b)| a != b);
+        assert_eq!(first, None, "{what} {d}: first difference");
+    }
+
+    #[test]
+    fn parallel_checksum_is_the_sum_in_order() {
+        let KeyData::U64(keys) = generate(KeyType::U64, Distribution::Uniform, 200_001, 3) else {
+            unreachable!()
+        };
+        let in_order = keys
+            .iter()
+            .fold(0u64, |acc, k| acc.wrapping_add(mix64(k.checksum_bits())));
+        assert_eq!(checksum(&keys), in_order);
+        assert_ne!(
+            checksum(&keys[1..]),
+            in_order,
+            "one key fewer changes the sum"
         );
     }
 
