@@ -17,6 +17,8 @@ struct PageView {
     base: String,
     new: String,
     summary: String,
+    /// The broad-shift note, if most cases moved one way.
+    shift: Option<String>,
     any_slower: bool,
     threshold: String,
     machines: Table,
@@ -39,6 +41,7 @@ pub fn render(comparison: &Comparison, plots: &[SweepPlot]) -> anyhow::Result<St
         base: comparison.base.run_id.clone(),
         new: comparison.new.run_id.clone(),
         summary: comparison.summary(),
+        shift: comparison.broad_shift(),
         any_slower: comparison.any_slower(),
         threshold: format_percent(comparison.threshold),
         machines: machines(comparison),

@@ -10,11 +10,15 @@ use super::{Comparison, format_percent};
 /// `compare.md`'s text; `plots` are the sweeps' drawn ratio plots.
 pub fn render(comparison: &Comparison, plots: &[SweepPlot]) -> String {
     let mut out = format!(
-        "# Comparison: {}\n\nNEW run {} against BASE run {}.\n\n**{}**\n\n{}\n\n## Machines\n\n{}",
+        "# Comparison: {}\n\nNEW run {} against BASE run {}.\n\n**{}**\n\n{}{}\n\n## Machines\n\n{}",
         escape_inline(&comparison.title),
         code_span(&comparison.new.run_id),
         code_span(&comparison.base.run_id),
         comparison.summary(),
+        comparison
+            .broad_shift()
+            .map(|shift| format!("> **Note:** {shift}\n\n"))
+            .unwrap_or_default(),
         verdict_rule(comparison.threshold),
         machines(comparison).to_markdown(),
     );

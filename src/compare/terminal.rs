@@ -26,6 +26,9 @@ pub fn render(comparison: &Comparison) -> String {
     out.push('\n');
     out.push_str(&comparison.summary());
     out.push('\n');
+    if let Some(shift) = comparison.broad_shift() {
+        out.push_str(&format!("note: {shift}\n"));
+    }
     out
 }
 

@@ -270,3 +270,43 @@ fn the_default_output_folder_stays_inside_the_new_run() {
     let edited = default_out_dir(new, "x/../../../../elsewhere");
     assert_eq!(edited.parent(), Some(new), "{}", edited.display());
 }
+
+#[test]
+fn a_shift_of_every_case_is_named_and_scattered_differences_are_not() {
+    let base = run_of(DEFINITION, "base", timed(1.0));
+    let shifted = compare(&base, &run_of(DEFINITION, "new", timed(1.1)), 0.02).unwrap();
+    let note = shifted
+        .broad_shift()
+        .expect("every case 10 % slower is a broad shift");
+    assert!(
+        note.starts_with("broad shift: 5 of 5 cases ran slower by over 2 % (median ratio 1.100)"),
+        "{note}"
+    );
+    assert!(super::terminal::render(&shifted).contains(&format!("note: {note}")));
+    assert!(super::markdown::render(&shifted, &[]).contains(&note));
+    assert!(
+        super::html::render(&shifted, &[])
+            .unwrap()
+            .contains("broad shift: 5 of 5")
+    );
+    // Two of five cases 10 % slower, one 10 % faster: differences, but no shift of the run.
+    let mixed = run_of(DEFINITION, "new", |i, r| {
+        timed([1.1, 1.1, 0.9, 1.0, 1.0][i])(i, r)
+    });
+    let scattered = compare(&base, &mixed, 0.02).unwrap();
+    assert_eq!(scattered.count(Verdict::Slower), 2);
+    assert_eq!(scattered.broad_shift(), None);
+    assert!(!super::terminal::render(&scattered).contains("note:"));
+    // Four of five faster is a broad shift the other way.
+    let faster = run_of(DEFINITION, "new", |i, r| {
+        timed([0.9, 0.9, 0.9, 0.9, 1.0][i])(i, r)
+    });
+    let note = compare(&base, &faster, 0.02)
+        .unwrap()
+        .broad_shift()
+        .unwrap();
+    assert!(
+        note.starts_with("broad shift: 4 of 5 cases ran faster"),
+        "{note}"
+    );
+}
