@@ -155,8 +155,50 @@ impl Sweep {
 }
 
 pub fn load(path: &str, text: &str, limits: &MachineLimits) -> Result<ReportDef, LoadError> {
-    let raw = raw::parse(path, text)?;
-    validate::validate(path, text, raw, limits)
+    match raw::parse(path, text) {
+        Ok(raw) => validate::validate(path, text, raw, limits),
+        Err(mut reading) => {
+            reading
+                .errors
+                .extend(problems_of_readable_parts(path, text, limits));
+            reading.errors.sort_by_key(|e| (e.line, e.column));
+            reading.errors.dedup();
+            Err(reading)
+        }
+    }
+}
+
+/// The validation problems inside the parts of a definition that read (its `[measure]` and the
+/// cells that read on their own), so that one `check` shows every problem, not the reading
+/// problems first and the rest after they are fixed.
+fn problems_of_readable_parts(
+    path: &str,
+    text: &str,
+    limits: &MachineLimits,
+) -> Vec<DefinitionError> {
+    let Some((raw, kept)) = raw::readable_parts(text) else {
+        return Vec::new();
+    };
+    let Err(problems) = validate::validate(path, text, raw, limits) else {
+        return Vec::new();
+    };
+    let inside = |e: &DefinitionError| {
+        kept.iter().any(|span| {
+            let (start, end) = (position(text, span.start), position(text, span.end));
+            (start..=end).contains(&(e.line, e.column))
+        })
+    };
+    problems.errors.into_iter().filter(inside).collect()
+}
+
+/// The 1-based line and character column of byte `offset` of `text`.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 /// Reads the built-in default definition.

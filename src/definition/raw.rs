@@ -237,6 +237,58 @@ pub fn parse(path: &str, text: &str) -> Result<RawDef, LoadError> {
     })
 }
 
+/// When some parts of a definition did not read: the parts that did, to be validated so that
+/// their problems are reported beside the reading problems. The top level stands in with an
+/// empty title where it did not read, `[measure]` with the defaults, and only the cells that
+/// read on their own are kept, less the figure cells when a cell did not read (a figure may
+/// name a sweep that was left out). The byte ranges returned are those of the kept `[measure]`
+/// and cells, each up to the next part: the only places whose validation problems are real.
+/// `None` when the text is not TOML at all.
+pub fn readable_parts(text: &str) -> Option<(RawDef, Vec<std::ops::Range<usize>>)> {
+    let document = DeTable::parse(text).ok()?;
+    let span = document.span();
+    let mut top = document.into_inner();
+    let cells: Vec<Spanned<DeValue<'_>>> = match top.remove("cell").map(Spanned::into_inner) {
+        Some(DeValue::Array(cells)) => cells.into_iter().collect(),
+        _ => Vec::new(),
+    };
+    let measure = top.remove("measure");
+    let mut def = RawDef::deserialize(DocumentDeserializer::from(Spanned::new(span, top)))
+        .unwrap_or_else(|_| RawDef {
+            title: Spanned::new(0..0, "unread".to_string()),
+            description: String::new(),
+            seed: default_seed(),
+            measure: RawMeasure::default(),
+            cells: Vec::new(),
+        });
+    // A part's span may be its `[[cell]]` header only: each part reaches to the next one.
+    let mut starts: Vec<usize> = cells.iter().map(|c| c.span().start).collect();
+    starts.extend(measure.as_ref().map(|m| m.span().start));
+    let region = |start: usize| {
+        let end = starts.iter().copied().filter(|&s| s > start).min();
+        start..end.unwrap_or(text.len())
+    };
+    let mut kept = Vec::new();
+    if let Some(measure) = measure {
+        let start = measure.span().start;
+        if let Ok(m) = RawMeasure::deserialize(ValueDeserializer::from(measure)) {
+            def.measure = m;
+            kept.push(region(start));
+        }
+    }
+    let total = cells.len();
+    let mut read: Vec<Spanned<RawCell>> = cells
+        .into_iter()
+        .filter_map(|cell| Spanned::<RawCell>::deserialize(ValueDeserializer::from(cell)).ok())
+        .collect();
+    if read.len() < total {
+        read.retain(|c| c.get_ref().figure.is_none());
+    }
+    kept.extend(read.iter().map(|c| region(c.span().start)));
+    def.cells = read;
+    Some((def, kept))
+}
+
 /// The first type error of each independent part of `document`: the top level without its
 /// cells and measurement settings, `[measure]`, and each `[[cell]]` on its own.
 fn type_errors_by_part(document: Spanned<DeTable<'_>>) -> Vec<toml::de::Error> {

@@ -571,3 +571,43 @@ fn the_gpu_definitions_draw_their_sweeps_together_against_a_baseline() {
         assert!(figure.baseline.is_some(), "{name}");
     }
 }
+
+#[test]
+fn problems_of_the_parts_that_read_come_with_the_reading_problems() {
+    let text = r#"title = "bad"
+seed = "x"
+[[cell]]
+sweep = { name = "a", backend = "cpu", algorithms = ["nosuch"], sizes = [16] }
+[[cell]]
+sweep = { name = "b", backend = "cpu", algorithms = ["radix"], sizes = ["2^99"] }
+[[cell]]
+sweep = { name = "c", backend = "cpu", algorithms = ["radix"], sizes = [16], threads = [0] }
+[[cell]]
+figure = { name = "f", sweeps = ["b"], x = "size", metric = "keys-per-s" }
+"#;
+    let limits = MachineLimits {
+        logical_cores: 2,
+        host_memory_bytes: 1 << 30,
+    };
+    let errors = crate::definition::load("bad.toml", text, &limits)
+        .unwrap_err()
+        .errors;
+    let found: Vec<(usize, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.message.split(':').next().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, "invalid type"),
+            (
+                4,
+                "unknown cpu algorithm `nosuch`, expected one of `std-stable`, `std-unstable`, `rayon-stable`, `rayon-unstable`, `radix`"
+            ),
+            (6, "bad size expression `2^99`"),
+            (8, "zero threads cannot sort anything"),
+        ],
+        "reading problems (lines 2 and 6) and validation problems (4 and 8) in line order; the \
+         figure naming the sweep that did not read is not blamed"
+    );
+}
