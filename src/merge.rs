@@ -81,6 +81,15 @@ pub enum MergeError {
         theirs: u32,
         ours: u32,
     },
+    #[error(
+        "{dir} planned other cases than {first} ({theirs} against {ours}): a sweep over \"all\" GPUs or \"all\" cores splits differently on machines of another shape; run every part on machines with the same GPUs and cores"
+    )]
+    OtherPlan {
+        dir: String,
+        first: String,
+        theirs: String,
+        ours: String,
+    },
     #[error("part {shard} is given twice: {first} and {second}")]
     Overlap {
         shard: Shard,
@@ -223,12 +232,58 @@ fn check_parts(parts: &mut [Loaded]) -> Result<Vec<Shard>, MergeError> {
             });
         }
     }
+    check_same_plan(parts)?;
     check_cases_once(parts)?;
     parts.sort_by_key(|p| p.record.shard.index);
     Ok((0..count)
         .filter(|k| !seen.contains_key(k))
         .map(|index| Shard { index, count })
         .collect())
+}
+
+/// Refuses parts whose whole plans differ. The definition's text is the same in every part, but
+/// `devices = "all"` and `threads = ["all"]` plan by the machine: parts split on machines of
+/// other shapes would leave cases in no part, and the merged run would not know.
+fn check_same_plan(parts: &[Loaded]) -> Result<(), MergeError> {
+    let first = &parts[0];
+    let ours = planned_ids(&first.run);
+    for part in &parts[1..] {
+        let theirs = planned_ids(&part.run);
+        if theirs != ours {
+            return Err(MergeError::OtherPlan {
+                dir: part.dir.display().to_string(),
+                first: first.dir.display().to_string(),
+                theirs: plan_shape(&part.run, theirs.len()),
+                ours: plan_shape(&first.run, ours.len()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The identities of every case of `run`'s whole plan (all parts), as its machine planned them.
+fn planned_ids(run: &Run) -> Vec<String> {
+    let mut ids: Vec<String> = plan(&run.definition, planned_gpu_count(run))
+        .iter()
+        .map(|c| describe(&c.id()))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The GPU count `run` was planned with: what the CUDA driver reported, as the runner plans.
+fn planned_gpu_count(run: &Run) -> Option<usize> {
+    let cuda = run.environment.cuda.as_ref()?;
+    cuda.stack.as_ref().map(|s| s.device_count)
+}
+
+/// `14 cases on 2 GPUs and 16 logical cores`.
+fn plan_shape(run: &Run, cases: usize) -> String {
+    format!(
+        "{cases} cases on {} GPUs and {} logical cores",
+        planned_gpu_count(run).unwrap_or(0),
+        run.environment.cpu.logical_cores
+    )
 }
 
 /// Refuses a case that two parts both measured (parts of one split never share one).
@@ -296,8 +351,7 @@ fn joined_checks(parts: &[Loaded]) -> Vec<Check> {
 
 /// Puts the merged cases in the order of the definition's plan, as one run keeps them.
 fn order_by_plan(run: &mut Run) {
-    let gpus = Some(run.environment.gpus.len()).filter(|&n| n > 0);
-    let planned = plan(&run.definition, gpus);
+    let planned = plan(&run.definition, planned_gpu_count(run));
     let position: HashMap<CaseId<'_>, usize> = planned
         .iter()
         .enumerate()

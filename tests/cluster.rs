@@ -191,6 +191,27 @@ fn parts_of_another_definition_are_refused_and_nothing_is_written() {
 }
 
 #[test]
+fn a_part_planned_on_a_machine_of_another_shape_is_refused() {
+    let runs = runs();
+    // As if part 1 had run where `threads = ["all"]` meant four cores: its plan has cases the
+    // other parts' plans do not, so the split leaves some in no part.
+    let other = edited_copy(&runs.parts[1], |r| {
+        let cells = r["definition"]["cells"].as_array_mut().unwrap();
+        let sizes = cells.iter_mut().find(|c| c["name"] == "sizes").unwrap();
+        sizes["threads"] = serde_json::json!([1, 2, 4]);
+        r["environment"]["cpu"]["logical_cores"] = Value::from(4);
+    });
+    let (code, stderr, left) = merge_into_fresh(
+        &[&runs.parts[0], other.path(), &runs.parts[2]],
+        &["--partial"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("planned other cases than"), "{stderr}");
+    assert!(stderr.contains("and 4 logical cores"), "{stderr}");
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
 fn a_part_given_twice_is_refused_naming_both_folders() {
     let runs = runs();
     let copy = edited_copy(&runs.parts[0], |_| {});
