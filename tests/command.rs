@@ -16,7 +16,7 @@ const GOOD: &str = r#"#!/bin/sh
 size=$(wc -c < "$2")
 if [ "$size" -ne $(( $1 * 4 )) ]; then echo "input holds $size bytes" >&2; exit 1; fi
 echo "sorting $1 keys, checksum $3"
-echo '{"protocol": 1, "samples_s": [0.002, 0.001], "timing": "host-clock", "verified": true, "verification": {"sorted": true, "checksum_matches": true}, "library": {"name": "fakesort", "version": "1.2"}, "notes": ["algorithm '"$4"'"], "future_field": {"x": 1}}'
+echo '{"protocol": 1, "samples_s": [0.002, 0.001], "timing": "host-clock", "verified": true, "verification": {"sorted": true, "checksum_matches": true}, "library": {"name": "fakesort", "version": "1.2"}, "notes": ["algorithm '"$4"'", "input '"$2"'"], "future_field": {"x": 1}}'
 "#;
 
 const EXIT_1: &str = "#!/bin/sh\necho 'some output'\necho 'first complaint' >&2\necho 'CUDA out of memory' >&2\nexit 1\n";
@@ -155,11 +155,30 @@ fn a_good_peer_is_measured_with_its_library_and_timing() {
         .collect();
     assert!(notes.contains(&"library: fakesort 1.2"), "{notes:?}");
     assert!(notes.contains(&"algorithm fake"), "{notes:?}");
-    // The input file is removed after the case.
-    let command = notes.iter().find(|n| n.starts_with("command: ")).unwrap();
-    let input = command.split_whitespace().nth(3).unwrap();
-    assert!(input.contains("sortmark-input-"), "{command}");
-    assert!(!Path::new(input).exists(), "{input} was left behind");
+    // One command note for all six rounds: the temporary input is named by its placeholder.
+    let commands: Vec<&&str> = notes
+        .iter()
+        .filter(|n| n.starts_with("command: "))
+        .collect();
+    assert_eq!(commands.len(), 1, "{notes:?}");
+    assert!(commands[0].contains("good.sh 1000 '{input}' "), "{notes:?}");
+    // One note of the peer's run times, over all rounds.
+    let ran: Vec<&&str> = notes
+        .iter()
+        .filter(|n| n.starts_with("the peer ran for"))
+        .collect();
+    assert_eq!(ran.len(), 1, "{notes:?}");
+    assert!(ran[0].ends_with(" s a round (6 rounds)"), "{notes:?}");
+    // Each round's input file (the peer names it in a note) is removed after the case.
+    let inputs: Vec<&str> = notes
+        .iter()
+        .filter_map(|n| n.strip_prefix("input "))
+        .collect();
+    assert_eq!(inputs.len(), 6, "a fresh input file each round: {notes:?}");
+    for input in inputs {
+        assert!(input.contains("sortmark-input-"), "{input}");
+        assert!(!Path::new(input).exists(), "{input} was left behind");
+    }
 }
 
 #[test]

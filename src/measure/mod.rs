@@ -135,6 +135,10 @@ pub struct Measurement {
     pub failure: Option<String>,
     /// Notes worth showing beside the case (for example a peer's stderr tail).
     pub notes: Vec<String>,
+    /// Seconds the outside program ran, start to exit, once per round (command cases): kept
+    /// as figures rather than a note per round, so that rounds do not repeat a note that
+    /// differs only in its number.
+    pub program_wall_s: Vec<f64>,
 }
 
 /// The relative half-width of the across-rounds interval of `rounds_s` where it reaches the
@@ -174,9 +178,34 @@ impl Measurement {
                     merged.notes.push(note);
                 }
             }
+            merged.program_wall_s.extend(round.program_wall_s);
         }
         merged
+            .notes
+            .extend(program_wall_note(&merged.program_wall_s));
+        merged
     }
+}
+
+/// `the peer ran for 1.12 s`, or over several rounds `the peer ran for 1.12–5.30 s a round (6
+/// rounds)`: its start-up (an interpreter, an import) is in these and in no sample.
+fn program_wall_note(wall_s: &[f64]) -> Option<String> {
+    let low = wall_s.iter().copied().reduce(f64::min)?;
+    let high = wall_s.iter().copied().fold(low, f64::max);
+    let (low, high) = (format!("{low:.2}"), format!("{high:.2}"));
+    let range = if low == high {
+        low
+    } else {
+        format!("{low}–{high}")
+    };
+    Some(if wall_s.len() == 1 {
+        format!("the peer ran for {range} s")
+    } else {
+        format!(
+            "the peer ran for {range} s a round ({} rounds)",
+            wall_s.len()
+        )
+    })
 }
 
 /// What a backend made of one case: the one thing every backend returns. The record turns
@@ -359,5 +388,30 @@ mod tests {
             "a bad round fails the case"
         );
         assert_eq!(merged.notes, vec!["same note".to_string()]);
+    }
+
+    #[test]
+    fn an_outside_programs_run_times_make_one_note_over_its_rounds() {
+        let round = |wall_s: f64| Measurement {
+            samples_s: vec![0.1],
+            notes: vec!["command: peer {input}".to_string()],
+            program_wall_s: vec![wall_s],
+            ..Measurement::default()
+        };
+        let merged = Measurement::from_rounds(vec![round(5.3), round(1.123), round(1.2)]);
+        assert_eq!(merged.program_wall_s, vec![5.3, 1.123, 1.2]);
+        assert_eq!(
+            merged.notes,
+            vec![
+                "command: peer {input}".to_string(),
+                "the peer ran for 1.12–5.30 s a round (3 rounds)".to_string()
+            ]
+        );
+        let one = Measurement::from_rounds(vec![round(0.5)]);
+        assert_eq!(one.notes[1], "the peer ran for 0.50 s");
+        let alike = Measurement::from_rounds(vec![round(0.011), round(0.012)]);
+        assert_eq!(alike.notes[1], "the peer ran for 0.01 s a round (2 rounds)");
+        let none = Measurement::from_rounds(vec![Measurement::default()]);
+        assert!(none.notes.is_empty(), "no outside program, no note");
     }
 }

@@ -82,6 +82,12 @@ impl Backend for CommandBackend {
             }
         };
         let mut argv = template.fill(|p| placeholder_value(case, p, context.seed, &prepared));
+        // The note names the temporary files as `{input}` and `{output}`: they are gone when
+        // the case ends, and their names change every round, which would repeat the note.
+        let mut shown = template.fill(|p| match p {
+            "input" | "output" => format!("{{{p}}}"),
+            _ => placeholder_value(case, p, context.seed, &prepared),
+        });
         let mut notes = Vec::new();
         argv[0] = self.resolve(&argv[0]);
         if argv[0].ends_with(".cu") {
@@ -108,7 +114,8 @@ impl Backend for CommandBackend {
                 Err(nvcc::BuildError::Failed(reason)) => return Outcome::Failed { reason, notes },
             }
         }
-        notes.push(format!("command: {}", shell_line(&argv)));
+        shown[0].clone_from(&argv[0]);
+        notes.push(format!("command: {}", shell_line(&shown)));
         let timeout = Duration::from_secs_f64(case.measure.timeout_s);
         let output = match process::run(&argv, &self.dir, timeout) {
             Ok(output) => output,
@@ -251,10 +258,7 @@ fn judge(
             notes,
         };
     }
-    notes.push(format!(
-        "the peer ran for {:.2} s",
-        output.elapsed.as_secs_f64()
-    ));
+    let wall_s = output.elapsed.as_secs_f64();
     if output.stdout_truncated {
         return Outcome::Failed {
             reason: format!(
@@ -320,6 +324,7 @@ fn judge(
                 copy_bandwidth_bytes_per_s: None,
                 failure,
                 notes,
+                program_wall_s: vec![wall_s],
             })
         }
     }

@@ -205,6 +205,7 @@ impl Backend for GpuSession {
                 copy_bandwidth_bytes_per_s: copy_bandwidth,
                 failure: None,
                 notes: Vec::new(),
+                program_wall_s: Vec::new(),
             }),
             Err(e) => {
                 // The context may be poisoned: the next case on this GPU gets a fresh one.
