@@ -2,8 +2,8 @@
 // verified on the GPU. sortmark compiles it with nvcc (-O3 -std=c++17 -arch=native) when a
 // command names it as its program:
 //
-//   peers/cub_sort.cu --input {input} --key {key_type} --n {n} --checksum {checksum}
-//       --warmup {warmup} --repetitions {repetitions} --max-repetitions {max_repetitions}
+//   peers/cub_sort.cu --input {input} --output {output} --key {key_type} --n {n}
+//       --checksum {checksum} --warmup {warmup} --repetitions {repetitions} --max-repetitions {max_repetitions}
 //       --min-time {min_time} --device {device}
 //
 // Algorithm `cub-radix`: SortKeys for u32 u64 i32 i64 f32 f64, SortPairs for u32-u32 (u32 keys,
@@ -17,7 +17,11 @@
 // equal (NaNs by their bits: -NaN first, +NaN last); the peer checks that order and also reports
 // whether the output happens to be in strict total order, sortmark's.
 //
-// Prints one protocol line: {"protocol": 1, "samples_s": [...], "timing": "cuda-events", ...}.
+// With --output (protocol 2) the last sorted output is written there in the input's format (a
+// u32-u32 element is its key then its value), for sortmark to verify itself.
+//
+// Prints one protocol line: {"protocol": 2, "samples_s": [...], "timing": "cuda-events", ...}
+// (protocol 1 without --output).
 
 #include <cub/cub.cuh>
 #include <cuda_runtime.h>
@@ -48,7 +52,7 @@ void skip(const std::string& reason) {
 }
 
 struct Args {
-    std::string input, key, algorithm = "cub-radix";
+    std::string input, output, key, algorithm = "cub-radix";
     size_t n = 0;
     bool has_checksum = false;
     unsigned long long checksum = 0;
@@ -61,6 +65,7 @@ Args parse(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i], v = argv[i + 1];
         if (k == "--input") a.input = v;
+        else if (k == "--output") a.output = v;
         else if (k == "--key") a.key = v;
         else if (k == "--n") a.n = std::strtoull(v.c_str(), nullptr, 10);
         else if (k == "--checksum") { a.has_checksum = true; a.checksum = std::strtoull(v.c_str(), nullptr, 10); }
@@ -166,6 +171,27 @@ struct Checks {
     bool sorted = true, checksum_matches = true, stable = true, total_order = true;
 };
 
+// Writes the sorted output for sortmark: `back` holds the keys, then (pairs) the values; the
+// file interleaves each key with its value, as the input did.
+void write_output(const std::string& path, const std::vector<char>& back, size_t n, bool pairs) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) fail("cannot create " + path);
+    bool ok = true;
+    if (pairs) {
+        std::vector<uint32_t> joined(2 * n);
+        const uint32_t* keys = reinterpret_cast<const uint32_t*>(back.data());
+        const uint32_t* values = keys + n;
+        for (size_t i = 0; i < n; ++i) {
+            joined[2 * i] = keys[i];
+            joined[2 * i + 1] = values[i];
+        }
+        ok = std::fwrite(joined.data(), 8, n, f) == n;
+    } else {
+        ok = std::fwrite(back.data(), 1, back.size(), f) == back.size();
+    }
+    if (std::fclose(f) != 0 || !ok) fail("cannot write " + path);
+}
+
 template <typename T, bool pairs>
 void run(const Args& args, const std::vector<char>& host) {
     const size_t n = args.n;
@@ -261,7 +287,8 @@ void run(const Args& args, const std::vector<char>& host) {
     int runtime = 0;
     check(cudaRuntimeGetVersion(&runtime), "cudaRuntimeGetVersion");
     const bool floats = std::is_floating_point_v<T>;
-    std::printf("{\"protocol\": 1, \"samples_s\": [");
+    if (!args.output.empty()) write_output(args.output, back, n, pairs);
+    std::printf("{\"protocol\": %d, \"samples_s\": [", args.output.empty() ? 1 : 2);
     for (size_t i = 0; i < samples.size(); ++i) std::printf("%s%.9g", i ? ", " : "", samples[i]);
     std::printf("], \"timing\": \"cuda-events\", \"verified\": %s, ",
                 checks.sorted && checks.checksum_matches && (!pairs || checks.stable) ? "true" : "false");

@@ -81,6 +81,7 @@ fn plain<K: SortKey>(input_checksum: u64, output: &[K]) -> (Verification, Vec<St
 /// A float type as the libraries order it.
 trait LibraryFloat: SortKey + PartialOrd {
     fn is_nan(self) -> bool;
+    fn is_sign_negative(self) -> bool;
     /// The value with every NaN made the one canonical NaN, for the checksum of values.
     fn canonical(self) -> Self;
 }
@@ -88,6 +89,9 @@ trait LibraryFloat: SortKey + PartialOrd {
 impl LibraryFloat for f32 {
     fn is_nan(self) -> bool {
         f32::is_nan(self)
+    }
+    fn is_sign_negative(self) -> bool {
+        f32::is_sign_negative(self)
     }
     fn canonical(self) -> Self {
         if self.is_nan() { f32::NAN } else { self }
@@ -97,6 +101,9 @@ impl LibraryFloat for f32 {
 impl LibraryFloat for f64 {
     fn is_nan(self) -> bool {
         f64::is_nan(self)
+    }
+    fn is_sign_negative(self) -> bool {
+        f64::is_sign_negative(self)
     }
     fn canonical(self) -> Self {
         if self.is_nan() { f64::NAN } else { self }
@@ -146,8 +153,9 @@ fn canonical_checksum(input: &KeyData) -> u64 {
 }
 
 /// The first index `i` where `out[i]` and `out[i + 1]` are out of the libraries' float order:
-/// the NaNs must all be at the start or all at the end, and the numbers between ascending with
-/// -0.0 and +0.0 equal.
+/// the NaNs all at the start or all at the end (NumPy, CuPy), or split by sign with the negative
+/// ones first and the positive ones last (CUB, which orders floats by their bits), and the
+/// numbers between ascending with -0.0 and +0.0 equal.
 fn first_out_of_library_order<F: LibraryFloat>(out: &[F]) -> Option<u64> {
     let leading = out.iter().take_while(|x| x.is_nan()).count();
     let trailing = out[leading..]
@@ -157,7 +165,13 @@ fn first_out_of_library_order<F: LibraryFloat>(out: &[F]) -> Option<u64> {
         .count();
     let numbers = &out[leading..out.len() - trailing];
     if leading > 0 && trailing > 0 {
-        return Some(leading as u64 - 1);
+        let by_sign = out[..leading].iter().all(|x| x.is_sign_negative())
+            && out[out.len() - trailing..]
+                .iter()
+                .all(|x| !x.is_sign_negative());
+        if !by_sign {
+            return Some(leading as u64 - 1);
+        }
     }
     if let Some(nan) = numbers.iter().position(|x| x.is_nan()) {
         return Some((leading + nan).saturating_sub(1) as u64);
@@ -201,6 +215,19 @@ mod tests {
         let nan_inside = [-2.0, f64::NAN, -0.0, 0.0, 1.0];
         let (v, _) = verify_bytes(&bytes_of(&nan_inside, f64::to_le_bytes), &input, false);
         assert!(!v.sorted);
+    }
+
+    #[test]
+    fn nans_at_both_ends_pass_only_when_split_by_sign() {
+        let negative_nan = -f64::NAN;
+        let input = KeyData::F64(vec![f64::NAN, 1.0, negative_nan, -2.0]);
+        // CUB orders floats by their bits: -NaN first, +NaN last.
+        let by_bits = [negative_nan, -2.0, 1.0, f64::NAN];
+        let (v, _) = verify_bytes(&bytes_of(&by_bits, f64::to_le_bytes), &input, false);
+        assert!(v.passed(), "{v:?}");
+        let wrong_way = [f64::NAN, -2.0, 1.0, negative_nan];
+        let (v, _) = verify_bytes(&bytes_of(&wrong_way, f64::to_le_bytes), &input, false);
+        assert!(!v.sorted, "+NaN first and -NaN last is no library's order");
     }
 
     #[test]
