@@ -354,6 +354,14 @@ fn the_shipped_definitions_with_peers_are_valid() {
             .args(["check", def.to_str().unwrap()])
             .assert()
             .success();
+        // Every shipped peer writes its output back, so that sortmark verifies it itself.
+        let text = fs::read_to_string(&def).unwrap();
+        let commands: Vec<&str> = text.split("command = \"\"\"").skip(1).collect();
+        assert!(!commands.is_empty(), "{name} runs a peer");
+        for command in commands {
+            let command = command.split("\"\"\"").next().unwrap();
+            assert!(command.contains("--output {output}"), "{name}: {command}");
+        }
     }
 }
 
