@@ -182,23 +182,16 @@ fn problems_of_readable_parts(
     let Err(problems) = validate::validate(path, text, raw, limits) else {
         return Vec::new();
     };
+    // Line and column of a byte offset, as every definition error counts them.
+    let position = |offset: usize| {
+        let at = DefinitionError::at(path, text, offset..offset, "");
+        (at.line, at.column)
+    };
     let inside = |e: &DefinitionError| {
-        kept.iter().any(|span| {
-            let (start, end) = (position(text, span.start), position(text, span.end));
-            (start..=end).contains(&(e.line, e.column))
-        })
+        kept.iter()
+            .any(|span| (position(span.start)..=position(span.end)).contains(&(e.line, e.column)))
     };
     problems.errors.into_iter().filter(inside).collect()
-}
-
-/// The 1-based line and character column of byte `offset` of `text`.
-fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 /// Reads the built-in default definition.
