@@ -18,7 +18,7 @@ use crate::compare::{
 };
 use crate::record::{CaseResult, CaseStatus, Run};
 use crate::report::plots::{Figure, Point, Series, Style, YFormat, draw_png, draw_svg};
-use crate::report::text::escape_inline;
+use crate::report::text::{escape_html as html, escape_inline};
 use crate::units;
 
 /// Values spanning more than this factor are drawn on a logarithmic axis.
@@ -445,15 +445,6 @@ pub fn render_markdown(side: &SideBySide, plots: &[(String, String, Vec<u8>, Str
         }
     }
     md
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// The side-by-side view as one self-contained HTML page, plots inline.

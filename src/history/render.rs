@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::compare::{CaseComparison, format_ratio};
 use crate::record::archive::write_atomic;
-use crate::report::text::escape_inline;
+use crate::report::text::{escape_html as html, escape_inline};
 use crate::units;
 
 use super::{History, Series};
@@ -153,15 +153,6 @@ fn md_table<const N: usize>(headers: &[&str; N], rows: Vec<[String; N]>) -> Stri
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// The history as one self-contained HTML page.

@@ -263,6 +263,14 @@ pub fn message_html(s: &str) -> String {
         .collect()
 }
 
+/// Text made safe for HTML element content and attribute values alike (quotes escaped too), for
+/// pages written without the template engine.
+pub fn escape_html(s: &str) -> String {
+    escape_html_chars(s)
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 /// The three characters that start markup or an entity, escaped.
 fn escape_html_chars(s: &str) -> String {
     s.replace('&', "&amp;")
