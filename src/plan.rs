@@ -197,7 +197,7 @@ fn excludes(e: &Exclude, case: &Case) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::definition::{MachineLimits, load};
 
@@ -206,7 +206,9 @@ mod tests {
         host_memory_bytes: 1 << 34,
     };
 
-    fn cases(toml: &str) -> Vec<Case> {
+    /// The plan of the definition `toml` on an 8-core machine with no GPU (shared with the
+    /// shard tests).
+    pub(crate) fn cases(toml: &str) -> Vec<Case> {
         plan(
             &load("t.toml", toml, &LIMITS).expect("valid definition"),
             None,

@@ -231,17 +231,7 @@ pub fn select(cases: Vec<Case>, shard: Shard) -> Vec<Case> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::{MachineLimits, load};
-    use crate::plan::plan;
-
-    const LIMITS: MachineLimits = MachineLimits {
-        logical_cores: 8,
-        host_memory_bytes: 1 << 34,
-    };
-
-    fn cases(toml: &str) -> Vec<Case> {
-        plan(&load("t.toml", toml, &LIMITS).expect("valid"), None)
-    }
+    use crate::plan::tests::cases;
 
     fn wide_plan() -> Vec<Case> {
         cases(
